@@ -1,0 +1,1019 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ICoordinator} from "./ICoordinator.sol";
+
+/// @title Coordinator: CrowdProve's Job Distributor as a contract
+/// @notice See ICoordinator for the protocol. Storage is packed so that the hot paths (lease,
+///         submit, verdict) touch as few slots as possible: one slot per job, per lease, per
+///         prover, plus one queue slot shared by all.
+contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Most jobs one batch may hold.
+    uint256 public constant MAX_JOBS_PER_BATCH = 1 << 20;
+    /// @notice Most jobs one `leaseMany` call may lease.
+    uint256 public constant MAX_LEASES_PER_CALL = 16;
+    /// @notice Most entries of one `submitProofs` call.
+    uint256 public constant MAX_SUBMISSIONS_PER_CALL = 64;
+    /// @notice Most entries of one `recordVerdicts` call.
+    uint256 public constant MAX_VERDICTS_PER_CALL = 256;
+    /// @notice Most entries of one `clearCancelled` call.
+    uint256 public constant MAX_CLEAR_PER_CALL = 256;
+    /// @notice Most cancelled jobs one lease clears from the pending list's head.
+    uint256 public constant MAX_CLEAR_PER_LEASE = 8;
+    /// @notice Most leases one prover may hold at once, whatever its bond (fits the uint24 count).
+    uint256 public constant MAX_ACTIVE_LEASES = 1_000_000;
+    /// @notice Upper bound of the minimum reassign age.
+    uint256 public constant MAX_MIN_REASSIGN_AGE = 1 days;
+    /// @notice Bounds of the upload deadline: long enough to upload, short enough to move on.
+    uint256 public constant MIN_UPLOAD_DEADLINE = 10;
+    /// @notice Upper bound of the upload deadline.
+    uint256 public constant MAX_UPLOAD_DEADLINE = 1 days;
+    /// @notice Upper bound of the stake-parameter announcement delay.
+    uint256 public constant MAX_PARAM_DELAY = 30 days;
+
+    /// @notice The token of bonds, rewards and slashes.
+    IERC20 public immutable token;
+    /// @notice Seconds between announcing and applying stake parameters; bounds the unbonding
+    ///         delay, so a prover who dislikes an announcement can leave before it applies.
+    uint256 public immutable paramDelay;
+
+    // Packed to fit into 1 slot (256 bits): read and written once per lease/verdict call.
+    struct Queue {
+        uint40 nextRequestId;
+        uint40 pendingHead;
+        uint40 pendingTail;
+        uint32 pendingCount;
+        uint40 freshCount;
+        uint32 aggHead;
+        uint32 round0Head;
+    }
+
+    // Packed to fit into 1 slot (136 bits): only postBatch and the end of a fresh batch touch it.
+    struct Registry {
+        uint32 aggTail;
+        uint32 round0Tail;
+        uint32 nextBatchId;
+        uint40 nextJobId;
+    }
+
+    // Packed to fit into 1 slot (248 bits): everything `lease` needs to know.
+    struct Config {
+        uint96 bondPerLease;
+        uint96 minBond;
+        uint24 minReassignAge;
+        uint24 uploadDeadline;
+        bool leasingPaused;
+    }
+
+    // Packed into 6 slots; slot 2 holds everything lease/submit/verdict read.
+    struct Batch {
+        bytes32 witnessRoot;
+        bytes32 circuitId;
+        uint40 firstJobId;
+        uint24 jobCount;
+        uint24 jobsLeft;
+        uint24 leasedFresh;
+        uint96 rewardPerJob;
+        BatchKind kind;
+        uint8 level;
+        bool cancelled;
+        bool isTop;
+        uint32 parent;
+        uint32 queuePrev;
+        uint32 queueNext;
+        bytes32 topProofHash;
+        bytes32 finalProofHash;
+    }
+
+    // Packed to fit into 1 slot (240 bits). The winning proof hash is the winning lease's.
+    struct Job {
+        JobStatus status;
+        uint32 batchId;
+        uint40 prev;
+        uint40 next;
+        uint40 latestRequest;
+        uint40 winningRequest;
+        uint40 leasedAt;
+    }
+
+    // Packed to fit into 1 slot (248 bits). The proof hash has its own mapping.
+    struct Lease {
+        address prover;
+        uint40 jobId;
+        uint40 submittedAt;
+        LeaseState state;
+    }
+
+    // Packed to fit into 1 slot (256 bits): what leasing and staking need.
+    struct Prover {
+        uint96 bond;
+        uint96 unbonding;
+        uint40 unbondingReadyAt;
+        uint24 activeLeases;
+    }
+
+    // Packed to fit into 1 slot (256 bits): what a valid verdict credits.
+    struct ProverStats {
+        uint128 earnings;
+        uint64 jobsProven;
+        uint64 slashes;
+    }
+
+    /// @notice The account allowed to post batches and verdicts.
+    address public relayer;
+    /// @notice Where slashed funds go.
+    address public treasury;
+    /// @notice Escrow not yet paid out or refunded, over all batches.
+    uint256 public totalEscrow;
+    /// @notice Slashed funds not yet swept to the treasury.
+    uint256 public slashedOwed;
+    /// @notice Whether a witness root was ever posted.
+    mapping(bytes32 root => bool used) public rootUsed;
+
+    Queue internal _queue;
+    Registry internal _registry;
+    Config internal _config;
+    uint96 internal _slashAmount;
+    uint32 internal _unbondingDelay;
+    StakeParams internal _proposed;
+    uint256 internal _proposedAt;
+
+    mapping(uint32 => Batch) internal _batches;
+    mapping(uint40 => Job) internal _jobs;
+    mapping(uint40 => Lease) internal _leases;
+    mapping(uint40 => bytes32) internal _proofHashes;
+    mapping(address => Prover) internal _provers;
+    mapping(address => ProverStats) internal _stats;
+
+    modifier onlyRelayer() {
+        if (msg.sender != relayer) revert NotRelayer();
+        _;
+    }
+
+    /// @notice Deploys a coordinator for `token_`, owned by `owner_`.
+    /// @param token_ Token of bonds and rewards (a plain ERC20).
+    /// @param owner_ Sets parameters and rotates the relayer.
+    /// @param relayer_ Posts batches and verdicts.
+    /// @param treasury_ Receives slashed funds.
+    /// @param paramDelay_ Announcement delay of stake parameters, at most MAX_PARAM_DELAY.
+    /// @param stakeParams_ Initial bond per lease, minimum bond and slash amount.
+    /// @param minReassignAge_ Initial minimum reassign age.
+    /// @param uploadDeadline_ Initial upload deadline.
+    /// @param unbondingDelay_ Initial unbonding delay (at most `paramDelay_`).
+    constructor(
+        IERC20 token_,
+        address owner_,
+        address relayer_,
+        address treasury_,
+        uint256 paramDelay_,
+        StakeParams memory stakeParams_,
+        uint24 minReassignAge_,
+        uint24 uploadDeadline_,
+        uint32 unbondingDelay_
+    ) Ownable(owner_) {
+        if (address(token_) == address(0) || relayer_ == address(0) || treasury_ == address(0)) {
+            revert ZeroAddress();
+        }
+        if (paramDelay_ > MAX_PARAM_DELAY) revert ParamOutOfBounds();
+        token = token_;
+        paramDelay = paramDelay_;
+        relayer = relayer_;
+        treasury = treasury_;
+        _queue.nextRequestId = 1;
+        _registry = Registry({aggTail: 0, round0Tail: 0, nextBatchId: 1, nextJobId: 1});
+        _checkStakeParams(stakeParams_);
+        _setStakeParams(stakeParams_);
+        _setTimings(minReassignAge_, uploadDeadline_, unbondingDelay_, paramDelay_);
+        emit RelayerChanged(address(0), relayer_);
+        emit TreasuryChanged(address(0), treasury_);
+        emit StakeParamsApplied(stakeParams_);
+    }
+
+    // ================================================================== relayer
+
+    /// @inheritdoc ICoordinator
+    function postBatch(
+        bytes32 witnessRoot,
+        uint24 jobCount,
+        uint96 rewardPerJob,
+        BatchKind kind,
+        uint8 level,
+        uint32 parent,
+        bytes32 circuitId
+    ) external onlyRelayer nonReentrant returns (uint32 batchId) {
+        if (witnessRoot == 0 || rootUsed[witnessRoot]) revert RootAlreadyUsed(witnessRoot);
+        if (jobCount == 0 || jobCount > MAX_JOBS_PER_BATCH) revert BadJobCount(jobCount);
+        if (circuitId == 0) revert ZeroCircuitId();
+        bool isTop = _checkShape(jobCount, kind, level, parent);
+
+        batchId = _createBatch(jobCount, kind == BatchKind.Aggregation);
+        Batch storage b = _batches[batchId];
+        b.witnessRoot = witnessRoot;
+        b.circuitId = circuitId;
+        b.rewardPerJob = rewardPerJob;
+        b.kind = kind;
+        b.level = level;
+        b.isTop = isTop;
+        b.parent = parent;
+        rootUsed[witnessRoot] = true;
+        uint256 escrow = uint256(jobCount) * rewardPerJob;
+        totalEscrow += escrow;
+        _emitBatchPosted(batchId);
+        if (escrow != 0) token.safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @inheritdoc ICoordinator
+    function cancelBatch(uint32 batchId) external nonReentrant {
+        if (msg.sender != relayer && msg.sender != owner()) revert NotRelayerOrOwner();
+        Batch storage b = _existingBatch(batchId);
+        if (b.cancelled) revert BatchIsCancelled(batchId);
+        if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
+
+        uint256 freshLeft = b.jobCount - b.leasedFresh;
+        if (freshLeft != 0) {
+            Queue memory q = _queue;
+            Registry memory r = _registry;
+            _unlinkFresh(q, r, batchId, b.kind == BatchKind.Aggregation);
+            // forge-lint: disable-next-line(unsafe-typecast) freshLeft <= jobCount < 2^24
+            q.freshCount -= uint40(freshLeft);
+            _queue = q;
+            _registry = r;
+        }
+        b.cancelled = true;
+        uint256 refund = uint256(b.jobsLeft) * b.rewardPerJob;
+        totalEscrow -= refund;
+        emit BatchCancelled(batchId, msg.sender, refund);
+        if (refund != 0) token.safeTransfer(msg.sender, refund);
+    }
+
+    /// @inheritdoc ICoordinator
+    function finalizeBatch(uint32 batchId, bytes32 finalProofHash) external onlyRelayer {
+        Batch storage b = _existingBatch(batchId);
+        if (b.kind != BatchKind.Round0) revert BadBatchShape();
+        if (b.cancelled) revert BatchIsCancelled(batchId);
+        if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
+        bytes32 top = b.topProofHash;
+        if (top == 0 || top != finalProofHash) revert NotTopProof(finalProofHash, top);
+        b.finalProofHash = finalProofHash;
+        emit BatchFinalized(batchId, finalProofHash);
+    }
+
+    /// @inheritdoc ICoordinator
+    function recordVerdicts(Verdict[] calldata verdicts) external onlyRelayer {
+        uint256 n = verdicts.length;
+        if (n == 0 || n > MAX_VERDICTS_PER_CALL) revert BadArrayLength();
+        Queue memory q = _queue;
+        uint256 paid;
+        uint256 slashed;
+        for (uint256 i; i < n; ++i) {
+            (uint256 p, uint256 s) = _applyVerdict(q, verdicts[i]);
+            paid += p;
+            slashed += s;
+        }
+        _queue = q;
+        if (paid != 0) totalEscrow -= paid;
+        if (slashed != 0) slashedOwed += slashed;
+    }
+
+    // ================================================================== provers
+
+    /// @inheritdoc ICoordinator
+    function lease() external returns (uint40 requestId, uint40 jobId) {
+        (uint40[] memory requestIds, uint40[] memory jobIds) = _lease(1);
+        return (requestIds[0], jobIds[0]);
+    }
+
+    /// @inheritdoc ICoordinator
+    function leaseMany(uint256 n)
+        external
+        returns (uint40[] memory requestIds, uint40[] memory jobIds)
+    {
+        if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
+        return _lease(n);
+    }
+
+    /// @inheritdoc ICoordinator
+    function submitProof(uint40 requestId, bytes32 proofHash) external {
+        _submit(requestId, proofHash, false);
+    }
+
+    /// @inheritdoc ICoordinator
+    function submitProofs(uint40[] calldata requestIds, bytes32[] calldata proofHashes) external {
+        uint256 n = requestIds.length;
+        if (n == 0 || n > MAX_SUBMISSIONS_PER_CALL || n != proofHashes.length) {
+            revert BadArrayLength();
+        }
+        for (uint256 i; i < n; ++i) {
+            _submit(requestIds[i], proofHashes[i], true);
+        }
+    }
+
+    /// @inheritdoc ICoordinator
+    function stake(uint256 amount) external nonReentrant {
+        Prover storage p = _provers[msg.sender];
+        uint256 bond = uint256(p.bond) + amount;
+        if (amount == 0 || bond > type(uint96).max) revert BadAmount();
+        // forge-lint: disable-next-line(unsafe-typecast) checked against uint96 max above
+        p.bond = uint96(bond);
+        emit Staked(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc ICoordinator
+    function requestUnstake(uint256 amount) external {
+        Prover memory p = _provers[msg.sender];
+        uint256 locked = uint256(p.activeLeases) * _config.bondPerLease;
+        uint256 free = p.bond > locked ? p.bond - locked : 0;
+        if (amount == 0) revert BadAmount();
+        if (amount > free) revert BondLocked(amount, free);
+        uint256 unbonding = uint256(p.unbonding) + amount;
+        if (unbonding > type(uint96).max) revert BadAmount();
+        uint256 readyAt = block.timestamp + _unbondingDelay;
+        // forge-lint: disable-start(unsafe-typecast) amount <= free <= bond; unbonding checked
+        // above; readyAt = now + a uint32 delay fits 40 bits for the next 30,000 years
+        p.bond -= uint96(amount);
+        p.unbonding = uint96(unbonding);
+        p.unbondingReadyAt = uint40(readyAt);
+        // forge-lint: disable-end(unsafe-typecast)
+        _provers[msg.sender] = p;
+        emit UnstakeRequested(msg.sender, amount, readyAt);
+    }
+
+    /// @inheritdoc ICoordinator
+    function withdrawUnstaked() external nonReentrant {
+        Prover storage p = _provers[msg.sender];
+        uint256 amount = p.unbonding;
+        if (amount == 0) revert NothingToWithdraw();
+        if (block.timestamp < p.unbondingReadyAt) revert StillUnbonding(p.unbondingReadyAt);
+        p.unbonding = 0;
+        p.unbondingReadyAt = 0;
+        emit Unstaked(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc ICoordinator
+    function withdrawEarnings() external nonReentrant {
+        ProverStats storage s = _stats[msg.sender];
+        uint256 amount = s.earnings;
+        if (amount == 0) revert NothingToWithdraw();
+        s.earnings = 0;
+        emit EarningsWithdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc ICoordinator
+    function clearCancelled(uint40[] calldata jobIds) external {
+        uint256 n = jobIds.length;
+        if (n == 0 || n > MAX_CLEAR_PER_CALL) revert BadArrayLength();
+        Queue memory q = _queue;
+        for (uint256 i; i < n; ++i) {
+            uint40 jobId = jobIds[i];
+            Job storage j = _jobs[jobId];
+            if (j.status == JobStatus.Pending && _batches[j.batchId].cancelled) _clear(q, jobId);
+        }
+        _queue = q;
+    }
+
+    /// @inheritdoc ICoordinator
+    function sweepSlashed() external nonReentrant {
+        uint256 amount = slashedOwed;
+        if (amount == 0) revert NothingToWithdraw();
+        slashedOwed = 0;
+        address to = treasury;
+        emit SlashesSwept(to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ICoordinator
+    function applyStakeParams() external {
+        uint256 at = _proposedAt;
+        if (at == 0 || block.timestamp < at) revert NoStakeParamsDue();
+        StakeParams memory sp = _proposed;
+        delete _proposed;
+        _proposedAt = 0;
+        _setStakeParams(sp);
+        emit StakeParamsApplied(sp);
+    }
+
+    // ================================================================== owner
+
+    /// @inheritdoc ICoordinator
+    function proposeStakeParams(StakeParams calldata params_) external onlyOwner {
+        _checkStakeParams(params_);
+        uint256 at = block.timestamp + paramDelay;
+        _proposed = params_;
+        _proposedAt = at;
+        emit StakeParamsProposed(params_, at);
+    }
+
+    /// @inheritdoc ICoordinator
+    function setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
+        external
+        onlyOwner
+    {
+        _setTimings(minReassignAge, uploadDeadline, unbondingDelay, paramDelay);
+    }
+
+    /// @inheritdoc ICoordinator
+    function setRelayer(address newRelayer) external onlyOwner {
+        if (newRelayer == address(0)) revert ZeroAddress();
+        emit RelayerChanged(relayer, newRelayer);
+        relayer = newRelayer;
+    }
+
+    /// @inheritdoc ICoordinator
+    function setTreasury(address newTreasury) external onlyOwner {
+        if (newTreasury == address(0)) revert ZeroAddress();
+        emit TreasuryChanged(treasury, newTreasury);
+        treasury = newTreasury;
+    }
+
+    /// @inheritdoc ICoordinator
+    function setLeasingPaused(bool paused_) external onlyOwner {
+        _config.leasingPaused = paused_;
+        emit LeasingPaused(paused_);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc ICoordinator
+    function batch(uint32 batchId) external view returns (BatchInfo memory info) {
+        Batch storage b = _batches[batchId];
+        info = BatchInfo({
+            witnessRoot: b.witnessRoot,
+            circuitId: b.circuitId,
+            firstJobId: b.firstJobId,
+            jobCount: b.jobCount,
+            jobsLeft: b.jobsLeft,
+            leasedFresh: b.leasedFresh,
+            rewardPerJob: b.rewardPerJob,
+            kind: b.kind,
+            level: b.level,
+            cancelled: b.cancelled,
+            isTop: b.isTop,
+            parent: b.parent,
+            topProofHash: b.topProofHash,
+            finalProofHash: b.finalProofHash
+        });
+    }
+
+    /// @inheritdoc ICoordinator
+    function job(uint40 jobId)
+        external
+        view
+        returns (
+            JobStatus status,
+            uint32 batchId,
+            uint40 latestRequest,
+            uint40 leasedAt,
+            bytes32 proofHash
+        )
+    {
+        Job memory j = _jobs[jobId];
+        if (j.status == JobStatus.Fresh) return (JobStatus.Fresh, _batchOf(jobId), 0, 0, 0);
+        return (j.status, j.batchId, j.latestRequest, j.leasedAt, _proofHashes[j.winningRequest]);
+    }
+
+    /// @inheritdoc ICoordinator
+    function leaseInfo(uint40 requestId)
+        external
+        view
+        returns (
+            address holder,
+            uint40 jobId,
+            LeaseState state,
+            uint40 submittedAt,
+            bytes32 proofHash
+        )
+    {
+        Lease memory l = _leases[requestId];
+        return (l.prover, l.jobId, l.state, l.submittedAt, _proofHashes[requestId]);
+    }
+
+    /// @inheritdoc ICoordinator
+    function prover(address account)
+        external
+        view
+        returns (
+            uint256 bond,
+            uint256 unbonding,
+            uint256 unbondingReadyAt,
+            uint256 activeLeases,
+            uint256 earnings,
+            uint256 jobsProven,
+            uint256 slashes
+        )
+    {
+        Prover memory p = _provers[account];
+        ProverStats memory s = _stats[account];
+        return (
+            p.bond,
+            p.unbonding,
+            p.unbondingReadyAt,
+            p.activeLeases,
+            s.earnings,
+            s.jobsProven,
+            s.slashes
+        );
+    }
+
+    /// @inheritdoc ICoordinator
+    function leaseCap(address account) external view returns (uint256) {
+        return _cap(_provers[account].bond, _config);
+    }
+
+    /// @inheritdoc ICoordinator
+    function queue()
+        external
+        view
+        returns (
+            uint256 freshJobs,
+            uint256 pendingJobs,
+            uint40 pendingHead,
+            uint40 pendingTail,
+            uint40 nextRequestId
+        )
+    {
+        Queue memory q = _queue;
+        return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail, q.nextRequestId);
+    }
+
+    /// @inheritdoc ICoordinator
+    function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next) {
+        Job memory j = _jobs[jobId];
+        return (j.prev, j.next);
+    }
+
+    /// @inheritdoc ICoordinator
+    function params()
+        external
+        view
+        returns (
+            StakeParams memory stakeParams,
+            uint24 minReassignAge,
+            uint24 uploadDeadline,
+            uint32 unbondingDelay,
+            bool leasingPaused
+        )
+    {
+        Config memory c = _config;
+        stakeParams = StakeParams(c.bondPerLease, c.minBond, _slashAmount);
+        return (stakeParams, c.minReassignAge, c.uploadDeadline, _unbondingDelay, c.leasingPaused);
+    }
+
+    /// @notice The announced stake parameters and when they can be applied (0 = none).
+    /// @return proposed The announced values.
+    /// @return effectiveAt When `applyStakeParams` accepts them.
+    function proposedStakeParams()
+        external
+        view
+        returns (StakeParams memory proposed, uint256 effectiveAt)
+    {
+        return (_proposed, _proposedAt);
+    }
+
+    /// @notice Ids the next batch and the next job will get.
+    /// @return nextBatchId The next batch id.
+    /// @return nextJobId The next job id.
+    function nextIds() external view returns (uint32 nextBatchId, uint40 nextJobId) {
+        Registry memory r = _registry;
+        return (r.nextBatchId, r.nextJobId);
+    }
+
+    // ================================================================== leasing internals
+
+    // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
+    // provers' counts are updated in storage, the caller's at the end (it is never the previous
+    // holder of a job it takes, but clearing may lower its count, hence no cached copy).
+    function _lease(uint256 n) internal returns (uint40[] memory requestIds, uint40[] memory jobIds) {
+        Config memory cfg = _config;
+        if (cfg.leasingPaused) revert LeasingIsPaused();
+        Prover storage p = _provers[msg.sender];
+        uint256 active = p.activeLeases;
+        uint256 cap = _cap(p.bond, cfg);
+        if (active >= cap) revert LeaseCapReached(active, cap);
+        if (n > cap - active) n = cap - active;
+
+        Queue memory q = _queue;
+        requestIds = new uint40[](n);
+        jobIds = new uint40[](n);
+        uint256 got;
+        while (got < n) {
+            uint40 requestId = q.nextRequestId;
+            (uint40 jobId, address previousHolder) = _takeJob(q, cfg, requestId);
+            if (jobId == 0) break;
+            q.nextRequestId = requestId + 1;
+            _leases[requestId] = Lease({
+                prover: msg.sender, jobId: jobId, submittedAt: 0, state: LeaseState.Leased
+            });
+            requestIds[got] = requestId;
+            jobIds[got] = jobId;
+            ++got;
+            emit JobLeased(requestId, jobId, msg.sender, previousHolder);
+        }
+        if (got == 0) revert NoJobAvailable();
+        assembly ("memory-safe") {
+            mstore(requestIds, got)
+            mstore(jobIds, got)
+        }
+        _queue = q;
+        // forge-lint: disable-next-line(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
+        p.activeLeases = uint24(p.activeLeases + got);
+    }
+
+    // Picks the next job under the protocol's order: fresh aggregation, fresh round 0, then LRP.
+    // Writes the job's storage with `requestId` as its latest lease and puts it at the tail.
+    function _takeJob(Queue memory q, Config memory cfg, uint40 requestId)
+        internal
+        returns (uint40 jobId, address previousHolder)
+    {
+        uint32 batchId = q.aggHead != 0 ? q.aggHead : q.round0Head;
+        if (batchId != 0) {
+            jobId = _takeFresh(q, batchId);
+            _jobs[jobId] = Job({
+                status: JobStatus.Pending,
+                batchId: batchId,
+                prev: 0,
+                next: 0,
+                latestRequest: requestId,
+                winningRequest: 0,
+                leasedAt: uint40(block.timestamp)
+            });
+            _appendPending(q, jobId);
+            return (jobId, address(0));
+        }
+        return _takeFromPendingHead(q, cfg, requestId);
+    }
+
+    // The next fresh job of the batch at the head of a fresh queue; the batch leaves the queue
+    // with its last fresh job.
+    function _takeFresh(Queue memory q, uint32 batchId) internal returns (uint40 jobId) {
+        Batch storage b = _batches[batchId];
+        uint24 taken = b.leasedFresh;
+        jobId = b.firstJobId + taken;
+        b.leasedFresh = taken + 1;
+        q.freshCount -= 1;
+        if (taken + 1 == b.jobCount) {
+            Registry memory r = _registry;
+            _unlinkFresh(q, r, batchId, b.kind == BatchKind.Aggregation);
+            _registry = r;
+        }
+    }
+
+    // LRP: the head of the pending list moves to the tail, unless its latest lease is the
+    // caller's (then the job after the head, no further) or it was leased less than
+    // minReassignAge ago. Cancelled jobs met at the head are cleared first (a bounded number).
+    function _takeFromPendingHead(Queue memory q, Config memory cfg, uint40 requestId)
+        internal
+        returns (uint40 jobId, address previousHolder)
+    {
+        jobId = q.pendingHead;
+        for (uint256 k; jobId != 0 && k < MAX_CLEAR_PER_LEASE; ++k) {
+            if (!_batches[_jobs[jobId].batchId].cancelled) break;
+            _clear(q, jobId);
+            jobId = q.pendingHead;
+        }
+        if (jobId == 0) return (0, address(0));
+        Job memory j = _jobs[jobId];
+        Lease memory held = _leases[j.latestRequest];
+        if (held.prover == msg.sender) {
+            jobId = j.next;
+            if (jobId == 0) return (0, address(0));
+            j = _jobs[jobId];
+            held = _leases[j.latestRequest];
+            if (held.prover == msg.sender) return (0, address(0));
+        }
+        if (_batches[j.batchId].cancelled) return (0, address(0));
+        if (block.timestamp < uint256(j.leasedAt) + cfg.minReassignAge) return (0, address(0));
+
+        previousHolder = held.prover;
+        if (held.state == LeaseState.Leased) _provers[previousHolder].activeLeases -= 1;
+        _unlinkPending(q, j.prev, j.next);
+        j.prev = q.pendingTail;
+        j.next = 0;
+        j.latestRequest = requestId;
+        j.leasedAt = uint40(block.timestamp);
+        _linkAtTail(q, jobId);
+        _jobs[jobId] = j;
+    }
+
+    // Appends a job whose storage already says prev = 0 to the pending list's tail.
+    function _appendPending(Queue memory q, uint40 jobId) internal {
+        uint40 tail = q.pendingTail;
+        if (tail != 0) _jobs[jobId].prev = tail;
+        _linkAtTail(q, jobId);
+    }
+
+    // Makes `jobId` the tail; its own `prev` is the caller's to set.
+    function _linkAtTail(Queue memory q, uint40 jobId) internal {
+        uint40 tail = q.pendingTail;
+        if (tail == 0) q.pendingHead = jobId;
+        else _jobs[tail].next = jobId;
+        q.pendingTail = jobId;
+        q.pendingCount += 1;
+    }
+
+    // Removes a job with neighbours `prev` and `next` from the pending list; the job's own links
+    // are the caller's to reset.
+    function _unlinkPending(Queue memory q, uint40 prev, uint40 next) internal {
+        if (prev == 0) q.pendingHead = next;
+        else _jobs[prev].next = next;
+        if (next == 0) q.pendingTail = prev;
+        else _jobs[next].prev = prev;
+        q.pendingCount -= 1;
+    }
+
+    // Removes a pending job of a cancelled batch from the list and from its holder's count.
+    function _clear(Queue memory q, uint40 jobId) internal {
+        Job memory j = _jobs[jobId];
+        _unlinkPending(q, j.prev, j.next);
+        _releaseUnsubmitted(j.latestRequest);
+        j.status = JobStatus.Cleared;
+        j.prev = 0;
+        j.next = 0;
+        _jobs[jobId] = j;
+        emit JobCleared(jobId);
+    }
+
+    // A job that stops being pending releases its latest lease from the holder's count, unless
+    // that lease was submitted (then its verdict releases it).
+    function _releaseUnsubmitted(uint40 requestId) internal {
+        Lease memory l = _leases[requestId];
+        if (l.state == LeaseState.Leased) _provers[l.prover].activeLeases -= 1;
+    }
+
+    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId, bool agg) internal {
+        uint32 tail = agg ? r.aggTail : r.round0Tail;
+        if (tail == 0) {
+            if (agg) q.aggHead = batchId;
+            else q.round0Head = batchId;
+        } else {
+            _batches[tail].queueNext = batchId;
+            _batches[batchId].queuePrev = tail;
+        }
+        if (agg) r.aggTail = batchId;
+        else r.round0Tail = batchId;
+    }
+
+    function _unlinkFresh(Queue memory q, Registry memory r, uint32 batchId, bool agg) internal {
+        Batch storage b = _batches[batchId];
+        uint32 prev = b.queuePrev;
+        uint32 next = b.queueNext;
+        if (prev == 0) {
+            if (agg) q.aggHead = next;
+            else q.round0Head = next;
+        } else {
+            _batches[prev].queueNext = next;
+        }
+        if (next == 0) {
+            if (agg) r.aggTail = prev;
+            else r.round0Tail = prev;
+        } else {
+            _batches[next].queuePrev = prev;
+        }
+        b.queuePrev = 0;
+        b.queueNext = 0;
+    }
+
+    // ================================================================== submission internals
+
+    function _submit(uint40 requestId, bytes32 proofHash, bool skipStale) internal {
+        if (proofHash == 0) revert ZeroProofHash();
+        Lease memory l = _leases[requestId];
+        if (l.state == LeaseState.None) revert UnknownRequest(requestId);
+        if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
+        if (l.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
+        Job memory j = _jobs[l.jobId];
+        if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
+            if (skipStale) {
+                emit SubmissionSkipped(requestId, SkipReason.JobNotPending);
+                return;
+            }
+            revert JobNotPending(l.jobId);
+        }
+        l.state = LeaseState.Submitted;
+        l.submittedAt = uint40(block.timestamp);
+        _leases[requestId] = l;
+        _proofHashes[requestId] = proofHash;
+        // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it does.
+        if (j.latestRequest != requestId) _provers[msg.sender].activeLeases += 1;
+        emit ProofSubmitted(requestId, l.jobId, msg.sender, proofHash);
+    }
+
+    // ================================================================== verdict internals
+
+    function _applyVerdict(Queue memory q, Verdict calldata v)
+        internal
+        returns (uint256 paid, uint256 slashed)
+    {
+        uint40 requestId = v.requestId;
+        uint8 result = v.result;
+        Lease memory l = _leases[requestId];
+        SkipReason reason;
+        if (l.state == LeaseState.None) reason = SkipReason.UnknownRequest;
+        else if (l.jobId != v.jobId || l.prover != v.prover) reason = SkipReason.WrongJobOrProver;
+        else if (l.state == LeaseState.Leased) reason = SkipReason.NotSubmitted;
+        else if (l.state != LeaseState.Submitted) reason = SkipReason.AlreadyJudged;
+        else if (result == 0 || result > uint8(VerdictResult.Missing)) reason = SkipReason.NoResult;
+        else if (
+            result == uint8(VerdictResult.Missing)
+                && block.timestamp < uint256(l.submittedAt) + _config.uploadDeadline
+        ) reason = SkipReason.UploadDeadlineNotPassed;
+        else return _judge(q, requestId, l, VerdictResult(result));
+        emit VerdictSkipped(requestId, reason);
+    }
+
+    function _judge(Queue memory q, uint40 requestId, Lease memory l, VerdictResult result)
+        internal
+        returns (uint256 paid, uint256 slashed)
+    {
+        l.state = result == VerdictResult.Valid
+            ? LeaseState.Valid
+            : result == VerdictResult.Invalid ? LeaseState.Invalid : LeaseState.Missing;
+        _leases[requestId] = l;
+        _provers[l.prover].activeLeases -= 1;
+
+        bool completed;
+        uint256 amount;
+        if (result == VerdictResult.Valid) {
+            (completed, amount) = _complete(q, l.jobId, requestId, l.prover);
+            paid = amount;
+        } else if (result == VerdictResult.Invalid) {
+            amount = _slash(l.prover, requestId);
+            slashed = amount;
+        }
+        emit VerdictRecorded(requestId, l.jobId, l.prover, result, completed, amount);
+    }
+
+    // First valid proof of a pending job: complete it, pay its holder, and if it is the top of a
+    // batch's tree, record its proof hash as that batch's final-proof candidate.
+    function _complete(Queue memory q, uint40 jobId, uint40 requestId, address winner)
+        internal
+        returns (bool completed, uint256 reward)
+    {
+        Job memory j = _jobs[jobId];
+        Batch storage b = _batches[j.batchId];
+        if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
+
+        _unlinkPending(q, j.prev, j.next);
+        if (j.latestRequest != requestId) _releaseUnsubmitted(j.latestRequest);
+        j.status = JobStatus.Complete;
+        j.prev = 0;
+        j.next = 0;
+        j.winningRequest = requestId;
+        _jobs[jobId] = j;
+
+        reward = b.rewardPerJob;
+        b.jobsLeft -= 1;
+        ProverStats storage s = _stats[winner];
+        // forge-lint: disable-next-line(unsafe-typecast) reward is a uint96
+        s.earnings += uint128(reward);
+        s.jobsProven += 1;
+        if (b.isTop) {
+            Batch storage root = b.kind == BatchKind.Round0 ? b : _batches[b.parent];
+            if (root.topProofHash == 0) root.topProofHash = _proofHashes[requestId];
+        }
+        return (true, reward);
+    }
+
+    // Slashes up to the slash amount, from bond first, then from unbonding funds.
+    function _slash(address account, uint40 requestId) internal returns (uint256 amount) {
+        Prover storage p = _provers[account];
+        uint96 bond = p.bond;
+        uint96 unbonding = p.unbonding;
+        amount = _slashAmount;
+        if (amount > uint256(bond) + unbonding) amount = uint256(bond) + unbonding;
+        // forge-lint: disable-start(unsafe-typecast) amount <= slashAmount, a uint96
+        if (amount <= bond) {
+            p.bond = bond - uint96(amount);
+        } else {
+            p.bond = 0;
+            p.unbonding = unbonding - uint96(amount - bond);
+        }
+        // forge-lint: disable-end(unsafe-typecast)
+        _stats[account].slashes += 1;
+        emit Slashed(account, requestId, amount);
+    }
+
+    // ================================================================== helpers
+
+    // Allocates a batch id and its job ids and appends the batch to its fresh queue.
+    function _createBatch(uint24 jobCount, bool agg) internal returns (uint32 batchId) {
+        Registry memory r = _registry;
+        Queue memory q = _queue;
+        batchId = r.nextBatchId;
+        Batch storage b = _batches[batchId];
+        b.firstJobId = r.nextJobId;
+        b.jobCount = jobCount;
+        b.jobsLeft = jobCount;
+        r.nextBatchId = batchId + 1;
+        r.nextJobId += jobCount;
+        q.freshCount += jobCount;
+        _appendFresh(q, r, batchId, agg);
+        _registry = r;
+        _queue = q;
+    }
+
+    function _emitBatchPosted(uint32 batchId) internal {
+        Batch storage b = _batches[batchId];
+        emit BatchPosted(
+            batchId,
+            b.witnessRoot,
+            b.firstJobId,
+            b.jobCount,
+            b.rewardPerJob,
+            b.kind,
+            b.level,
+            b.parent,
+            b.circuitId
+        );
+    }
+
+    // Validates kind/level/parent and tells whether the batch's jobs are its tree's top.
+    function _checkShape(uint24 jobCount, BatchKind kind, uint8 level, uint32 parent)
+        internal
+        view
+        returns (bool isTop)
+    {
+        if (kind == BatchKind.Round0) {
+            if (level != 0 || parent != 0) revert BadBatchShape();
+            return jobCount == 1;
+        }
+        if (parent == 0 || parent >= _registry.nextBatchId) revert BadBatchShape();
+        Batch storage pb = _batches[parent];
+        if (pb.kind != BatchKind.Round0) revert BadBatchShape();
+        if (pb.cancelled) revert BatchIsCancelled(parent);
+        if (pb.finalProofHash != 0) revert BatchIsFinalized(parent);
+        uint256 top = _ceilLog2(pb.jobCount);
+        // A binary tree of height `top` has at most 2^(top - level) nodes at `level`.
+        if (level == 0 || level > top || jobCount > (uint256(1) << (top - level))) {
+            revert BadBatchShape();
+        }
+        return level == top;
+    }
+
+    function _existingBatch(uint32 batchId) internal view returns (Batch storage b) {
+        if (batchId == 0 || batchId >= _registry.nextBatchId) revert UnknownBatch(batchId);
+        return _batches[batchId];
+    }
+
+    // The batch holding `jobId`, by binary search over batches' first job ids (0 if none).
+    function _batchOf(uint40 jobId) internal view returns (uint32) {
+        Registry memory r = _registry;
+        if (jobId == 0 || jobId >= r.nextJobId) return 0;
+        uint32 lo = 1;
+        uint32 hi = r.nextBatchId - 1;
+        while (lo < hi) {
+            uint32 mid = lo + (hi - lo + 1) / 2;
+            if (_batches[mid].firstJobId <= jobId) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    function _cap(uint256 bond, Config memory cfg) internal pure returns (uint256) {
+        if (bond < cfg.minBond) return 0;
+        uint256 cap = bond / cfg.bondPerLease;
+        return cap < MAX_ACTIVE_LEASES ? cap : MAX_ACTIVE_LEASES;
+    }
+
+    function _ceilLog2(uint256 x) internal pure returns (uint256 r) {
+        while ((uint256(1) << r) < x) ++r;
+    }
+
+    function _checkStakeParams(StakeParams memory sp) internal pure {
+        if (sp.bondPerLease == 0 || sp.minBond < sp.bondPerLease || sp.slashAmount > sp.bondPerLease) {
+            revert ParamOutOfBounds();
+        }
+    }
+
+    function _setStakeParams(StakeParams memory sp) internal {
+        _config.bondPerLease = sp.bondPerLease;
+        _config.minBond = sp.minBond;
+        _slashAmount = sp.slashAmount;
+    }
+
+    // `maxUnbondingDelay` is paramDelay, passed in because the constructor cannot read it yet.
+    function _setTimings(
+        uint24 minReassignAge,
+        uint24 uploadDeadline,
+        uint32 unbondingDelay,
+        uint256 maxUnbondingDelay
+    ) internal {
+        if (
+            minReassignAge > MAX_MIN_REASSIGN_AGE || uploadDeadline < MIN_UPLOAD_DEADLINE
+                || uploadDeadline > MAX_UPLOAD_DEADLINE || unbondingDelay > maxUnbondingDelay
+        ) revert ParamOutOfBounds();
+        _config.minReassignAge = minReassignAge;
+        _config.uploadDeadline = uploadDeadline;
+        _unbondingDelay = unbondingDelay;
+        emit TimingsChanged(minReassignAge, uploadDeadline, unbondingDelay);
+    }
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title ICoordinator: the on-chain Job Distributor of CrowdProve
+/// @notice A rollup's relayer posts batches of proving jobs (one Merkle root per batch) with
+///         their rewards in escrow; bonded provers lease jobs, submit proof hashes, and are paid a
+///         fixed reward per job once the relayer judges their proof valid. Jobs that are leased
+///         but not completed are reassigned Least-Recently-Processed first (LRP), so a prover that
+///         hoards or crashes delays nobody for long; active leases are capped by bond.
+/// @dev Ids start at 1; 0 means "none". All amounts are in the one ERC20 token fixed at
+///      construction, which must be a plain token (no fee on transfer, no rebasing).
+interface ICoordinator {
+    // ------------------------------------------------------------------ types
+
+    /// @notice What a batch's jobs prove: round-0 witnesses, or aggregations of child proofs.
+    enum BatchKind {
+        Round0,
+        Aggregation
+    }
+
+    /// @notice Life cycle of a job. Fresh jobs have no storage yet; Cleared = cancelled and
+    ///         removed from the pending list.
+    enum JobStatus {
+        Fresh,
+        Pending,
+        Complete,
+        Cleared
+    }
+
+    /// @notice Life cycle of a lease (one prover's claim on one job).
+    enum LeaseState {
+        None,
+        Leased,
+        Submitted,
+        Valid,
+        Invalid,
+        Missing
+    }
+
+    /// @notice The relayer's judgement of a submitted proof.
+    enum VerdictResult {
+        None,
+        Valid,
+        Invalid,
+        Missing
+    }
+
+    /// @notice Why an entry of a batched call was skipped instead of applied.
+    enum SkipReason {
+        UnknownRequest,
+        WrongJobOrProver,
+        NotSubmitted,
+        AlreadyJudged,
+        UploadDeadlineNotPassed,
+        NoResult,
+        JobNotPending
+    }
+
+    /// @notice One verdict of `recordVerdicts`: it must name the request, its job and its prover.
+    ///         `result` is a VerdictResult as a number, so that an out-of-range value skips this
+    ///         entry instead of reverting the whole batch.
+    struct Verdict {
+        uint40 requestId;
+        uint40 jobId;
+        address prover;
+        uint8 result;
+    }
+
+    /// @notice A batch of jobs as stored (see `batch`).
+    struct BatchInfo {
+        bytes32 witnessRoot;
+        bytes32 circuitId;
+        uint40 firstJobId;
+        uint24 jobCount;
+        uint24 jobsLeft;
+        uint24 leasedFresh;
+        uint96 rewardPerJob;
+        BatchKind kind;
+        uint8 level;
+        bool cancelled;
+        bool isTop;
+        uint32 parent;
+        bytes32 topProofHash;
+        bytes32 finalProofHash;
+    }
+
+    /// @notice Parameters that take effect only after `paramDelay` (they change what a bond risks).
+    struct StakeParams {
+        uint96 bondPerLease;
+        uint96 minBond;
+        uint96 slashAmount;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A batch of `jobCount` jobs with ids `firstJobId..firstJobId+jobCount-1` was posted.
+    event BatchPosted(
+        uint32 indexed batchId,
+        bytes32 indexed witnessRoot,
+        uint40 firstJobId,
+        uint24 jobCount,
+        uint96 rewardPerJob,
+        BatchKind kind,
+        uint8 level,
+        uint32 indexed parent,
+        bytes32 circuitId
+    );
+    /// @notice A batch was cancelled and `refund` of unspent escrow returned to `to`.
+    event BatchCancelled(uint32 indexed batchId, address indexed to, uint256 refund);
+    /// @notice A round-0 batch's final (top) proof was recorded.
+    event BatchFinalized(uint32 indexed batchId, bytes32 finalProofHash);
+    /// @notice `prover` leased `jobId` under `requestId`; `previousHolder` is set on an LRP
+    ///         reassignment (zero for a fresh job).
+    event JobLeased(
+        uint40 indexed requestId,
+        uint40 indexed jobId,
+        address indexed prover,
+        address previousHolder
+    );
+    /// @notice The holder of `requestId` committed to the proof whose keccak256 is `proofHash`.
+    event ProofSubmitted(
+        uint40 indexed requestId, uint40 indexed jobId, address indexed prover, bytes32 proofHash
+    );
+    /// @notice A submission of the batched form was skipped (the job is no longer pending).
+    event SubmissionSkipped(uint40 indexed requestId, SkipReason reason);
+    /// @notice A verdict was applied. `completed` is true when it completed the job (first valid
+    ///         proof); `amount` is the reward credited or the bond slashed.
+    event VerdictRecorded(
+        uint40 indexed requestId,
+        uint40 indexed jobId,
+        address indexed prover,
+        VerdictResult result,
+        bool completed,
+        uint256 amount
+    );
+    /// @notice A verdict was skipped because it did not match or no longer applied.
+    event VerdictSkipped(uint40 indexed requestId, SkipReason reason);
+    /// @notice A pending job of a cancelled batch left the pending list and its holder's count.
+    event JobCleared(uint40 indexed jobId);
+    /// @notice `prover` added `amount` to its bond.
+    event Staked(address indexed prover, uint256 amount);
+    /// @notice `prover` moved `amount` from bond to unbonding, withdrawable at `readyAt`.
+    event UnstakeRequested(address indexed prover, uint256 amount, uint256 readyAt);
+    /// @notice `prover` withdrew `amount` of unbonded stake.
+    event Unstaked(address indexed prover, uint256 amount);
+    /// @notice `prover` withdrew `amount` of earnings.
+    event EarningsWithdrawn(address indexed prover, uint256 amount);
+    /// @notice `prover` lost `amount` (from bond, then unbonding) for an invalid proof.
+    event Slashed(address indexed prover, uint40 indexed requestId, uint256 amount);
+    /// @notice Slashed funds owed to the treasury were sent to it.
+    event SlashesSwept(address indexed treasury, uint256 amount);
+    /// @notice The relayer role moved.
+    event RelayerChanged(address indexed previous, address indexed current);
+    /// @notice The treasury that receives slashed funds changed.
+    event TreasuryChanged(address indexed previous, address indexed current);
+    /// @notice Timing parameters changed (they take effect at once).
+    event TimingsChanged(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay);
+    /// @notice New stake parameters were announced; they can be applied from `effectiveAt`.
+    event StakeParamsProposed(StakeParams params, uint256 effectiveAt);
+    /// @notice Announced stake parameters took effect.
+    event StakeParamsApplied(StakeParams params);
+    /// @notice Leasing was paused (true) or resumed (false). Nothing else is ever paused.
+    event LeasingPaused(bool paused);
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice Only the relayer may call this.
+    error NotRelayer();
+    /// @notice Only the relayer or the owner may call this.
+    error NotRelayerOrOwner();
+    /// @notice The witness root is zero or was accepted before.
+    error RootAlreadyUsed(bytes32 root);
+    /// @notice Job count outside 1..MAX_JOBS_PER_BATCH.
+    error BadJobCount(uint256 jobCount);
+    /// @notice The circuit id is zero.
+    error ZeroCircuitId();
+    /// @notice Kind, level or parent do not describe a node of the parent batch's tree.
+    error BadBatchShape();
+    /// @notice No batch with this id.
+    error UnknownBatch(uint32 batchId);
+    /// @notice The batch was cancelled.
+    error BatchIsCancelled(uint32 batchId);
+    /// @notice The batch was already finalized.
+    error BatchIsFinalized(uint32 batchId);
+    /// @notice The hash is not the winning proof hash of the batch tree's top job.
+    error NotTopProof(bytes32 given, bytes32 expected);
+    /// @notice Leasing is paused.
+    error LeasingIsPaused();
+    /// @notice No job can be leased now: try again later.
+    error NoJobAvailable();
+    /// @notice The prover's bond backs no more leases (`active` of `cap` in use).
+    error LeaseCapReached(uint256 active, uint256 cap);
+    /// @notice `n` is zero or above MAX_LEASES_PER_CALL.
+    error BadLeaseCount(uint256 n);
+    /// @notice No lease with this request id.
+    error UnknownRequest(uint40 requestId);
+    /// @notice The caller does not hold this lease.
+    error NotLeaseHolder(uint40 requestId);
+    /// @notice The lease already has a submission.
+    error AlreadySubmitted(uint40 requestId);
+    /// @notice The job is complete or its batch cancelled.
+    error JobNotPending(uint40 jobId);
+    /// @notice The proof hash is zero.
+    error ZeroProofHash();
+    /// @notice Array lengths differ, or an array is empty or too long.
+    error BadArrayLength();
+    /// @notice The amount is zero or does not fit.
+    error BadAmount();
+    /// @notice Bond that backs active leases cannot be unstaked (`free` is available).
+    error BondLocked(uint256 requested, uint256 free);
+    /// @notice Unbonded stake is not withdrawable until `readyAt`.
+    error StillUnbonding(uint256 readyAt);
+    /// @notice Nothing to withdraw.
+    error NothingToWithdraw();
+    /// @notice A parameter is outside its bounds.
+    error ParamOutOfBounds();
+    /// @notice No stake parameters are announced, or their delay has not passed.
+    error NoStakeParamsDue();
+    /// @notice The zero address is not allowed here.
+    error ZeroAddress();
+
+    // ------------------------------------------------------------------ relayer
+
+    /// @notice Posts a batch of `jobCount` jobs committed to by `witnessRoot` and pulls
+    ///         `jobCount * rewardPerJob` from the caller into escrow.
+    /// @param witnessRoot Merkle root over the jobs' leaves; each root is accepted once.
+    /// @param jobCount Number of jobs, 1..MAX_JOBS_PER_BATCH.
+    /// @param rewardPerJob Paid to the first valid proof of each job (may be zero).
+    /// @param kind Round0 (level 0, parent 0) or Aggregation (level >= 1 of parent's tree).
+    /// @param level Tree level of the jobs: 0 for round 0.
+    /// @param parent For aggregation batches, the round-0 batch whose tree they belong to.
+    /// @param circuitId Digest of the verifier data the batch's proofs must have.
+    /// @return batchId The new batch's id.
+    function postBatch(
+        bytes32 witnessRoot,
+        uint24 jobCount,
+        uint96 rewardPerJob,
+        BatchKind kind,
+        uint8 level,
+        uint32 parent,
+        bytes32 circuitId
+    ) external returns (uint32 batchId);
+
+    /// @notice Cancels a batch: its fresh jobs are never leased, its pending jobs are cleared
+    ///         lazily (see `clearCancelled`), and its unspent escrow goes back to the caller.
+    /// @param batchId The batch to cancel; relayer or owner only.
+    function cancelBatch(uint32 batchId) external;
+
+    /// @notice Records a round-0 batch's final proof: it must be the winning proof hash of the
+    ///         single job at the top level of the batch's aggregation tree.
+    /// @param batchId The round-0 batch.
+    /// @param finalProofHash keccak256 of the final proof bytes.
+    function finalizeBatch(uint32 batchId, bytes32 finalProofHash) external;
+
+    /// @notice Applies verdicts in order. An entry that does not match its lease or no longer
+    ///         applies is skipped with `VerdictSkipped`; the rest of the batch goes through.
+    /// @param verdicts The verdicts, at most MAX_VERDICTS_PER_CALL.
+    function recordVerdicts(Verdict[] calldata verdicts) external;
+
+    // ------------------------------------------------------------------ provers
+
+    /// @notice Leases one job: a fresh aggregation job, else a fresh round-0 job, else the
+    ///         least recently leased pending job (not one whose latest lease is the caller's).
+    /// @return requestId The lease's id, needed to submit.
+    /// @return jobId The leased job.
+    function lease() external returns (uint40 requestId, uint40 jobId);
+
+    /// @notice Leases up to `n` jobs, as many as are available and the bond backs.
+    /// @param n How many to lease, 1..MAX_LEASES_PER_CALL.
+    /// @return requestIds The leases' ids.
+    /// @return jobIds The leased jobs, in the same order.
+    function leaseMany(uint256 n)
+        external
+        returns (uint40[] memory requestIds, uint40[] memory jobIds);
+
+    /// @notice Commits to a proof for a lease the caller holds; once per lease, while the job
+    ///         is pending. The proof bytes then go to the relayer, which checks their hash.
+    /// @param requestId The lease.
+    /// @param proofHash keccak256 of the proof bytes.
+    function submitProof(uint40 requestId, bytes32 proofHash) external;
+
+    /// @notice Batched `submitProof`; entries whose job is no longer pending are skipped with
+    ///         `SubmissionSkipped`, any other failure reverts the whole call.
+    /// @param requestIds The leases.
+    /// @param proofHashes The proof hashes, in the same order.
+    function submitProofs(uint40[] calldata requestIds, bytes32[] calldata proofHashes) external;
+
+    /// @notice Adds `amount` to the caller's bond (pulled from the caller).
+    /// @param amount Tokens to bond.
+    function stake(uint256 amount) external;
+
+    /// @notice Moves `amount` of free bond to unbonding; withdrawable after the unbonding delay
+    ///         (which restarts). Unbonding funds can still be slashed.
+    /// @param amount Tokens to unbond; bond that backs active leases cannot leave.
+    function requestUnstake(uint256 amount) external;
+
+    /// @notice Withdraws all unbonded stake once its delay has passed.
+    function withdrawUnstaked() external;
+
+    /// @notice Withdraws all of the caller's earnings.
+    function withdrawEarnings() external;
+
+    /// @notice Clears pending jobs of cancelled batches from the pending list and from their
+    ///         holders' active-lease counts. Anyone may call; ids that do not apply are ignored.
+    /// @param jobIds Jobs to clear, at most MAX_CLEAR_PER_CALL.
+    function clearCancelled(uint40[] calldata jobIds) external;
+
+    /// @notice Sends slashed funds owed to the treasury to it. Anyone may call.
+    function sweepSlashed() external;
+
+    /// @notice Applies announced stake parameters once their delay has passed. Anyone may call.
+    function applyStakeParams() external;
+
+    // ------------------------------------------------------------------ owner
+
+    /// @notice Announces new bond per lease, minimum bond and slash amount, effective after
+    ///         `paramDelay`. Replaces any earlier announcement.
+    /// @param params The new values (bounded: slash <= bondPerLease <= minBond).
+    function proposeStakeParams(StakeParams calldata params) external;
+
+    /// @notice Sets the minimum reassign age (0 = pure LRP), the upload deadline and the
+    ///         unbonding delay, each within bounds.
+    /// @param minReassignAge Seconds a lease is protected from LRP reassignment.
+    /// @param uploadDeadline Seconds after a submission before a Missing verdict is accepted.
+    /// @param unbondingDelay Seconds between `requestUnstake` and `withdrawUnstaked`.
+    function setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
+        external;
+
+    /// @notice Moves the relayer role.
+    /// @param newRelayer The new relayer.
+    function setRelayer(address newRelayer) external;
+
+    /// @notice Sets where slashed funds go.
+    /// @param newTreasury The new treasury.
+    function setTreasury(address newTreasury) external;
+
+    /// @notice Pauses (true) or resumes (false) leasing. Submissions, verdicts and withdrawals
+    ///         are never paused.
+    /// @param paused_ The new state.
+    function setLeasingPaused(bool paused_) external;
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The batch with id `batchId`.
+    /// @param batchId The batch.
+    /// @return info Its stored fields.
+    function batch(uint32 batchId) external view returns (BatchInfo memory info);
+
+    /// @notice The job with id `jobId` (derived for fresh jobs).
+    /// @param jobId The job.
+    /// @return status Its status.
+    /// @return batchId Its batch.
+    /// @return latestRequest The latest lease (0 if never leased).
+    /// @return leasedAt Time of the latest lease.
+    /// @return proofHash The winning proof hash when complete.
+    function job(uint40 jobId)
+        external
+        view
+        returns (
+            JobStatus status,
+            uint32 batchId,
+            uint40 latestRequest,
+            uint40 leasedAt,
+            bytes32 proofHash
+        );
+
+    /// @notice The lease with id `requestId`.
+    /// @param requestId The lease.
+    /// @return holder Its holder.
+    /// @return jobId Its job.
+    /// @return state Its state.
+    /// @return submittedAt When it was submitted (0 if not).
+    /// @return proofHash The submitted proof hash (0 if not).
+    function leaseInfo(uint40 requestId)
+        external
+        view
+        returns (
+            address holder,
+            uint40 jobId,
+            LeaseState state,
+            uint40 submittedAt,
+            bytes32 proofHash
+        );
+
+    /// @notice A prover's funds and counters.
+    /// @param account The prover.
+    /// @return bond Bonded stake.
+    /// @return unbonding Stake waiting out the unbonding delay.
+    /// @return unbondingReadyAt When `unbonding` can be withdrawn.
+    /// @return activeLeases Leases counted against the bond.
+    /// @return earnings Withdrawable rewards.
+    /// @return jobsProven Jobs this prover completed.
+    /// @return slashes Times this prover was slashed.
+    function prover(address account)
+        external
+        view
+        returns (
+            uint256 bond,
+            uint256 unbonding,
+            uint256 unbondingReadyAt,
+            uint256 activeLeases,
+            uint256 earnings,
+            uint256 jobsProven,
+            uint256 slashes
+        );
+
+    /// @notice How many leases `account`'s bond backs in all (0 below the minimum bond).
+    /// @param account The prover.
+    /// @return cap The cap on active leases.
+    function leaseCap(address account) external view returns (uint256 cap);
+
+    /// @notice The queue: fresh jobs not yet leased, pending jobs, the pending list's ends and
+    ///         the next request id.
+    /// @return freshJobs Jobs never leased, of uncancelled batches.
+    /// @return pendingJobs Jobs in the pending list (cancelled ones until cleared).
+    /// @return pendingHead The least recently leased pending job.
+    /// @return pendingTail The most recently leased pending job.
+    /// @return nextRequestId The id the next lease will get.
+    function queue()
+        external
+        view
+        returns (
+            uint256 freshJobs,
+            uint256 pendingJobs,
+            uint40 pendingHead,
+            uint40 pendingTail,
+            uint40 nextRequestId
+        );
+
+    /// @notice The neighbours of a job in the pending list (0 at the ends or when not listed).
+    /// @param jobId The job.
+    /// @return prev The job leased just before.
+    /// @return next The job leased just after.
+    function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next);
+
+    /// @notice The parameters in force.
+    /// @return stakeParams Bond per lease, minimum bond, slash amount.
+    /// @return minReassignAge Seconds a lease is protected from reassignment.
+    /// @return uploadDeadline Seconds before a Missing verdict is accepted.
+    /// @return unbondingDelay Seconds of unbonding.
+    /// @return leasingPaused Whether leasing is paused.
+    function params()
+        external
+        view
+        returns (
+            StakeParams memory stakeParams,
+            uint24 minReassignAge,
+            uint24 uploadDeadline,
+            uint32 unbondingDelay,
+            bool leasingPaused
+        );
+}

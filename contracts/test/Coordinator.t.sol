@@ -1,0 +1,1221 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
+import {Coordinator} from "../Coordinator.sol";
+import {ICoordinator} from "../ICoordinator.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+
+/// @notice Unit tests: every external function and every revert path of the Coordinator.
+contract CoordinatorTest is CoordinatorFixture {
+    ICoordinator.VerdictResult internal constant VALID = ICoordinator.VerdictResult.Valid;
+    ICoordinator.VerdictResult internal constant INVALID = ICoordinator.VerdictResult.Invalid;
+    ICoordinator.VerdictResult internal constant MISSING = ICoordinator.VerdictResult.Missing;
+
+    // ------------------------------------------------------------------ constructor
+
+    function test_Constructor_SetsState() public view {
+        vm.assertEq(address(coord.token()), address(token), "token");
+        vm.assertEq(coord.owner(), owner, "owner");
+        vm.assertEq(coord.relayer(), relayer, "relayer");
+        vm.assertEq(coord.treasury(), treasury, "treasury");
+        vm.assertEq(coord.paramDelay(), PARAM_DELAY, "paramDelay");
+        (
+            ICoordinator.StakeParams memory sp,
+            uint24 age,
+            uint24 deadline,
+            uint32 unbonding,
+            bool paused
+        ) = coord.params();
+        vm.assertEq(sp.bondPerLease, BOND_PER_LEASE, "bondPerLease");
+        vm.assertEq(sp.minBond, MIN_BOND, "minBond");
+        vm.assertEq(sp.slashAmount, SLASH, "slash");
+        vm.assertEq(age, 0, "age");
+        vm.assertEq(deadline, UPLOAD_DEADLINE, "deadline");
+        vm.assertEq(unbonding, UNBONDING_DELAY, "unbonding");
+        vm.assertFalse(paused, "paused");
+        (,,,, uint40 nextRequest) = coord.queue();
+        vm.assertEq(nextRequest, 1, "first request id");
+        (uint32 nextBatch, uint40 nextJob) = coord.nextIds();
+        vm.assertEq(nextBatch, 1, "first batch id");
+        vm.assertEq(nextJob, 1, "first job id");
+    }
+
+    function test_Constructor_RevertsWhen_ZeroAddress() public {
+        ICoordinator.StakeParams memory sp = ICoordinator.StakeParams(1, 1, 1);
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        new Coordinator(IERC20(address(0)), owner, relayer, treasury, 1 days, sp, 0, 60, 0);
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        new Coordinator(token, owner, address(0), treasury, 1 days, sp, 0, 60, 0);
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        new Coordinator(token, owner, relayer, address(0), 1 days, sp, 0, 60, 0);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+        new Coordinator(token, address(0), relayer, treasury, 1 days, sp, 0, 60, 0);
+    }
+
+    function test_Constructor_RevertsWhen_ParamsOutOfBounds() public {
+        ICoordinator.StakeParams memory ok = ICoordinator.StakeParams(10, 10, 5);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(token, owner, relayer, treasury, 31 days, ok, 0, 60, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(
+            token, owner, relayer, treasury, 1 days, ICoordinator.StakeParams(0, 10, 0), 0, 60, 0
+        );
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(
+            token, owner, relayer, treasury, 1 days, ICoordinator.StakeParams(10, 9, 5), 0, 60, 0
+        );
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(
+            token, owner, relayer, treasury, 1 days, ICoordinator.StakeParams(10, 10, 11), 0, 60, 0
+        );
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(token, owner, relayer, treasury, 1 days, ok, 1 days + 1, 60, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(token, owner, relayer, treasury, 1 days, ok, 0, 9, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(token, owner, relayer, treasury, 1 days, ok, 0, 1 days + 1, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        new Coordinator(token, owner, relayer, treasury, 1 days, ok, 0, 60, 1 days + 1);
+    }
+
+    // ------------------------------------------------------------------ postBatch
+
+    function test_PostBatch_EscrowsRewardsAndQueuesJobs() public {
+        uint256 before = token.balanceOf(relayer);
+        bytes32 root = keccak256("r");
+        vm.expectEmit(address(coord));
+        emit ICoordinator.BatchPosted(
+            1, root, 1, 7, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT
+        );
+        vm.prank(relayer);
+        uint32 id = coord.postBatch(root, 7, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.assertEq(id, 1, "batch id");
+        vm.assertEq(token.balanceOf(relayer), before - 7 * REWARD, "relayer paid");
+        vm.assertEq(token.balanceOf(address(coord)), 7 * REWARD, "escrow held");
+        vm.assertEq(coord.totalEscrow(), 7 * REWARD, "escrow counted");
+        vm.assertEq(_fresh(), 7, "fresh jobs");
+        vm.assertTrue(coord.rootUsed(root), "root used");
+        ICoordinator.BatchInfo memory b = coord.batch(id);
+        vm.assertEq(b.witnessRoot, root, "root");
+        vm.assertEq(b.circuitId, CIRCUIT, "circuit");
+        vm.assertEq(b.firstJobId, 1, "first job");
+        vm.assertEq(b.jobCount, 7, "count");
+        vm.assertEq(b.jobsLeft, 7, "left");
+        vm.assertEq(b.rewardPerJob, REWARD, "reward");
+        vm.assertFalse(b.isTop, "a 7-job round is not a top");
+    }
+
+    function test_PostBatch_GivesConsecutiveJobIds() public {
+        _post(3);
+        uint32 second = _post(5);
+        vm.assertEq(coord.batch(second).firstJobId, 4, "second batch starts after the first");
+        (, uint32 batchOfJob,,,) = coord.job(6);
+        vm.assertEq(batchOfJob, second, "fresh job maps to its batch");
+        (, uint32 none,,,) = coord.job(9);
+        vm.assertEq(none, 0, "job beyond the last batch has none");
+    }
+
+    function test_PostBatch_AllowsZeroReward() public {
+        vm.prank(relayer);
+        coord.postBatch(_nextRoot(), 3, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.assertEq(coord.totalEscrow(), 0, "nothing escrowed");
+        _bond(alice, 1);
+        (uint40 r,) = _prove(alice);
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Valid), "judged");
+        vm.assertEq(_earnings(alice), 0, "volunteer labour");
+    }
+
+    function test_PostBatch_RevertsWhen_NotRelayer() public {
+        vm.expectRevert(ICoordinator.NotRelayer.selector);
+        vm.prank(alice);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+    }
+
+    function test_PostBatch_RevertsWhen_RootZeroOrReused() public {
+        vm.startPrank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.RootAlreadyUsed.selector, bytes32(0)));
+        coord.postBatch(0, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        bytes32 root = keccak256("once");
+        coord.postBatch(root, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.RootAlreadyUsed.selector, root));
+        coord.postBatch(root, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.stopPrank();
+    }
+
+    function test_PostBatch_RevertsWhen_BadCountOrCircuit() public {
+        vm.startPrank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 0));
+        coord.postBatch(_nextRoot(), 0, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        uint24 tooMany = uint24(coord.MAX_JOBS_PER_BATCH() + 1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, tooMany));
+        coord.postBatch(_nextRoot(), tooMany, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.expectRevert(ICoordinator.ZeroCircuitId.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, 0);
+        vm.stopPrank();
+    }
+
+    function test_PostBatch_RevertsWhen_EscrowNotApproved() public {
+        vm.prank(relayer);
+        token.approve(address(coord), 0);
+        vm.expectRevert();
+        vm.prank(relayer);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+    }
+
+    function test_PostBatch_RevertsWhen_Round0HasLevelOrParent() public {
+        uint32 parent = _post(4);
+        vm.startPrank(relayer);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 1, 0, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, parent, CIRCUIT);
+        vm.stopPrank();
+    }
+
+    function test_PostBatch_ChecksAggregationShape() public {
+        uint32 parent = _post(5); // tree height ceil(log2 5) = 3
+        ICoordinator.BatchKind agg = ICoordinator.BatchKind.Aggregation;
+        vm.startPrank(relayer);
+        // parent must exist and be a round-0 batch
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, agg, 1, 0, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, agg, 1, 99, CIRCUIT);
+        uint32 level1 = coord.postBatch(_nextRoot(), 4, REWARD, agg, 1, parent, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, agg, 2, level1, CIRCUIT);
+        // level within 1..height, count within 2^(height - level)
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, agg, 0, parent, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 1, REWARD, agg, 4, parent, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 5, REWARD, agg, 1, parent, CIRCUIT);
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.postBatch(_nextRoot(), 2, REWARD, agg, 3, parent, CIRCUIT);
+        uint32 top = coord.postBatch(_nextRoot(), 1, REWARD, agg, 3, parent, CIRCUIT);
+        vm.stopPrank();
+        vm.assertFalse(coord.batch(level1).isTop, "level 1 of 3 is not the top");
+        vm.assertTrue(coord.batch(top).isTop, "level 3 of 3 is the top");
+    }
+
+    function test_PostBatch_RevertsWhen_ParentCancelledOrFinalized() public {
+        uint32 cancelled = _post(2);
+        vm.prank(relayer);
+        coord.cancelBatch(cancelled);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsCancelled.selector, cancelled));
+        _postAgg(cancelled, 1, 1);
+
+        uint32 single = _post(1); // a one-job batch is its own top
+        _bond(alice, 1);
+        (uint40 r,) = _prove(alice);
+        vm.prank(relayer);
+        coord.finalizeBatch(single, _proofHash(r));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, single));
+        vm.prank(relayer);
+        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Aggregation, 1, single, CIRCUIT);
+    }
+
+    // ------------------------------------------------------------------ lease: order
+
+    function test_Lease_TakesFreshJobsInPostingOrder() public {
+        _post(2);
+        _post(1);
+        _bond(alice, 3);
+        (uint40 r1, uint40 j1) = _lease(alice);
+        (uint40 r2, uint40 j2) = _lease(alice);
+        (uint40 r3, uint40 j3) = _lease(alice);
+        vm.assertEq(j1, 1, "job 1 first");
+        vm.assertEq(j2, 2, "job 2 second");
+        vm.assertEq(j3, 3, "then the next batch");
+        vm.assertEq(r1 + 1, r2, "request ids are consecutive");
+        vm.assertEq(r2 + 1, r3, "request ids are consecutive");
+        vm.assertEq(_fresh(), 0, "no fresh jobs left");
+        vm.assertEq(_pending(), 3, "all pending");
+        vm.assertEq(_active(alice), 3, "three active leases");
+    }
+
+    function test_Lease_PrefersAggregationJobs() public {
+        uint32 parent = _post(4);
+        _bond(alice, 4);
+        (, uint40 a) = _lease(alice);
+        (, uint40 b) = _lease(alice);
+        uint32 agg = _postAgg(parent, 1, 1);
+        (, uint40 c) = _lease(alice);
+        vm.assertEq(c, coord.batch(agg).firstJobId, "aggregation job jumps the round-0 queue");
+        (, uint40 d) = _lease(alice);
+        vm.assertEq(d, 3, "then round 0 resumes");
+        vm.assertTrue(a == 1 && b == 2, "round 0 in order before");
+    }
+
+    function test_Lease_EmitsJobLeased() public {
+        _post(1);
+        _bond(alice, 1);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobLeased(1, 1, alice, address(0));
+        _lease(alice);
+    }
+
+    function test_Lease_ReassignsTheLeastRecentlyLeasedJob() public {
+        _post(3);
+        _bond(alice, 3);
+        _bond(bob, 3);
+        _lease(alice); // job 1
+        vm.warp(block.timestamp + 1);
+        _lease(alice); // job 2
+        vm.warp(block.timestamp + 1);
+        _lease(alice); // job 3
+        vm.assertEq(_head(), 1, "job 1 heads the pending list");
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobLeased(4, 1, bob, alice);
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 1, "bob gets the head");
+        vm.assertEq(_head(), 2, "job 2 is the new head");
+        (,,, uint40 tail,) = coord.queue();
+        vm.assertEq(tail, 1, "job 1 moved to the tail");
+        vm.assertEq(_active(alice), 2, "alice's unsubmitted lease on job 1 stopped counting");
+        vm.assertEq(_active(bob), 1, "bob counts it");
+        vm.assertEq(_pending(), 3, "still three pending");
+    }
+
+    function test_Lease_SkipsTheProverHoldingTheHead() public {
+        _post(2);
+        _bond(alice, 2);
+        _bond(bob, 2);
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        (, uint40 j) = _lease(alice);
+        vm.assertEq(j, 2, "alice holds the head, so she gets the job after it");
+        (, uint40 k) = _lease(bob);
+        vm.assertEq(k, 1, "bob gets job 1, now the head");
+    }
+
+    function test_Lease_RevertsWhen_ProverHoldsHeadAndNext() public {
+        _post(3);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        _lease(alice); // job 1
+        _lease(alice); // job 2
+        _lease(bob); // job 3
+        _bond(alice, 1);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // head and the one after are hers: no further
+    }
+
+    function test_Lease_RevertsWhen_SoleProverHoldsTheOnlyJob() public {
+        _post(1);
+        _bond(alice, 2);
+        _lease(alice);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice);
+    }
+
+    function test_Lease_RevertsWhen_NothingPosted() public {
+        _bond(alice, 1);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice);
+    }
+
+    function test_Lease_RespectsMinReassignAge() public {
+        coord = _deploy(120);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _lease(alice);
+        vm.warp(block.timestamp + 119);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(bob);
+        vm.warp(block.timestamp + 1);
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 1, "old enough to reassign");
+    }
+
+    function test_Lease_KeepsSubmittedLeaseCounted() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 r,) = _lease(alice);
+        _submit(alice, r);
+        _lease(bob); // LRP: alice's submission is not judged yet
+        vm.assertEq(_active(alice), 1, "submitted unjudged lease still counts");
+        _verdict(r, VALID);
+        vm.assertEq(_active(alice), 0, "verdict releases it");
+        vm.assertEq(_active(bob), 0, "completion releases bob's unsubmitted lease");
+    }
+
+    // ------------------------------------------------------------------ lease: limits
+
+    function test_Lease_RevertsWhen_CapReached() public {
+        _post(5);
+        _bond(alice, 2);
+        _lease(alice);
+        _lease(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 2, 2));
+        _lease(alice);
+    }
+
+    function test_Lease_RevertsWhen_BelowMinBond() public {
+        _post(1);
+        _stake(alice, MIN_BOND - 1);
+        vm.assertEq(coord.leaseCap(alice), 0, "no cap below the minimum bond");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 0, 0));
+        _lease(alice);
+    }
+
+    function test_Lease_RevertsWhen_Paused() public {
+        _post(1);
+        _bond(alice, 1);
+        vm.prank(owner);
+        coord.setLeasingPaused(true);
+        vm.expectRevert(ICoordinator.LeasingIsPaused.selector);
+        _lease(alice);
+        vm.prank(alice);
+        vm.expectRevert(ICoordinator.LeasingIsPaused.selector);
+        coord.leaseMany(1);
+        vm.prank(owner);
+        coord.setLeasingPaused(false);
+        _lease(alice);
+    }
+
+    function test_LeaseMany_LeasesUpToTheCap() public {
+        _post(10);
+        _bond(alice, 3);
+        vm.prank(alice);
+        (uint40[] memory rs, uint40[] memory js) = coord.leaseMany(5);
+        vm.assertEq(rs.length, 3, "trimmed to the cap");
+        vm.assertEq(js.length, 3, "same length");
+        for (uint256 i; i < 3; ++i) {
+            vm.assertEq(js[i], i + 1, "fresh jobs in order");
+            vm.assertEq(rs[i], i + 1, "request ids in order");
+        }
+        vm.assertEq(_active(alice), 3, "counted");
+    }
+
+    function test_LeaseMany_StopsWhenNoJobIsLeft() public {
+        _post(2);
+        _bond(alice, 8);
+        vm.prank(alice);
+        (uint40[] memory rs,) = coord.leaseMany(8);
+        vm.assertEq(rs.length, 2, "only two jobs exist, and LRP never hands her her own");
+        vm.assertEq(_active(alice), 2, "counted");
+    }
+
+    function test_LeaseMany_RevertsWhen_BadCount() public {
+        _bond(alice, 1);
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadLeaseCount.selector, 0));
+        coord.leaseMany(0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadLeaseCount.selector, 17));
+        coord.leaseMany(17);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        coord.leaseMany(1);
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ submitProof
+
+    function test_SubmitProof_RecordsHash() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        bytes32 h = _proofHash(r);
+        vm.warp(block.timestamp + 7);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.ProofSubmitted(r, j, alice, h);
+        vm.prank(alice);
+        coord.submitProof(r, h);
+        (address holder, uint40 jobId, ICoordinator.LeaseState s, uint40 at, bytes32 stored) =
+            coord.leaseInfo(r);
+        vm.assertEq(holder, alice, "holder");
+        vm.assertEq(jobId, j, "job");
+        vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.Submitted), "state");
+        vm.assertEq(at, block.timestamp, "time");
+        vm.assertEq(stored, h, "hash");
+        vm.assertEq(_active(alice), 1, "still counted until judged");
+    }
+
+    function test_SubmitProof_RevertsWhen_UnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, 42));
+        vm.prank(alice);
+        coord.submitProof(42, keccak256("p"));
+    }
+
+    function test_SubmitProof_RevertsWhen_NotHolder() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r,) = _lease(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, r));
+        vm.prank(bob);
+        coord.submitProof(r, keccak256("p"));
+    }
+
+    function test_SubmitProof_RevertsWhen_SubmittedTwice() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r,) = _lease(alice);
+        _submit(alice, r);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, r));
+        _submit(alice, r);
+    }
+
+    function test_SubmitProof_RevertsWhen_ZeroHash() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r,) = _lease(alice);
+        vm.expectRevert(ICoordinator.ZeroProofHash.selector);
+        vm.prank(alice);
+        coord.submitProof(r, 0);
+    }
+
+    function test_SubmitProof_RevertsWhen_JobComplete() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 ra,) = _lease(alice);
+        (uint40 rb, uint40 j) = _lease(bob);
+        _submit(bob, rb);
+        _verdict(rb, VALID);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, j));
+        _submit(alice, ra);
+    }
+
+    function test_SubmitProof_RevertsWhen_BatchCancelled() public {
+        uint32 b = _post(1);
+        _bond(alice, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, j));
+        _submit(alice, r);
+    }
+
+    function test_SubmitProof_StaleLeaseCountsAgainWhenSubmitted() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 ra,) = _lease(alice);
+        _lease(bob); // reassigned: alice's lease no longer counts
+        vm.assertEq(_active(alice), 0, "moved on");
+        _submit(alice, ra); // a valid proof from any outstanding lease still counts
+        vm.assertEq(_active(alice), 1, "a submitted, unjudged lease counts");
+        _verdict(ra, VALID);
+        vm.assertEq(_active(alice), 0, "judged");
+        vm.assertEq(_active(bob), 0, "bob's lease released by completion");
+        vm.assertEq(_earnings(alice), REWARD, "the stale lease's valid proof won");
+    }
+
+    function test_SubmitProofs_SubmitsAndSkipsStaleEntries() public {
+        _post(2);
+        _bond(alice, 2);
+        _bond(bob, 2);
+        (uint40 a1, uint40 j1) = _lease(alice);
+        (uint40 a2,) = _lease(alice);
+        (uint40 b1,) = _lease(bob); // job 1 again
+        _submit(bob, b1);
+        _verdict(b1, VALID); // job 1 complete
+        uint40[] memory ids = new uint40[](2);
+        bytes32[] memory hs = new bytes32[](2);
+        ids[0] = a1;
+        ids[1] = a2;
+        hs[0] = keccak256("x");
+        hs[1] = keccak256("y");
+        vm.expectEmit(address(coord));
+        emit ICoordinator.SubmissionSkipped(a1, ICoordinator.SkipReason.JobNotPending);
+        vm.prank(alice);
+        coord.submitProofs(ids, hs);
+        vm.assertEq(uint8(_leaseState(a1)), uint8(ICoordinator.LeaseState.Leased), "skipped");
+        vm.assertEq(uint8(_leaseState(a2)), uint8(ICoordinator.LeaseState.Submitted), "applied");
+        vm.assertTrue(j1 == 1, "job 1 was the stale one");
+    }
+
+    function test_SubmitProofs_RevertsWhen_BadArrays() public {
+        uint40[] memory ids = new uint40[](1);
+        bytes32[] memory hs = new bytes32[](2);
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.submitProofs(ids, hs);
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.submitProofs(new uint40[](0), new bytes32[](0));
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.submitProofs(new uint40[](65), new bytes32[](65));
+    }
+
+    function test_SubmitProofs_RevertsWholeWhen_NotHolder() public {
+        _post(2);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 a,) = _lease(alice);
+        (uint40 b,) = _lease(bob);
+        uint40[] memory ids = new uint40[](2);
+        bytes32[] memory hs = new bytes32[](2);
+        (ids[0], ids[1], hs[0], hs[1]) = (a, b, keccak256("x"), keccak256("y"));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, b));
+        vm.prank(alice);
+        coord.submitProofs(ids, hs);
+        vm.assertEq(uint8(_leaseState(a)), uint8(ICoordinator.LeaseState.Leased), "rolled back");
+    }
+
+    // ------------------------------------------------------------------ verdicts
+
+    function test_Verdict_ValidCompletesAndPays() public {
+        uint32 b = _post(2);
+        _bond(alice, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictRecorded(r, j, alice, VALID, true, REWARD);
+        _verdict(r, VALID);
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Complete), "complete");
+        (,,,, bytes32 proof) = coord.job(j);
+        vm.assertEq(proof, _proofHash(r), "winning hash recorded");
+        vm.assertEq(_earnings(alice), REWARD, "paid");
+        vm.assertEq(coord.totalEscrow(), REWARD, "escrow drops by one reward");
+        vm.assertEq(coord.batch(b).jobsLeft, 1, "one left");
+        vm.assertEq(_pending(), 0, "left the pending list");
+        vm.assertEq(_active(alice), 0, "released");
+        (,,,,, uint256 proven,) = coord.prover(alice);
+        vm.assertEq(proven, 1, "jobs proven");
+    }
+
+    function test_Verdict_SecondValidProofIsRecordedNotPaid() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 ra,) = _lease(alice);
+        (uint40 rb, uint40 j) = _lease(bob);
+        _submit(alice, ra);
+        _submit(bob, rb);
+        _verdict(ra, VALID);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictRecorded(rb, j, bob, VALID, false, 0);
+        _verdict(rb, VALID);
+        vm.assertEq(_earnings(alice), REWARD, "first paid");
+        vm.assertEq(_earnings(bob), 0, "second not paid");
+        vm.assertEq(uint8(_leaseState(rb)), uint8(ICoordinator.LeaseState.Valid), "recorded");
+        vm.assertEq(_active(bob), 0, "released");
+        (,,,, bytes32 proof) = coord.job(j);
+        vm.assertEq(proof, _proofHash(ra), "first proof stays the winner");
+    }
+
+    function test_Verdict_InvalidSlashesAndKeepsJobPending() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.Slashed(alice, r, SLASH);
+        _verdict(r, INVALID);
+        vm.assertEq(_bondOf(alice), BOND_PER_LEASE - SLASH, "slashed");
+        vm.assertEq(coord.slashedOwed(), SLASH, "owed to the treasury");
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Pending), "still pending");
+        vm.assertEq(_pending(), 1, "still listed");
+        vm.assertEq(_active(alice), 0, "released");
+        (, uint40 again) = _lease(bob);
+        vm.assertEq(again, j, "others can take it");
+        (,,,,,, uint256 slashes) = coord.prover(alice);
+        vm.assertEq(slashes, 1, "slash counted");
+    }
+
+    function test_Verdict_SlashReachesUnbondingFunds() public {
+        _post(2);
+        _stake(alice, 10 ether);
+        _bond(bob, 2);
+        (uint40 r1,) = _lease(alice); // job 1
+        _lease(bob); // job 2
+        _lease(bob); // job 1 again: alice's lease stops counting
+        vm.prank(alice);
+        coord.requestUnstake(7 ether); // bond 3, unbonding 7
+        _submit(alice, r1); // her stale lease may still submit
+        _verdict(r1, INVALID);
+        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
+        vm.assertEq(bond, 0, "bond taken first");
+        vm.assertEq(unbonding, 5 ether, "the rest from unbonding");
+        vm.assertEq(coord.slashedOwed(), SLASH, "full slash owed");
+    }
+
+    function test_Verdict_SlashIsCappedByWhatRemains() public {
+        _post(1);
+        _stake(alice, 10 ether);
+        _bond(bob, 1);
+        (uint40 r,) = _lease(alice);
+        _lease(bob);
+        vm.prank(alice);
+        coord.requestUnstake(10 ether);
+        vm.warp(block.timestamp + UNBONDING_DELAY);
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+        _submit(alice, r);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.Slashed(alice, r, 0);
+        _verdict(r, INVALID);
+        vm.assertEq(coord.slashedOwed(), 0, "nothing left to take");
+    }
+
+    function test_Verdict_MissingOnlyAfterDeadlineAndWithoutSlash() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        vm.warp(block.timestamp + UPLOAD_DEADLINE - 1);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r, ICoordinator.SkipReason.UploadDeadlineNotPassed);
+        _verdict(r, MISSING);
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Submitted), "early");
+        vm.warp(block.timestamp + 1);
+        _verdict(r, MISSING);
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Missing), "accepted");
+        vm.assertEq(_bondOf(alice), BOND_PER_LEASE, "no slash");
+        vm.assertEq(_active(alice), 0, "released");
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Pending), "still pending");
+    }
+
+    function test_Verdict_SkipsWhatDoesNotApplyAndAppliesTheRest() public {
+        _post(3);
+        _bond(alice, 3);
+        (uint40 r1, uint40 j1) = _lease(alice);
+        (uint40 r2, uint40 j2) = _lease(alice);
+        (uint40 r3, uint40 j3) = _lease(alice);
+        _submit(alice, r1);
+        _submit(alice, r3);
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](8);
+        vs[0] = ICoordinator.Verdict(999, j1, alice, uint8(VALID)); // unknown request
+        vs[1] = ICoordinator.Verdict(r1, j2, alice, uint8(VALID)); // wrong job
+        vs[2] = ICoordinator.Verdict(r1, j1, bob, uint8(VALID)); // wrong prover
+        vs[3] = ICoordinator.Verdict(r2, j2, alice, uint8(VALID)); // not submitted
+        vs[4] = ICoordinator.Verdict(r1, j1, alice, 0); // no result
+        vs[5] = ICoordinator.Verdict(r1, j1, alice, 9); // out of range
+        vs[6] = ICoordinator.Verdict(r1, j1, alice, uint8(VALID)); // applies
+        vs[7] = ICoordinator.Verdict(r1, j1, alice, uint8(INVALID)); // already judged
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(999, ICoordinator.SkipReason.UnknownRequest);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.WrongJobOrProver);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.WrongJobOrProver);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r2, ICoordinator.SkipReason.NotSubmitted);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.NoResult);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.NoResult);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictRecorded(r1, j1, alice, VALID, true, REWARD);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.AlreadyJudged);
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        vm.assertEq(_earnings(alice), REWARD, "paid once");
+        vm.assertEq(_bondOf(alice), 3 * BOND_PER_LEASE, "never slashed");
+        vm.assertEq(uint8(_leaseState(r3)), uint8(ICoordinator.LeaseState.Submitted), "untouched");
+        vm.assertTrue(j3 != j1, "distinct jobs");
+    }
+
+    function test_Verdict_ValidOnCancelledBatchIsNotPaid() public {
+        uint32 b = _post(1);
+        _bond(alice, 1);
+        (uint40 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        _verdict(r, VALID);
+        vm.assertEq(_earnings(alice), 0, "escrow was refunded, nothing to pay");
+        vm.assertEq(_active(alice), 0, "released");
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Pending), "until cleared");
+    }
+
+    function test_Verdict_CompletionReleasesLatestUnsubmittedHolder() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint40 ra,) = _lease(alice);
+        _submit(alice, ra);
+        _lease(bob); // LRP hands the job to bob
+        vm.assertEq(_active(bob), 1, "bob holds it");
+        _verdict(ra, VALID);
+        vm.assertEq(_active(bob), 0, "completion ends bob's lease");
+        vm.assertEq(_active(alice), 0, "alice judged");
+    }
+
+    function test_RecordVerdicts_RevertsWhen_NotRelayerOrBadLength() public {
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vm.expectRevert(ICoordinator.NotRelayer.selector);
+        vm.prank(alice);
+        coord.recordVerdicts(vs);
+        vm.startPrank(relayer);
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.recordVerdicts(new ICoordinator.Verdict[](0));
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.recordVerdicts(new ICoordinator.Verdict[](257));
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ cancel and clear
+
+    function test_CancelBatch_RefundsUnspentEscrow() public {
+        uint32 b = _post(4);
+        _bond(alice, 1);
+        _prove(alice); // one job paid
+        uint256 before = token.balanceOf(relayer);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.BatchCancelled(b, relayer, 3 * REWARD);
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        vm.assertEq(token.balanceOf(relayer), before + 3 * REWARD, "refunded the unpaid three");
+        vm.assertEq(coord.totalEscrow(), 0, "no escrow left");
+        vm.assertEq(_fresh(), 0, "fresh jobs withdrawn");
+        vm.assertTrue(coord.batch(b).cancelled, "flagged");
+    }
+
+    function test_CancelBatch_OwnerMayCancelAndRefundGoesToCaller() public {
+        uint32 b = _post(2);
+        vm.prank(owner);
+        coord.cancelBatch(b);
+        vm.assertEq(token.balanceOf(owner), 2 * REWARD, "refund to the caller");
+    }
+
+    function test_CancelBatch_RemovesBatchFromMiddleOfFreshQueue() public {
+        _post(1); // jobs 1
+        uint32 mid = _post(2); // jobs 2-3
+        _post(1); // job 4
+        vm.prank(relayer);
+        coord.cancelBatch(mid);
+        _bond(alice, 3);
+        (, uint40 a) = _lease(alice);
+        (, uint40 b) = _lease(alice);
+        vm.assertEq(a, 1, "first batch");
+        vm.assertEq(b, 4, "cancelled jobs 2 and 3 are never leased");
+        vm.assertEq(_fresh(), 0, "fresh count excludes cancelled jobs");
+    }
+
+    function test_CancelBatch_ClearsPendingJobsAtTheHeadOnLease() public {
+        uint32 b = _post(2);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        _lease(alice); // job 1
+        _lease(alice); // job 2
+        _post(1); // job 3
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        vm.assertEq(_active(alice), 2, "cleared lazily");
+        (, uint40 j) = _lease(bob); // fresh job 3 first
+        vm.assertEq(j, 3, "fresh job");
+        _bond(carol, 1);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobCleared(1);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobCleared(2);
+        (, uint40 k) = _lease(carol); // clears 1 and 2 at the head, then takes 3
+        vm.assertEq(k, 3, "LRP after clearing");
+        vm.assertEq(_active(alice), 0, "alice's cancelled leases stopped counting");
+        vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
+        vm.assertEq(_pending(), 1, "only job 3 left");
+    }
+
+    function test_ClearCancelled_ReleasesHoldersAndIgnoresOthers() public {
+        uint32 b = _post(2);
+        _post(1);
+        _bond(alice, 3);
+        _lease(alice); // 1
+        _lease(alice); // 2
+        _lease(alice); // 3
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        uint40[] memory ids = new uint40[](4);
+        (ids[0], ids[1], ids[2], ids[3]) = (2, 3, 77, 2);
+        vm.prank(bob); // anyone
+        coord.clearCancelled(ids);
+        vm.assertEq(_active(alice), 2, "only job 2 was cancelled and cleared");
+        vm.assertEq(uint8(_status(2)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Pending), "untouched");
+        (uint40 prev, uint40 next) = coord.pendingLinks(1);
+        vm.assertEq(prev, 0, "job 1 is the head");
+        vm.assertEq(next, 3, "job 2 unlinked");
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.clearCancelled(new uint40[](0));
+        vm.expectRevert(ICoordinator.BadArrayLength.selector);
+        coord.clearCancelled(new uint40[](257));
+    }
+
+    function test_ClearCancelled_SubmittedLeaseCountsUntilJudged() public {
+        uint32 b = _post(1);
+        _bond(alice, 1);
+        (uint40 r,) = _lease(alice);
+        _submit(alice, r);
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        uint40[] memory ids = new uint40[](1);
+        ids[0] = 1;
+        coord.clearCancelled(ids);
+        vm.assertEq(_active(alice), 1, "the submission awaits its verdict");
+        _verdict(r, INVALID);
+        vm.assertEq(_active(alice), 0, "judged");
+        vm.assertEq(_bondOf(alice), BOND_PER_LEASE - SLASH, "an invalid proof is slashed still");
+    }
+
+    function test_CancelBatch_RevertsWhen_NotAllowedOrNotCancellable() public {
+        uint32 b = _post(1);
+        vm.expectRevert(ICoordinator.NotRelayerOrOwner.selector);
+        vm.prank(alice);
+        coord.cancelBatch(b);
+        vm.startPrank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownBatch.selector, 0));
+        coord.cancelBatch(0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownBatch.selector, 5));
+        coord.cancelBatch(5);
+        coord.cancelBatch(b);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsCancelled.selector, b));
+        coord.cancelBatch(b);
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ finalize
+
+    function test_FinalizeBatch_AcceptsTheTopProofOfTheTree() public {
+        uint32 b = _post(4); // height 2
+        _bond(alice, 4);
+        for (uint256 i; i < 4; ++i) {
+            _prove(alice);
+        }
+        _postAgg(b, 1, 2);
+        _prove(alice);
+        _prove(alice);
+        vm.assertEq(coord.batch(b).topProofHash, 0, "no top yet");
+        _postAgg(b, 2, 1);
+        (uint40 top,) = _prove(alice);
+        bytes32 h = _proofHash(top);
+        vm.assertEq(coord.batch(b).topProofHash, h, "top proof recorded on the round-0 batch");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotTopProof.selector, bytes32("x"), h));
+        vm.prank(relayer);
+        coord.finalizeBatch(b, bytes32("x"));
+        vm.expectEmit(address(coord));
+        emit ICoordinator.BatchFinalized(b, h);
+        vm.prank(relayer);
+        coord.finalizeBatch(b, h);
+        vm.assertEq(coord.batch(b).finalProofHash, h, "finalized");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, b));
+        vm.prank(relayer);
+        coord.finalizeBatch(b, h);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, b));
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+    }
+
+    function test_FinalizeBatch_RevertsWhen_NoTopYetOrWrongBatch() public {
+        uint32 b = _post(2);
+        uint32 agg = _postAgg(b, 1, 1);
+        vm.startPrank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotTopProof.selector, bytes32("x"), 0));
+        coord.finalizeBatch(b, bytes32("x"));
+        vm.expectRevert(ICoordinator.BadBatchShape.selector);
+        coord.finalizeBatch(agg, bytes32("x"));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownBatch.selector, 9));
+        coord.finalizeBatch(9, bytes32("x"));
+        coord.cancelBatch(b);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsCancelled.selector, b));
+        coord.finalizeBatch(b, bytes32("x"));
+        vm.stopPrank();
+        vm.expectRevert(ICoordinator.NotRelayer.selector);
+        coord.finalizeBatch(b, bytes32("x"));
+    }
+
+    // ------------------------------------------------------------------ bonds and earnings
+
+    function test_Stake_AddsToBond() public {
+        token.mint(alice, 5 ether);
+        vm.startPrank(alice);
+        token.approve(address(coord), 5 ether);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.Staked(alice, 5 ether);
+        coord.stake(5 ether);
+        vm.stopPrank();
+        vm.assertEq(_bondOf(alice), 5 ether, "bond");
+        vm.assertEq(token.balanceOf(address(coord)), 5 ether, "held");
+    }
+
+    function test_Stake_RevertsWhen_ZeroOrTooLarge() public {
+        vm.startPrank(alice);
+        vm.expectRevert(ICoordinator.BadAmount.selector);
+        coord.stake(0);
+        vm.expectRevert(ICoordinator.BadAmount.selector);
+        coord.stake(uint256(type(uint96).max) + 1);
+        vm.expectRevert(); // no allowance
+        coord.stake(1);
+        vm.stopPrank();
+    }
+
+    function test_Unstake_LocksBondBackingActiveLeases() public {
+        _post(2);
+        _stake(alice, 25 ether);
+        _lease(alice);
+        _lease(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BondLocked.selector, 6 ether, 5 ether));
+        vm.prank(alice);
+        coord.requestUnstake(6 ether);
+        vm.expectRevert(ICoordinator.BadAmount.selector);
+        vm.prank(alice);
+        coord.requestUnstake(0);
+        vm.prank(alice);
+        coord.requestUnstake(5 ether);
+        (uint256 bond, uint256 unbonding, uint256 readyAt,,,,) = coord.prover(alice);
+        vm.assertEq(bond, 20 ether, "bond");
+        vm.assertEq(unbonding, 5 ether, "unbonding");
+        vm.assertEq(readyAt, block.timestamp + UNBONDING_DELAY, "ready");
+    }
+
+    function test_Unstake_WithdrawAfterDelay() public {
+        _stake(alice, 20 ether);
+        vm.prank(alice);
+        coord.requestUnstake(15 ether);
+        uint256 readyAt = block.timestamp + UNBONDING_DELAY;
+        vm.warp(readyAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.StillUnbonding.selector, readyAt));
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+        vm.warp(readyAt);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.Unstaked(alice, 15 ether);
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+        vm.assertEq(token.balanceOf(alice), 15 ether, "paid out");
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+    }
+
+    function test_Unstake_NewRequestRestartsTheDelay() public {
+        _stake(alice, 20 ether);
+        vm.prank(alice);
+        coord.requestUnstake(5 ether);
+        vm.warp(block.timestamp + UNBONDING_DELAY - 10);
+        vm.prank(alice);
+        coord.requestUnstake(5 ether);
+        vm.warp(block.timestamp + 10);
+        vm.expectRevert();
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+    }
+
+    function test_WithdrawEarnings_PaysOutOnce() public {
+        _post(2);
+        _bond(alice, 1);
+        _prove(alice);
+        _prove(alice);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.EarningsWithdrawn(alice, 2 * REWARD);
+        vm.prank(alice);
+        coord.withdrawEarnings();
+        vm.assertEq(token.balanceOf(alice), 2 * REWARD, "paid");
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        vm.prank(alice);
+        coord.withdrawEarnings();
+    }
+
+    function test_Withdrawals_WorkWhileLeasingIsPaused() public {
+        _post(1);
+        _bond(alice, 2);
+        (uint40 r,) = _lease(alice);
+        vm.prank(owner);
+        coord.setLeasingPaused(true);
+        _submit(alice, r);
+        _verdict(r, VALID);
+        vm.prank(alice);
+        coord.withdrawEarnings();
+        vm.prank(alice);
+        coord.requestUnstake(20 ether);
+        vm.warp(block.timestamp + UNBONDING_DELAY);
+        vm.prank(alice);
+        coord.withdrawUnstaked();
+        vm.assertEq(token.balanceOf(alice), 20 ether + REWARD, "all out while paused");
+    }
+
+    function test_SweepSlashed_PaysTheTreasury() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint40 r,) = _lease(alice);
+        _submit(alice, r);
+        _verdict(r, INVALID);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.SlashesSwept(treasury, SLASH);
+        vm.prank(carol);
+        coord.sweepSlashed();
+        vm.assertEq(token.balanceOf(treasury), SLASH, "treasury paid");
+        vm.assertEq(coord.slashedOwed(), 0, "nothing owed");
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        coord.sweepSlashed();
+    }
+
+    // ------------------------------------------------------------------ owner
+
+    function test_StakeParams_ApplyOnlyAfterTheDelay() public {
+        ICoordinator.StakeParams memory sp = ICoordinator.StakeParams(20 ether, 40 ether, 20 ether);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.StakeParamsProposed(sp, block.timestamp + PARAM_DELAY);
+        vm.prank(owner);
+        coord.proposeStakeParams(sp);
+        vm.warp(block.timestamp + PARAM_DELAY - 1);
+        vm.expectRevert(ICoordinator.NoStakeParamsDue.selector);
+        coord.applyStakeParams();
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.StakeParamsApplied(sp);
+        vm.prank(carol); // anyone
+        coord.applyStakeParams();
+        (ICoordinator.StakeParams memory now_,,,,) = coord.params();
+        vm.assertEq(now_.bondPerLease, 20 ether, "bond per lease");
+        vm.assertEq(now_.minBond, 40 ether, "min bond");
+        vm.assertEq(now_.slashAmount, 20 ether, "slash");
+        vm.expectRevert(ICoordinator.NoStakeParamsDue.selector);
+        coord.applyStakeParams();
+    }
+
+    function test_StakeParams_RevertWhen_OutOfBoundsOrNotOwner() public {
+        vm.startPrank(owner);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.proposeStakeParams(ICoordinator.StakeParams(0, 1, 0));
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.proposeStakeParams(ICoordinator.StakeParams(2, 1, 0));
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.proposeStakeParams(ICoordinator.StakeParams(2, 2, 3));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        coord.proposeStakeParams(ICoordinator.StakeParams(2, 2, 1));
+    }
+
+    function test_SetTimings_BoundedAndOwnerOnly() public {
+        vm.expectEmit(address(coord));
+        emit ICoordinator.TimingsChanged(30, 120, 2 days);
+        vm.prank(owner);
+        coord.setTimings(30, 120, 2 days);
+        (, uint24 age, uint24 deadline, uint32 unbonding,) = coord.params();
+        vm.assertEq(age, 30, "age");
+        vm.assertEq(deadline, 120, "deadline");
+        vm.assertEq(unbonding, 2 days, "unbonding");
+        vm.startPrank(owner);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setTimings(1 days + 1, 120, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setTimings(0, 9, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setTimings(0, 1 days + 1, 0);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setTimings(0, 60, uint32(PARAM_DELAY + 1));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        coord.setTimings(0, 60, 0);
+    }
+
+    function test_SetRelayer_RotatesTheRole() public {
+        vm.expectEmit(address(coord));
+        emit ICoordinator.RelayerChanged(relayer, carol);
+        vm.prank(owner);
+        coord.setRelayer(carol);
+        vm.expectRevert(ICoordinator.NotRelayer.selector);
+        vm.prank(relayer);
+        coord.postBatch(_nextRoot(), 1, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.prank(carol);
+        coord.postBatch(_nextRoot(), 1, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        vm.prank(owner);
+        coord.setRelayer(address(0));
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, relayer));
+        vm.prank(relayer);
+        coord.setRelayer(relayer);
+    }
+
+    function test_SetTreasury_RedirectsSlashes() public {
+        vm.expectEmit(address(coord));
+        emit ICoordinator.TreasuryChanged(treasury, carol);
+        vm.prank(owner);
+        coord.setTreasury(carol);
+        vm.assertEq(coord.treasury(), carol, "treasury");
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        vm.prank(owner);
+        coord.setTreasury(address(0));
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        coord.setTreasury(alice);
+    }
+
+    function test_SetLeasingPaused_OwnerOnly() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        coord.setLeasingPaused(true);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.LeasingPaused(true);
+        vm.prank(owner);
+        coord.setLeasingPaused(true);
+        (,,,, bool paused) = coord.params();
+        vm.assertTrue(paused, "paused");
+    }
+
+    function test_Ownership_TransfersInTwoSteps() public {
+        vm.prank(owner);
+        coord.transferOwnership(carol);
+        vm.assertEq(coord.owner(), owner, "not yet");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, bob));
+        vm.prank(bob);
+        coord.acceptOwnership();
+        vm.prank(carol);
+        coord.acceptOwnership();
+        vm.assertEq(coord.owner(), carol, "moved");
+    }
+
+    // ------------------------------------------------------------------ the paper's rules
+
+    /// @notice Fresh jobs first, then the head of the pending list; an invalid proof leaves its
+    ///         job pending; a hoarder holding leases does not stop honest provers finishing.
+    function test_Scenario_PaperRules() public {
+        uint24 n = 12;
+        uint32 b = _post(n);
+        address hoarder = makeAddr("hoarder");
+        address cheat = makeAddr("cheat");
+        _bond(hoarder, 4);
+        _bond(cheat, 1);
+        _bond(alice, 2);
+        _bond(bob, 2);
+
+        // The hoarder takes as many fresh jobs as its bond backs and never submits.
+        vm.prank(hoarder);
+        (, uint40[] memory hoarded) = coord.leaseMany(16);
+        vm.assertEq(hoarded.length, 4, "hoarder capped by its bond");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 4, 4));
+        vm.prank(hoarder);
+        coord.leaseMany(1);
+
+        // The cheat submits an invalid proof: slashed, job stays pending.
+        (uint40 rc, uint40 jc) = _lease(cheat);
+        _submit(cheat, rc);
+        _verdict(rc, INVALID);
+        vm.assertEq(uint8(_status(jc)), uint8(ICoordinator.JobStatus.Pending), "invalid: pending");
+
+        // Honest provers finish everything: fresh jobs first, then LRP takes the hoarded ones.
+        uint256 fresh = _fresh();
+        uint256 steps;
+        while (coord.batch(b).jobsLeft > 0) {
+            address who = steps % 2 == 0 ? alice : bob;
+            (uint256 freshBefore,, uint40 head,,) = coord.queue();
+            (, uint40 j) = _prove(who);
+            if (freshBefore > 0) {
+                vm.assertEq(_fresh(), freshBefore - 1, "a fresh job while any is left");
+            } else {
+                vm.assertEq(j, head, "then the head of the pending list");
+            }
+            ++steps;
+            vm.assertLt(steps, 100, "terminates");
+        }
+        vm.assertEq(steps, n, "each job proven exactly once by the honest pair");
+        vm.assertEq(fresh, n - 5, "hoarder and cheat took five fresh jobs");
+        vm.assertEq(_earnings(alice) + _earnings(bob), n * REWARD, "every job paid once");
+        vm.assertEq(_earnings(hoarder), 0, "hoarder earns nothing");
+        vm.assertEq(_active(hoarder), 0, "every hoarded lease reassigned and released");
+        for (uint256 i; i < hoarded.length; ++i) {
+            vm.assertEq(uint8(_status(hoarded[i])), uint8(ICoordinator.JobStatus.Complete), "done");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {TestBase} from "./TestBase.sol";
+import {Coordinator} from "../../Coordinator.sol";
+import {ICoordinator} from "../../ICoordinator.sol";
+import {TestToken} from "../../devnet/TestToken.sol";
+
+/// @notice Deploys a token and a coordinator with test parameters, and wraps the calls that
+///         tests repeat (post a batch, lease, submit, judge) so each test reads as its scenario.
+abstract contract CoordinatorFixture is TestBase {
+    uint96 internal constant BOND_PER_LEASE = 10 ether;
+    uint96 internal constant MIN_BOND = 10 ether;
+    uint96 internal constant SLASH = 5 ether;
+    uint96 internal constant REWARD = 1 ether;
+    uint256 internal constant PARAM_DELAY = 2 days;
+    uint24 internal constant UPLOAD_DEADLINE = 60;
+    uint32 internal constant UNBONDING_DELAY = 1 days;
+    bytes32 internal constant CIRCUIT = keccak256("circuit");
+
+    TestToken internal token;
+    Coordinator internal coord;
+    address internal owner;
+    address internal relayer;
+    address internal treasury;
+    address internal alice;
+    address internal bob;
+    address internal carol;
+    uint256 internal rootNonce;
+
+    function setUp() public virtual {
+        owner = makeAddr("owner");
+        relayer = makeAddr("relayer");
+        treasury = makeAddr("treasury");
+        alice = makeAddr("alice");
+        bob = makeAddr("bob");
+        carol = makeAddr("carol");
+        vm.warp(1_700_000_000);
+        token = new TestToken();
+        coord = _deploy(0);
+        token.mint(relayer, 1_000_000 ether);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+    }
+
+    function _deploy(uint24 minReassignAge) internal returns (Coordinator c) {
+        c = new Coordinator(
+            token,
+            owner,
+            relayer,
+            treasury,
+            PARAM_DELAY,
+            ICoordinator.StakeParams(BOND_PER_LEASE, MIN_BOND, SLASH),
+            minReassignAge,
+            UPLOAD_DEADLINE,
+            UNBONDING_DELAY
+        );
+    }
+
+    function _nextRoot() internal returns (bytes32) {
+        return keccak256(abi.encode("root", ++rootNonce));
+    }
+
+    /// @dev Posts a round-0 batch of `n` jobs at REWARD each.
+    function _post(uint24 n) internal returns (uint32 batchId) {
+        vm.prank(relayer);
+        batchId = coord.postBatch(_nextRoot(), n, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+    }
+
+    function _postAgg(uint32 parent, uint8 level, uint24 n) internal returns (uint32 batchId) {
+        vm.prank(relayer);
+        batchId = coord.postBatch(
+            _nextRoot(), n, REWARD, ICoordinator.BatchKind.Aggregation, level, parent, CIRCUIT
+        );
+    }
+
+    /// @dev Mints and stakes `amount` for `who`.
+    function _stake(address who, uint256 amount) internal {
+        token.mint(who, amount);
+        vm.startPrank(who);
+        token.approve(address(coord), amount);
+        coord.stake(amount);
+        vm.stopPrank();
+    }
+
+    /// @dev Stakes enough for `leases` leases.
+    function _bond(address who, uint256 leases) internal {
+        _stake(who, uint256(BOND_PER_LEASE) * leases);
+    }
+
+    function _lease(address who) internal returns (uint40 requestId, uint40 jobId) {
+        vm.prank(who);
+        return coord.lease();
+    }
+
+    function _proofHash(uint40 requestId) internal pure returns (bytes32) {
+        return keccak256(abi.encode("proof", requestId));
+    }
+
+    function _submit(address who, uint40 requestId) internal {
+        vm.prank(who);
+        coord.submitProof(requestId, _proofHash(requestId));
+    }
+
+    function _verdict(uint40 requestId, ICoordinator.VerdictResult result) internal {
+        (address holder, uint40 jobId,,,) = coord.leaseInfo(requestId);
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vs[0] = ICoordinator.Verdict(requestId, jobId, holder, uint8(result));
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+    }
+
+    /// @dev Lease, submit and judge valid: the honest life cycle of one job.
+    function _prove(address who) internal returns (uint40 requestId, uint40 jobId) {
+        (requestId, jobId) = _lease(who);
+        _submit(who, requestId);
+        _verdict(requestId, ICoordinator.VerdictResult.Valid);
+    }
+
+    function _active(address who) internal view returns (uint256 active) {
+        (,,, active,,,) = coord.prover(who);
+    }
+
+    function _bondOf(address who) internal view returns (uint256 bond) {
+        (bond,,,,,,) = coord.prover(who);
+    }
+
+    function _earnings(address who) internal view returns (uint256 earnings) {
+        (,,,, earnings,,) = coord.prover(who);
+    }
+
+    function _status(uint40 jobId) internal view returns (ICoordinator.JobStatus status) {
+        (status,,,,) = coord.job(jobId);
+    }
+
+    function _leaseState(uint40 requestId) internal view returns (ICoordinator.LeaseState state) {
+        (,, state,,) = coord.leaseInfo(requestId);
+    }
+
+    function _pending() internal view returns (uint256 pendingJobs) {
+        (, pendingJobs,,,) = coord.queue();
+    }
+
+    function _fresh() internal view returns (uint256 freshJobs) {
+        (freshJobs,,,,) = coord.queue();
+    }
+
+    function _head() internal view returns (uint40 head) {
+        (,, head,,) = coord.queue();
+    }
+}
