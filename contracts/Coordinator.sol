@@ -37,6 +37,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MAX_UPLOAD_DEADLINE = 1 days;
     /// @notice Upper bound of the stake-parameter announcement delay.
     uint256 public constant MAX_PARAM_DELAY = 30 days;
+    /// @notice Most leases one job may have (the attempt part of a request id is 24 bits).
+    uint256 public constant MAX_ATTEMPTS = (1 << 24) - 1;
 
     /// @notice The token of bonds, rewards and slashes.
     IERC20 public immutable token;
@@ -44,9 +46,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     ///         delay, so a prover who dislikes an announcement can leave before it applies.
     uint256 public immutable paramDelay;
 
-    // Packed to fit into 1 slot (256 bits): read and written once per lease/verdict call.
+    // Packed to fit into 1 slot (216 bits): read and written once per lease/verdict call.
     struct Queue {
-        uint40 nextRequestId;
         uint40 pendingHead;
         uint40 pendingTail;
         uint32 pendingCount;
@@ -55,12 +56,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint32 round0Head;
     }
 
-    // Packed to fit into 1 slot (136 bits): only postBatch and the end of a fresh batch touch it.
+    // Packed to fit into 1 slot (168 bits): only postBatch, stake and the end of a fresh batch
+    // touch it.
     struct Registry {
         uint32 aggTail;
         uint32 round0Tail;
         uint32 nextBatchId;
         uint40 nextJobId;
+        uint32 proverCount;
     }
 
     // Packed to fit into 1 slot (248 bits): everything `lease` needs to know.
@@ -92,22 +95,26 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         bytes32 finalProofHash;
     }
 
-    // Packed to fit into 1 slot (240 bits). The winning proof hash is the winning lease's.
+    // Packed to fit into 1 slot (248 bits). The job's latest lease lives here too (attempt,
+    // holder, submittedAt, state), so an honest job costs two fresh slots in all: this one and
+    // its proof hash. Earlier leases move to `_leases` when LRP hands the job on. Once the job
+    // is Complete its list links are unused, and `prev` holds the winning attempt.
     struct Job {
         JobStatus status;
         uint32 batchId;
         uint40 prev;
         uint40 next;
-        uint40 latestRequest;
-        uint40 winningRequest;
-        uint40 leasedAt;
+        uint32 leasedAt;
+        uint24 attempt;
+        uint32 holder;
+        uint32 submittedAt;
+        LeaseState state;
     }
 
-    // Packed to fit into 1 slot (248 bits). The proof hash has its own mapping.
+    // Packed to fit into 1 slot (200 bits): a lease that is no longer its job's latest.
     struct Lease {
         address prover;
-        uint40 jobId;
-        uint40 submittedAt;
+        uint32 submittedAt;
         LeaseState state;
     }
 
@@ -119,11 +126,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint24 activeLeases;
     }
 
-    // Packed to fit into 1 slot (256 bits): what a valid verdict credits.
+    // Packed to fit into 1 slot (256 bits): what a verdict reads and credits, and the prover's
+    // id (assigned at its first stake), which jobs store instead of its address.
     struct ProverStats {
         uint128 earnings;
         uint64 jobsProven;
-        uint64 slashes;
+        uint32 slashes;
+        uint32 id;
     }
 
     /// @notice The account allowed to post batches and verdicts.
@@ -147,10 +156,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     mapping(uint32 => Batch) internal _batches;
     mapping(uint40 => Job) internal _jobs;
-    mapping(uint40 => Lease) internal _leases;
-    mapping(uint40 => bytes32) internal _proofHashes;
+    mapping(uint64 => Lease) internal _leases;
+    mapping(uint64 => bytes32) internal _proofHashes;
     mapping(address => Prover) internal _provers;
     mapping(address => ProverStats) internal _stats;
+    mapping(uint32 => address) internal _proverAt;
 
     modifier onlyRelayer() {
         if (msg.sender != relayer) revert NotRelayer();
@@ -186,8 +196,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         paramDelay = paramDelay_;
         relayer = relayer_;
         treasury = treasury_;
-        _queue.nextRequestId = 1;
-        _registry = Registry({aggTail: 0, round0Tail: 0, nextBatchId: 1, nextJobId: 1});
+        _registry =
+            Registry({aggTail: 0, round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
         _checkStakeParams(stakeParams_);
         _setStakeParams(stakeParams_);
         _setTimings(minReassignAge_, uploadDeadline_, unbondingDelay_, paramDelay_);
@@ -208,7 +218,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint32 parent,
         bytes32 circuitId
     ) external onlyRelayer nonReentrant returns (uint32 batchId) {
-        if (witnessRoot == 0 || rootUsed[witnessRoot]) revert RootAlreadyUsed(witnessRoot);
+        if (witnessRoot == 0 || rootUsed[witnessRoot]) {
+            revert RootAlreadyUsed(witnessRoot);
+        }
         if (jobCount == 0 || jobCount > MAX_JOBS_PER_BATCH) revert BadJobCount(jobCount);
         if (circuitId == 0) revert ZeroCircuitId();
         bool isTop = _checkShape(jobCount, kind, level, parent);
@@ -285,27 +297,27 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // ================================================================== provers
 
     /// @inheritdoc ICoordinator
-    function lease() external returns (uint40 requestId, uint40 jobId) {
-        (uint40[] memory requestIds, uint40[] memory jobIds) = _lease(1);
+    function lease() external returns (uint64 requestId, uint40 jobId) {
+        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1);
         return (requestIds[0], jobIds[0]);
     }
 
     /// @inheritdoc ICoordinator
     function leaseMany(uint256 n)
         external
-        returns (uint40[] memory requestIds, uint40[] memory jobIds)
+        returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
         return _lease(n);
     }
 
     /// @inheritdoc ICoordinator
-    function submitProof(uint40 requestId, bytes32 proofHash) external {
+    function submitProof(uint64 requestId, bytes32 proofHash) external {
         _submit(requestId, proofHash, false);
     }
 
     /// @inheritdoc ICoordinator
-    function submitProofs(uint40[] calldata requestIds, bytes32[] calldata proofHashes) external {
+    function submitProofs(uint64[] calldata requestIds, bytes32[] calldata proofHashes) external {
         uint256 n = requestIds.length;
         if (n == 0 || n > MAX_SUBMISSIONS_PER_CALL || n != proofHashes.length) {
             revert BadArrayLength();
@@ -322,6 +334,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (amount == 0 || bond > type(uint96).max) revert BadAmount();
         // forge-lint: disable-next-line(unsafe-typecast) checked against uint96 max above
         p.bond = uint96(bond);
+        if (_stats[msg.sender].id == 0) {
+            uint32 id = ++_registry.proverCount;
+            _stats[msg.sender].id = id;
+            _proverAt[id] = msg.sender;
+        }
         emit Staked(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -471,30 +488,40 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         returns (
             JobStatus status,
             uint32 batchId,
-            uint40 latestRequest,
-            uint40 leasedAt,
+            uint64 latestRequest,
+            uint32 leasedAt,
             bytes32 proofHash
         )
     {
         Job memory j = _jobs[jobId];
         if (j.status == JobStatus.Fresh) return (JobStatus.Fresh, _batchOf(jobId), 0, 0, 0);
-        return (j.status, j.batchId, j.latestRequest, j.leasedAt, _proofHashes[j.winningRequest]);
+        if (j.status == JobStatus.Complete) proofHash = _proofHashes[_rid(jobId, uint24(j.prev))];
+        return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, proofHash);
     }
 
     /// @inheritdoc ICoordinator
-    function leaseInfo(uint40 requestId)
+    function leaseInfo(uint64 requestId)
         external
         view
         returns (
             address holder,
             uint40 jobId,
             LeaseState state,
-            uint40 submittedAt,
+            uint32 submittedAt,
             bytes32 proofHash
         )
     {
-        Lease memory l = _leases[requestId];
-        return (l.prover, l.jobId, l.state, l.submittedAt, _proofHashes[requestId]);
+        uint24 attempt;
+        (jobId, attempt) = _split(requestId);
+        Job memory j = _jobs[jobId];
+        if (attempt == 0 || attempt > j.attempt) return (address(0), 0, LeaseState.None, 0, 0);
+        if (attempt == j.attempt) {
+            (holder, state, submittedAt) = (_proverAt[j.holder], j.state, j.submittedAt);
+        } else {
+            Lease memory l = _leases[requestId];
+            (holder, state, submittedAt) = (l.prover, l.state, l.submittedAt);
+        }
+        proofHash = _proofHashes[requestId];
     }
 
     /// @inheritdoc ICoordinator
@@ -533,16 +560,17 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function queue()
         external
         view
-        returns (
-            uint256 freshJobs,
-            uint256 pendingJobs,
-            uint40 pendingHead,
-            uint40 pendingTail,
-            uint40 nextRequestId
-        )
+        returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
     {
         Queue memory q = _queue;
-        return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail, q.nextRequestId);
+        return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail);
+    }
+
+    /// @notice The id a prover got at its first stake (0 if it never staked).
+    /// @param account The prover.
+    /// @return id Its id, as jobs record their holders.
+    function proverId(address account) external view returns (uint32 id) {
+        return _stats[account].id;
     }
 
     /// @inheritdoc ICoordinator
@@ -592,7 +620,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
     // provers' counts are updated in storage, the caller's at the end (it is never the previous
     // holder of a job it takes, but clearing may lower its count, hence no cached copy).
-    function _lease(uint256 n) internal returns (uint40[] memory requestIds, uint40[] memory jobIds) {
+    function _lease(uint256 n)
+        internal
+        returns (uint64[] memory requestIds, uint40[] memory jobIds)
+    {
         Config memory cfg = _config;
         if (cfg.leasingPaused) revert LeasingIsPaused();
         Prover storage p = _provers[msg.sender];
@@ -600,19 +631,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 cap = _cap(p.bond, cfg);
         if (active >= cap) revert LeaseCapReached(active, cap);
         if (n > cap - active) n = cap - active;
+        uint32 self = _stats[msg.sender].id;
 
         Queue memory q = _queue;
-        requestIds = new uint40[](n);
+        requestIds = new uint64[](n);
         jobIds = new uint40[](n);
         uint256 got;
         while (got < n) {
-            uint40 requestId = q.nextRequestId;
-            (uint40 jobId, address previousHolder) = _takeJob(q, cfg, requestId);
+            (uint40 jobId, uint64 requestId, address previousHolder) = _takeJob(q, cfg, self);
             if (jobId == 0) break;
-            q.nextRequestId = requestId + 1;
-            _leases[requestId] = Lease({
-                prover: msg.sender, jobId: jobId, submittedAt: 0, state: LeaseState.Leased
-            });
             requestIds[got] = requestId;
             jobIds[got] = jobId;
             ++got;
@@ -628,28 +655,28 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         p.activeLeases = uint24(p.activeLeases + got);
     }
 
-    // Picks the next job under the protocol's order: fresh aggregation, fresh round 0, then LRP.
-    // Writes the job's storage with `requestId` as its latest lease and puts it at the tail.
-    function _takeJob(Queue memory q, Config memory cfg, uint40 requestId)
+    // Picks the next job under the protocol's order: fresh aggregation, fresh round 0, then LRP,
+    // and makes `self` its latest lease holder at the pending list's tail.
+    function _takeJob(Queue memory q, Config memory cfg, uint32 self)
         internal
-        returns (uint40 jobId, address previousHolder)
+        returns (uint40 jobId, uint64 requestId, address previousHolder)
     {
         uint32 batchId = q.aggHead != 0 ? q.aggHead : q.round0Head;
-        if (batchId != 0) {
-            jobId = _takeFresh(q, batchId);
-            _jobs[jobId] = Job({
-                status: JobStatus.Pending,
-                batchId: batchId,
-                prev: 0,
-                next: 0,
-                latestRequest: requestId,
-                winningRequest: 0,
-                leasedAt: uint40(block.timestamp)
-            });
-            _appendPending(q, jobId);
-            return (jobId, address(0));
-        }
-        return _takeFromPendingHead(q, cfg, requestId);
+        if (batchId == 0) return _takeFromPendingHead(q, cfg, self);
+        jobId = _takeFresh(q, batchId);
+        _jobs[jobId] = Job({
+            status: JobStatus.Pending,
+            batchId: batchId,
+            prev: q.pendingTail,
+            next: 0,
+            leasedAt: uint32(block.timestamp),
+            attempt: 1,
+            holder: self,
+            submittedAt: 0,
+            state: LeaseState.Leased
+        });
+        _linkAtTail(q, jobId);
+        return (jobId, _rid(jobId, 1), address(0));
     }
 
     // The next fresh job of the batch at the head of a fresh queue; the batch leaves the queue
@@ -670,9 +697,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // LRP: the head of the pending list moves to the tail, unless its latest lease is the
     // caller's (then the job after the head, no further) or it was leased less than
     // minReassignAge ago. Cancelled jobs met at the head are cleared first (a bounded number).
-    function _takeFromPendingHead(Queue memory q, Config memory cfg, uint40 requestId)
+    // The job's previous latest lease moves to `_leases`, where its holder can still submit.
+    function _takeFromPendingHead(Queue memory q, Config memory cfg, uint32 self)
         internal
-        returns (uint40 jobId, address previousHolder)
+        returns (uint40 jobId, uint64 requestId, address previousHolder)
     {
         jobId = q.pendingHead;
         for (uint256 k; jobId != 0 && k < MAX_CLEAR_PER_LEASE; ++k) {
@@ -680,35 +708,32 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             _clear(q, jobId);
             jobId = q.pendingHead;
         }
-        if (jobId == 0) return (0, address(0));
+        if (jobId == 0) return (0, 0, address(0));
         Job memory j = _jobs[jobId];
-        Lease memory held = _leases[j.latestRequest];
-        if (held.prover == msg.sender) {
+        if (j.holder == self) {
             jobId = j.next;
-            if (jobId == 0) return (0, address(0));
+            if (jobId == 0) return (0, 0, address(0));
             j = _jobs[jobId];
-            held = _leases[j.latestRequest];
-            if (held.prover == msg.sender) return (0, address(0));
+            if (j.holder == self) return (0, 0, address(0));
         }
-        if (_batches[j.batchId].cancelled) return (0, address(0));
-        if (block.timestamp < uint256(j.leasedAt) + cfg.minReassignAge) return (0, address(0));
+        if (_batches[j.batchId].cancelled || j.attempt == MAX_ATTEMPTS) return (0, 0, address(0));
+        if (block.timestamp < uint256(j.leasedAt) + cfg.minReassignAge) return (0, 0, address(0));
 
-        previousHolder = held.prover;
-        if (held.state == LeaseState.Leased) _provers[previousHolder].activeLeases -= 1;
+        previousHolder = _proverAt[j.holder];
+        _leases[_rid(jobId, j.attempt)] =
+            Lease({prover: previousHolder, submittedAt: j.submittedAt, state: j.state});
+        if (j.state == LeaseState.Leased) _provers[previousHolder].activeLeases -= 1;
         _unlinkPending(q, j.prev, j.next);
         j.prev = q.pendingTail;
         j.next = 0;
-        j.latestRequest = requestId;
-        j.leasedAt = uint40(block.timestamp);
+        j.leasedAt = uint32(block.timestamp);
+        j.attempt += 1;
+        j.holder = self;
+        j.submittedAt = 0;
+        j.state = LeaseState.Leased;
         _linkAtTail(q, jobId);
         _jobs[jobId] = j;
-    }
-
-    // Appends a job whose storage already says prev = 0 to the pending list's tail.
-    function _appendPending(Queue memory q, uint40 jobId) internal {
-        uint40 tail = q.pendingTail;
-        if (tail != 0) _jobs[jobId].prev = tail;
-        _linkAtTail(q, jobId);
+        requestId = _rid(jobId, j.attempt);
     }
 
     // Makes `jobId` the tail; its own `prev` is the caller's to set.
@@ -734,7 +759,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function _clear(Queue memory q, uint40 jobId) internal {
         Job memory j = _jobs[jobId];
         _unlinkPending(q, j.prev, j.next);
-        _releaseUnsubmitted(j.latestRequest);
+        _releaseUnsubmitted(j);
         j.status = JobStatus.Cleared;
         j.prev = 0;
         j.next = 0;
@@ -744,9 +769,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // A job that stops being pending releases its latest lease from the holder's count, unless
     // that lease was submitted (then its verdict releases it).
-    function _releaseUnsubmitted(uint40 requestId) internal {
-        Lease memory l = _leases[requestId];
-        if (l.state == LeaseState.Leased) _provers[l.prover].activeLeases -= 1;
+    function _releaseUnsubmitted(Job memory j) internal {
+        if (j.state == LeaseState.Leased) _provers[_proverAt[j.holder]].activeLeases -= 1;
     }
 
     function _appendFresh(Queue memory q, Registry memory r, uint32 batchId, bool agg) internal {
@@ -784,107 +808,158 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // ================================================================== submission internals
 
-    function _submit(uint40 requestId, bytes32 proofHash, bool skipStale) internal {
+    function _submit(uint64 requestId, bytes32 proofHash, bool skipStale) internal {
         if (proofHash == 0) revert ZeroProofHash();
-        Lease memory l = _leases[requestId];
-        if (l.state == LeaseState.None) revert UnknownRequest(requestId);
-        if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
-        if (l.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
-        Job memory j = _jobs[l.jobId];
+        (uint40 jobId, uint24 attempt) = _split(requestId);
+        Job memory j = _jobs[jobId];
+        if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
+        bool latest = attempt == j.attempt;
+        Lease memory l;
+        if (latest) {
+            if (_stats[msg.sender].id != j.holder) revert NotLeaseHolder(requestId);
+            if (j.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
+        } else {
+            l = _leases[requestId];
+            if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
+            if (l.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
+        }
         if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
             if (skipStale) {
                 emit SubmissionSkipped(requestId, SkipReason.JobNotPending);
                 return;
             }
-            revert JobNotPending(l.jobId);
+            revert JobNotPending(jobId);
         }
-        l.state = LeaseState.Submitted;
-        l.submittedAt = uint40(block.timestamp);
-        _leases[requestId] = l;
+        if (latest) {
+            j.state = LeaseState.Submitted;
+            j.submittedAt = uint32(block.timestamp);
+            _jobs[jobId] = j;
+        } else {
+            l.state = LeaseState.Submitted;
+            l.submittedAt = uint32(block.timestamp);
+            _leases[requestId] = l;
+            // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it does.
+            _provers[msg.sender].activeLeases += 1;
+        }
         _proofHashes[requestId] = proofHash;
-        // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it does.
-        if (j.latestRequest != requestId) _provers[msg.sender].activeLeases += 1;
-        emit ProofSubmitted(requestId, l.jobId, msg.sender, proofHash);
+        emit ProofSubmitted(requestId, jobId, msg.sender, proofHash);
     }
 
     // ================================================================== verdict internals
+
+    // What a verdict needs to know of the lease it names, wherever that lease is kept.
+    struct Target {
+        uint64 requestId;
+        uint40 jobId;
+        uint24 attempt;
+        bool latest;
+        address prover;
+        uint32 submittedAt;
+        LeaseState state;
+    }
 
     function _applyVerdict(Queue memory q, Verdict calldata v)
         internal
         returns (uint256 paid, uint256 slashed)
     {
-        uint40 requestId = v.requestId;
+        Target memory t;
+        t.requestId = v.requestId;
+        t.prover = v.prover;
+        (t.jobId, t.attempt) = _split(t.requestId);
+        Job memory j = _jobs[t.jobId];
         uint8 result = v.result;
-        Lease memory l = _leases[requestId];
         SkipReason reason;
-        if (l.state == LeaseState.None) reason = SkipReason.UnknownRequest;
-        else if (l.jobId != v.jobId || l.prover != v.prover) reason = SkipReason.WrongJobOrProver;
-        else if (l.state == LeaseState.Leased) reason = SkipReason.NotSubmitted;
-        else if (l.state != LeaseState.Submitted) reason = SkipReason.AlreadyJudged;
-        else if (result == 0 || result > uint8(VerdictResult.Missing)) reason = SkipReason.NoResult;
-        else if (
+        if (t.attempt == 0 || t.attempt > j.attempt) {
+            reason = SkipReason.UnknownRequest;
+        } else if (t.jobId != v.jobId || !_loadTarget(t, j)) {
+            reason = SkipReason.WrongJobOrProver;
+        } else if (t.state == LeaseState.Leased) {
+            reason = SkipReason.NotSubmitted;
+        } else if (t.state != LeaseState.Submitted) {
+            reason = SkipReason.AlreadyJudged;
+        } else if (result == 0 || result > uint8(VerdictResult.Missing)) {
+            reason = SkipReason.NoResult;
+        } else if (
             result == uint8(VerdictResult.Missing)
-                && block.timestamp < uint256(l.submittedAt) + _config.uploadDeadline
-        ) reason = SkipReason.UploadDeadlineNotPassed;
-        else return _judge(q, requestId, l, VerdictResult(result));
-        emit VerdictSkipped(requestId, reason);
+                && block.timestamp < uint256(t.submittedAt) + _config.uploadDeadline
+        ) {
+            reason = SkipReason.UploadDeadlineNotPassed;
+        } else {
+            return _judge(q, t, j, VerdictResult(result));
+        }
+        emit VerdictSkipped(t.requestId, reason);
     }
 
-    function _judge(Queue memory q, uint40 requestId, Lease memory l, VerdictResult result)
+    // Fills the lease's state from the job (latest lease) or `_leases`; false if `t.prover` is
+    // not its holder.
+    function _loadTarget(Target memory t, Job memory j) internal view returns (bool) {
+        t.latest = t.attempt == j.attempt;
+        if (t.latest) {
+            t.state = j.state;
+            t.submittedAt = j.submittedAt;
+            return t.prover != address(0) && _stats[t.prover].id == j.holder;
+        }
+        Lease memory l = _leases[t.requestId];
+        t.state = l.state;
+        t.submittedAt = l.submittedAt;
+        return l.prover == t.prover;
+    }
+
+    function _judge(Queue memory q, Target memory t, Job memory j, VerdictResult result)
         internal
         returns (uint256 paid, uint256 slashed)
     {
-        l.state = result == VerdictResult.Valid
+        LeaseState judged = result == VerdictResult.Valid
             ? LeaseState.Valid
             : result == VerdictResult.Invalid ? LeaseState.Invalid : LeaseState.Missing;
-        _leases[requestId] = l;
-        _provers[l.prover].activeLeases -= 1;
+        if (t.latest) j.state = judged;
+        else _leases[t.requestId].state = judged;
+        _provers[t.prover].activeLeases -= 1;
 
         bool completed;
         uint256 amount;
         if (result == VerdictResult.Valid) {
-            (completed, amount) = _complete(q, l.jobId, requestId, l.prover);
+            (completed, amount) = _complete(q, t, j);
             paid = amount;
         } else if (result == VerdictResult.Invalid) {
-            amount = _slash(l.prover, requestId);
+            amount = _slash(t.prover, t.requestId);
             slashed = amount;
         }
-        emit VerdictRecorded(requestId, l.jobId, l.prover, result, completed, amount);
+        if (t.latest || completed) _jobs[t.jobId] = j;
+        emit VerdictRecorded(t.requestId, t.jobId, t.prover, result, completed, amount);
     }
 
     // First valid proof of a pending job: complete it, pay its holder, and if it is the top of a
-    // batch's tree, record its proof hash as that batch's final-proof candidate.
-    function _complete(Queue memory q, uint40 jobId, uint40 requestId, address winner)
+    // batch's tree, record its proof hash as that batch's final-proof candidate. Updates `j` in
+    // memory; the caller stores it.
+    function _complete(Queue memory q, Target memory t, Job memory j)
         internal
         returns (bool completed, uint256 reward)
     {
-        Job memory j = _jobs[jobId];
         Batch storage b = _batches[j.batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
 
         _unlinkPending(q, j.prev, j.next);
-        if (j.latestRequest != requestId) _releaseUnsubmitted(j.latestRequest);
+        if (!t.latest) _releaseUnsubmitted(j);
         j.status = JobStatus.Complete;
-        j.prev = 0;
+        j.prev = t.attempt;
         j.next = 0;
-        j.winningRequest = requestId;
-        _jobs[jobId] = j;
 
         reward = b.rewardPerJob;
         b.jobsLeft -= 1;
-        ProverStats storage s = _stats[winner];
+        ProverStats storage s = _stats[t.prover];
         // forge-lint: disable-next-line(unsafe-typecast) reward is a uint96
         s.earnings += uint128(reward);
         s.jobsProven += 1;
         if (b.isTop) {
             Batch storage root = b.kind == BatchKind.Round0 ? b : _batches[b.parent];
-            if (root.topProofHash == 0) root.topProofHash = _proofHashes[requestId];
+            if (root.topProofHash == 0) root.topProofHash = _proofHashes[t.requestId];
         }
         return (true, reward);
     }
 
     // Slashes up to the slash amount, from bond first, then from unbonding funds.
-    function _slash(address account, uint40 requestId) internal returns (uint256 amount) {
+    function _slash(address account, uint64 requestId) internal returns (uint256 amount) {
         Prover storage p = _provers[account];
         uint96 bond = p.bond;
         uint96 unbonding = p.unbonding;
@@ -978,6 +1053,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return lo;
     }
 
+    function _rid(uint40 jobId, uint24 attempt) internal pure returns (uint64) {
+        return (uint64(jobId) << 24) | attempt;
+    }
+
+    function _split(uint64 requestId) internal pure returns (uint40 jobId, uint24 attempt) {
+        // forge-lint: disable-next-line(unsafe-typecast) 64 - 24 = 40 bits; the low 24 bits
+        return (uint40(requestId >> 24), uint24(requestId));
+    }
+
     function _cap(uint256 bond, Config memory cfg) internal pure returns (uint256) {
         if (bond < cfg.minBond) return 0;
         uint256 cap = bond / cfg.bondPerLease;
@@ -989,7 +1073,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function _checkStakeParams(StakeParams memory sp) internal pure {
-        if (sp.bondPerLease == 0 || sp.minBond < sp.bondPerLease || sp.slashAmount > sp.bondPerLease) {
+        if (
+            sp.bondPerLease == 0 || sp.minBond < sp.bondPerLease || sp.slashAmount > sp.bondPerLease
+        ) {
             revert ParamOutOfBounds();
         }
     }

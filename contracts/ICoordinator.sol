@@ -7,8 +7,11 @@ pragma solidity ^0.8.24;
 ///         fixed reward per job once the relayer judges their proof valid. Jobs that are leased
 ///         but not completed are reassigned Least-Recently-Processed first (LRP), so a prover that
 ///         hoards or crashes delays nobody for long; active leases are capped by bond.
-/// @dev Ids start at 1; 0 means "none". All amounts are in the one ERC20 token fixed at
-///      construction, which must be a plain token (no fee on transfer, no rebasing).
+/// @dev Ids start at 1; 0 means "none". A request id names one lease of one job:
+///      `requestId = jobId << 24 | attempt`, where attempt counts the job's leases from 1, so a
+///      job's latest lease is kept in the job's own storage slot (see Coordinator).
+///      All amounts are in the one ERC20 token fixed at construction, which must be a plain
+///      token (no fee on transfer, no rebasing). Times are uint32 seconds (valid until 2106).
 interface ICoordinator {
     // ------------------------------------------------------------------ types
 
@@ -60,7 +63,7 @@ interface ICoordinator {
     ///         `result` is a VerdictResult as a number, so that an out-of-range value skips this
     ///         entry instead of reverting the whole batch.
     struct Verdict {
-        uint40 requestId;
+        uint64 requestId;
         uint40 jobId;
         address prover;
         uint8 result;
@@ -112,21 +115,21 @@ interface ICoordinator {
     /// @notice `prover` leased `jobId` under `requestId`; `previousHolder` is set on an LRP
     ///         reassignment (zero for a fresh job).
     event JobLeased(
-        uint40 indexed requestId,
+        uint64 indexed requestId,
         uint40 indexed jobId,
         address indexed prover,
         address previousHolder
     );
     /// @notice The holder of `requestId` committed to the proof whose keccak256 is `proofHash`.
     event ProofSubmitted(
-        uint40 indexed requestId, uint40 indexed jobId, address indexed prover, bytes32 proofHash
+        uint64 indexed requestId, uint40 indexed jobId, address indexed prover, bytes32 proofHash
     );
     /// @notice A submission of the batched form was skipped (the job is no longer pending).
-    event SubmissionSkipped(uint40 indexed requestId, SkipReason reason);
+    event SubmissionSkipped(uint64 indexed requestId, SkipReason reason);
     /// @notice A verdict was applied. `completed` is true when it completed the job (first valid
     ///         proof); `amount` is the reward credited or the bond slashed.
     event VerdictRecorded(
-        uint40 indexed requestId,
+        uint64 indexed requestId,
         uint40 indexed jobId,
         address indexed prover,
         VerdictResult result,
@@ -134,7 +137,7 @@ interface ICoordinator {
         uint256 amount
     );
     /// @notice A verdict was skipped because it did not match or no longer applied.
-    event VerdictSkipped(uint40 indexed requestId, SkipReason reason);
+    event VerdictSkipped(uint64 indexed requestId, SkipReason reason);
     /// @notice A pending job of a cancelled batch left the pending list and its holder's count.
     event JobCleared(uint40 indexed jobId);
     /// @notice `prover` added `amount` to its bond.
@@ -146,7 +149,7 @@ interface ICoordinator {
     /// @notice `prover` withdrew `amount` of earnings.
     event EarningsWithdrawn(address indexed prover, uint256 amount);
     /// @notice `prover` lost `amount` (from bond, then unbonding) for an invalid proof.
-    event Slashed(address indexed prover, uint40 indexed requestId, uint256 amount);
+    event Slashed(address indexed prover, uint64 indexed requestId, uint256 amount);
     /// @notice Slashed funds owed to the treasury were sent to it.
     event SlashesSwept(address indexed treasury, uint256 amount);
     /// @notice The relayer role moved.
@@ -193,11 +196,11 @@ interface ICoordinator {
     /// @notice `n` is zero or above MAX_LEASES_PER_CALL.
     error BadLeaseCount(uint256 n);
     /// @notice No lease with this request id.
-    error UnknownRequest(uint40 requestId);
+    error UnknownRequest(uint64 requestId);
     /// @notice The caller does not hold this lease.
-    error NotLeaseHolder(uint40 requestId);
+    error NotLeaseHolder(uint64 requestId);
     /// @notice The lease already has a submission.
-    error AlreadySubmitted(uint40 requestId);
+    error AlreadySubmitted(uint64 requestId);
     /// @notice The job is complete or its batch cancelled.
     error JobNotPending(uint40 jobId);
     /// @notice The proof hash is zero.
@@ -263,7 +266,7 @@ interface ICoordinator {
     ///         least recently leased pending job (not one whose latest lease is the caller's).
     /// @return requestId The lease's id, needed to submit.
     /// @return jobId The leased job.
-    function lease() external returns (uint40 requestId, uint40 jobId);
+    function lease() external returns (uint64 requestId, uint40 jobId);
 
     /// @notice Leases up to `n` jobs, as many as are available and the bond backs.
     /// @param n How many to lease, 1..MAX_LEASES_PER_CALL.
@@ -271,19 +274,19 @@ interface ICoordinator {
     /// @return jobIds The leased jobs, in the same order.
     function leaseMany(uint256 n)
         external
-        returns (uint40[] memory requestIds, uint40[] memory jobIds);
+        returns (uint64[] memory requestIds, uint40[] memory jobIds);
 
     /// @notice Commits to a proof for a lease the caller holds; once per lease, while the job
     ///         is pending. The proof bytes then go to the relayer, which checks their hash.
     /// @param requestId The lease.
     /// @param proofHash keccak256 of the proof bytes.
-    function submitProof(uint40 requestId, bytes32 proofHash) external;
+    function submitProof(uint64 requestId, bytes32 proofHash) external;
 
     /// @notice Batched `submitProof`; entries whose job is no longer pending are skipped with
     ///         `SubmissionSkipped`, any other failure reverts the whole call.
     /// @param requestIds The leases.
     /// @param proofHashes The proof hashes, in the same order.
-    function submitProofs(uint40[] calldata requestIds, bytes32[] calldata proofHashes) external;
+    function submitProofs(uint64[] calldata requestIds, bytes32[] calldata proofHashes) external;
 
     /// @notice Adds `amount` to the caller's bond (pulled from the caller).
     /// @param amount Tokens to bond.
@@ -359,8 +362,8 @@ interface ICoordinator {
         returns (
             JobStatus status,
             uint32 batchId,
-            uint40 latestRequest,
-            uint40 leasedAt,
+            uint64 latestRequest,
+            uint32 leasedAt,
             bytes32 proofHash
         );
 
@@ -371,14 +374,14 @@ interface ICoordinator {
     /// @return state Its state.
     /// @return submittedAt When it was submitted (0 if not).
     /// @return proofHash The submitted proof hash (0 if not).
-    function leaseInfo(uint40 requestId)
+    function leaseInfo(uint64 requestId)
         external
         view
         returns (
             address holder,
             uint40 jobId,
             LeaseState state,
-            uint40 submittedAt,
+            uint32 submittedAt,
             bytes32 proofHash
         );
 
@@ -409,23 +412,15 @@ interface ICoordinator {
     /// @return cap The cap on active leases.
     function leaseCap(address account) external view returns (uint256 cap);
 
-    /// @notice The queue: fresh jobs not yet leased, pending jobs, the pending list's ends and
-    ///         the next request id.
+    /// @notice The queue: fresh jobs not yet leased, pending jobs and the pending list's ends.
     /// @return freshJobs Jobs never leased, of uncancelled batches.
     /// @return pendingJobs Jobs in the pending list (cancelled ones until cleared).
     /// @return pendingHead The least recently leased pending job.
     /// @return pendingTail The most recently leased pending job.
-    /// @return nextRequestId The id the next lease will get.
     function queue()
         external
         view
-        returns (
-            uint256 freshJobs,
-            uint256 pendingJobs,
-            uint40 pendingHead,
-            uint40 pendingTail,
-            uint40 nextRequestId
-        );
+        returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail);
 
     /// @notice The neighbours of a job in the pending list (0 at the ends or when not listed).
     /// @param jobId The job.

@@ -35,8 +35,6 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.assertEq(deadline, UPLOAD_DEADLINE, "deadline");
         vm.assertEq(unbonding, UNBONDING_DELAY, "unbonding");
         vm.assertFalse(paused, "paused");
-        (,,,, uint40 nextRequest) = coord.queue();
-        vm.assertEq(nextRequest, 1, "first request id");
         (uint32 nextBatch, uint40 nextJob) = coord.nextIds();
         vm.assertEq(nextBatch, 1, "first batch id");
         vm.assertEq(nextJob, 1, "first job id");
@@ -122,7 +120,7 @@ contract CoordinatorTest is CoordinatorFixture {
         coord.postBatch(_nextRoot(), 3, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
         vm.assertEq(coord.totalEscrow(), 0, "nothing escrowed");
         _bond(alice, 1);
-        (uint40 r,) = _prove(alice);
+        (uint64 r,) = _prove(alice);
         vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Valid), "judged");
         vm.assertEq(_earnings(alice), 0, "volunteer labour");
     }
@@ -210,12 +208,14 @@ contract CoordinatorTest is CoordinatorFixture {
 
         uint32 single = _post(1); // a one-job batch is its own top
         _bond(alice, 1);
-        (uint40 r,) = _prove(alice);
+        (uint64 r,) = _prove(alice);
         vm.prank(relayer);
         coord.finalizeBatch(single, _proofHash(r));
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, single));
         vm.prank(relayer);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Aggregation, 1, single, CIRCUIT);
+        coord.postBatch(
+            _nextRoot(), 1, REWARD, ICoordinator.BatchKind.Aggregation, 1, single, CIRCUIT
+        );
     }
 
     // ------------------------------------------------------------------ lease: order
@@ -224,14 +224,15 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _post(1);
         _bond(alice, 3);
-        (uint40 r1, uint40 j1) = _lease(alice);
-        (uint40 r2, uint40 j2) = _lease(alice);
-        (uint40 r3, uint40 j3) = _lease(alice);
+        (uint64 r1, uint40 j1) = _lease(alice);
+        (uint64 r2, uint40 j2) = _lease(alice);
+        (uint64 r3, uint40 j3) = _lease(alice);
         vm.assertEq(j1, 1, "job 1 first");
         vm.assertEq(j2, 2, "job 2 second");
         vm.assertEq(j3, 3, "then the next batch");
-        vm.assertEq(r1 + 1, r2, "request ids are consecutive");
-        vm.assertEq(r2 + 1, r3, "request ids are consecutive");
+        vm.assertEq(r1, _rid(1, 1), "request id = job << 24 | attempt");
+        vm.assertEq(r2, _rid(2, 1), "first attempt of job 2");
+        vm.assertEq(r3, _rid(3, 1), "first attempt of job 3");
         vm.assertEq(_fresh(), 0, "no fresh jobs left");
         vm.assertEq(_pending(), 3, "all pending");
         vm.assertEq(_active(alice), 3, "three active leases");
@@ -254,7 +255,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         vm.expectEmit(address(coord));
-        emit ICoordinator.JobLeased(1, 1, alice, address(0));
+        emit ICoordinator.JobLeased(_rid(1, 1), 1, alice, address(0));
         _lease(alice);
     }
 
@@ -269,11 +270,11 @@ contract CoordinatorTest is CoordinatorFixture {
         _lease(alice); // job 3
         vm.assertEq(_head(), 1, "job 1 heads the pending list");
         vm.expectEmit(address(coord));
-        emit ICoordinator.JobLeased(4, 1, bob, alice);
+        emit ICoordinator.JobLeased(_rid(1, 2), 1, bob, alice);
         (, uint40 j) = _lease(bob);
         vm.assertEq(j, 1, "bob gets the head");
         vm.assertEq(_head(), 2, "job 2 is the new head");
-        (,,, uint40 tail,) = coord.queue();
+        (,,, uint40 tail) = coord.queue();
         vm.assertEq(tail, 1, "job 1 moved to the tail");
         vm.assertEq(_active(alice), 2, "alice's unsubmitted lease on job 1 stopped counting");
         vm.assertEq(_active(bob), 1, "bob counts it");
@@ -338,7 +339,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         _submit(alice, r);
         _lease(bob); // LRP: alice's submission is not judged yet
         vm.assertEq(_active(alice), 1, "submitted unjudged lease still counts");
@@ -385,12 +386,12 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(10);
         _bond(alice, 3);
         vm.prank(alice);
-        (uint40[] memory rs, uint40[] memory js) = coord.leaseMany(5);
+        (uint64[] memory rs, uint40[] memory js) = coord.leaseMany(5);
         vm.assertEq(rs.length, 3, "trimmed to the cap");
         vm.assertEq(js.length, 3, "same length");
         for (uint256 i; i < 3; ++i) {
             vm.assertEq(js[i], i + 1, "fresh jobs in order");
-            vm.assertEq(rs[i], i + 1, "request ids in order");
+            vm.assertEq(rs[i], _rid(uint40(i + 1), 1), "first attempts of jobs in order");
         }
         vm.assertEq(_active(alice), 3, "counted");
     }
@@ -399,7 +400,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _bond(alice, 8);
         vm.prank(alice);
-        (uint40[] memory rs,) = coord.leaseMany(8);
+        (uint64[] memory rs,) = coord.leaseMany(8);
         vm.assertEq(rs.length, 2, "only two jobs exist, and LRP never hands her her own");
         vm.assertEq(_active(alice), 2, "counted");
     }
@@ -421,7 +422,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SubmitProof_RecordsHash() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         bytes32 h = _proofHash(r);
         vm.warp(block.timestamp + 7);
         vm.expectEmit(address(coord));
@@ -447,7 +448,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SubmitProof_RevertsWhen_NotHolder() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, r));
         vm.prank(bob);
         coord.submitProof(r, keccak256("p"));
@@ -456,7 +457,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SubmitProof_RevertsWhen_SubmittedTwice() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         _submit(alice, r);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, r));
         _submit(alice, r);
@@ -465,7 +466,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SubmitProof_RevertsWhen_ZeroHash() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         vm.expectRevert(ICoordinator.ZeroProofHash.selector);
         vm.prank(alice);
         coord.submitProof(r, 0);
@@ -475,8 +476,8 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 ra,) = _lease(alice);
-        (uint40 rb, uint40 j) = _lease(bob);
+        (uint64 ra,) = _lease(alice);
+        (uint64 rb, uint40 j) = _lease(bob);
         _submit(bob, rb);
         _verdict(rb, VALID);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, j));
@@ -486,7 +487,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SubmitProof_RevertsWhen_BatchCancelled() public {
         uint32 b = _post(1);
         _bond(alice, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         vm.prank(relayer);
         coord.cancelBatch(b);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, j));
@@ -497,7 +498,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 ra,) = _lease(alice);
+        (uint64 ra,) = _lease(alice);
         _lease(bob); // reassigned: alice's lease no longer counts
         vm.assertEq(_active(alice), 0, "moved on");
         _submit(alice, ra); // a valid proof from any outstanding lease still counts
@@ -512,12 +513,12 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _bond(alice, 2);
         _bond(bob, 2);
-        (uint40 a1, uint40 j1) = _lease(alice);
-        (uint40 a2,) = _lease(alice);
-        (uint40 b1,) = _lease(bob); // job 1 again
+        (uint64 a1, uint40 j1) = _lease(alice);
+        (uint64 a2,) = _lease(alice);
+        (uint64 b1,) = _lease(bob); // job 1 again
         _submit(bob, b1);
         _verdict(b1, VALID); // job 1 complete
-        uint40[] memory ids = new uint40[](2);
+        uint64[] memory ids = new uint64[](2);
         bytes32[] memory hs = new bytes32[](2);
         ids[0] = a1;
         ids[1] = a2;
@@ -533,23 +534,23 @@ contract CoordinatorTest is CoordinatorFixture {
     }
 
     function test_SubmitProofs_RevertsWhen_BadArrays() public {
-        uint40[] memory ids = new uint40[](1);
+        uint64[] memory ids = new uint64[](1);
         bytes32[] memory hs = new bytes32[](2);
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
         coord.submitProofs(ids, hs);
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
-        coord.submitProofs(new uint40[](0), new bytes32[](0));
+        coord.submitProofs(new uint64[](0), new bytes32[](0));
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
-        coord.submitProofs(new uint40[](65), new bytes32[](65));
+        coord.submitProofs(new uint64[](65), new bytes32[](65));
     }
 
     function test_SubmitProofs_RevertsWholeWhen_NotHolder() public {
         _post(2);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 a,) = _lease(alice);
-        (uint40 b,) = _lease(bob);
-        uint40[] memory ids = new uint40[](2);
+        (uint64 a,) = _lease(alice);
+        (uint64 b,) = _lease(bob);
+        uint64[] memory ids = new uint64[](2);
         bytes32[] memory hs = new bytes32[](2);
         (ids[0], ids[1], hs[0], hs[1]) = (a, b, keccak256("x"), keccak256("y"));
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, b));
@@ -563,7 +564,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_Verdict_ValidCompletesAndPays() public {
         uint32 b = _post(2);
         _bond(alice, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictRecorded(r, j, alice, VALID, true, REWARD);
@@ -584,8 +585,8 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 ra,) = _lease(alice);
-        (uint40 rb, uint40 j) = _lease(bob);
+        (uint64 ra,) = _lease(alice);
+        (uint64 rb, uint40 j) = _lease(bob);
         _submit(alice, ra);
         _submit(bob, rb);
         _verdict(ra, VALID);
@@ -604,7 +605,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
         vm.expectEmit(address(coord));
         emit ICoordinator.Slashed(alice, r, SLASH);
@@ -624,7 +625,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _stake(alice, 10 ether);
         _bond(bob, 2);
-        (uint40 r1,) = _lease(alice); // job 1
+        (uint64 r1,) = _lease(alice); // job 1
         _lease(bob); // job 2
         _lease(bob); // job 1 again: alice's lease stops counting
         vm.prank(alice);
@@ -641,7 +642,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _stake(alice, 10 ether);
         _bond(bob, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         _lease(bob);
         vm.prank(alice);
         coord.requestUnstake(10 ether);
@@ -658,7 +659,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_Verdict_MissingOnlyAfterDeadlineAndWithoutSlash() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
         vm.warp(block.timestamp + UPLOAD_DEADLINE - 1);
         vm.expectEmit(address(coord));
@@ -676,9 +677,9 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_Verdict_SkipsWhatDoesNotApplyAndAppliesTheRest() public {
         _post(3);
         _bond(alice, 3);
-        (uint40 r1, uint40 j1) = _lease(alice);
-        (uint40 r2, uint40 j2) = _lease(alice);
-        (uint40 r3, uint40 j3) = _lease(alice);
+        (uint64 r1, uint40 j1) = _lease(alice);
+        (uint64 r2, uint40 j2) = _lease(alice);
+        (uint64 r3, uint40 j3) = _lease(alice);
         _submit(alice, r1);
         _submit(alice, r3);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](8);
@@ -717,7 +718,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_Verdict_ValidOnCancelledBatchIsNotPaid() public {
         uint32 b = _post(1);
         _bond(alice, 1);
-        (uint40 r, uint40 j) = _lease(alice);
+        (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
         vm.prank(relayer);
         coord.cancelBatch(b);
@@ -731,7 +732,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
-        (uint40 ra,) = _lease(alice);
+        (uint64 ra,) = _lease(alice);
         _submit(alice, ra);
         _lease(bob); // LRP hands the job to bob
         vm.assertEq(_active(bob), 1, "bob holds it");
@@ -843,7 +844,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_ClearCancelled_SubmittedLeaseCountsUntilJudged() public {
         uint32 b = _post(1);
         _bond(alice, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         _submit(alice, r);
         vm.prank(relayer);
         coord.cancelBatch(b);
@@ -885,7 +886,7 @@ contract CoordinatorTest is CoordinatorFixture {
         _prove(alice);
         vm.assertEq(coord.batch(b).topProofHash, 0, "no top yet");
         _postAgg(b, 2, 1);
-        (uint40 top,) = _prove(alice);
+        (uint64 top,) = _prove(alice);
         bytes32 h = _proofHash(top);
         vm.assertEq(coord.batch(b).topProofHash, h, "top proof recorded on the round-0 batch");
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotTopProof.selector, bytes32("x"), h));
@@ -1017,7 +1018,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_Withdrawals_WorkWhileLeasingIsPaused() public {
         _post(1);
         _bond(alice, 2);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         vm.prank(owner);
         coord.setLeasingPaused(true);
         _submit(alice, r);
@@ -1035,7 +1036,7 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_SweepSlashed_PaysTheTreasury() public {
         _post(1);
         _bond(alice, 1);
-        (uint40 r,) = _lease(alice);
+        (uint64 r,) = _lease(alice);
         _submit(alice, r);
         _verdict(r, INVALID);
         vm.expectEmit(address(coord));
@@ -1123,7 +1124,9 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.expectRevert(ICoordinator.ZeroAddress.selector);
         vm.prank(owner);
         coord.setRelayer(address(0));
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, relayer));
+        vm.expectRevert(
+            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, relayer)
+        );
         vm.prank(relayer);
         coord.setRelayer(relayer);
     }
@@ -1189,7 +1192,7 @@ contract CoordinatorTest is CoordinatorFixture {
         coord.leaseMany(1);
 
         // The cheat submits an invalid proof: slashed, job stays pending.
-        (uint40 rc, uint40 jc) = _lease(cheat);
+        (uint64 rc, uint40 jc) = _lease(cheat);
         _submit(cheat, rc);
         _verdict(rc, INVALID);
         vm.assertEq(uint8(_status(jc)), uint8(ICoordinator.JobStatus.Pending), "invalid: pending");
@@ -1199,7 +1202,7 @@ contract CoordinatorTest is CoordinatorFixture {
         uint256 steps;
         while (coord.batch(b).jobsLeft > 0) {
             address who = steps % 2 == 0 ? alice : bob;
-            (uint256 freshBefore,, uint40 head,,) = coord.queue();
+            (uint256 freshBefore,, uint40 head,) = coord.queue();
             (, uint40 j) = _prove(who);
             if (freshBefore > 0) {
                 vm.assertEq(_fresh(), freshBefore - 1, "a fresh job while any is left");

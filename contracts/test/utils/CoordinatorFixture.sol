@@ -64,7 +64,8 @@ abstract contract CoordinatorFixture is TestBase {
     /// @dev Posts a round-0 batch of `n` jobs at REWARD each.
     function _post(uint24 n) internal returns (uint32 batchId) {
         vm.prank(relayer);
-        batchId = coord.postBatch(_nextRoot(), n, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        batchId =
+            coord.postBatch(_nextRoot(), n, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
     }
 
     function _postAgg(uint32 parent, uint8 level, uint24 n) internal returns (uint32 batchId) {
@@ -88,21 +89,26 @@ abstract contract CoordinatorFixture is TestBase {
         _stake(who, uint256(BOND_PER_LEASE) * leases);
     }
 
-    function _lease(address who) internal returns (uint40 requestId, uint40 jobId) {
+    function _lease(address who) internal returns (uint64 requestId, uint40 jobId) {
         vm.prank(who);
         return coord.lease();
     }
 
-    function _proofHash(uint40 requestId) internal pure returns (bytes32) {
+    /// @dev The request id of a job's `attempt`-th lease.
+    function _rid(uint40 jobId, uint24 attempt) internal pure returns (uint64) {
+        return (uint64(jobId) << 24) | attempt;
+    }
+
+    function _proofHash(uint64 requestId) internal pure returns (bytes32) {
         return keccak256(abi.encode("proof", requestId));
     }
 
-    function _submit(address who, uint40 requestId) internal {
+    function _submit(address who, uint64 requestId) internal {
         vm.prank(who);
         coord.submitProof(requestId, _proofHash(requestId));
     }
 
-    function _verdict(uint40 requestId, ICoordinator.VerdictResult result) internal {
+    function _verdict(uint64 requestId, ICoordinator.VerdictResult result) internal {
         (address holder, uint40 jobId,,,) = coord.leaseInfo(requestId);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(requestId, jobId, holder, uint8(result));
@@ -111,7 +117,7 @@ abstract contract CoordinatorFixture is TestBase {
     }
 
     /// @dev Lease, submit and judge valid: the honest life cycle of one job.
-    function _prove(address who) internal returns (uint40 requestId, uint40 jobId) {
+    function _prove(address who) internal returns (uint64 requestId, uint40 jobId) {
         (requestId, jobId) = _lease(who);
         _submit(who, requestId);
         _verdict(requestId, ICoordinator.VerdictResult.Valid);
@@ -133,19 +139,19 @@ abstract contract CoordinatorFixture is TestBase {
         (status,,,,) = coord.job(jobId);
     }
 
-    function _leaseState(uint40 requestId) internal view returns (ICoordinator.LeaseState state) {
+    function _leaseState(uint64 requestId) internal view returns (ICoordinator.LeaseState state) {
         (,, state,,) = coord.leaseInfo(requestId);
     }
 
     function _pending() internal view returns (uint256 pendingJobs) {
-        (, pendingJobs,,,) = coord.queue();
+        (, pendingJobs,,) = coord.queue();
     }
 
     function _fresh() internal view returns (uint256 freshJobs) {
-        (freshJobs,,,,) = coord.queue();
+        (freshJobs,,,) = coord.queue();
     }
 
     function _head() internal view returns (uint40 head) {
-        (,, head,,) = coord.queue();
+        (,, head,) = coord.queue();
     }
 }
