@@ -13,7 +13,16 @@ interface Vm {
         uint64 gasRemaining;
     }
 
+    /// @notice A log captured by `recordLogs`.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 timestamp) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function roll(uint256 blockNumber) external;
     function prank(address sender) external;
     function startPrank(address sender) external;

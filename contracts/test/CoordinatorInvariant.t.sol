@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
+import {CoordinatorHandler} from "./handlers/CoordinatorHandler.sol";
+import {ICoordinator} from "../ICoordinator.sol";
+import {Console} from "./utils/Console.sol";
+
+/// @notice Invariants of the Coordinator under random sequences of every call by honest and
+///         hostile provers (see CoordinatorHandler), checked after every step.
+contract CoordinatorInvariantTest is CoordinatorFixture {
+    /// @notice Forge's shape for `targetSelectors`.
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    CoordinatorHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        handler = new CoordinatorHandler(coord, token, relayer, owner);
+        vm.label(address(handler), "handler");
+        handler.bootstrap();
+    }
+
+    /// @notice Forge fuzzes calls to these contracts only.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// @notice Forge fuzzes these calls only (not the handler's views or its bootstrap).
+    function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
+        bytes4[] memory s = new bytes4[](16);
+        s[0] = CoordinatorHandler.stake.selector;
+        s[1] = CoordinatorHandler.requestUnstake.selector;
+        s[2] = CoordinatorHandler.withdrawUnstaked.selector;
+        s[3] = CoordinatorHandler.withdrawEarnings.selector;
+        s[4] = CoordinatorHandler.postBatch.selector;
+        s[5] = CoordinatorHandler.lease.selector;
+        s[6] = CoordinatorHandler.lease.selector; // leasing and submitting are the common calls
+        s[7] = CoordinatorHandler.submit.selector;
+        s[8] = CoordinatorHandler.submit.selector;
+        s[9] = CoordinatorHandler.hostile.selector;
+        s[10] = CoordinatorHandler.judge.selector;
+        s[11] = CoordinatorHandler.cancel.selector;
+        s[12] = CoordinatorHandler.clear.selector;
+        s[13] = CoordinatorHandler.finalize.selector;
+        s[14] = CoordinatorHandler.warp.selector;
+        s[15] = CoordinatorHandler.sweep.selector;
+        selectors = new FuzzSelector[](1);
+        selectors[0] = FuzzSelector(address(handler), s);
+    }
+
+    /// @notice token balance = bonds + unbonding + earnings + unspent escrow + slashes owed, and
+    ///         unspent escrow is exactly what uncancelled batches still owe.
+    function invariant_FundsConserved() public view {
+        address[] memory actors = handler.actorList();
+        uint256 held;
+        for (uint256 i; i < actors.length; ++i) {
+            (uint256 bond, uint256 unbonding,,, uint256 earnings,,) = coord.prover(actors[i]);
+            held += bond + unbonding + earnings;
+        }
+        uint256 escrow = coord.totalEscrow();
+        vm.assertEq(
+            token.balanceOf(address(coord)),
+            held + escrow + coord.slashedOwed(),
+            "token balance = bonds + unbonding + earnings + escrow + slashes owed"
+        );
+        uint256 owed;
+        (uint32 nextBatch,) = coord.nextIds();
+        for (uint32 b = 1; b < nextBatch; ++b) {
+            ICoordinator.BatchInfo memory info = coord.batch(b);
+            if (!info.cancelled) owed += uint256(info.jobsLeft) * info.rewardPerJob;
+        }
+        vm.assertEq(escrow, owed, "escrow = what uncancelled batches still owe");
+    }
+
+    /// @notice No job is paid twice; the payments are exactly the completed jobs' rewards.
+    function invariant_NoJobPaidTwice() public view {
+        (, uint40 nextJob) = coord.nextIds();
+        uint256 complete;
+        uint256 rewards;
+        for (uint40 j = 1; j < nextJob; ++j) {
+            vm.assertLe(handler.timesPaid(j), 1, "a job was paid twice");
+            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
+            if (s == ICoordinator.JobStatus.Complete) {
+                complete += 1;
+                rewards += coord.batch(b).rewardPerJob;
+                vm.assertEq(handler.timesPaid(j), 1, "a complete job was paid once");
+            }
+        }
+        address[] memory actors = handler.actorList();
+        uint256 earned;
+        for (uint256 i; i < actors.length; ++i) {
+            (,,,, uint256 earnings,,) = coord.prover(actors[i]);
+            earned += earnings;
+        }
+        vm.assertEq(handler.ghostCredited(), rewards, "credited = rewards of complete jobs");
+        vm.assertEq(earned + handler.ghostWithdrawnEarnings(), rewards, "earnings add up");
+    }
+
+    /// @notice A complete or cancelled job is never leased again; hostile calls never pass.
+    function invariant_FinishedJobsNeverLeasedAndHostileCallsRefused() public view {
+        vm.assertFalse(handler.leasedFinishedJob(), "a complete or cancelled job was leased");
+        vm.assertFalse(handler.hostileCallSucceeded(), "a hostile call went through");
+    }
+
+    /// @notice The pending list holds exactly the Pending jobs, linked both ways, in LRP order
+    ///         (latest lease time never decreasing from head to tail).
+    function invariant_PendingListExactAndInLrpOrder() public view {
+        (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = coord.queue();
+        (, uint40 nextJob) = coord.nextIds();
+        uint256 walked;
+        uint40 prev;
+        uint32 lastLeasedAt;
+        for (uint40 j = head; j != 0;) {
+            (ICoordinator.JobStatus s,,, uint32 leasedAt,) = coord.job(j);
+            vm.assertEq(uint8(s), uint8(ICoordinator.JobStatus.Pending), "listed job is pending");
+            (uint40 p, uint40 n) = coord.pendingLinks(j);
+            vm.assertEq(p, prev, "prev link");
+            vm.assertGe(leasedAt, lastLeasedAt, "LRP order");
+            lastLeasedAt = leasedAt;
+            prev = j;
+            j = n;
+            vm.assertLe(++walked, nextJob, "list has no cycle");
+        }
+        vm.assertEq(prev, tail, "tail");
+        vm.assertEq(walked, pendingCount, "count");
+        uint256 pendingJobs;
+        uint256 freshJobs;
+        for (uint40 j = 1; j < nextJob; ++j) {
+            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
+            if (s == ICoordinator.JobStatus.Pending) pendingJobs += 1;
+            if (s == ICoordinator.JobStatus.Fresh && !coord.batch(b).cancelled) freshJobs += 1;
+        }
+        vm.assertEq(pendingJobs, walked, "every pending job is listed");
+        vm.assertEq(freshJobs, fresh, "fresh count");
+    }
+
+    /// @notice Each prover's active-lease count equals its definition, recomputed from scratch:
+    ///         pending jobs whose latest lease is theirs and unsubmitted, plus their submitted,
+    ///         unjudged leases.
+    function invariant_ActiveLeasesMatchDefinition() public view {
+        address[] memory actors = handler.actorList();
+        uint256[] memory expected = new uint256[](actors.length);
+        (, uint40 nextJob) = coord.nextIds();
+        for (uint40 j = 1; j < nextJob; ++j) {
+            (ICoordinator.JobStatus s,, uint64 latest,,) = coord.job(j);
+            if (s != ICoordinator.JobStatus.Pending) continue;
+            (address holder,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(latest);
+            if (ls == ICoordinator.LeaseState.Leased) expected[_index(actors, holder)] += 1;
+        }
+        uint256 n = handler.ridCount();
+        for (uint256 i; i < n; ++i) {
+            (address holder,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(handler.rids(i));
+            if (ls == ICoordinator.LeaseState.Submitted) expected[_index(actors, holder)] += 1;
+        }
+        for (uint256 i; i < actors.length; ++i) {
+            (,,, uint256 active,,,) = coord.prover(actors[i]);
+            vm.assertEq(active, expected[i], "active leases = definition");
+        }
+    }
+
+    /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
+    function afterInvariant() public view {
+        string[12] memory keys = [
+            "stake",
+            "postBatch",
+            "lease",
+            "lease (refused)",
+            "lease (no job)",
+            "reassigned",
+            "submit",
+            "completed",
+            "judge",
+            "cancel",
+            "clear",
+            "hostile"
+        ];
+        for (uint256 i; i < keys.length; ++i) {
+            Console.log(keys[i], handler.calls(keccak256(bytes(keys[i]))));
+        }
+    }
+
+    function _index(address[] memory actors, address a) internal pure returns (uint256) {
+        for (uint256 i; i < actors.length; ++i) {
+            if (actors[i] == a) return i;
+        }
+        revert("holder is not an actor");
+    }
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {TestBase} from "../utils/TestBase.sol";
+import {Vm} from "../utils/Vm.sol";
+import {Coordinator} from "../../Coordinator.sol";
+import {ICoordinator} from "../../ICoordinator.sol";
+import {TestToken} from "../../devnet/TestToken.sol";
+
+/// @notice Drives the Coordinator through random sequences of every call, by honest and
+///         hostile provers, a relayer and an owner, and keeps the ghost state that the
+///         invariants compare with the contract's.
+/// @dev Roles: actors 0-2 are honest (their proofs are judged Valid); 3 hoards (leases as much as
+///      its bond backs, never submits); 4 cheats (its proofs are judged Invalid); 5 never
+///      uploads (judged Missing once the deadline passes).
+contract CoordinatorHandler is TestBase {
+    uint256 internal constant ACTORS = 6;
+    uint256 internal constant HOARDER = 3;
+    uint256 internal constant CHEAT = 4;
+    uint256 internal constant SILENT = 5;
+    uint256 internal constant MAX_JOBS = 96;
+    bytes32 internal constant CIRCUIT = keccak256("circuit");
+    bytes32 internal constant VERDICT_RECORDED =
+        keccak256("VerdictRecorded(uint64,uint40,address,uint8,bool,uint256)");
+
+    Coordinator public coord;
+    TestToken public token;
+    address public relayer;
+    address public owner;
+    address[] public actors;
+
+    /// @notice Every lease the handler obtained, in order.
+    uint64[] public rids;
+    /// @notice Submitted leases not yet seen judged, in submission order.
+    uint64[] internal awaiting;
+    /// @notice Round-0 batches posted, for aggregation batches to hang under.
+    uint32[] internal round0;
+    uint32 public batchCount;
+
+    /// @notice How often each job was paid (must stay at most 1).
+    mapping(uint40 => uint256) public timesPaid;
+    /// @notice Jobs seen Complete or Cleared: they must never be leased again.
+    mapping(uint40 => bool) public finished;
+    /// @notice Rewards credited, by the contract's events.
+    uint256 public ghostCredited;
+    /// @notice Earnings withdrawn by provers.
+    uint256 public ghostWithdrawnEarnings;
+    /// @notice Set if a finished or cancelled job was leased.
+    bool public leasedFinishedJob;
+    /// @notice Set if a hostile call (foreign request, double submission, non-relayer verdict)
+    ///         went through.
+    bool public hostileCallSucceeded;
+    /// @notice Calls per action, for the summary.
+    mapping(bytes32 => uint256) public calls;
+
+    constructor(Coordinator coord_, TestToken token_, address relayer_, address owner_) {
+        coord = coord_;
+        token = token_;
+        relayer = relayer_;
+        owner = owner_;
+        for (uint256 i; i < ACTORS; ++i) {
+            actors.push(makeAddr(string.concat("actor", vm.toString(i))));
+        }
+    }
+
+    /// @notice Start every run from a live network: each prover bonded for three leases.
+    function bootstrap() external {
+        for (uint256 i; i < ACTORS; ++i) {
+            this.stake(i, 30);
+        }
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    /// @notice A prover adds to its bond.
+    function stake(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        // Whole tokens, so that fuzzed small numbers still make a useful bond.
+        amount = bound(amount, 1, 60) * 1 ether + (amount >> 200);
+        token.mint(a, amount);
+        vm.startPrank(a);
+        token.approve(address(coord), amount);
+        coord.stake(amount);
+        vm.stopPrank();
+        calls[keccak256("stake")]++;
+    }
+
+    /// @notice A prover starts unbonding part of its free bond.
+    function requestUnstake(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        (uint256 bond,,, uint256 active,,,) = coord.prover(a);
+        (ICoordinator.StakeParams memory sp,,,,) = coord.params();
+        uint256 locked = active * sp.bondPerLease;
+        if (bond <= locked) return;
+        amount = bound(amount, 1, bond - locked);
+        vm.prank(a);
+        coord.requestUnstake(amount);
+        calls[keccak256("requestUnstake")]++;
+    }
+
+    /// @notice A prover withdraws unbonded stake when it may.
+    function withdrawUnstaked(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        (, uint256 unbonding, uint256 readyAt,,,,) = coord.prover(a);
+        if (unbonding == 0 || block.timestamp < readyAt) return;
+        vm.prank(a);
+        coord.withdrawUnstaked();
+        calls[keccak256("withdrawUnstaked")]++;
+    }
+
+    /// @notice A prover withdraws its earnings.
+    function withdrawEarnings(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        (,,,, uint256 earnings,,) = coord.prover(a);
+        if (earnings == 0) return;
+        vm.prank(a);
+        coord.withdrawEarnings();
+        ghostWithdrawnEarnings += earnings;
+        calls[keccak256("withdrawEarnings")]++;
+    }
+
+    /// @notice The relayer posts a round-0 batch, or an aggregation batch under one.
+    function postBatch(uint256 count, uint256 reward, uint256 shapeSeed) external {
+        (, uint40 nextJob) = coord.nextIds();
+        if (nextJob > MAX_JOBS) return;
+        reward = bound(reward, 0, 3 ether);
+        uint24 n = uint24(bound(count, 1, 8));
+        ICoordinator.BatchKind kind = ICoordinator.BatchKind.Round0;
+        uint8 level;
+        uint32 parent;
+        if (shapeSeed % 3 == 0 && round0.length != 0) {
+            parent = round0[shapeSeed % round0.length];
+            ICoordinator.BatchInfo memory pb = coord.batch(parent);
+            uint256 top = _ceilLog2(pb.jobCount);
+            if (pb.cancelled || pb.finalProofHash != 0 || top == 0) return;
+            kind = ICoordinator.BatchKind.Aggregation;
+            level = uint8(bound(shapeSeed >> 8, 1, top));
+            n = uint24(bound(count, 1, 1 << (top - level)));
+        }
+        token.mint(relayer, uint256(n) * reward);
+        vm.startPrank(relayer);
+        token.approve(address(coord), uint256(n) * reward);
+        uint32 id = coord.postBatch(
+            keccak256(abi.encode("root", batchCount, block.timestamp)),
+            n,
+            uint96(reward),
+            kind,
+            level,
+            parent,
+            CIRCUIT
+        );
+        vm.stopPrank();
+        batchCount = id;
+        if (kind == ICoordinator.BatchKind.Round0) round0.push(id);
+        calls[keccak256("postBatch")]++;
+    }
+
+    /// @notice A prover leases up to `n` jobs. The hoarder always asks for its whole cap.
+    function lease(uint256 actorSeed, uint256 n) external {
+        uint256 idx = actorSeed % ACTORS;
+        address a = actors[idx];
+        n = idx == HOARDER ? 16 : bound(n, 1, 4);
+        vm.prank(a);
+        try coord.leaseMany(n) returns (uint64[] memory got, uint40[] memory jobs) {
+            for (uint256 i; i < got.length; ++i) {
+                rids.push(got[i]);
+                if (uint24(got[i]) > 1) calls[keccak256("reassigned")]++;
+                (, uint32 b,,,) = coord.job(jobs[i]);
+                if (finished[jobs[i]] || coord.batch(b).cancelled) leasedFinishedJob = true;
+            }
+            calls[keccak256("lease")]++;
+        } catch (bytes memory reason) {
+            calls[keccak256("lease (refused)")]++;
+            if (bytes4(reason) == ICoordinator.NoJobAvailable.selector) {
+                calls[keccak256("lease (no job)")]++;
+            }
+        }
+    }
+
+    /// @notice A prover with a lease in hand submits it (the hoarder never does).
+    function submit(uint256 actorSeed, uint256 pick) external {
+        for (uint256 k; k < ACTORS; ++k) {
+            uint256 idx = (actorSeed % ACTORS + k) % ACTORS;
+            if (idx == HOARDER) continue;
+            address a = actors[idx];
+            uint64 rid = _pickLease(a, ICoordinator.LeaseState.Leased, pick);
+            if (rid == 0) continue;
+            (,,,, bool pending) = _jobOf(rid);
+            vm.prank(a);
+            if (pending) {
+                coord.submitProof(rid, keccak256(abi.encode(rid, a)));
+                awaiting.push(rid);
+                calls[keccak256("submit")]++;
+            } else {
+                try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
+                    hostileCallSucceeded = true; // a finished job must refuse submissions
+                } catch {
+                    calls[keccak256("submit (job finished)")]++;
+                }
+            }
+            return;
+        }
+    }
+
+    /// @notice Hostile calls that must all be refused: a lease someone else holds, a request
+    ///         id that does not exist, a second submission, verdicts from a non-relayer.
+    function hostile(uint256 actorSeed, uint256 pick, uint256 kind) external {
+        address a = _actor(actorSeed);
+        if (rids.length == 0) return;
+        uint64 rid = rids[pick % rids.length];
+        (address holder,, ICoordinator.LeaseState state,,) = coord.leaseInfo(rid);
+        kind %= 4;
+        if (kind == 0) {
+            if (holder == a) return;
+            vm.prank(a);
+            try coord.submitProof(rid, keccak256("stolen")) {
+                hostileCallSucceeded = true;
+            } catch {}
+        } else if (kind == 1) {
+            uint64 foreign = rid + (uint64(bound(pick >> 32, 1, 1 << 20)) << 24);
+            (,, ICoordinator.LeaseState fs,,) = coord.leaseInfo(foreign);
+            if (fs != ICoordinator.LeaseState.None) return;
+            vm.prank(a);
+            try coord.submitProof(foreign, keccak256("foreign")) {
+                hostileCallSucceeded = true;
+            } catch {}
+        } else if (kind == 2) {
+            if (state == ICoordinator.LeaseState.Leased || state == ICoordinator.LeaseState.None) {
+                return;
+            }
+            vm.prank(holder);
+            try coord.submitProof(rid, keccak256("again")) {
+                hostileCallSucceeded = true;
+            } catch {}
+        } else {
+            ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+            (, uint40 jobId,,,) = coord.leaseInfo(rid);
+            vs[0] =
+                ICoordinator.Verdict(rid, jobId, holder, uint8(ICoordinator.VerdictResult.Valid));
+            vm.prank(a);
+            try coord.recordVerdicts(vs) {
+                hostileCallSucceeded = true;
+            } catch {}
+        }
+        calls[keccak256("hostile")]++;
+    }
+
+    /// @notice The relayer judges up to `count` awaiting submissions in submission order, with
+    ///         junk entries (replays, wrong provers) mixed in; they must be skipped.
+    function judge(uint256 count, uint256 junkSeed) external {
+        uint256 n = bound(count, 1, 8);
+        if (n > awaiting.length) n = awaiting.length;
+        if (n == 0) return;
+        uint256 junk = junkSeed % 3;
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n + junk);
+        for (uint256 i; i < n; ++i) {
+            uint64 rid = awaiting[i];
+            (address holder, uint40 jobId,,,) = coord.leaseInfo(rid);
+            vs[i] = ICoordinator.Verdict(rid, jobId, holder, uint8(_resultFor(holder)));
+        }
+        for (uint256 k; k < junk; ++k) {
+            ICoordinator.Verdict memory v = vs[(junkSeed >> 8) % n];
+            vs[n + k] = k == 0
+                ? ICoordinator.Verdict(v.requestId, v.jobId, v.prover, v.result)  // replay
+                : ICoordinator.Verdict(v.requestId, v.jobId, actors[junkSeed % ACTORS], 1);
+        }
+        vm.recordLogs();
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        _countPayments(vm.getRecordedLogs());
+        _dropJudged();
+        calls[keccak256("judge")]++;
+    }
+
+    /// @notice The relayer or owner cancels a batch now and then.
+    function cancel(uint256 pick) external {
+        if (batchCount == 0 || pick % 5 != 0) return;
+        uint32 id = uint32(bound(pick >> 8, 1, batchCount));
+        ICoordinator.BatchInfo memory b = coord.batch(id);
+        if (b.cancelled || b.finalProofHash != 0) return;
+        vm.prank(pick % 2 == 0 ? relayer : owner);
+        coord.cancelBatch(id);
+        calls[keccak256("cancel")]++;
+    }
+
+    /// @notice Anyone clears pending jobs of cancelled batches.
+    function clear(uint256 from, uint256 count) external {
+        (, uint40 nextJob) = coord.nextIds();
+        if (nextJob <= 1) return;
+        uint256 n = bound(count, 1, 8);
+        uint256 first = bound(from, 1, nextJob - 1);
+        uint40[] memory ids = new uint40[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = uint40((first + i - 1) % (nextJob - 1) + 1);
+        }
+        coord.clearCancelled(ids);
+        _noteFinished();
+        calls[keccak256("clear")]++;
+    }
+
+    /// @notice The relayer finalizes a batch whose top proof is in.
+    function finalize(uint256 pick) external {
+        if (round0.length == 0) return;
+        uint32 id = round0[pick % round0.length];
+        ICoordinator.BatchInfo memory b = coord.batch(id);
+        if (b.topProofHash == 0 || b.finalProofHash != 0 || b.cancelled) return;
+        vm.prank(relayer);
+        coord.finalizeBatch(id, b.topProofHash);
+        calls[keccak256("finalize")]++;
+    }
+
+    /// @notice Time passes.
+    function warp(uint256 dt) external {
+        vm.warp(block.timestamp + bound(dt, 1, 2 days));
+        calls[keccak256("warp")]++;
+    }
+
+    /// @notice Anyone sweeps slashed funds to the treasury.
+    function sweep() external {
+        if (coord.slashedOwed() == 0) return;
+        coord.sweepSlashed();
+        calls[keccak256("sweep")]++;
+    }
+
+    // ------------------------------------------------------------------ views for invariants
+
+    /// @notice The actors.
+    function actorList() external view returns (address[] memory) {
+        return actors;
+    }
+
+    /// @notice How many leases the handler obtained.
+    function ridCount() external view returns (uint256) {
+        return rids.length;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % ACTORS];
+    }
+
+    function _resultFor(address holder) internal view returns (ICoordinator.VerdictResult) {
+        if (holder == actors[CHEAT]) return ICoordinator.VerdictResult.Invalid;
+        if (holder == actors[SILENT]) return ICoordinator.VerdictResult.Missing;
+        return ICoordinator.VerdictResult.Valid;
+    }
+
+    function _jobOf(uint64 rid)
+        internal
+        view
+        returns (
+            uint40 jobId,
+            uint32 batchId,
+            ICoordinator.JobStatus status,
+            bool cancelled,
+            bool pending
+        )
+    {
+        (, jobId,,,) = coord.leaseInfo(rid);
+        (status, batchId,,,) = coord.job(jobId);
+        cancelled = coord.batch(batchId).cancelled;
+        pending = status == ICoordinator.JobStatus.Pending && !cancelled;
+    }
+
+    // A lease of `a` in `state`, chosen by `pick` among them (0 if none).
+    function _pickLease(address a, ICoordinator.LeaseState state, uint256 pick)
+        internal
+        view
+        returns (uint64)
+    {
+        uint256 n = rids.length;
+        if (n == 0) return 0;
+        for (uint256 k; k < n; ++k) {
+            uint64 rid = rids[(pick % n + k) % n];
+            (address holder,, ICoordinator.LeaseState s,,) = coord.leaseInfo(rid);
+            if (holder == a && s == state) return rid;
+        }
+        return 0;
+    }
+
+    function _countPayments(Vm.Log[] memory logs) internal {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(coord) || logs[i].topics[0] != VERDICT_RECORDED) {
+                continue;
+            }
+            (, bool completed, uint256 amount) =
+                abi.decode(logs[i].data, (ICoordinator.VerdictResult, bool, uint256));
+            if (!completed) continue;
+            uint40 jobId = uint40(uint256(logs[i].topics[2]));
+            timesPaid[jobId] += 1;
+            ghostCredited += amount;
+            calls[keccak256("completed")]++;
+        }
+        _noteFinished();
+    }
+
+    // Keeps only the submissions still awaiting a verdict (Missing ones before the deadline stay).
+    function _dropJudged() internal {
+        uint256 w;
+        for (uint256 i; i < awaiting.length; ++i) {
+            (,, ICoordinator.LeaseState s,,) = coord.leaseInfo(awaiting[i]);
+            if (s == ICoordinator.LeaseState.Submitted) awaiting[w++] = awaiting[i];
+        }
+        while (awaiting.length > w) awaiting.pop();
+    }
+
+    function _noteFinished() internal {
+        (, uint40 nextJob) = coord.nextIds();
+        for (uint40 j = 1; j < nextJob; ++j) {
+            (ICoordinator.JobStatus s,,,,) = coord.job(j);
+            if (s == ICoordinator.JobStatus.Complete || s == ICoordinator.JobStatus.Cleared) {
+                finished[j] = true;
+            }
+        }
+    }
+
+    function _ceilLog2(uint256 x) internal pure returns (uint256 r) {
+        while ((uint256(1) << r) < x) ++r;
+    }
+}
