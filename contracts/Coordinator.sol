@@ -250,12 +250,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
         uint256 freshLeft = b.jobCount - b.leasedFresh;
         if (freshLeft != 0) {
-            Queue memory q = _queue;
+            Queue memory q = _loadQueue();
             Registry memory r = _registry;
             _unlinkFresh(q, r, batchId, b.kind == BatchKind.Aggregation);
             // forge-lint: disable-next-line(unsafe-typecast) freshLeft <= jobCount < 2^24
             q.freshCount -= uint40(freshLeft);
-            _queue = q;
+            _storeQueue(q);
             _registry = r;
         }
         b.cancelled = true;
@@ -281,7 +281,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function recordVerdicts(Verdict[] calldata verdicts) external onlyRelayer {
         uint256 n = verdicts.length;
         if (n == 0 || n > MAX_VERDICTS_PER_CALL) revert BadArrayLength();
-        Queue memory q = _queue;
+        Queue memory q = _loadQueue();
         uint256 paid;
         uint256 slashed;
         for (uint256 i; i < n; ++i) {
@@ -289,7 +289,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             paid += p;
             slashed += s;
         }
-        _queue = q;
+        _storeQueue(q);
         if (paid != 0) totalEscrow -= paid;
         if (slashed != 0) slashedOwed += slashed;
     }
@@ -389,13 +389,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function clearCancelled(uint40[] calldata jobIds) external {
         uint256 n = jobIds.length;
         if (n == 0 || n > MAX_CLEAR_PER_CALL) revert BadArrayLength();
-        Queue memory q = _queue;
+        Queue memory q = _loadQueue();
         for (uint256 i; i < n; ++i) {
             uint40 jobId = jobIds[i];
             Job storage j = _jobs[jobId];
             if (j.status == JobStatus.Pending && _batches[j.batchId].cancelled) _clear(q, jobId);
         }
-        _queue = q;
+        _storeQueue(q);
     }
 
     /// @inheritdoc ICoordinator
@@ -493,7 +493,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             bytes32 proofHash
         )
     {
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         if (j.status == JobStatus.Fresh) return (JobStatus.Fresh, _batchOf(jobId), 0, 0, 0);
         if (j.status == JobStatus.Complete) proofHash = _proofHashes[_rid(jobId, uint24(j.prev))];
         return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, proofHash);
@@ -513,7 +513,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     {
         uint24 attempt;
         (jobId, attempt) = _split(requestId);
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         if (attempt == 0 || attempt > j.attempt) return (address(0), 0, LeaseState.None, 0, 0);
         if (attempt == j.attempt) {
             (holder, state, submittedAt) = (_proverAt[j.holder], j.state, j.submittedAt);
@@ -562,7 +562,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         view
         returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
     {
-        Queue memory q = _queue;
+        Queue memory q = _loadQueue();
         return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail);
     }
 
@@ -575,7 +575,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next) {
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         return (j.prev, j.next);
     }
 
@@ -633,7 +633,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (n > cap - active) n = cap - active;
         uint32 self = _stats[msg.sender].id;
 
-        Queue memory q = _queue;
+        Queue memory q = _loadQueue();
         requestIds = new uint64[](n);
         jobIds = new uint40[](n);
         uint256 got;
@@ -650,7 +650,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             mstore(requestIds, got)
             mstore(jobIds, got)
         }
-        _queue = q;
+        _storeQueue(q);
         // forge-lint: disable-next-line(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
         p.activeLeases = uint24(p.activeLeases + got);
     }
@@ -709,11 +709,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             jobId = q.pendingHead;
         }
         if (jobId == 0) return (0, 0, address(0));
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         if (j.holder == self) {
             jobId = j.next;
             if (jobId == 0) return (0, 0, address(0));
-            j = _jobs[jobId];
+            j = _loadJob(jobId);
             if (j.holder == self) return (0, 0, address(0));
         }
         if (_batches[j.batchId].cancelled || j.attempt == MAX_ATTEMPTS) return (0, 0, address(0));
@@ -732,7 +732,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         j.submittedAt = 0;
         j.state = LeaseState.Leased;
         _linkAtTail(q, jobId);
-        _jobs[jobId] = j;
+        _storeJob(jobId, j);
         requestId = _rid(jobId, j.attempt);
     }
 
@@ -757,13 +757,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // Removes a pending job of a cancelled batch from the list and from its holder's count.
     function _clear(Queue memory q, uint40 jobId) internal {
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         _unlinkPending(q, j.prev, j.next);
         _releaseUnsubmitted(j);
         j.status = JobStatus.Cleared;
         j.prev = 0;
         j.next = 0;
-        _jobs[jobId] = j;
+        _storeJob(jobId, j);
         emit JobCleared(jobId);
     }
 
@@ -811,7 +811,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function _submit(uint64 requestId, bytes32 proofHash, bool skipStale) internal {
         if (proofHash == 0) revert ZeroProofHash();
         (uint40 jobId, uint24 attempt) = _split(requestId);
-        Job memory j = _jobs[jobId];
+        Job memory j = _loadJob(jobId);
         if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
         bool latest = attempt == j.attempt;
         Lease memory l;
@@ -833,7 +833,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (latest) {
             j.state = LeaseState.Submitted;
             j.submittedAt = uint32(block.timestamp);
-            _jobs[jobId] = j;
+            _storeJob(jobId, j);
         } else {
             l.state = LeaseState.Submitted;
             l.submittedAt = uint32(block.timestamp);
@@ -866,7 +866,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         t.requestId = v.requestId;
         t.prover = v.prover;
         (t.jobId, t.attempt) = _split(t.requestId);
-        Job memory j = _jobs[t.jobId];
+        Job memory j = _loadJob(t.jobId);
         uint8 result = v.result;
         SkipReason reason;
         if (t.attempt == 0 || t.attempt > j.attempt) {
@@ -925,7 +925,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             amount = _slash(t.prover, t.requestId);
             slashed = amount;
         }
-        if (t.latest || completed) _jobs[t.jobId] = j;
+        if (t.latest || completed) _storeJob(t.jobId, j);
         emit VerdictRecorded(t.requestId, t.jobId, t.prover, result, completed, amount);
     }
 
@@ -982,7 +982,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Allocates a batch id and its job ids and appends the batch to its fresh queue.
     function _createBatch(uint24 jobCount, bool agg) internal returns (uint32 batchId) {
         Registry memory r = _registry;
-        Queue memory q = _queue;
+        Queue memory q = _loadQueue();
         batchId = r.nextBatchId;
         Batch storage b = _batches[batchId];
         b.firstJobId = r.nextJobId;
@@ -993,7 +993,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         q.freshCount += jobCount;
         _appendFresh(q, r, batchId, agg);
         _registry = r;
-        _queue = q;
+        _storeQueue(q);
     }
 
     function _emitBatchPosted(uint32 batchId) internal {
@@ -1051,6 +1051,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             else hi = mid - 1;
         }
         return lo;
+    }
+
+    // Struct copies between storage and memory are long in bytecode; one copy of each keeps
+    // the contract under the 24 KiB limit.
+    function _loadJob(uint40 jobId) internal view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    function _storeJob(uint40 jobId, Job memory j) internal {
+        _jobs[jobId] = j;
+    }
+
+    function _loadQueue() internal view returns (Queue memory) {
+        return _queue;
+    }
+
+    function _storeQueue(Queue memory q) internal {
+        _queue = q;
     }
 
     function _rid(uint40 jobId, uint24 attempt) internal pure returns (uint64) {
