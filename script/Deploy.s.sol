@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Coordinator} from "../contracts/Coordinator.sol";
 import {ICoordinator} from "../contracts/ICoordinator.sol";
 import {TestToken} from "../contracts/devnet/TestToken.sol";
@@ -15,6 +16,8 @@ import {VM} from "../contracts/test/utils/Vm.sol";
 ///         MIN_REASSIGN_AGE [0], UPLOAD_DEADLINE [120], UNBONDING_DELAY [PARAM_DELAY].
 ///         Run: forge script script/Deploy.s.sol --rpc-url $RPC_URL --broadcast
 contract Deploy {
+    using SafeCast for uint256;
+
     /// @notice Deploys from the environment and returns what it deployed.
     /// @return coord The Coordinator.
     /// @return token The token it pays in.
@@ -25,9 +28,9 @@ contract Deploy {
         uint256 paramDelay = VM.envOr("PARAM_DELAY", uint256(1 days));
         uint256 bondPerLease = VM.envOr("BOND_PER_LEASE", uint256(10 ether));
         ICoordinator.StakeParams memory sp = ICoordinator.StakeParams({
-            bondPerLease: uint96(bondPerLease),
-            minBond: uint96(VM.envOr("MIN_BOND", bondPerLease)),
-            slashAmount: uint96(VM.envOr("SLASH_AMOUNT", bondPerLease / 2))
+            bondPerLease: bondPerLease.toUint96(),
+            minBond: VM.envOr("MIN_BOND", bondPerLease).toUint96(),
+            slashAmount: VM.envOr("SLASH_AMOUNT", bondPerLease / 2).toUint96()
         });
 
         VM.startBroadcast(key);
@@ -40,9 +43,9 @@ contract Deploy {
             VM.envOr("TREASURY", owner),
             paramDelay,
             sp,
-            uint24(VM.envOr("MIN_REASSIGN_AGE", uint256(0))),
-            uint24(VM.envOr("UPLOAD_DEADLINE", uint256(120))),
-            uint32(VM.envOr("UNBONDING_DELAY", paramDelay))
+            VM.envOr("MIN_REASSIGN_AGE", uint256(0)).toUint24(),
+            VM.envOr("UPLOAD_DEADLINE", uint256(120)).toUint24(),
+            VM.envOr("UNBONDING_DELAY", paramDelay).toUint32()
         );
         VM.stopBroadcast();
     }

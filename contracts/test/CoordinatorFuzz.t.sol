@@ -173,7 +173,7 @@ contract CoordinatorFuzzTest is CoordinatorFixture {
         // Verdicts in a random order, some Invalid: the first Valid applied is paid, only it.
         address winner;
         for (uint256 i; i < 3; ++i) {
-            uint256 k = (seed >> 8 + i) % 3;
+            uint256 k = (seed >> (8 + i)) % 3;
             if (_leaseState(rs[k]) != ICoordinator.LeaseState.Submitted) k = (k + 1) % 3;
             if (_leaseState(rs[k]) != ICoordinator.LeaseState.Submitted) k = (k + 1) % 3;
             bool valid = (seed >> (16 + i)) & 1 == 1;

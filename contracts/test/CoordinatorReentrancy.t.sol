@@ -26,7 +26,7 @@ contract Reenterer is ITransferHook {
     }
 
     /// @notice Acts as a prover.
-    function call(bytes calldata data) external returns (bytes memory) {
+    function act(bytes calldata data) external returns (bytes memory) {
         (bool ok, bytes memory ret) = address(coord).call(data);
         if (!ok) {
             assembly {
@@ -89,23 +89,23 @@ contract CoordinatorReentrancyTest is TestBase {
     }
 
     function test_Reentrancy_MoneyPathsCannotBeReentered() public {
-        attacker.call(abi.encodeCall(ICoordinator.stake, (40 ether)));
+        attacker.act(abi.encodeCall(ICoordinator.stake, (40 ether)));
         vm.prank(relayer);
         coord.postBatch(keccak256("r"), 2, 3 ether, ICoordinator.BatchKind.Round0, 0, 0, "c");
-        bytes memory ret = attacker.call(abi.encodeCall(ICoordinator.lease, ()));
+        bytes memory ret = attacker.act(abi.encodeCall(ICoordinator.lease, ()));
         (uint64 rid, uint40 jobId) = abi.decode(ret, (uint64, uint40));
-        attacker.call(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256("p"))));
+        attacker.act(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256("p"))));
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(rid, jobId, address(attacker), 1);
         vm.prank(relayer);
         coord.recordVerdicts(vs);
-        attacker.call(abi.encodeCall(ICoordinator.requestUnstake, (20 ether)));
+        attacker.act(abi.encodeCall(ICoordinator.requestUnstake, (20 ether)));
         vm.warp(block.timestamp + 1 days);
 
         attacker.arm();
-        attacker.call(abi.encodeCall(ICoordinator.withdrawEarnings, ()));
-        attacker.call(abi.encodeCall(ICoordinator.withdrawUnstaked, ()));
-        attacker.call(abi.encodeCall(ICoordinator.stake, (5 ether)));
+        attacker.act(abi.encodeCall(ICoordinator.withdrawEarnings, ()));
+        attacker.act(abi.encodeCall(ICoordinator.withdrawUnstaked, ()));
+        attacker.act(abi.encodeCall(ICoordinator.stake, (5 ether)));
 
         vm.assertEq(attacker.entered(), 0, "a re-entrant call went through");
         vm.assertGt(attacker.refused(), 0, "the token did call back");

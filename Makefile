@@ -1,0 +1,68 @@
+# CrowdProve: the index of what one can do. `make demo` and `make test` are the README's two
+# commands; each installs what it needs from package.json / Cargo.toml first.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+BIN := node_modules/.bin
+FORGE := $(BIN)/forge
+STAMP := node_modules/.crowdprove-setup
+
+.PHONY: setup build test test-contracts test-rust demo bench sim install fmt lint clean
+
+## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
+setup: $(STAMP)
+
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	$(FORGE) --version | head -1
+	$(BIN)/anvil --version | head -1
+	$(BIN)/cast --version | head -1
+	node tools/solc --version | tail -1
+	touch $@
+
+## build: compile the contracts and the Rust workspace
+build: setup
+	$(FORGE) build
+	cargo build --workspace
+
+## test: everything CI runs: formatting, forge unit/fuzz/invariant/gas tests, cargo tests
+test: test-contracts test-rust
+
+test-contracts: setup
+	$(FORGE) fmt --check
+	$(FORGE) test --no-match-contract CoordinatorGasTest
+	# Gas is counted per transaction only when each call is its own transaction (--isolate).
+	$(FORGE) test --match-contract CoordinatorGasTest --isolate -vv
+
+test-rust: setup
+	cargo test --workspace
+
+## demo: a local devnet proving a batch (for now: one job's life cycle on anvil with cast)
+demo: setup
+	bash tools/demo-contract.sh
+
+## bench: print the numbers behind our claims (gas per proven job, per call)
+bench: setup
+	$(FORGE) test --match-contract CoordinatorGasTest --isolate -vv
+
+## sim: the protocol simulator (not built yet)
+sim:
+	@echo "make sim: the simulator (sim/, issue 8) is not built yet" >&2; exit 2
+
+## install: install crowdprove-prover and crowdprove-relayer (not built yet)
+install:
+	@echo "make install: the prover client and relayer binaries are not built yet" >&2; exit 2
+
+## fmt: format Solidity and Rust
+fmt: setup
+	$(FORGE) fmt
+	cargo fmt --all
+
+## lint: formatting checks, forge lint, clippy with warnings as errors
+lint: setup
+	$(FORGE) fmt --check
+	$(FORGE) lint
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf out cache broadcast target
