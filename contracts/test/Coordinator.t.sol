@@ -1169,6 +1169,86 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.assertEq(coord.owner(), carol, "moved");
     }
 
+    // ------------------------------------------------------------------ edges
+
+    function test_Unstake_RevertsWhen_UnbondingWouldOverflow() public {
+        uint256 max = type(uint96).max;
+        _stake(alice, max);
+        vm.prank(alice);
+        coord.requestUnstake(max);
+        _stake(alice, 1);
+        vm.expectRevert(ICoordinator.BadAmount.selector);
+        vm.prank(alice);
+        coord.requestUnstake(1);
+    }
+
+    function test_LeaseInfo_UnknownRequestIsEmpty() public {
+        _post(1);
+        _bond(alice, 1);
+        _lease(alice);
+        (address holder, uint40 jobId, ICoordinator.LeaseState s,,) = coord.leaseInfo(_rid(1, 2));
+        vm.assertEq(holder, address(0), "no holder for an attempt not made");
+        vm.assertEq(jobId, 0, "no job");
+        vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.None), "none");
+        (,, s,,) = coord.leaseInfo(_rid(1, 0));
+        vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.None), "attempt 0 does not exist");
+    }
+
+    function test_Views_ProverIdAndProposal() public {
+        vm.assertEq(coord.proverId(alice), 0, "no id before staking");
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(alice, 1);
+        vm.assertEq(coord.proverId(alice), 1, "first staker");
+        vm.assertEq(coord.proverId(bob), 2, "second staker");
+        ICoordinator.StakeParams memory sp = ICoordinator.StakeParams(1, 1, 1);
+        vm.prank(owner);
+        coord.proposeStakeParams(sp);
+        (ICoordinator.StakeParams memory got, uint256 at) = coord.proposedStakeParams();
+        vm.assertEq(got.minBond, 1, "proposed");
+        vm.assertEq(at, block.timestamp + PARAM_DELAY, "effective at");
+    }
+
+    function test_Job_FindsTheBatchOfAFreshJob() public {
+        _post(2); // jobs 1-2
+        _post(3); // jobs 3-5
+        _post(1); // job 6
+        uint32[7] memory expected = [uint32(0), 1, 1, 2, 2, 2, 3];
+        for (uint40 j = 1; j <= 6; ++j) {
+            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
+            vm.assertEq(uint8(s), uint8(ICoordinator.JobStatus.Fresh), "fresh");
+            vm.assertEq(b, expected[j], "batch of a fresh job");
+        }
+    }
+
+    function test_Lease_DoesNotTakeACancelledJobAfterTheHead() public {
+        _post(1); // job 1
+        uint32 b = _post(1); // job 2
+        _bond(alice, 2);
+        _bond(bob, 2);
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // head is hers, the one after it is cancelled: nothing
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 1, "bob may still take the head");
+    }
+
+    function test_SubmitProof_EarlierLeaseChecksHolderAndOnce() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 ra,) = _lease(alice);
+        _lease(bob); // alice's lease is now an earlier one, kept apart from the job
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, ra));
+        _submit(bob, ra);
+        _submit(alice, ra);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, ra));
+        _submit(alice, ra);
+    }
+
     // ------------------------------------------------------------------ the paper's rules
 
     /// @notice Fresh jobs first, then the head of the pending list; an invalid proof leaves its
