@@ -40,9 +40,10 @@ test-rust: setup
 demo: setup
 	bash tools/demo-contract.sh
 
-## bench: print the numbers behind our claims (gas per proven job, per call)
+## bench: print the numbers behind our claims (gas per proven job; prove and verify times)
 bench: setup
 	$(FORGE) test --match-contract CoordinatorGasTest --isolate -vv
+	cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs 2 --out docs/results/circuits.md
 
 ## sim: the protocol simulator (not built yet)
 sim:

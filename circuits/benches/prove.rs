@@ -1,4 +1,4 @@
-//! `cargo bench -p crowdprove-circuits [-- small default paper] [--jobs N] [--out FILE]`:
+//! `cargo bench -p crowdprove-circuits --bench prove [-- small default paper] [--jobs N] [--out FILE]`:
 //! for each parameter set, prove time per chunk job and per aggregation job, verify time,
 //! proof and witness sizes, and peak memory. Each set runs in its own child process, so its
 //! peak memory is its own.
@@ -86,7 +86,11 @@ fn measure(set: ParamSet, jobs: u32) -> Row {
         .chunks
         .iter()
         .enumerate()
-        .map(|(i, w)| circuits.prove_chunk(w, i as u64 + 1, prover).expect("chunk proves"))
+        .map(|(i, w)| {
+            circuits
+                .prove_chunk(w, i as u64 + 1, prover)
+                .expect("chunk proves")
+        })
         .collect();
     let prove_chunk = t.elapsed().as_secs_f64() / proofs.len() as f64;
 
@@ -98,18 +102,30 @@ fn measure(set: ParamSet, jobs: u32) -> Row {
     let mut agg_proof_kb = 0.0;
     for k in 0..pairs {
         let a = circuits
-            .prove_aggregation(1, &proofs[2 * k], proofs.get(2 * k + 1), 1000 + k as u64, prover)
+            .prove_aggregation(
+                1,
+                &proofs[2 * k],
+                proofs.get(2 * k + 1),
+                1000 + k as u64,
+                prover,
+            )
             .expect("aggregation proves");
         agg_proof_kb = a.as_bytes().len() as f64 / 1000.0;
     }
     let prove_agg = t.elapsed().as_secs_f64() / pairs as f64;
 
     let statement: Statement = batch.chunks[0].statement(set).expect("statement");
-    let expected = PublicInputs { statement, job_id: 1, prover };
+    let expected = PublicInputs {
+        statement,
+        job_id: 1,
+        prover,
+    };
     let rounds = 100;
     let t = Instant::now();
     for _ in 0..rounds {
-        circuits.verify(proofs[0].as_bytes(), 0, &expected).expect("verifies");
+        circuits
+            .verify(proofs[0].as_bytes(), 0, &expected)
+            .expect("verifies");
     }
     let verify_ms = t.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
 
@@ -155,7 +171,10 @@ fn table(rows: &[Row]) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let mut jobs = 2u32;
     let mut out_file = None;
     let mut sets = Vec::new();
@@ -186,22 +205,32 @@ fn main() {
             .args(["--jobs", &jobs.to_string()])
             .output()
             .expect("run the benchmark child");
-        assert!(out.status.success(), "{set}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{set}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = String::from_utf8_lossy(&out.stdout);
         rows.push(Row::from_line(line.trim()).expect("child's result line"));
     }
     let table = table(&rows);
     print!("{table}");
     if let Some(path) = out_file {
+        // cargo runs benches in the package's directory; paths are the workspace's.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let file = root.join(&path);
         let cpu = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string)))
+            .and_then(|c| {
+                c.lines()
+                    .find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string))
+            })
             .unwrap_or_else(|| "unknown CPU".into());
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let doc = format!(
-            "# Circuit benchmarks\n\nCommand: `make bench` (runs `cargo bench -p crowdprove-circuits -- --jobs {jobs} --out {path}`).\nMachine: {cpu}, {cores} cores. Prove times are per job, averaged over {jobs} chunk jobs and their aggregations; verify is one chunk proof, averaged over 100 runs.\n\n{table}"
+            "# Circuit benchmarks\n\nCommand: `make bench` (runs `cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs {jobs} --out {path}`).\nMachine: {cpu}, {cores} cores. Prove times are per job, averaged over {jobs} chunk jobs and their aggregations; verify is one chunk proof, averaged over 100 runs.\n\n{table}"
         );
-        std::fs::write(&path, doc).expect("write the results");
+        std::fs::write(&file, doc).expect("write the results");
         eprintln!("wrote {path}");
     }
 }
