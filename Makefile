@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: setup build test test-contracts test-rust demo bench sim install fmt lint clean
+.PHONY: setup build bindings test test-contracts test-rust demo bench sim install fmt lint clean
 
 ## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
 setup: $(STAMP)
@@ -20,9 +20,13 @@ $(STAMP): package.json package-lock.json
 	touch $@
 
 ## build: compile the contracts and the Rust workspace
-build: setup
-	$(FORGE) build
+build: bindings
 	cargo build --workspace
+
+## bindings: refresh bindings/artifacts/ (ABI and bytecode the Rust side uses) from forge's out/
+bindings: setup
+	$(FORGE) build
+	node tools/export-artifacts.js
 
 ## test: everything CI runs: formatting, forge unit/fuzz/invariant/gas tests, cargo tests
 test: test-contracts test-rust
