@@ -13,6 +13,7 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use crate::circuit::aggregate::AggregationCircuit;
 use crate::circuit::chunk::ChunkCircuit;
 use crate::hash::{C, D, Digest, F};
+use crate::jobs::JobWitness;
 use crate::params::{ParamSet, Params};
 use crate::proof::{Proof, ProofFormatError};
 use crate::statement::{ProverAddress, PublicInputs, Statement};
@@ -242,6 +243,42 @@ impl Circuits {
         };
         let proof = run(|| circuit.prove(&l, right.as_ref().map(|(p, _)| p), job_id, prover))?;
         self.seal(level, proof, &expected)
+    }
+
+    /// What a proof of the job with this witness must state: a chunk's replayed statement, or
+    /// the join of an aggregation's children (which must be valid proofs of the level below).
+    pub fn statement_of(&self, witness: &JobWitness) -> Result<Statement, ProveError> {
+        match witness {
+            JobWitness::Chunk(w) => Ok(w.statement(self.params.set)?),
+            JobWitness::Aggregation(w) => {
+                if w.level == 0 || w.level > MAX_LEVEL {
+                    return Err(ProveError::BadLevel(w.level));
+                }
+                let (_, l) = self.decode_verified(&w.left, w.level - 1)?;
+                let r = w
+                    .right
+                    .as_ref()
+                    .map(|r| self.decode_verified(r, w.level - 1))
+                    .transpose()?;
+                Statement::aggregate(&l.statement, r.as_ref().map(|(_, p)| &p.statement))
+                    .ok_or(ProveError::NotAdjacent)
+            }
+        }
+    }
+
+    /// Proves the job with this witness for `job_id` and `prover`.
+    pub fn prove_job(
+        &self,
+        witness: &JobWitness,
+        job_id: u64,
+        prover: ProverAddress,
+    ) -> Result<Proof, ProveError> {
+        match witness {
+            JobWitness::Chunk(w) => self.prove_chunk(w, job_id, prover),
+            JobWitness::Aggregation(w) => {
+                self.prove_aggregation(w.level, &w.left, w.right.as_ref(), job_id, prover)
+            }
+        }
     }
 
     /// Proves a chunk without replaying the witness first, so tests can show that the circuit

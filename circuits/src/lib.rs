@@ -10,6 +10,7 @@
 mod api;
 mod circuit;
 mod hash;
+mod jobs;
 mod params;
 mod proof;
 mod rollup;
@@ -19,6 +20,7 @@ mod witness;
 
 pub use api::{CircuitId, Circuits, MAX_LEVEL, ProveError, VerifyError};
 pub use hash::{Digest, FIELD_ORDER, keccak256};
+pub use jobs::{AggregationWitness, JobTree, JobWitness};
 pub use params::{ParamSet, Params, UnknownParamSet};
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof, ProofFormatError};
 pub use rollup::{
