@@ -5,12 +5,15 @@
 
 use std::path::PathBuf;
 
+use alloy::network::EthereumWallet;
 use alloy::primitives::aliases::{U24, U96};
 use alloy::primitives::ruint::UintTryFrom;
 use alloy::primitives::{Address, U256};
-use alloy::providers::Provider;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
 
-#[allow(missing_docs)]
+// Generated code: documented by the contract's NatSpec, shaped by its ABI.
+#[allow(missing_docs, clippy::too_many_arguments)]
 mod generated {
     alloy::sol!(
         #[sol(rpc)]
@@ -75,6 +78,21 @@ pub fn request_id(job_id: u64, attempt: u32) -> u64 {
 /// The job and attempt a request id names.
 pub fn split_request_id(request_id: u64) -> (u64, u32) {
     (request_id >> 24, (request_id & 0xff_ffff) as u32)
+}
+
+/// A provider that signs as `signer` over HTTP at `url`. It asks the node for the nonce of
+/// every transaction instead of reserving nonces locally: alloy's default nonce cache advances
+/// even when a call fails before broadcast (a reverted gas estimate), which leaves a gap that
+/// stalls every later transaction.
+pub fn signing_provider(signer: PrivateKeySigner, url: &str) -> Result<DynProvider, String> {
+    let url = url.parse().map_err(|e| format!("RPC URL `{url}`: {e}"))?;
+    Ok(ProviderBuilder::default()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url)
+        .erased())
 }
 
 /// Parameters of a Coordinator deployment.

@@ -1,0 +1,931 @@
+//! The relayer's SQLite database: a cache of what the chain says (batches, jobs, leases,
+//! submissions, verdicts) plus the relayer's own decisions not yet on chain. Everything in it
+//! can be rebuilt from the chain's events and the blob store: delete it and restart.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A database error.
+#[derive(Debug, thiserror::Error)]
+#[error("database: {0}")]
+pub struct DbError(#[from] rusqlite::Error);
+
+type Result<T> = std::result::Result<T, DbError>;
+
+/// A batch as posted on chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// On-chain batch id.
+    pub batch_id: u64,
+    /// Witness Merkle root.
+    pub root: [u8; 32],
+    /// First job id.
+    pub first_job: u64,
+    /// Number of jobs.
+    pub job_count: u64,
+    /// Reward per job, decimal.
+    pub reward: String,
+    /// 0 round 0, 1 aggregation.
+    pub kind: u8,
+    /// Tree level.
+    pub level: u8,
+    /// Parent round-0 batch (aggregation batches).
+    pub parent: u64,
+    /// Circuit id.
+    pub circuit: [u8; 32],
+    /// Whether it was cancelled.
+    pub cancelled: bool,
+    /// The final proof hash, once finalized.
+    pub final_hash: Option<[u8; 32]>,
+    /// Block of the BatchPosted event.
+    pub block: u64,
+}
+
+/// A job of one of our batches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    /// On-chain job id.
+    pub job_id: u64,
+    /// Its batch.
+    pub batch_id: u64,
+    /// Index within the batch (its leaf index).
+    pub idx: u64,
+    /// The round-0 batch whose tree it belongs to.
+    pub root_batch: u64,
+    /// Tree level.
+    pub level: u8,
+    /// Node index within the level.
+    pub node: u64,
+    /// The statement, encoded by `crate::manifest`.
+    pub statement: Vec<u8>,
+    /// keccak256 of its witness blob.
+    pub witness_hash: [u8; 32],
+    /// The winning proof's hash once complete.
+    pub winning_proof: Option<[u8; 32]>,
+}
+
+/// A submission seen on chain, with what the relayer decided about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmissionRow {
+    /// The lease.
+    pub request_id: u64,
+    /// Its job.
+    pub job_id: u64,
+    /// The lease holder.
+    pub prover: [u8; 20],
+    /// The committed proof hash.
+    pub proof_hash: [u8; 32],
+    /// Chain time of the submission.
+    pub submitted_at: u64,
+    /// Whether the bytes are in the blob store.
+    pub uploaded: bool,
+    /// The relayer's verdict not yet on chain (1 valid, 2 invalid, 3 missing).
+    pub local_verdict: Option<u8>,
+    /// The verdict recorded on chain.
+    pub onchain_verdict: Option<u8>,
+}
+
+/// The database.
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY, root BLOB NOT NULL, first_job INTEGER NOT NULL,
+  job_count INTEGER NOT NULL, reward TEXT NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,
+  parent INTEGER NOT NULL, circuit BLOB NOT NULL, block INTEGER NOT NULL,
+  cancelled_block INTEGER, final_hash BLOB, final_block INTEGER, delivered INTEGER NOT NULL DEFAULT 0,
+  delivered_ms INTEGER, pruned INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, idx INTEGER NOT NULL,
+  root_batch INTEGER NOT NULL, level INTEGER NOT NULL, node INTEGER NOT NULL,
+  statement BLOB NOT NULL, witness_hash BLOB NOT NULL, winning_proof BLOB, completed_block INTEGER);
+CREATE INDEX IF NOT EXISTS jobs_node ON jobs (root_batch, level, node);
+CREATE TABLE IF NOT EXISTS leases (
+  request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL, block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+  request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL,
+  proof_hash BLOB NOT NULL, submitted_at INTEGER NOT NULL, block INTEGER NOT NULL,
+  log_index INTEGER NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0, local_verdict INTEGER,
+  decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER);
+CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, block, log_index);
+CREATE INDEX IF NOT EXISTS submissions_hash ON submissions (proof_hash);
+";
+
+fn b32(v: Vec<u8>) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let n = v.len().min(32);
+    out[..n].copy_from_slice(&v[..n]);
+    out
+}
+
+fn b20(v: Vec<u8>) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    let n = v.len().min(20);
+    out[..n].copy_from_slice(&v[..n]);
+    out
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Db> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::init(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<Db> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Db> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` in one transaction.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let out = f(&Tx(&tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// A value of the key-value table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a value of the key-value table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The last block whose events were processed.
+    pub fn cursor(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT MAX(number) FROM blocks", [], |r| {
+                r.get::<_, Option<u64>>(0)
+            })?)
+    }
+
+    /// The hash recorded for a processed block.
+    pub fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT hash FROM blocks WHERE number = ?1", [number], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()?
+            .map(b32))
+    }
+
+    /// A batch by id.
+    pub fn batch(&self, batch_id: u64) -> Result<Option<BatchRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+                        cancelled_block IS NOT NULL, final_hash, block FROM batches WHERE batch_id = ?1",
+                [batch_id],
+                batch_row,
+            )
+            .optional()?)
+    }
+
+    /// Every batch, in id order.
+    pub fn batches(&self) -> Result<Vec<BatchRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+                    cancelled_block IS NOT NULL, final_hash, block FROM batches ORDER BY batch_id",
+        )?;
+        let rows = st
+            .query_map([], batch_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Whether a batch's final proof was handed to the sink.
+    pub fn delivered(&self, batch_id: u64) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT delivered FROM batches WHERE batch_id = ?1",
+                [batch_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0)
+            != 0)
+    }
+
+    /// Records that a batch's final proof reached the sink at `now_ms`.
+    pub fn set_delivered(&self, batch_id: u64, now_ms: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE batches SET delivered = 1, delivered_ms = ?2 WHERE batch_id = ?1",
+            params![batch_id as i64, now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Round-0 batches whose jobs are ours (we hold their manifests), in id order.
+    pub fn our_round0(&self) -> Result<Vec<BatchRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+                    cancelled_block IS NOT NULL, final_hash, block FROM batches b
+             WHERE kind = 0 AND EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.batch_id)
+             ORDER BY batch_id",
+        )?;
+        let rows = st
+            .query_map([], batch_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Delivered round-0 batches not yet pruned whose delivery is before `before_ms`.
+    pub fn prunable(&self, before_ms: u64) -> Result<Vec<u64>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT batch_id FROM batches WHERE kind = 0 AND delivered = 1 AND pruned = 0 AND delivered_ms < ?1",
+        )?;
+        let rows = st
+            .query_map([before_ms as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<u64>>>()?;
+        Ok(rows)
+    }
+
+    /// Records that a batch's blobs were pruned.
+    pub fn set_pruned(&self, batch_id: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE batches SET pruned = 1 WHERE batch_id = ?1",
+            [batch_id as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Proof hashes of every submission for the jobs of a round-0 batch's tree.
+    pub fn tree_proof_hashes(&self, root_batch: u64) -> Result<Vec<[u8; 32]>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT DISTINCT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.root_batch = ?1",
+        )?;
+        let rows = st
+            .query_map([root_batch as i64], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.into_iter().map(b32).collect())
+    }
+
+    /// Numbers of the processed blocks whose hashes are kept, newest first.
+    pub fn recorded_blocks(&self) -> Result<Vec<u64>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT number FROM blocks ORDER BY number DESC")?;
+        let rows = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<u64>>>()?;
+        Ok(rows)
+    }
+
+    /// Records that verdicts for these submissions were sent at `now_ms`.
+    pub fn mark_posted(&self, request_ids: &[u64], now_ms: u64) -> Result<()> {
+        let conn = self.conn();
+        for rid in request_ids {
+            conn.execute(
+                "UPDATE submissions SET posted_ms = ?2 WHERE request_id = ?1",
+                params![*rid as i64, now_ms as i64],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Bytes for `hash` arrived: submissions that committed to it are marked uploaded, and a
+    /// Missing decision not yet sent is withdrawn so the proof is verified instead.
+    pub fn uploaded(&self, hash: &[u8; 32]) -> Result<usize> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE submissions SET local_verdict = NULL, decided_ms = NULL
+             WHERE proof_hash = ?1 AND local_verdict = 3 AND onchain_verdict IS NULL AND posted_ms IS NULL",
+            [&hash[..]],
+        )?;
+        Ok(conn.execute(
+            "UPDATE submissions SET uploaded = 1 WHERE proof_hash = ?1",
+            [&hash[..]],
+        )?)
+    }
+
+    /// A job by id (ours only).
+    pub fn job(&self, job_id: u64) -> Result<Option<JobRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT job_id, batch_id, idx, root_batch, level, node, statement, witness_hash, winning_proof
+                 FROM jobs WHERE job_id = ?1",
+                [job_id],
+                job_row,
+            )
+            .optional()?)
+    }
+
+    /// The jobs of a round-0 batch's tree, every level.
+    pub fn tree_jobs(&self, root_batch: u64) -> Result<Vec<JobRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT job_id, batch_id, idx, root_batch, level, node, statement, witness_hash, winning_proof
+             FROM jobs WHERE root_batch = ?1 ORDER BY level, node, job_id",
+        )?;
+        let rows = st
+            .query_map([root_batch], job_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// A lease's job and holder.
+    pub fn lease(&self, request_id: u64) -> Result<Option<(u64, [u8; 20])>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT job_id, prover FROM leases WHERE request_id = ?1",
+                [request_id as i64],
+                |r| Ok((r.get::<_, u64>(0)?, b20(r.get(1)?))),
+            )
+            .optional()?)
+    }
+
+    /// A submission by request id.
+    pub fn submission(&self, request_id: u64) -> Result<Option<SubmissionRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("{SUBMISSION_COLUMNS} FROM submissions s WHERE request_id = ?1"),
+                [request_id as i64],
+                submission_row,
+            )
+            .optional()?)
+    }
+
+    /// Whether any submission committed to this proof hash (so its bytes may be served).
+    pub fn proof_known(&self, hash: &[u8; 32]) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM submissions WHERE proof_hash = ?1 LIMIT 1",
+                [&hash[..]],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Submissions whose bytes are here and that the relayer has not judged yet, oldest first.
+    pub fn to_verify(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
+        self.submissions_where(
+            "WHERE uploaded = 1 AND local_verdict IS NULL AND onchain_verdict IS NULL
+             ORDER BY block, log_index LIMIT ?1",
+            limit,
+        )
+    }
+
+    /// Submissions whose bytes did not arrive by `deadline_at` (chain time of submission plus
+    /// the upload deadline, compared with `now`).
+    pub fn overdue(&self, now: u64, deadline: u64, limit: usize) -> Result<Vec<SubmissionRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(&format!(
+            "{SUBMISSION_COLUMNS} FROM submissions s WHERE uploaded = 0 AND local_verdict IS NULL AND onchain_verdict IS NULL
+             AND submitted_at + ?1 <= ?2 ORDER BY block, log_index LIMIT ?3"
+        ))?;
+        let rows = st
+            .query_map(
+                params![deadline as i64, now as i64, limit as i64],
+                submission_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Records the relayer's verdict on a submission.
+    pub fn set_local_verdict(
+        &self,
+        request_id: u64,
+        verdict: Option<u8>,
+        now_ms: u64,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE submissions SET local_verdict = ?2, decided_ms = ?3 WHERE request_id = ?1",
+            params![request_id as i64, verdict, now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Verdicts decided but not on chain that may be posted now, in submission order: an entry
+    /// waits while an earlier submission for the same job is undecided, so the first valid proof
+    /// wins; entries sent after `resend_before_ms` are in flight and left out. Returns the rows
+    /// and the decision time (ms) of the oldest.
+    pub fn postable(
+        &self,
+        limit: usize,
+        resend_before_ms: u64,
+    ) -> Result<(Vec<SubmissionRow>, Option<u64>)> {
+        let conn = self.conn();
+        let mut st = conn.prepare(&format!(
+            "{SUBMISSION_COLUMNS}, s.decided_ms FROM submissions s WHERE s.local_verdict IS NOT NULL AND s.onchain_verdict IS NULL
+             AND (s.posted_ms IS NULL OR s.posted_ms < ?2)
+             AND NOT EXISTS (SELECT 1 FROM submissions e WHERE e.job_id = s.job_id
+                 AND (e.block, e.log_index) < (s.block, s.log_index)
+                 AND e.onchain_verdict IS NULL AND e.local_verdict IS NULL)
+             ORDER BY s.block, s.log_index LIMIT ?1"
+        ))?;
+        let mut oldest: Option<u64> = None;
+        let rows = st
+            .query_map(params![limit as i64, resend_before_ms as i64], |r| {
+                let row = submission_row(r)?;
+                Ok((row, r.get::<_, Option<u64>>(8)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|(row, decided)| {
+                oldest = match (oldest, decided) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                row
+            })
+            .collect();
+        Ok((rows, oldest))
+    }
+
+    /// Counts for `/status` and `/metrics`.
+    pub fn counts(&self) -> Result<Counts> {
+        let conn = self.conn();
+        let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, u64>(0));
+        Ok(Counts {
+            batches: one("SELECT COUNT(*) FROM batches")?,
+            jobs: one("SELECT COUNT(*) FROM jobs")?,
+            jobs_complete: one("SELECT COUNT(*) FROM jobs WHERE winning_proof IS NOT NULL")?,
+            leases: one("SELECT COUNT(*) FROM leases")?,
+            submissions: one("SELECT COUNT(*) FROM submissions")?,
+            awaiting_upload: one(
+                "SELECT COUNT(*) FROM submissions WHERE uploaded = 0 AND onchain_verdict IS NULL AND local_verdict IS NULL",
+            )?,
+            awaiting_verdict: one(
+                "SELECT COUNT(*) FROM submissions WHERE onchain_verdict IS NULL",
+            )?,
+            valid: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 1")?,
+            invalid: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 2")?,
+            missing: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 3")?,
+            provers: one("SELECT COUNT(DISTINCT prover) FROM leases")?,
+        })
+    }
+
+    /// Recent verdicts on chain, newest first.
+    pub fn recent_verdicts(&self, limit: usize) -> Result<Vec<VerdictRecord>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT request_id, job_id, prover, onchain_verdict FROM submissions
+             WHERE onchain_verdict IS NOT NULL ORDER BY verdict_block DESC, request_id DESC LIMIT ?1",
+        )?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok(VerdictRecord {
+                    request_id: r.get::<_, i64>(0)? as u64,
+                    job_id: r.get(1)?,
+                    prover: b20(r.get(2)?),
+                    verdict: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Per-prover counts of leases and verdicts.
+    pub fn provers(&self) -> Result<Vec<ProverCounts>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT l.prover, COUNT(*),
+               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 1),
+               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 2),
+               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 3)
+             FROM leases l GROUP BY l.prover ORDER BY l.prover",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ProverCounts {
+                    prover: b20(r.get(0)?),
+                    leases: r.get(1)?,
+                    valid: r.get(2)?,
+                    invalid: r.get(3)?,
+                    missing: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn submissions_where(&self, tail: &str, limit: usize) -> Result<Vec<SubmissionRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(&format!("{SUBMISSION_COLUMNS} FROM submissions s {tail}"))?;
+        let rows = st
+            .query_map([limit as i64], submission_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// A verdict recorded on chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerdictRecord {
+    /// The lease judged.
+    pub request_id: u64,
+    /// Its job.
+    pub job_id: u64,
+    /// Its holder.
+    pub prover: [u8; 20],
+    /// 1 valid, 2 invalid, 3 missing.
+    pub verdict: u8,
+}
+
+/// One prover's leases and verdicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProverCounts {
+    /// The prover.
+    pub prover: [u8; 20],
+    /// Leases it took.
+    pub leases: u64,
+    /// Its valid verdicts.
+    pub valid: u64,
+    /// Its invalid verdicts.
+    pub invalid: u64,
+    /// Its missing verdicts.
+    pub missing: u64,
+}
+
+/// Row counts the relayer reports.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Counts {
+    /// Batches seen on chain.
+    pub batches: u64,
+    /// Our jobs.
+    pub jobs: u64,
+    /// Our jobs complete.
+    pub jobs_complete: u64,
+    /// Leases seen.
+    pub leases: u64,
+    /// Submissions seen.
+    pub submissions: u64,
+    /// Submissions whose bytes have not arrived.
+    pub awaiting_upload: u64,
+    /// Submissions without an on-chain verdict.
+    pub awaiting_verdict: u64,
+    /// Valid verdicts on chain.
+    pub valid: u64,
+    /// Invalid verdicts on chain.
+    pub invalid: u64,
+    /// Missing verdicts on chain.
+    pub missing: u64,
+    /// Distinct provers that leased.
+    pub provers: u64,
+}
+
+const SUBMISSION_COLUMNS: &str =
+    "SELECT s.request_id, s.job_id, s.prover, s.proof_hash, s.submitted_at,
+    s.uploaded, s.local_verdict, s.onchain_verdict";
+
+fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
+    Ok(BatchRow {
+        batch_id: r.get(0)?,
+        root: b32(r.get(1)?),
+        first_job: r.get(2)?,
+        job_count: r.get(3)?,
+        reward: r.get(4)?,
+        kind: r.get(5)?,
+        level: r.get(6)?,
+        parent: r.get(7)?,
+        circuit: b32(r.get(8)?),
+        cancelled: r.get(9)?,
+        final_hash: r.get::<_, Option<Vec<u8>>>(10)?.map(b32),
+        block: r.get(11)?,
+    })
+}
+
+fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        job_id: r.get(0)?,
+        batch_id: r.get(1)?,
+        idx: r.get(2)?,
+        root_batch: r.get(3)?,
+        level: r.get(4)?,
+        node: r.get(5)?,
+        statement: r.get(6)?,
+        witness_hash: b32(r.get(7)?),
+        winning_proof: r.get::<_, Option<Vec<u8>>>(8)?.map(b32),
+    })
+}
+
+fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
+    Ok(SubmissionRow {
+        request_id: r.get::<_, i64>(0)? as u64,
+        job_id: r.get(1)?,
+        prover: b20(r.get(2)?),
+        proof_hash: b32(r.get(3)?),
+        submitted_at: r.get(4)?,
+        uploaded: r.get::<_, i64>(5)? != 0,
+        local_verdict: r.get(6)?,
+        onchain_verdict: r.get(7)?,
+    })
+}
+
+/// Writes inside one transaction (see [`Db::transaction`]).
+pub struct Tx<'a>(&'a rusqlite::Transaction<'a>);
+
+impl Tx<'_> {
+    /// Records a processed block's hash.
+    pub fn record_block(&self, number: u64, hash: &[u8; 32]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO blocks (number, hash) VALUES (?1, ?2) ON CONFLICT(number) DO UPDATE SET hash = ?2",
+            params![number as i64, &hash[..]],
+        )?;
+        // Reorg detection needs only the recent past.
+        self.0.execute(
+            "DELETE FROM blocks WHERE number + 1024 < ?1",
+            [number as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets everything learned from blocks after `block` (a reorg replaced them).
+    pub fn rollback_after(&self, block: u64) -> Result<()> {
+        let b = block as i64;
+        self.0
+            .execute("DELETE FROM blocks WHERE number > ?1", [b])?;
+        self.0.execute(
+            "DELETE FROM jobs WHERE batch_id IN (SELECT batch_id FROM batches WHERE block > ?1)",
+            [b],
+        )?;
+        self.0
+            .execute("DELETE FROM batches WHERE block > ?1", [b])?;
+        self.0.execute(
+            "UPDATE batches SET cancelled_block = NULL WHERE cancelled_block > ?1",
+            [b],
+        )?;
+        self.0.execute(
+            "UPDATE batches SET final_hash = NULL, final_block = NULL, delivered = 0 WHERE final_block > ?1",
+            [b],
+        )?;
+        self.0.execute("UPDATE jobs SET winning_proof = NULL, completed_block = NULL WHERE completed_block > ?1", [b])?;
+        self.0.execute("DELETE FROM leases WHERE block > ?1", [b])?;
+        self.0
+            .execute("DELETE FROM submissions WHERE block > ?1", [b])?;
+        self.0.execute(
+            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, local_verdict = NULL
+             WHERE verdict_block > ?1",
+            [b],
+        )?;
+        Ok(())
+    }
+
+    /// Records a BatchPosted event.
+    pub fn insert_batch(&self, b: &BatchRow) -> Result<()> {
+        self.0.execute(
+            "INSERT OR REPLACE INTO batches (batch_id, root, first_job, job_count, reward, kind, level, parent, circuit, block)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                b.batch_id as i64,
+                &b.root[..],
+                b.first_job as i64,
+                b.job_count as i64,
+                b.reward,
+                b.kind,
+                b.level,
+                b.parent as i64,
+                &b.circuit[..],
+                b.block as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a BatchCancelled event.
+    pub fn set_cancelled(&self, batch_id: u64, block: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE batches SET cancelled_block = ?2 WHERE batch_id = ?1",
+            params![batch_id as i64, block as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records a BatchFinalized event.
+    pub fn set_finalized(&self, batch_id: u64, hash: &[u8; 32], block: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE batches SET final_hash = ?2, final_block = ?3 WHERE batch_id = ?1",
+            params![batch_id as i64, &hash[..], block as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records one of our jobs.
+    pub fn insert_job(&self, j: &JobRow) -> Result<()> {
+        self.0.execute(
+            "INSERT OR IGNORE INTO jobs (job_id, batch_id, idx, root_batch, level, node, statement, witness_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                j.job_id as i64,
+                j.batch_id as i64,
+                j.idx as i64,
+                j.root_batch as i64,
+                j.level,
+                j.node as i64,
+                j.statement,
+                &j.witness_hash[..]
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a JobLeased event.
+    pub fn insert_lease(
+        &self,
+        request_id: u64,
+        job_id: u64,
+        prover: &[u8; 20],
+        block: u64,
+    ) -> Result<()> {
+        self.0.execute(
+            "INSERT OR IGNORE INTO leases (request_id, job_id, prover, block) VALUES (?1, ?2, ?3, ?4)",
+            params![request_id as i64, job_id as i64, &prover[..], block as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records a ProofSubmitted event; `uploaded` if the bytes are already here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_submission(
+        &self,
+        request_id: u64,
+        job_id: u64,
+        prover: &[u8; 20],
+        proof_hash: &[u8; 32],
+        submitted_at: u64,
+        block: u64,
+        log_index: u64,
+        uploaded: bool,
+    ) -> Result<()> {
+        self.0.execute(
+            "INSERT OR IGNORE INTO submissions (request_id, job_id, prover, proof_hash, submitted_at, block, log_index, uploaded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                request_id as i64,
+                job_id as i64,
+                &prover[..],
+                &proof_hash[..],
+                submitted_at as i64,
+                block as i64,
+                log_index as i64,
+                uploaded as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a VerdictRecorded event; a completing verdict makes the submission's proof the
+    /// job's winning proof.
+    pub fn set_onchain_verdict(
+        &self,
+        request_id: u64,
+        verdict: u8,
+        completed: bool,
+        block: u64,
+    ) -> Result<()> {
+        self.0.execute(
+            "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3 WHERE request_id = ?1",
+            params![request_id as i64, verdict, block as i64],
+        )?;
+        if completed {
+            self.0.execute(
+                "UPDATE jobs SET winning_proof = (SELECT proof_hash FROM submissions WHERE request_id = ?1),
+                   completed_block = ?2
+                 WHERE job_id = (SELECT job_id FROM submissions WHERE request_id = ?1)",
+                params![request_id as i64, block as i64],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the relayer's own verdict on a submission (the chain skipped it), so it is
+    /// decided again.
+    pub fn clear_local_verdict(&self, request_id: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE submissions SET local_verdict = NULL, decided_ms = NULL, posted_ms = NULL
+             WHERE request_id = ?1 AND onchain_verdict IS NULL",
+            [request_id as i64],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(tx: &Tx<'_>, rid: u64, job: u64, block: u64, log: u64) {
+        tx.insert_submission(rid, job, &[1; 20], &[rid as u8; 32], 100, block, log, true)
+            .unwrap();
+    }
+
+    #[test]
+    fn postable_waits_for_earlier_submissions_of_the_same_job() {
+        let db = Db::in_memory().unwrap();
+        db.transaction(|tx| {
+            sub(tx, 1, 7, 10, 0); // job 7, first
+            sub(tx, 2, 7, 11, 0); // job 7, second
+            sub(tx, 3, 8, 11, 1); // job 8
+            Ok(())
+        })
+        .unwrap();
+        db.set_local_verdict(2, Some(1), 5).unwrap();
+        db.set_local_verdict(3, Some(1), 6).unwrap();
+        let (rows, oldest) = db.postable(10, 0).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
+            [3],
+            "2 waits for 1"
+        );
+        assert_eq!(oldest, Some(6));
+        db.set_local_verdict(1, Some(2), 7).unwrap();
+        let (rows, oldest) = db.postable(10, 0).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(oldest, Some(5));
+        db.mark_posted(&[1, 2], 100).unwrap();
+        let (rows, _) = db.postable(10, 50).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
+            [3],
+            "1 and 2 are in flight"
+        );
+        let (rows, _) = db.postable(10, 101).unwrap();
+        assert_eq!(rows.len(), 3, "resent once the flight is old");
+    }
+
+    #[test]
+    fn rollback_forgets_later_blocks() {
+        let db = Db::in_memory().unwrap();
+        db.transaction(|tx| {
+            tx.record_block(10, &[1; 32])?;
+            tx.record_block(11, &[2; 32])?;
+            sub(tx, 1, 7, 10, 0);
+            sub(tx, 2, 7, 11, 0);
+            tx.set_onchain_verdict(1, 1, false, 11)?;
+            Ok(())
+        })
+        .unwrap();
+        db.transaction(|tx| tx.rollback_after(10)).unwrap();
+        assert_eq!(db.cursor().unwrap(), Some(10));
+        assert!(db.submission(2).unwrap().is_none());
+        assert_eq!(
+            db.submission(1).unwrap().unwrap().onchain_verdict,
+            None,
+            "verdict of block 11 undone"
+        );
+    }
+
+    #[test]
+    fn overdue_finds_bytes_that_never_came() {
+        let db = Db::in_memory().unwrap();
+        db.transaction(|tx| {
+            tx.insert_submission(1, 7, &[1; 20], &[1; 32], 100, 10, 0, false)?;
+            tx.insert_submission(2, 8, &[1; 20], &[2; 32], 100, 10, 1, true)
+        })
+        .unwrap();
+        assert!(db.overdue(159, 60, 10).unwrap().is_empty());
+        assert_eq!(db.overdue(160, 60, 10).unwrap().len(), 1);
+        assert_eq!(db.uploaded(&[1; 32]).unwrap(), 1);
+        assert!(db.overdue(160, 60, 10).unwrap().is_empty());
+    }
+}

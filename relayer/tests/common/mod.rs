@@ -1,0 +1,329 @@
+//! A devnet for relayer tests: anvil, a deployed Coordinator, a running relayer, and a minimal
+//! test prover that leases, fetches, proves, submits and uploads through the real interfaces.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::DynProvider;
+use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
+
+use crowdprove_bindings::{Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet};
+use crowdprove_circuits::{Circuits, JobWitness, ParamSet, Proof, ProverAddress, Statement};
+use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
+use crowdprove_relayer::http::JobInfo;
+use crowdprove_relayer::{RelayerConfig, RelayerHandle};
+
+pub const SET: ParamSet = ParamSet::Small;
+pub const BOND: u64 = 10;
+pub const REWARD: u64 = 3;
+pub const SLASH: u64 = 5;
+pub const UPLOAD_DEADLINE: u32 = 10;
+
+pub struct Net {
+    pub anvil: AnvilInstance,
+    pub operator: PrivateKeySigner,
+    pub provider: DynProvider,
+    pub token: Address,
+    pub coordinator: Address,
+    pub dir: tempfile::TempDir,
+    pub cfg: RelayerConfig,
+}
+
+impl Net {
+    /// Anvil plus a deployed Coordinator; `chunks` per demo batch, `batches` batches.
+    pub async fn new(chunks: u32, batches: u64) -> Net {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let anvil = Anvil::at(anvil_binary()).spawn();
+        let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let op = operator.address();
+        let provider =
+            crowdprove_bindings::signing_provider(operator.clone(), &anvil.endpoint()).unwrap();
+        let params = DeployParams {
+            owner: op,
+            relayer: op,
+            treasury: op,
+            param_delay: 3600,
+            bond_per_lease: U256::from(BOND),
+            min_bond: U256::from(BOND),
+            slash_amount: U256::from(SLASH),
+            min_reassign_age: 0,
+            upload_deadline: UPLOAD_DEADLINE,
+            unbonding_delay: 60,
+        };
+        let (token, coordinator) = deploy_devnet(provider.clone(), &params).await.unwrap();
+        TestToken::new(token, provider.clone())
+            .mint(op, U256::from(1_000_000u64))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RelayerConfig {
+            rpc_url: anvil.endpoint(),
+            relayer_key: SecretKey(operator.clone()),
+            coordinator,
+            from_block: 0,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: dir.path().join("db/relayer.sqlite"),
+            blobs: dir.path().join("blobs").to_string_lossy().into_owned(),
+            params: SET,
+            source: SourceSpec::Demo,
+            seed: 5,
+            chunks,
+            batches,
+            max_open_batches: 1,
+            reward: U256::from(REWARD),
+            aggregation_reward: U256::from(REWARD),
+            verdict_batch: 4,
+            verdict_max_age_ms: 200,
+            confirmations: 0,
+            poll_ms: 100,
+            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
+            rate_limit: 1000,
+            rate_burst: 1000,
+            retention_secs: 86_400,
+            sink: SinkSpec::Directory(dir.path().join("final")),
+            verify_workers: Some(2),
+        };
+        Net {
+            anvil,
+            operator,
+            provider,
+            token,
+            coordinator,
+            dir,
+            cfg,
+        }
+    }
+
+    pub async fn start_relayer(&self) -> RelayerHandle {
+        crowdprove_relayer::start(self.cfg.clone()).await.unwrap()
+    }
+
+    pub fn coord(&self) -> Coordinator::CoordinatorInstance<DynProvider> {
+        Coordinator::new(self.coordinator, self.provider.clone())
+    }
+
+    /// A funded, bonded prover for anvil account `index`.
+    pub async fn prover(&self, index: usize, leases: u64, base: &str) -> TestProver {
+        let signer: PrivateKeySigner = self.anvil.keys()[index].clone().into();
+        let provider =
+            crowdprove_bindings::signing_provider(signer.clone(), &self.anvil.endpoint()).unwrap();
+        let token = TestToken::new(self.token, provider.clone());
+        let amount = U256::from(BOND * leases);
+        token
+            .mint(signer.address(), amount)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        token
+            .approve(self.coordinator, U256::MAX)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let coord = Coordinator::new(self.coordinator, provider.clone());
+        coord
+            .stake(amount)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        TestProver {
+            address: signer.address(),
+            coord,
+            http: reqwest::Client::new(),
+            base: base.to_string(),
+        }
+    }
+
+    /// Moves chain time forward and mines a block.
+    pub async fn advance(&self, secs: u64) {
+        self.provider.anvil_increase_time(secs).await.unwrap();
+        self.provider.anvil_mine(Some(1), None).await.unwrap();
+    }
+
+    /// Sum of all provers' earnings plus what they withdrew is checked by callers; this is the
+    /// contract's own accounting identity.
+    pub async fn books_balance(&self, provers: &[Address]) {
+        let coord = self.coord();
+        let token = TestToken::new(self.token, self.provider.clone());
+        let held = token.balanceOf(self.coordinator).call().await.unwrap();
+        let mut sum =
+            coord.totalEscrow().call().await.unwrap() + coord.slashedOwed().call().await.unwrap();
+        for p in provers {
+            let i = coord.prover(*p).call().await.unwrap();
+            sum += i.bond + i.unbonding + i.earnings;
+        }
+        assert_eq!(
+            held, sum,
+            "token balance = bonds + unbonding + earnings + escrow + slashes owed"
+        );
+    }
+}
+
+pub struct TestProver {
+    pub address: Address,
+    pub coord: Coordinator::CoordinatorInstance<DynProvider>,
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub enum Step {
+    Proved(u64),
+    /// Another prover completed the job first.
+    Dropped,
+    NoJob,
+}
+
+impl TestProver {
+    pub fn addr(&self) -> ProverAddress {
+        ProverAddress(self.address.0.0)
+    }
+
+    pub async fn lease(&self) -> Option<(u64, u64)> {
+        let pending = self.coord.lease().send().await.ok()?;
+        let receipt = pending.get_receipt().await.unwrap();
+        let ev = receipt.decoded_log::<Coordinator::JobLeased>()?;
+        Some((ev.requestId, ev.jobId.to()))
+    }
+
+    /// Fetches a job, retrying while the relayer has not seen its batch yet.
+    pub async fn fetch(&self, job_id: u64) -> (JobInfo, Vec<u8>) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self
+                .http
+                .get(format!("{}/v1/jobs/{job_id}", self.base))
+                .send()
+                .await
+                .unwrap();
+            if r.status().is_success() {
+                let info: JobInfo = r.json().await.unwrap();
+                let w = self
+                    .http
+                    .get(format!("{}/v1/jobs/{job_id}/witness", self.base))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(w.status().is_success());
+                return (info, w.bytes().await.unwrap().to_vec());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {job_id} never appeared at the relayer"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn prove(&self, info: &JobInfo, witness: &[u8], job_id: u64) -> Proof {
+        let w = JobWitness::decode(witness).unwrap();
+        let circuits = Circuits::shared(SET);
+        let expected: Statement = info.statement.into();
+        let addr = self.addr();
+        tokio::task::spawn_blocking(move || {
+            assert_eq!(
+                circuits.statement_of(&w).unwrap(),
+                expected,
+                "witness proves the leaf's statement"
+            );
+            circuits.prove_job(&w, job_id, addr).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn submit(&self, request_id: u64, hash: [u8; 32]) {
+        self.try_submit(request_id, hash).await.unwrap();
+    }
+
+    /// Submits; an error when the chain refuses (e.g. the job was completed meanwhile).
+    pub async fn try_submit(&self, request_id: u64, hash: [u8; 32]) -> Result<(), String> {
+        let pending = self
+            .coord
+            .submitProof(request_id, B256::from(hash))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        pending.get_receipt().await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    pub async fn upload(&self, request_id: u64, bytes: &[u8]) -> reqwest::StatusCode {
+        self.http
+            .put(format!("{}/v1/proofs/{request_id}", self.base))
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    async fn job_complete(&self, job: u64) -> bool {
+        let status = self
+            .coord
+            .job(job.try_into().unwrap())
+            .call()
+            .await
+            .unwrap()
+            .status;
+        status != crowdprove_bindings::job_status::PENDING
+    }
+
+    /// Leases a job and does it honestly, dropping it if another prover completes it first.
+    pub async fn step(&self) -> Step {
+        let Some((rid, job)) = self.lease().await else {
+            return Step::NoJob;
+        };
+        tracing::info!(prover = %self.address, rid, job, "test prover leased");
+        if self.job_complete(job).await {
+            return Step::Dropped;
+        }
+        let (info, witness) = self.fetch(job).await;
+        let proof = self.prove(&info, &witness, job).await;
+        if self.try_submit(rid, proof.hash()).await.is_err() {
+            assert!(
+                self.job_complete(job).await,
+                "a submission refused for a job still pending"
+            );
+            return Step::Dropped;
+        }
+        assert!(self.upload(rid, proof.as_bytes()).await.is_success());
+        tracing::info!(prover = %self.address, rid, job, "test prover uploaded");
+        Step::Proved(job)
+    }
+}
+
+/// Waits until `f` is true, polling.
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, secs: u64, mut f: F) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn final_dir(net: &Net) -> PathBuf {
+    net.dir.path().join("final")
+}

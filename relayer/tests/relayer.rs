@@ -1,0 +1,481 @@
+//! The relayer against a real anvil and Coordinator: batches reach a final proof, valid proofs
+//! are paid once, wrong proofs are slashed, missing uploads get a Missing verdict, restarts
+//! (with and without the database) lose and double nothing, and bad HTTP requests get 4xx.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use alloy::primitives::{Address, U256, keccak256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+
+use common::*;
+use crowdprove_bindings::{Coordinator, job_status, lease_state};
+use crowdprove_circuits::{JobWitness, Sequencer};
+
+async fn batch_finalized(net: &Net, batch_id: u32) -> bool {
+    !net.coord()
+        .batch(batch_id)
+        .call()
+        .await
+        .unwrap()
+        .finalProofHash
+        .is_zero()
+}
+
+/// Runs provers in turn until `batch_id` is finalized.
+async fn prove_until_final(net: &Net, provers: &[&TestProver], batch_id: u32) -> Vec<u64> {
+    let mut proved = Vec::new();
+    let mut idle = 0;
+    let mut turn = 0;
+    while !batch_finalized(net, batch_id).await {
+        let p = provers[turn % provers.len()];
+        turn += 1;
+        match p.step().await {
+            Step::Proved(job) => {
+                proved.push(job);
+                idle = 0;
+            }
+            Step::Dropped => {}
+            Step::NoJob => {
+                idle += 1;
+                assert!(idle < 600, "no job appeared for a long time");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    proved
+}
+
+async fn verdict_events(net: &Net) -> Vec<Coordinator::VerdictRecorded> {
+    let filter = Filter::new()
+        .address(net.coordinator)
+        .from_block(0)
+        .event_signature(Coordinator::VerdictRecorded::SIGNATURE_HASH);
+    net.provider
+        .get_logs(&filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| {
+            Coordinator::VerdictRecorded::decode_log(&l.inner)
+                .unwrap()
+                .data
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
+    let net = Net::new(3, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let a = net.prover(1, 2, &base).await;
+    let b = net.prover(2, 2, &base).await;
+    let proved = prove_until_final(&net, &[&a, &b], 1).await;
+    assert!(
+        proved.len() >= 6,
+        "3 chunks + 2 + 1 aggregation jobs (LRP may duplicate some)"
+    );
+
+    // The final proof is on chain, in the sink, and its outer roots are the sequencer's.
+    let expected = Sequencer::new(SET, 5).next_batch(3);
+    let final_hash = net.coord().batch(1).call().await.unwrap().finalProofHash;
+    eventually("delivery", 20, async || {
+        final_dir(&net).join("batch-1.proof").exists()
+    })
+    .await;
+    let bytes = std::fs::read(final_dir(&net).join("batch-1.proof")).unwrap();
+    assert_eq!(keccak256(&bytes), final_hash);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(final_dir(&net).join("batch-1.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["statement"]["pre_root"], expected.pre_root.to_string());
+    assert_eq!(
+        meta["statement"]["post_root"],
+        expected.post_root.to_string()
+    );
+    let top = crowdprove_circuits::Circuits::shared(SET)
+        .public_inputs(&bytes, 2)
+        .unwrap();
+    assert_eq!((top.statement.range_start, top.statement.range_end), (0, 3));
+
+    // Every job paid exactly once: 6 completing verdicts, earnings = 6 rewards, escrow spent.
+    let verdicts = verdict_events(&net).await;
+    let completed: Vec<u64> = verdicts
+        .iter()
+        .filter(|v| v.completed)
+        .map(|v| v.jobId.to())
+        .collect();
+    let mut unique = completed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((completed.len(), unique.len()), (6, 6));
+    let earned: U256 = [a.address, b.address]
+        .iter()
+        .map(|p| async { net.coord().prover(*p).call().await.unwrap().earnings })
+        .collect::<futures::future::JoinAll<_>>()
+        .await
+        .into_iter()
+        .sum();
+    assert_eq!(earned, U256::from(6 * REWARD));
+    assert_eq!(net.coord().totalEscrow().call().await.unwrap(), U256::ZERO);
+    net.books_balance(&[a.address, b.address]).await;
+
+    // The operator's view.
+    let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["counts"]["jobs_complete"], 6);
+    assert_eq!(status["batches"][0]["final_proof"], format!("{final_hash}"));
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("crowdprove_relayer_escrow_wei 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crowdprove_relayer_proofs_valid_total 6"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("crowdprove_relayer_token_allowance_wei"));
+    let final_download = reqwest::get(format!("{base}/v1/proofs/{final_hash}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        final_download.bytes().await.unwrap().as_ref(),
+        &bytes[..],
+        "the final proof is downloadable"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
+    let net = Net::new(1, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let cheat = net.prover(1, 1, &base).await;
+    let honest = net.prover(2, 1, &base).await;
+
+    let (rid, job) = cheat.lease().await.unwrap();
+    let (info, witness) = cheat.fetch(job).await;
+    // An honest-looking proof, but for another job id: it does not verify for this lease.
+    let wrong = cheat.prove(&info, &witness, job + 1).await;
+    assert_eq!(
+        cheat.upload(rid, wrong.as_bytes()).await,
+        reqwest::StatusCode::CONFLICT,
+        "nothing on chain yet"
+    );
+    cheat.submit(rid, wrong.hash()).await;
+    let mut other = wrong.as_bytes().to_vec();
+    other[100] ^= 1;
+    assert_eq!(
+        cheat.upload(rid, &other).await,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "bytes must match the hash"
+    );
+    assert_eq!(
+        cheat.upload(9_999 << 24 | 1, wrong.as_bytes()).await,
+        reqwest::StatusCode::NOT_FOUND
+    );
+    assert!(cheat.upload(rid, wrong.as_bytes()).await.is_success());
+
+    eventually("the invalid verdict", 30, async || {
+        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::INVALID
+    })
+    .await;
+    let info_c = net.coord().prover(cheat.address).call().await.unwrap();
+    assert_eq!(info_c.bond, U256::from(BOND - SLASH), "slashed");
+    assert_eq!(
+        net.coord().slashedOwed().call().await.unwrap(),
+        U256::from(SLASH)
+    );
+    assert_eq!(
+        net.coord()
+            .job(job.try_into().unwrap())
+            .call()
+            .await
+            .unwrap()
+            .status,
+        job_status::PENDING
+    );
+
+    // Another prover completes the job and is paid.
+    prove_until_final(&net, &[&honest], 1).await;
+    assert_eq!(
+        net.coord()
+            .prover(honest.address)
+            .call()
+            .await
+            .unwrap()
+            .earnings,
+        U256::from(REWARD)
+    );
+    net.books_balance(&[cheat.address, honest.address]).await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
+    let net = Net::new(1, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let silent = net.prover(1, 1, &base).await;
+    let honest = net.prover(2, 1, &base).await;
+    let (rid, _) = silent.lease().await.unwrap();
+    silent.submit(rid, [7; 32]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        net.coord().leaseInfo(rid).call().await.unwrap().state,
+        lease_state::SUBMITTED,
+        "not before the deadline"
+    );
+    net.advance(u64::from(UPLOAD_DEADLINE)).await;
+    eventually("the missing verdict", 30, async || {
+        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::MISSING
+    })
+    .await;
+    assert_eq!(
+        net.coord()
+            .prover(silent.address)
+            .call()
+            .await
+            .unwrap()
+            .bond,
+        U256::from(BOND),
+        "no slash"
+    );
+    prove_until_final(&net, &[&honest], 1).await;
+    net.books_balance(&[silent.address, honest.address]).await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
+    let net = Net::new(4, 1).await;
+    let a_key = 1;
+    let mut relayer = net.start_relayer().await;
+    let mut base = format!("http://{}", relayer.addr);
+    let a = net.prover(a_key, 2, &base).await;
+    for _ in 0..2 {
+        assert!(matches!(a.step().await, Step::Proved(_)));
+    }
+    eventually("two verdicts", 30, async || {
+        verdict_events(&net).await.len() == 2
+    })
+    .await;
+
+    // Killed mid-batch, restarted on the same database.
+    relayer.shutdown().await;
+    relayer = net.start_relayer().await;
+    base = format!("http://{}", relayer.addr);
+    let a = common::TestProver {
+        base: base.clone(),
+        ..a
+    };
+    assert!(matches!(a.step().await, Step::Proved(_)));
+    eventually("three verdicts", 30, async || {
+        verdict_events(&net).await.len() == 3
+    })
+    .await;
+
+    // Killed again; this time the database is gone, the blobs stay.
+    relayer.shutdown().await;
+    std::fs::remove_dir_all(net.cfg.db.parent().unwrap()).unwrap();
+    relayer = net.start_relayer().await;
+    base = format!("http://{}", relayer.addr);
+    let a = common::TestProver { base, ..a };
+    let proved = prove_until_final(&net, &[&a], 1).await;
+    assert!(
+        proved.len() >= 4,
+        "one chunk and three aggregations were left"
+    );
+
+    let verdicts = verdict_events(&net).await;
+    let mut per_request: HashMap<u64, u32> = HashMap::new();
+    for v in &verdicts {
+        *per_request.entry(v.requestId).or_default() += 1;
+    }
+    assert!(
+        per_request.values().all(|&n| n == 1),
+        "no verdict posted twice: {per_request:?}"
+    );
+    assert_eq!(
+        verdicts.iter().filter(|v| v.completed).count(),
+        7,
+        "4 + 2 + 1 jobs, each completed once"
+    );
+    assert_eq!(
+        net.coord().prover(a.address).call().await.unwrap().earnings,
+        U256::from(7 * REWARD)
+    );
+    net.books_balance(&[a.address]).await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_4xx_and_the_service_stays_up() {
+    let mut net = Net::new(1, 1).await;
+    net.cfg.upload_limit = 4096;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let http = reqwest::Client::new();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/jobs/abc"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/jobs/18446744073709551616"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/jobs/424242"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        404
+    );
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/jobs/424242/witness"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        404
+    );
+    assert_eq!(
+        status(
+            http.put(format!("{base}/v1/proofs/xyz"))
+                .body("x")
+                .send()
+                .await
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            http.put(format!("{base}/v1/proofs/16777217"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        400,
+        "empty body"
+    );
+    assert_eq!(
+        status(
+            http.put(format!("{base}/v1/proofs/16777217"))
+                .body(vec![0u8; 4097])
+                .send()
+                .await
+                .unwrap()
+        ),
+        413
+    );
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/proofs/0x1234"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            http.get(format!("{base}/v1/proofs/0x{}", "ab".repeat(32)))
+                .send()
+                .await
+                .unwrap()
+        ),
+        404
+    );
+    assert_eq!(
+        status(http.get(format!("{base}/nope")).send().await.unwrap()),
+        404
+    );
+    assert_eq!(
+        status(http.post(format!("{base}/v1/status")).send().await.unwrap()),
+        405
+    );
+    let err: serde_json::Value = http
+        .get(format!("{base}/v1/jobs/abc"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        err["error"].as_str().unwrap().contains("decimal"),
+        "a clear message: {err}"
+    );
+    assert_eq!(
+        status(http.get(format!("{base}/healthz")).send().await.unwrap()),
+        200,
+        "still up"
+    );
+
+    // A witness served for a real job is the one its leaf commits to.
+    let p = net.prover(1, 1, &base).await;
+    let (_, job) = p.lease().await.unwrap();
+    let (info, witness) = p.fetch(job).await;
+    assert_eq!(
+        format!("0x{}", hex::encode(keccak256(&witness))),
+        info.witness_hash
+    );
+    assert!(matches!(
+        JobWitness::decode(&witness),
+        Ok(JobWitness::Chunk(_))
+    ));
+    let _: Address = p.address;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_over_the_rate_limit_get_429() {
+    let mut net = Net::new(1, 1).await;
+    net.cfg.rate_limit = 1;
+    net.cfg.rate_burst = 3;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        codes.push(
+            reqwest::get(format!("{base}/healthz"))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(&codes[..3], &[200, 200, 200]);
+    assert!(codes[3..].contains(&429), "{codes:?}");
+    relayer.shutdown().await;
+}
