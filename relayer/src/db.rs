@@ -701,7 +701,8 @@ impl Tx<'_> {
         self.0
             .execute("DELETE FROM submissions WHERE block > ?1", [b])?;
         self.0.execute(
-            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, local_verdict = NULL
+            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, local_verdict = NULL,
+               decided_ms = NULL, posted_ms = NULL
              WHERE verdict_block > ?1",
             [b],
         )?;

@@ -269,7 +269,7 @@ async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
     let mut base = format!("http://{}", relayer.addr);
     let a = net.prover(a_key, 2, &base).await;
     for _ in 0..2 {
-        assert!(matches!(a.step().await, Step::Proved(_)));
+        a.prove_one().await;
     }
     eventually("two verdicts", 30, async || {
         verdict_events(&net).await.len() == 2
@@ -477,5 +477,39 @@ async fn clients_over_the_rate_limit_get_429() {
     }
     assert_eq!(&codes[..3], &[200, 200, 200]);
     assert!(codes[3..].contains(&429), "{codes:?}");
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() {
+    use alloy::providers::ext::AnvilApi;
+    use alloy::rpc::types::anvil::ReorgOptions;
+
+    let net = Net::new(2, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let p = net.prover(1, 2, &base).await;
+    let job = p.prove_one().await;
+    let rid = p.coord.job(job.try_into().unwrap()).call().await.unwrap().latestRequest;
+    // Wait until the relayer has followed the block holding its own verdict...
+    eventually("the verdict, followed", 30, async || {
+        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status")).await.unwrap().json().await.unwrap();
+        s["counts"]["valid"] == 1
+    })
+    .await;
+    assert_eq!(net.coord().leaseInfo(rid).call().await.unwrap().state, lease_state::VALID);
+    // ...then replace that block by an empty one: the verdict is gone from the chain.
+    net.provider.anvil_reorg(ReorgOptions { depth: 1, tx_block_pairs: vec![] }).await.unwrap();
+    assert_eq!(net.coord().leaseInfo(rid).call().await.unwrap().state, lease_state::SUBMITTED);
+    eventually("the verdict, posted again", 30, async || {
+        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::VALID
+    })
+    .await;
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("crowdprove_relayer_reorgs_total 1"), "{metrics}");
+    prove_until_final(&net, &[&p], 1).await;
+    let completed = verdict_events(&net).await.iter().filter(|v| v.completed).count();
+    assert_eq!(completed, 3, "2 chunks + 1 aggregation, each completed once on the final chain");
+    net.books_balance(&[p.address]).await;
     relayer.shutdown().await;
 }

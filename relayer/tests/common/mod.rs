@@ -280,6 +280,18 @@ impl TestProver {
             .status()
     }
 
+    /// Steps until one job is proven (the relayer may not have posted yet); returns it.
+    pub async fn prove_one(&self) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Step::Proved(job) = self.step().await {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "no job to prove for a minute");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn job_complete(&self, job: u64) -> bool {
         let status = self
             .coord
