@@ -48,6 +48,7 @@ demo: setup
 bench: setup
 	$(FORGE) test --match-contract CoordinatorGasTest --isolate -vv
 	cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs 2 --out docs/results/circuits.md
+	cargo bench -p crowdprove-relayer --bench throughput -- --proofs 1000 --out docs/results/relayer.md
 
 ## sim: the protocol simulator (not built yet)
 sim:

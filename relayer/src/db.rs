@@ -115,6 +115,8 @@ CREATE TABLE IF NOT EXISTS submissions (
   decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER);
 CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, block, log_index);
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions (proof_hash);
+CREATE INDEX IF NOT EXISTS submissions_open ON submissions (block, log_index)
+  WHERE local_verdict IS NULL AND onchain_verdict IS NULL;
 ";
 
 fn b32(v: Vec<u8>) -> [u8; 32] {
@@ -407,6 +409,14 @@ impl Db {
         self.submissions_where(
             "WHERE uploaded = 1 AND local_verdict IS NULL AND onchain_verdict IS NULL
              ORDER BY block, log_index LIMIT ?1",
+            limit,
+        )
+    }
+
+    /// Submissions without a verdict, decided or on chain, oldest first.
+    pub fn undecided(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
+        self.submissions_where(
+            "WHERE local_verdict IS NULL AND onchain_verdict IS NULL ORDER BY block, log_index LIMIT ?1",
             limit,
         )
     }
@@ -833,6 +843,15 @@ impl Tx<'_> {
                 params![request_id as i64, block as i64],
             )?;
         }
+        Ok(())
+    }
+
+    /// Records the relayer's verdict on a submission.
+    pub fn set_local_verdict(&self, request_id: u64, verdict: u8, now_ms: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE submissions SET local_verdict = ?2, decided_ms = ?3 WHERE request_id = ?1",
+            params![request_id as i64, verdict, now_ms as i64],
+        )?;
         Ok(())
     }
 

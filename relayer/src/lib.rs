@@ -109,7 +109,7 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
             tracing::error!(error = %e, "HTTP server failed");
         }
     });
-    let service = Arc::new(Service::new(shared.clone())?);
+    let service = Service::new(shared.clone())?;
     let work = tokio::spawn(service.run(cancel.clone()));
     tracing::info!(%addr, relayer = %shared.chain.relayer, params = %set, "relayer running");
     Ok(RelayerHandle {

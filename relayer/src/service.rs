@@ -16,7 +16,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEventInterface;
 use anyhow::{Context, anyhow};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crowdprove_bindings::{Coordinator, ICoordinator, verdict};
@@ -100,7 +100,68 @@ pub struct Service {
     source: Mutex<Box<dyn JobSource>>,
     sink: Sink,
     live: Mutex<Live>,
-    verify_slots: Arc<Semaphore>,
+    verifier: VerifierPool,
+}
+
+/// A proof to verify, with the public inputs its leaf, job and lease holder require.
+struct VerifyTask {
+    request_id: u64,
+    level: u8,
+    expected: PublicInputs,
+    bytes: Vec<u8>,
+}
+
+/// A verifier thread's verdict.
+struct VerifyResult {
+    request_id: u64,
+    verdict: u8,
+    micros: u64,
+}
+
+/// Long-lived threads that only verify, fed through a bounded queue, so that the async runtime,
+/// the database and the blob reads stay off the verifiers' cores.
+struct VerifierPool {
+    tasks: std::sync::mpsc::SyncSender<VerifyTask>,
+    capacity: usize,
+}
+
+impl VerifierPool {
+    fn start(
+        circuits: Arc<Circuits>,
+        workers: usize,
+        results: tokio::sync::mpsc::UnboundedSender<VerifyResult>,
+    ) -> VerifierPool {
+        let capacity = 4 * workers;
+        let (tasks, queue) = std::sync::mpsc::sync_channel::<VerifyTask>(capacity);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..workers {
+            let (queue, circuits, results) = (queue.clone(), circuits.clone(), results.clone());
+            std::thread::Builder::new()
+                .name(format!("verifier-{i}"))
+                .spawn(move || {
+                    loop {
+                        let task = match queue.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(t) => t,
+                            Err(_) => return, // the service is gone
+                        };
+                        let started = Instant::now();
+                        let verdict = match circuits.verify(&task.bytes, task.level, &task.expected) {
+                            Ok(()) => verdict::VALID,
+                            Err(e) => {
+                                tracing::info!(request = task.request_id, job = task.expected.job_id, error = %e, "proof is invalid");
+                                verdict::INVALID
+                            }
+                        };
+                        let micros = started.elapsed().as_micros() as u64;
+                        if results.send(VerifyResult { request_id: task.request_id, verdict, micros }).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .expect("spawn a verifier thread");
+        }
+        VerifierPool { tasks, capacity }
+    }
 }
 
 /// Milliseconds since the Unix epoch.
@@ -115,8 +176,8 @@ fn u96(v: U256) -> anyhow::Result<U96> {
 }
 
 impl Service {
-    /// A work loop over `shared`.
-    pub fn new(shared: Arc<Shared>) -> anyhow::Result<Service> {
+    /// A work loop over `shared`, with its verifier threads (call inside a tokio runtime).
+    pub fn new(shared: Arc<Shared>) -> anyhow::Result<Arc<Service>> {
         let cfg = &shared.cfg;
         let source: Box<dyn JobSource> = match &cfg.source {
             SourceSpec::Demo => Box::new(DemoSource::new(
@@ -130,13 +191,17 @@ impl Service {
         let workers = cfg
             .verify_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        Ok(Service {
+        let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let verifier = VerifierPool::start(shared.circuits.clone(), workers.max(1), results_tx);
+        let service = Arc::new(Service {
             sink: Sink::new(&cfg.sink),
             shared,
             source: Mutex::new(source),
             live: Mutex::new(Live::default()),
-            verify_slots: Arc::new(Semaphore::new(workers.max(1))),
-        })
+            verifier,
+        });
+        tokio::spawn(service.clone().collect_verdicts(results));
+        Ok(service)
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
@@ -165,7 +230,7 @@ impl Service {
     /// One pass over every duty.
     pub async fn step(self: &Arc<Self>) -> anyhow::Result<()> {
         self.sync_events().await.context("following the chain")?;
-        self.verify_uploads().await.context("verifying proofs")?;
+        self.verify_pending().await.context("verifying proofs")?;
         self.judge_missing()
             .await
             .context("judging missing uploads")?;
@@ -387,87 +452,92 @@ impl Service {
 
     // ------------------------------------------------------------------ verification
 
-    async fn verify_uploads(self: &Arc<Self>) -> anyhow::Result<()> {
+    /// Feeds uploaded proofs not judged yet to the verifier threads, keeping their queue full.
+    pub async fn verify_pending(self: &Arc<Self>) -> anyhow::Result<()> {
         let s = &self.shared;
-        for row in s.db.to_verify(256)? {
+        let room = self
+            .verifier
+            .capacity
+            .saturating_sub(self.live().verifying.len());
+        if room == 0 {
+            return Ok(());
+        }
+        let rows = s.db.to_verify(room + self.live().verifying.len())?;
+        for row in rows {
             if self.live().verifying.contains(&row.request_id) {
                 continue;
             }
             let Some(job) = s.db.job(row.job_id)? else {
                 continue;
             };
-            let Ok(permit) = self.verify_slots.clone().try_acquire_owned() else {
-                break;
+            let Some(bytes) = s.blobs.get(BlobKind::Proof, &row.proof_hash).await? else {
+                tracing::warn!(
+                    request = row.request_id,
+                    "proof blob gone; verification postponed"
+                );
+                continue;
             };
-            self.live().verifying.insert(row.request_id);
-            let this = self.clone();
-            tokio::spawn(async move {
-                let result = this
-                    .verify_one(&job, row.request_id, row.prover, row.proof_hash)
-                    .await;
-                drop(permit);
-                match result {
-                    Ok(v) => {
-                        if let Err(e) =
-                            this.shared
-                                .db
-                                .set_local_verdict(row.request_id, Some(v), now_ms())
-                        {
-                            tracing::warn!(error = %e, "could not record a verdict");
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(request = row.request_id, error = %format!("{e:#}"), "verification postponed")
-                    }
+            let Some(statement) = decode_statement(&job.statement) else {
+                tracing::warn!(job = job.job_id, "job has a bad statement; not judging it");
+                continue;
+            };
+            let task = VerifyTask {
+                request_id: row.request_id,
+                level: job.level,
+                expected: PublicInputs {
+                    statement,
+                    job_id: job.job_id,
+                    prover: ProverAddress(row.prover),
+                },
+                bytes,
+            };
+            match self.verifier.tasks.try_send(task) {
+                Ok(()) => {
+                    self.live().verifying.insert(row.request_id);
                 }
-                this.live().verifying.remove(&row.request_id);
-                this.shared.wake.notify_one();
-            });
+                Err(_) => break,
+            }
         }
         Ok(())
     }
 
-    // Verifies the uploaded proof of a submission against what its leaf commits to, its job id
-    // and its lease holder; the verdict to post.
-    async fn verify_one(
-        &self,
-        job: &JobRow,
-        request_id: u64,
-        prover: [u8; 20],
-        hash: [u8; 32],
-    ) -> anyhow::Result<u8> {
-        let s = &self.shared;
-        let bytes = s
-            .blobs
-            .get(BlobKind::Proof, &hash)
-            .await?
-            .ok_or_else(|| anyhow!("proof blob gone"))?;
-        let statement = decode_statement(&job.statement)
-            .ok_or_else(|| anyhow!("job {} has a bad statement", job.job_id))?;
-        let expected = PublicInputs {
-            statement,
-            job_id: job.job_id,
-            prover: ProverAddress(prover),
-        };
-        let circuits = s.circuits.clone();
-        let level = job.level;
-        let started = Instant::now();
-        let result =
-            tokio::task::spawn_blocking(move || circuits.verify(&bytes, level, &expected)).await?;
-        s.metrics
-            .verify_micros
-            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-        Ok(match result {
-            Ok(()) => {
-                s.metrics.verified_valid.fetch_add(1, Ordering::Relaxed);
-                verdict::VALID
+    // Records the verifier threads' results, as many as are ready in one transaction.
+    async fn collect_verdicts(
+        self: Arc<Self>,
+        mut results: tokio::sync::mpsc::UnboundedReceiver<VerifyResult>,
+    ) {
+        while let Some(first) = results.recv().await {
+            let mut batch = vec![first];
+            while let Ok(r) = results.try_recv() {
+                batch.push(r);
             }
-            Err(e) => {
-                s.metrics.verified_invalid.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(request = request_id, job = job.job_id, error = %e, "proof is invalid");
-                verdict::INVALID
+            let now = now_ms();
+            let m = &self.shared.metrics;
+            for r in &batch {
+                m.verify_micros.fetch_add(r.micros, Ordering::Relaxed);
+                let counter = if r.verdict == verdict::VALID {
+                    &m.verified_valid
+                } else {
+                    &m.verified_invalid
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
             }
-        })
+            let written = self.shared.db.transaction(|tx| {
+                for r in &batch {
+                    tx.set_local_verdict(r.request_id, r.verdict, now)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "could not record verdicts; they will be verified again");
+            }
+            let mut live = self.live();
+            for r in &batch {
+                live.verifying.remove(&r.request_id);
+            }
+            drop(live);
+            self.shared.wake.notify_one();
+        }
     }
 
     async fn upload_deadline(&self) -> anyhow::Result<u64> {

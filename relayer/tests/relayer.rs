@@ -168,7 +168,7 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
     let cheat = net.prover(1, 1, &base).await;
     let honest = net.prover(2, 1, &base).await;
 
-    let (rid, job) = cheat.lease().await.unwrap();
+    let (rid, job) = cheat.lease_wait().await;
     let (info, witness) = cheat.fetch(job).await;
     // An honest-looking proof, but for another job id: it does not verify for this lease.
     let wrong = cheat.prove(&info, &witness, job + 1).await;
@@ -233,7 +233,7 @@ async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
     let base = format!("http://{}", relayer.addr);
     let silent = net.prover(1, 1, &base).await;
     let honest = net.prover(2, 1, &base).await;
-    let (rid, _) = silent.lease().await.unwrap();
+    let (rid, _) = silent.lease_wait().await;
     silent.submit(rid, [7; 32]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
@@ -444,7 +444,7 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
 
     // A witness served for a real job is the one its leaf commits to.
     let p = net.prover(1, 1, &base).await;
-    let (_, job) = p.lease().await.unwrap();
+    let (_, job) = p.lease_wait().await;
     let (info, witness) = p.fetch(job).await;
     assert_eq!(
         format!("0x{}", hex::encode(keccak256(&witness))),
@@ -490,26 +490,64 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
     let base = format!("http://{}", relayer.addr);
     let p = net.prover(1, 2, &base).await;
     let job = p.prove_one().await;
-    let rid = p.coord.job(job.try_into().unwrap()).call().await.unwrap().latestRequest;
+    let rid = p
+        .coord
+        .job(job.try_into().unwrap())
+        .call()
+        .await
+        .unwrap()
+        .latestRequest;
     // Wait until the relayer has followed the block holding its own verdict...
     eventually("the verdict, followed", 30, async || {
-        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status")).await.unwrap().json().await.unwrap();
+        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         s["counts"]["valid"] == 1
     })
     .await;
-    assert_eq!(net.coord().leaseInfo(rid).call().await.unwrap().state, lease_state::VALID);
+    assert_eq!(
+        net.coord().leaseInfo(rid).call().await.unwrap().state,
+        lease_state::VALID
+    );
     // ...then replace that block by an empty one: the verdict is gone from the chain.
-    net.provider.anvil_reorg(ReorgOptions { depth: 1, tx_block_pairs: vec![] }).await.unwrap();
-    assert_eq!(net.coord().leaseInfo(rid).call().await.unwrap().state, lease_state::SUBMITTED);
+    net.provider
+        .anvil_reorg(ReorgOptions {
+            depth: 1,
+            tx_block_pairs: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        net.coord().leaseInfo(rid).call().await.unwrap().state,
+        lease_state::SUBMITTED
+    );
     eventually("the verdict, posted again", 30, async || {
         net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::VALID
     })
     .await;
-    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("crowdprove_relayer_reorgs_total 1"), "{metrics}");
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("crowdprove_relayer_reorgs_total 1"),
+        "{metrics}"
+    );
     prove_until_final(&net, &[&p], 1).await;
-    let completed = verdict_events(&net).await.iter().filter(|v| v.completed).count();
-    assert_eq!(completed, 3, "2 chunks + 1 aggregation, each completed once on the final chain");
+    let completed = verdict_events(&net)
+        .await
+        .iter()
+        .filter(|v| v.completed)
+        .count();
+    assert_eq!(
+        completed, 3,
+        "2 chunks + 1 aggregation, each completed once on the final chain"
+    );
     net.books_balance(&[p.address]).await;
     relayer.shutdown().await;
 }

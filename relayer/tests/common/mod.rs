@@ -208,6 +208,18 @@ impl TestProver {
         Some((ev.requestId, ev.jobId.to()))
     }
 
+    /// Leases, retrying while no job is posted yet.
+    pub async fn lease_wait(&self) -> (u64, u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(l) = self.lease().await {
+                return l;
+            }
+            assert!(Instant::now() < deadline, "nothing to lease for 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Fetches a job, retrying while the relayer has not seen its batch yet.
     pub async fn fetch(&self, job_id: u64) -> (JobInfo, Vec<u8>) {
         let deadline = Instant::now() + Duration::from_secs(30);
