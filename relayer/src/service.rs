@@ -937,10 +937,9 @@ impl Service {
         let s = &self.shared;
         {
             let mut live = self.live();
-            if live
-                .last_prune
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(30))
-            {
+            // Every 30 s, or sooner when the retention itself is short.
+            let every = Duration::from_secs((s.cfg.retention_secs / 10).clamp(1, 30));
+            if live.last_prune.is_some_and(|t| t.elapsed() < every) {
                 return Ok(());
             }
             live.last_prune = Some(Instant::now());

@@ -70,7 +70,8 @@ async fn verdict_events(net: &Net) -> Vec<Coordinator::VerdictRecorded> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
-    let net = Net::new(3, 1).await;
+    let mut net = Net::new(3, 1).await;
+    net.cfg.retention_secs = 0;
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let a = net.prover(1, 2, &base).await;
@@ -156,6 +157,24 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
         final_download.bytes().await.unwrap().as_ref(),
         &bytes[..],
         "the final proof is downloadable"
+    );
+
+    // With no retention, the batch's witnesses are pruned once it is delivered; the final proof
+    // stays.
+    eventually("pruning", 20, async || {
+        reqwest::get(format!("{base}/v1/jobs/1/witness"))
+            .await
+            .unwrap()
+            .status()
+            == reqwest::StatusCode::GONE
+    })
+    .await;
+    let again = reqwest::get(format!("{base}/v1/proofs/{final_hash}"))
+        .await
+        .unwrap();
+    assert!(
+        again.status().is_success(),
+        "the final proof survives pruning"
     );
     relayer.shutdown().await;
 }
