@@ -95,6 +95,17 @@ pub fn signing_provider(signer: PrivateKeySigner, url: &str) -> Result<DynProvid
         .erased())
 }
 
+/// A provider that signs as `signer` and fills nothing else: for callers that manage nonces,
+/// gas and fees themselves (the prover client).
+pub fn wallet_provider(signer: PrivateKeySigner, url: &str) -> Result<DynProvider, String> {
+    let url = url.parse().map_err(|e| format!("RPC URL `{url}`: {e}"))?;
+    Ok(ProviderBuilder::default()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url)
+        .erased())
+}
+
 /// Parameters of a Coordinator deployment.
 #[derive(Clone, Debug)]
 pub struct DeployParams {

@@ -1,4 +1,12 @@
-//! prover-client/: what a community prover runs. Leases jobs on-chain, fetches witnesses from
-//! the relayer, proves, verifies locally, submits and uploads, and never loses a finished proof.
-//!
-//! Filled in by the prover-client issue.
+//! prover-client/: what a community prover runs. It leases jobs on-chain, fetches their
+//! witnesses from the relayer, checks them against the chain, proves them in a stoppable worker
+//! process, verifies the proof locally, spools it, submits its hash on-chain and uploads it, and
+//! never loses a finished proof: the spool survives crashes and Ctrl-C.
+
+pub mod api;
+pub mod commands;
+pub mod config;
+pub mod runner;
+pub mod spool;
+pub mod tx;
+pub mod worker;

@@ -32,7 +32,7 @@ use crate::manifest::{
     Manifest, ManifestJob, StatementJson, decode_statement, encode_statement, hex0x,
 };
 use crate::sink::Sink;
-use crate::source::{DemoSource, DirectorySource, JobSource};
+use crate::source::{DemoSource, DirectorySource, JobSource, SourceBatch};
 
 /// Most blocks read per `eth_getLogs` call.
 const LOG_RANGE: u64 = 2_000;
@@ -98,6 +98,7 @@ struct Live {
 pub struct Service {
     shared: Arc<Shared>,
     source: Mutex<Box<dyn JobSource>>,
+    unposted: Mutex<Option<SourceBatch>>,
     sink: Sink,
     live: Mutex<Live>,
     verifier: VerifierPool,
@@ -197,6 +198,7 @@ impl Service {
             sink: Sink::new(&cfg.sink),
             shared,
             source: Mutex::new(source),
+            unposted: Mutex::new(None),
             live: Mutex::new(Live::default()),
             verifier,
         });
@@ -881,13 +883,28 @@ impl Service {
         }
         let set = s.cfg.params;
         // Batches already posted by an earlier life are found by their roots and skipped; a
-        // bounded number per step keeps the loop responsive.
+        // bounded number per step keeps the loop responsive. A batch whose posting fails is
+        // kept and tried again, never lost.
         for _ in 0..64 {
-            let next = {
-                let mut source = self.source.lock().unwrap_or_else(|e| e.into_inner());
-                source.next_batch()
+            let held = self
+                .unposted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let batch = match held {
+                Some(b) => b,
+                None => {
+                    let next = self
+                        .source
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .next_batch();
+                    match next? {
+                        Some(b) => b,
+                        None => return Ok(()),
+                    }
+                }
             };
-            let Some(batch) = next? else { return Ok(()) };
             let statements = match batch.statements(set) {
                 Ok(st) => st,
                 Err(e) => {
@@ -895,42 +912,60 @@ impl Service {
                     continue;
                 }
             };
-            let shape =
-                TreeShape::new(statements.len() as u32).ok_or_else(|| anyhow!("empty batch"))?;
-            let tree = shape
-                .statements(&statements)
-                .ok_or_else(|| anyhow!("chunks do not join"))?;
-            let mut jobs = Vec::with_capacity(batch.chunks.len());
-            for (i, chunk) in batch.chunks.iter().enumerate() {
-                let hash = s.blobs.put(BlobKind::Witness, chunk.encode()).await?;
-                jobs.push(ManifestJob {
-                    node: i as u64,
-                    statement: statements[i].into(),
-                    witness_hash: hex0x(&hash),
-                });
-            }
-            let manifest = Manifest {
-                version: crate::manifest::MANIFEST_VERSION,
-                params: set,
-                kind: 0,
-                level: 0,
-                tree: tree
-                    .iter()
-                    .map(|l| l.iter().map(|s| StatementJson::from(*s)).collect())
-                    .collect(),
-                jobs,
-            };
-            if self.post_batch(manifest, 0, 0, s.cfg.reward).await? {
-                tracing::info!(
-                    batch = batch.label,
-                    chunks = batch.chunks.len(),
-                    "posted round-0 jobs"
-                );
-                self.live().round0_in_flight = Some(Instant::now());
-                return Ok(());
+            match self.post_source_batch(&batch, &statements).await {
+                Ok(true) => {
+                    tracing::info!(
+                        batch = batch.label,
+                        chunks = batch.chunks.len(),
+                        "posted round-0 jobs"
+                    );
+                    self.live().round0_in_flight = Some(Instant::now());
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    *self.unposted.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch);
+                    return Err(e);
+                }
             }
         }
         Ok(())
+    }
+
+    // Stores a source batch's witnesses and manifest and posts it; false if it was posted before.
+    async fn post_source_batch(
+        &self,
+        batch: &SourceBatch,
+        statements: &[Statement],
+    ) -> anyhow::Result<bool> {
+        let s = &self.shared;
+        let set = s.cfg.params;
+        let shape =
+            TreeShape::new(statements.len() as u32).ok_or_else(|| anyhow!("empty batch"))?;
+        let tree = shape
+            .statements(statements)
+            .ok_or_else(|| anyhow!("chunks do not join"))?;
+        let mut jobs = Vec::with_capacity(batch.chunks.len());
+        for (i, chunk) in batch.chunks.iter().enumerate() {
+            let hash = s.blobs.put(BlobKind::Witness, chunk.encode()).await?;
+            jobs.push(ManifestJob {
+                node: i as u64,
+                statement: statements[i].into(),
+                witness_hash: hex0x(&hash),
+            });
+        }
+        let manifest = Manifest {
+            version: crate::manifest::MANIFEST_VERSION,
+            params: set,
+            kind: 0,
+            level: 0,
+            tree: tree
+                .iter()
+                .map(|l| l.iter().map(|s| StatementJson::from(*s)).collect())
+                .collect(),
+            jobs,
+        };
+        self.post_batch(manifest, 0, 0, s.cfg.reward).await
     }
 
     async fn prune(&self) -> anyhow::Result<()> {

@@ -1,0 +1,140 @@
+//! The relayer's HTTP API as the client uses it, with retries and backoff: a relayer that is
+//! briefly down or behind the chain costs time, never a proof.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crowdprove_relayer::http::JobInfo;
+
+/// What became of an upload.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// The relayer holds the bytes.
+    Accepted,
+    /// Too late: the submission was judged Missing.
+    Gone,
+    /// Refused for good (the message says why).
+    Refused(String),
+}
+
+/// A relayer's API.
+#[derive(Clone)]
+pub struct RelayerApi {
+    base: String,
+    http: reqwest::Client,
+    patience: Duration,
+}
+
+impl RelayerApi {
+    /// The API at `base` (e.g. `http://127.0.0.1:8700`); retryable failures are retried for up
+    /// to `patience`.
+    pub fn new(base: &str, patience: Duration) -> RelayerApi {
+        RelayerApi {
+            base: base.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+            patience,
+        }
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        let url = format!("{}{path}", self.base);
+        let deadline = Instant::now() + self.patience;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let outcome = self
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(60))
+                .send()
+                .await;
+            let retry = match &outcome {
+                Ok(r) if r.status().is_success() => return Ok(outcome?),
+                Ok(r) => {
+                    let status = r.status();
+                    let retryable = status.is_server_error()
+                        || status.as_u16() == 429
+                        || status.as_u16() == 404;
+                    if !retryable {
+                        let body = outcome?.text().await.unwrap_or_default();
+                        bail!("GET {url}: {status}: {body}");
+                    }
+                    format!("{status}")
+                }
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() > deadline {
+                bail!(
+                    "GET {url}: still failing after {:?}: {retry}",
+                    self.patience
+                );
+            }
+            tracing::debug!(url, retry, "relayer not ready; retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// A job's description (retries while the relayer has not seen its batch yet).
+    pub async fn job(&self, job_id: u64) -> anyhow::Result<JobInfo> {
+        self.get(&format!("/v1/jobs/{job_id}"))
+            .await?
+            .json()
+            .await
+            .context("decoding the job description")
+    }
+
+    /// A job's witness bytes.
+    pub async fn witness(&self, job_id: u64) -> anyhow::Result<Vec<u8>> {
+        Ok(self
+            .get(&format!("/v1/jobs/{job_id}/witness"))
+            .await?
+            .bytes()
+            .await?
+            .to_vec())
+    }
+
+    /// Uploads the proof bytes of `request_id`; retries while the relayer has not seen the
+    /// on-chain hash yet (409), is busy (429, 5xx) or unreachable.
+    pub async fn upload(&self, request_id: u64, bytes: &[u8]) -> anyhow::Result<Upload> {
+        let url = format!("{}/v1/proofs/{request_id}", self.base);
+        let deadline = Instant::now() + self.patience;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self
+                .http
+                .put(&url)
+                .body(bytes.to_vec())
+                .timeout(Duration::from_secs(60))
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => return Ok(Upload::Accepted),
+                Ok(r) if r.status().as_u16() == 410 => return Ok(Upload::Gone),
+                Ok(r)
+                    if r.status().as_u16() == 409
+                        || r.status().as_u16() == 429
+                        || r.status().is_server_error() =>
+                {
+                    tracing::debug!(request_id, status = %r.status(), "upload not taken yet; retrying");
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    return Ok(Upload::Refused(format!(
+                        "{status}: {}",
+                        r.text().await.unwrap_or_default()
+                    )));
+                }
+                Err(e) => tracing::debug!(request_id, error = %e, "relayer unreachable; retrying"),
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "uploading the proof of request {request_id}: the relayer did not take it within {:?}",
+                    self.patience
+                );
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+}

@@ -1,0 +1,703 @@
+//! The proving loop: lease → fetch → check the leaf and the circuit id → prove in the worker →
+//! spool → submit → upload → unspool. The next job is leased and fetched while the current one
+//! proves; the oldest lease is proven first; a job another prover completes is dropped at once;
+//! consecutive failures trip a breaker that stops leasing.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{B256, U256};
+use alloy::providers::Provider;
+use anyhow::{Context, anyhow};
+use rand::Rng;
+use tokio::sync::{oneshot, watch};
+
+use crowdprove_bindings::{Coordinator, job_status, lease_state};
+use crowdprove_circuits::{JobKind, JobTree, ParamSet, Statement, job_leaf, keccak256};
+use crowdprove_relayer::http::JobInfo;
+use crowdprove_relayer::manifest::{hex0x, parse_hash};
+
+use crate::api::{RelayerApi, Upload};
+use crate::config::Connected;
+use crate::spool::{Spool, SpoolEntry};
+use crate::tx::TxError;
+use crate::worker::{Request, Response, Worker};
+
+/// Settings of `crowdprove-prover run`.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The circuits this client builds.
+    pub params: ParamSet,
+    /// Threads the worker proves with.
+    pub threads: usize,
+    /// Where the spool lives.
+    pub data_dir: PathBuf,
+    /// The relayer's API.
+    pub relayer_url: String,
+    /// Stop after this many proofs are delivered (0: never).
+    pub max_jobs: u64,
+    /// Jobs leased ahead of the one being proven.
+    pub prefetch: usize,
+    /// Consecutive failures that stop leasing.
+    pub max_failures: u32,
+    /// How often to look at the chain.
+    pub poll: Duration,
+    /// Value of one token base unit in wei, to compare rewards with gas costs.
+    pub eth_per_token: f64,
+    /// Warn below this ETH balance (wei).
+    pub min_eth: U256,
+}
+
+/// How the loop is asked to stop: 1 = finish the job in hand and lease nothing new, 2 = stop now
+/// (keeping the spool).
+pub type Stop = watch::Receiver<u8>;
+
+/// What a run did.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Leases taken.
+    pub leased: u64,
+    /// Proofs submitted and uploaded.
+    pub delivered: u64,
+    /// Jobs dropped because another prover completed them first.
+    pub dropped: u64,
+    /// Jobs refused (bad witness, leaf or circuit id).
+    pub refused: u64,
+    /// Proofs judged valid so far.
+    pub valid: u64,
+    /// Seconds the worker spent proving.
+    pub proving_secs: f64,
+    /// Seconds the loop ran.
+    pub wall_secs: f64,
+    /// Why leasing stopped early, if it did.
+    pub breaker: Option<String>,
+}
+
+impl Summary {
+    /// Time proving over wall time.
+    pub fn duty_cycle(&self) -> f64 {
+        if self.wall_secs > 0.0 {
+            self.proving_secs / self.wall_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A leased job, fetched and checked, waiting for the worker.
+struct Ready {
+    request_id: u64,
+    job_id: u64,
+    level: u8,
+    statement: Statement,
+    witness: Vec<u8>,
+}
+
+enum WorkerCmd {
+    CircuitId(u8, oneshot::Sender<anyhow::Result<[u8; 32]>>),
+    Prove(Box<Request>, oneshot::Sender<anyhow::Result<Response>>),
+}
+
+/// The worker, owned by one task: jobs go in, answers come out, and a cancel kills and restarts
+/// it mid-proof.
+#[derive(Clone)]
+struct WorkerHandle {
+    cmds: tokio::sync::mpsc::Sender<WorkerCmd>,
+    cancel: Arc<watch::Sender<u64>>,
+    busy: Arc<std::sync::Mutex<Duration>>,
+}
+
+impl WorkerHandle {
+    fn start(set: ParamSet, threads: usize) -> anyhow::Result<WorkerHandle> {
+        let mut worker = Worker::spawn(set, threads)?;
+        let (cmds, mut rx) = tokio::sync::mpsc::channel::<WorkerCmd>(4);
+        let (cancel, mut cancelled) = watch::channel(0u64);
+        let busy = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let busy_out = busy.clone();
+        tokio::spawn(async move {
+            while let Some(cmd) = rx.recv().await {
+                match cmd {
+                    WorkerCmd::CircuitId(level, reply) => {
+                        let _ = reply.send(worker.circuit_id(level).await);
+                    }
+                    WorkerCmd::Prove(req, reply) => {
+                        cancelled.borrow_and_update();
+                        let outcome = tokio::select! {
+                            r = worker.prove(&req) => Some(r),
+                            _ = cancelled.changed() => None,
+                        };
+                        *busy_out.lock().unwrap_or_else(|e| e.into_inner()) = worker.busy;
+                        match outcome {
+                            Some(r) => {
+                                if r.is_err() {
+                                    let _ = worker.restart().await;
+                                }
+                                let _ = reply.send(r);
+                            }
+                            None => {
+                                if let Err(e) = worker.restart().await {
+                                    tracing::error!(error = %e, "could not restart the proving worker");
+                                }
+                                let _ = reply.send(Err(anyhow!("dropped")));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        Ok(WorkerHandle {
+            cmds,
+            cancel: Arc::new(cancel),
+            busy,
+        })
+    }
+
+    async fn circuit_id(&self, level: u8) -> anyhow::Result<[u8; 32]> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .send(WorkerCmd::CircuitId(level, tx))
+            .await
+            .map_err(|_| anyhow!("worker gone"))?;
+        rx.await.map_err(|_| anyhow!("worker gone"))?
+    }
+
+    async fn prove(&self, req: Request) -> oneshot::Receiver<anyhow::Result<Response>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.cmds.send(WorkerCmd::Prove(Box::new(req), tx)).await;
+        rx
+    }
+
+    fn cancel(&self) {
+        self.cancel.send_modify(|g| *g += 1);
+    }
+
+    fn busy(&self) -> Duration {
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Refusing to prove a job: the relayer or the batch is not what the chain says.
+#[derive(Debug, thiserror::Error)]
+#[error("job {job_id} refused: {reason}")]
+struct Refusal {
+    job_id: u64,
+    reason: String,
+}
+
+/// The proving loop.
+pub struct Runner {
+    cfg: RunConfig,
+    conn: Arc<Connected>,
+    api: RelayerApi,
+    spool: Spool,
+    worker: WorkerHandle,
+    circuit_ids: HashMap<u8, [u8; 32]>,
+    summary: Summary,
+    failures: Vec<String>,
+    awaiting_verdict: Vec<u64>,
+    lease_gas: Option<(u64, u128)>,
+}
+
+impl Runner {
+    /// Starts the worker and opens the spool.
+    pub fn new(cfg: RunConfig, conn: Connected) -> anyhow::Result<Runner> {
+        let spool = Spool::open(&cfg.data_dir)?;
+        let worker = WorkerHandle::start(cfg.params, cfg.threads)?;
+        let api = RelayerApi::new(&cfg.relayer_url, Duration::from_secs(120));
+        Ok(Runner {
+            cfg,
+            conn: Arc::new(conn),
+            api,
+            spool,
+            worker,
+            circuit_ids: HashMap::new(),
+            summary: Summary::default(),
+            failures: Vec::new(),
+            awaiting_verdict: Vec::new(),
+            lease_gas: None,
+        })
+    }
+
+    fn coord(&self) -> &Coordinator::CoordinatorInstance<alloy::providers::DynProvider> {
+        &self.conn.coordinator
+    }
+
+    fn fail(&mut self, why: String) {
+        tracing::warn!(failure = %why, "failure");
+        self.failures.push(why);
+        if self.failures.len() as u32 >= self.cfg.max_failures && self.summary.breaker.is_none() {
+            let reason = format!(
+                "{} consecutive failures; the last: {}. Leasing stopped so no more jobs are taken that cannot be finished.",
+                self.failures.len(),
+                self.failures.last().map_or("", String::as_str)
+            );
+            tracing::error!("{reason}");
+            self.summary.breaker = Some(reason);
+        }
+    }
+
+    fn succeed(&mut self) {
+        self.failures.clear();
+    }
+
+    /// Runs until stopped, `max_jobs` are delivered, or the breaker trips.
+    pub async fn run(mut self, mut stop: Stop) -> anyhow::Result<Summary> {
+        let started = Instant::now();
+        self.recover().await?;
+        let progress = std::io::stderr().is_terminal();
+        let mut queue: VecDeque<Ready> = VecDeque::new();
+        let mut proving: Option<(Ready, oneshot::Receiver<anyhow::Result<Response>>, Instant)> =
+            None;
+        let mut fetching: Option<tokio::task::JoinHandle<anyhow::Result<Option<Leased>>>> = None;
+        let mut backoff = Duration::ZERO;
+        let mut retry_at = Instant::now();
+        let mut last_eth_check = None::<Instant>;
+        let mut spinner: Option<indicatif::ProgressBar> = None;
+        loop {
+            let stopping = *stop.borrow();
+            if stopping >= 2 {
+                self.worker.cancel();
+                tracing::warn!("stopped now; spooled proofs are finished on the next start");
+                break;
+            }
+            if proving.is_none() {
+                if let Some(job) = queue.pop_front() {
+                    tracing::info!(
+                        job = job.job_id,
+                        request = job.request_id,
+                        level = job.level,
+                        "proving"
+                    );
+                    if progress {
+                        let bar = indicatif::ProgressBar::new_spinner();
+                        bar.set_message(format!(
+                            "proving job {} (level {})",
+                            job.job_id, job.level
+                        ));
+                        bar.enable_steady_tick(Duration::from_millis(200));
+                        spinner = Some(bar);
+                    }
+                    let req = Request::Prove {
+                        job_id: job.job_id,
+                        prover: self.conn.address.0.0,
+                        level: job.level,
+                        statement: job.statement.into(),
+                        witness: job.witness.clone(),
+                    };
+                    let rx = self.worker.prove(req).await;
+                    proving = Some((job, rx, Instant::now()));
+                }
+            }
+            let in_hand = queue.len() + usize::from(proving.is_some());
+            let enough = self.cfg.max_jobs != 0
+                && self.summary.delivered + in_hand as u64 >= self.cfg.max_jobs;
+            let may_lease = stopping == 0 && self.summary.breaker.is_none() && !enough;
+            if may_lease
+                && fetching.is_none()
+                && in_hand <= self.cfg.prefetch
+                && Instant::now() >= retry_at
+            {
+                let conn = self.conn.clone();
+                fetching = Some(tokio::spawn(async move { lease(&conn).await }));
+            }
+            if proving.is_none() && fetching.is_none() && queue.is_empty() && !may_lease {
+                break;
+            }
+            tokio::select! {
+                outcome = async { (&mut proving.as_mut().expect("guarded").1).await }, if proving.is_some() => {
+                    let (job, _, _) = proving.take().expect("guarded");
+                    if let Some(bar) = spinner.take() { bar.finish_and_clear(); }
+                    match outcome {
+                        Ok(Ok(Response::Proof(bytes))) => self.deliver(job.request_id, job.job_id, bytes).await,
+                        Ok(Ok(Response::Refused(why))) => {
+                            self.summary.refused += 1;
+                            self.fail(format!("job {}: the relayer's witness is refused: {why}", job.job_id));
+                        }
+                        Ok(Ok(other)) => self.fail(format!("job {}: proving failed: {other:?}", job.job_id)),
+                        Ok(Err(e)) if e.to_string() == "dropped" => {}
+                        Ok(Err(e)) => self.fail(format!("job {}: the worker failed: {e:#}", job.job_id)),
+                        Err(_) => self.fail("the worker went away".into()),
+                    }
+                }
+                leased = async { fetching.as_mut().expect("guarded").await }, if fetching.is_some() => {
+                    fetching = None;
+                    match leased {
+                        Ok(Ok(Some(Leased { request_id, job_id, gas, price }))) => {
+                            backoff = Duration::ZERO;
+                            self.summary.leased += 1;
+                            self.lease_gas = Some((gas, price));
+                            match self.prepare(request_id, job_id).await {
+                                Ok(Some(ready)) => queue.push_back(ready),
+                                Ok(None) => {}
+                                Err(e) => {
+                                    self.summary.refused += 1;
+                                    self.fail(format!("{e:#}"));
+                                }
+                            }
+                        }
+                        Ok(Ok(None)) => {
+                            backoff = (backoff * 2).clamp(Duration::from_millis(500), Duration::from_secs(30));
+                            let jitter = rand::rng().random_range(0.75..1.25);
+                            retry_at = Instant::now() + backoff.mul_f64(jitter);
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %format!("{e:#}"), "leasing failed; backing off");
+                            retry_at = Instant::now() + Duration::from_secs(2);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "leasing task failed"),
+                    }
+                }
+                _ = tokio::time::sleep(self.cfg.poll) => {
+                    if let Some((job, _, _)) = &proving {
+                        if self.job_taken(job.job_id).await {
+                            tracing::info!(job = job.job_id, "another prover completed this job first; dropping it mid-proof");
+                            self.worker.cancel();
+                            self.summary.dropped += 1;
+                        }
+                    }
+                    let mut kept = VecDeque::new();
+                    while let Some(j) = queue.pop_front() {
+                        if self.job_taken(j.job_id).await {
+                            tracing::info!(job = j.job_id, "another prover completed a queued job; dropping it");
+                            self.summary.dropped += 1;
+                        } else {
+                            kept.push_back(j);
+                        }
+                    }
+                    queue = kept;
+                    if Instant::now() < retry_at && self.fresh_work().await {
+                        retry_at = Instant::now();
+                    }
+                    self.check_verdicts().await;
+                    if last_eth_check.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                        last_eth_check = Some(Instant::now());
+                        self.check_eth().await;
+                    }
+                }
+                _ = stop.changed() => {
+                    if *stop.borrow() == 1 {
+                        tracing::info!("finishing the job in hand, then stopping (Ctrl-C again to stop now)");
+                    }
+                }
+            }
+        }
+        if let Some(f) = fetching.take() {
+            if let Ok(Ok(Some(Leased {
+                request_id, job_id, ..
+            }))) = f.await
+            {
+                tracing::info!(
+                    job = job_id,
+                    request = request_id,
+                    "leased while stopping; left to others"
+                );
+            }
+        }
+        self.check_verdicts().await;
+        self.summary.proving_secs = self.worker.busy().as_secs_f64();
+        self.summary.wall_secs = started.elapsed().as_secs_f64();
+        Ok(self.summary)
+    }
+
+    async fn job_taken(&self, job_id: u64) -> bool {
+        let Ok(id) = job_id.try_into() else {
+            return false;
+        };
+        match self.coord().job(id).call().await {
+            Ok(j) => j.status != job_status::PENDING,
+            Err(_) => false,
+        }
+    }
+
+    async fn fresh_work(&self) -> bool {
+        self.coord()
+            .queue()
+            .call()
+            .await
+            .is_ok_and(|q| q.freshJobs > U256::ZERO)
+    }
+
+    // Fetches a leased job and checks it against the chain; None if it should not be proven.
+    async fn prepare(&mut self, request_id: u64, job_id: u64) -> anyhow::Result<Option<Ready>> {
+        let job = self
+            .coord()
+            .job(job_id.try_into()?)
+            .call()
+            .await
+            .context("reading the job")?;
+        if job.status != job_status::PENDING {
+            return Ok(None);
+        }
+        let batch = self
+            .coord()
+            .batch(job.batchId)
+            .call()
+            .await
+            .context("reading the batch")?;
+        let level = batch.level;
+        let ours = match self.circuit_ids.get(&level) {
+            Some(id) => *id,
+            None => {
+                let id = self.worker.circuit_id(level).await?;
+                self.circuit_ids.insert(level, id);
+                id
+            }
+        };
+        if batch.circuitId.0 != ours {
+            return Err(Refusal {
+                job_id,
+                reason: format!(
+                    "its batch {} needs circuit {} at level {level}, this client builds {} with --params {}: update the client or pick the right parameter set",
+                    job.batchId,
+                    hex0x(&batch.circuitId.0),
+                    hex0x(&ours),
+                    self.cfg.params
+                ),
+            }
+            .into());
+        }
+        self.warn_if_unpaid(batch.rewardPerJob.to());
+        let info = self.api.job(job_id).await?;
+        let witness = self.api.witness(job_id).await?;
+        let first: u64 = batch.firstJobId.to();
+        check_leaf(
+            &info,
+            &witness,
+            job_id,
+            job_id - first,
+            batch.kind,
+            level,
+            batch.witnessRoot.0,
+        )
+        .map_err(|reason| Refusal { job_id, reason })?;
+        Ok(Some(Ready {
+            request_id,
+            job_id,
+            level,
+            statement: info.statement.into(),
+            witness,
+        }))
+    }
+
+    fn warn_if_unpaid(&self, reward: U256) {
+        let Some((gas, price)) = self.lease_gas else {
+            return;
+        };
+        // A lease plus a submission: the lease's gas as measured, the submission about as much.
+        let cost = f64::from(gas as u32) * 2.0 * price as f64;
+        let value = reward.to_string().parse::<f64>().unwrap_or(0.0) * self.cfg.eth_per_token;
+        if value < cost {
+            tracing::warn!(reward = %reward, cost_wei = cost, "this job's reward does not cover the gas of its lease and submission");
+        }
+    }
+
+    async fn deliver(&mut self, request_id: u64, job_id: u64, proof: Vec<u8>) {
+        let hash = keccak256(&proof);
+        let entry = SpoolEntry {
+            request_id,
+            job_id,
+            proof_hash: hex0x(&hash),
+        };
+        if let Err(e) = self.spool.put(&entry, &proof) {
+            self.fail(format!("cannot write the spool: {e:#}"));
+            return;
+        }
+        if std::env::var_os("CROWDPROVE_TEST_EXIT_AFTER_SPOOL").is_some() {
+            tracing::warn!("test hook: exiting after spooling, as a crash would");
+            std::process::exit(3);
+        }
+        self.finish_spooled(entry, proof).await;
+    }
+
+    // Submits (if not yet) and uploads a spooled proof, then unspools it.
+    async fn finish_spooled(&mut self, entry: SpoolEntry, proof: Vec<u8>) {
+        let rid = entry.request_id;
+        let Some(hash) = parse_hash(&entry.proof_hash) else {
+            let _ = self.spool.remove(rid);
+            return;
+        };
+        let lease = match self.coord().leaseInfo(rid).call().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(request = rid, error = %e, "cannot read the lease; the proof stays spooled");
+                return;
+            }
+        };
+        match lease.state {
+            lease_state::LEASED => {
+                let call = self.conn.coordinator.submitProof(rid, B256::from(hash));
+                match self.conn.tx.send("submitProof", call).await {
+                    Ok(_) => {
+                        tracing::info!(request = rid, job = entry.job_id, "proof hash submitted")
+                    }
+                    Err(TxError::Reverted(why)) => {
+                        // Completed by someone else meanwhile: nothing to deliver.
+                        tracing::info!(
+                            request = rid,
+                            why,
+                            "submission refused; dropping the proof"
+                        );
+                        self.summary.dropped += 1;
+                        let _ = self.spool.remove(rid);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(request = rid, error = %e, "submission failed; the proof stays spooled");
+                        return;
+                    }
+                }
+            }
+            lease_state::SUBMITTED if lease.proofHash.0 == hash => {}
+            _ => {
+                let _ = self.spool.remove(rid);
+                return;
+            }
+        }
+        match self.api.upload(rid, &proof).await {
+            Ok(Upload::Accepted) => {
+                let _ = self.spool.remove(rid);
+                self.summary.delivered += 1;
+                self.awaiting_verdict.push(rid);
+                tracing::info!(request = rid, job = entry.job_id, "proof delivered");
+            }
+            Ok(Upload::Gone) => {
+                let _ = self.spool.remove(rid);
+                self.fail(format!(
+                    "request {rid}: judged Missing before the upload arrived"
+                ));
+            }
+            Ok(Upload::Refused(why)) => self.fail(format!("request {rid}: upload refused: {why}")),
+            Err(e) => {
+                tracing::warn!(request = rid, error = %format!("{e:#}"), "upload failed; the proof stays spooled")
+            }
+        }
+    }
+
+    // Finishes proofs a previous run spooled but did not deliver.
+    async fn recover(&mut self) -> anyhow::Result<()> {
+        let spooled = self.spool.list()?;
+        if !spooled.is_empty() {
+            tracing::info!(
+                proofs = spooled.len(),
+                "finishing spooled proofs from an earlier run"
+            );
+        }
+        for (entry, proof) in spooled {
+            self.finish_spooled(entry, proof).await;
+        }
+        Ok(())
+    }
+
+    async fn check_verdicts(&mut self) {
+        let mut still = Vec::new();
+        for rid in std::mem::take(&mut self.awaiting_verdict) {
+            match self.coord().leaseInfo(rid).call().await.map(|l| l.state) {
+                Ok(lease_state::VALID) => {
+                    self.summary.valid += 1;
+                    self.succeed();
+                }
+                Ok(lease_state::INVALID) => self.fail(format!(
+                    "request {rid}: the relayer judged the proof invalid"
+                )),
+                Ok(lease_state::MISSING) => self.fail(format!("request {rid}: judged Missing")),
+                _ => still.push(rid),
+            }
+        }
+        self.awaiting_verdict = still;
+    }
+
+    async fn check_eth(&self) {
+        if let Ok(balance) = self.conn.provider.get_balance(self.conn.address).await {
+            if balance < self.cfg.min_eth {
+                tracing::warn!(balance = %balance, "the prover's ETH balance is low: fund it to keep leasing and submitting");
+            }
+        }
+    }
+}
+
+/// A fresh lease and what its transaction cost.
+struct Leased {
+    request_id: u64,
+    job_id: u64,
+    gas: u64,
+    price: u128,
+}
+
+// Leases one job; None when there is none (or the bond backs no more leases).
+async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
+    match conn.tx.send("lease", conn.coordinator.lease()).await {
+        Ok(receipt) => {
+            let ev = receipt
+                .logs()
+                .iter()
+                .find_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())
+                .ok_or_else(|| anyhow!("lease receipt without a JobLeased event"))?;
+            let e = ev.inner.data;
+            tracing::info!(request = e.requestId, job = %e.jobId, gas = receipt.gas_used, "leased");
+            Ok(Some(Leased {
+                request_id: e.requestId,
+                job_id: e.jobId.to(),
+                gas: receipt.gas_used,
+                price: receipt.effective_gas_price,
+            }))
+        }
+        Err(TxError::Reverted(why)) => {
+            if why.contains("LeaseCapReached") {
+                tracing::warn!("the bond backs no more leases: wait for verdicts or stake more");
+            } else {
+                tracing::debug!(why, "no job to lease");
+            }
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks what the relayer served against the chain: the witness hashes to the leaf's witness
+/// hash, the statement to its statement hash, the leaf encodes this job's index, kind and level,
+/// and its Merkle path leads to the batch's on-chain root.
+pub fn check_leaf(
+    info: &JobInfo,
+    witness: &[u8],
+    job_id: u64,
+    index: u64,
+    kind: u8,
+    level: u8,
+    root: [u8; 32],
+) -> Result<(), String> {
+    if info.job_id != job_id || info.index != index || info.kind != kind || info.level != level {
+        return Err(format!(
+            "the relayer describes job {} (index {}, kind {}, level {}), the chain says job {job_id} (index {index}, kind {kind}, level {level})",
+            info.job_id, info.index, info.kind, info.level
+        ));
+    }
+    let witness_hash = keccak256(witness);
+    if Some(witness_hash) != parse_hash(&info.witness_hash) {
+        return Err("the witness bytes do not hash to the leaf's witness hash".into());
+    }
+    let statement: Statement = info.statement.into();
+    let job_kind = if kind == 0 {
+        JobKind::Round0
+    } else {
+        JobKind::Aggregation
+    };
+    let leaf = job_leaf(
+        index as u32,
+        job_kind,
+        level,
+        statement.hash(),
+        witness_hash,
+    );
+    let path: Option<Vec<[u8; 32]>> = info.path.iter().map(|h| parse_hash(h)).collect();
+    let path = path.ok_or("the Merkle path is not bytes32s")?;
+    if !JobTree::verify(leaf, index, &path, root) {
+        return Err(format!(
+            "the witness and statement do not lead to the batch's on-chain root {}: the relayer served a witness the chain did not commit to",
+            hex0x(&root)
+        ));
+    }
+    Ok(())
+}

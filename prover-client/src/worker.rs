@@ -1,0 +1,238 @@
+//! The proving worker: a long-lived child process (`crowdprove-prover worker`) that owns the
+//! circuits and proves one job at a time. plonky2's prover cannot be interrupted in-process;
+//! a job another prover completed is dropped by killing the worker, which is then restarted
+//! (and builds its circuits again). Messages are length-prefixed bincode over stdin/stdout.
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crowdprove_circuits::{Circuits, JobWitness, ParamSet, ProverAddress, PublicInputs, Statement};
+use crowdprove_relayer::manifest::StatementJson;
+
+/// A request to the worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// The id of the circuit at `level`.
+    CircuitId {
+        /// Tree level (0: chunks).
+        level: u8,
+    },
+    /// Prove a job whose leaf commits to `statement`.
+    Prove {
+        /// The job.
+        job_id: u64,
+        /// The prover the proof binds.
+        prover: [u8; 20],
+        /// Tree level.
+        level: u8,
+        /// What the leaf says the proof must state.
+        statement: StatementJson,
+        /// The witness bytes.
+        witness: Vec<u8>,
+    },
+}
+
+/// The worker's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    /// A circuit id.
+    CircuitId([u8; 32]),
+    /// A proof, verified against the committed statement, the job id and the prover.
+    Proof(Vec<u8>),
+    /// The witness does not prove what the leaf commits to: the relayer served a bad witness.
+    Refused(String),
+    /// Proving failed.
+    Failed(String),
+}
+
+fn write_frame(out: &mut impl Write, msg: &impl Serialize) -> anyhow::Result<()> {
+    let body = bincode::serialize(msg)?;
+    out.write_all(&(body.len() as u32).to_be_bytes())?;
+    out.write_all(&body)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn read_frame<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> anyhow::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    input.read_exact(&mut body)?;
+    Ok(Some(bincode::deserialize(&body)?))
+}
+
+/// The worker's main loop (in the child process): builds the circuits of `set` and answers
+/// requests until stdin closes.
+pub fn serve(set: ParamSet) -> anyhow::Result<()> {
+    let circuits = Circuits::build(set);
+    let mut input = std::io::stdin().lock();
+    let mut output = std::io::stdout().lock();
+    while let Some(req) = read_frame::<Request>(&mut input)? {
+        let resp = match req {
+            Request::CircuitId { level } => match circuits.circuit_id(level) {
+                Ok(id) => Response::CircuitId(id.0),
+                Err(e) => Response::Failed(e.to_string()),
+            },
+            Request::Prove {
+                job_id,
+                prover,
+                level,
+                statement,
+                witness,
+            } => prove(
+                &circuits,
+                job_id,
+                ProverAddress(prover),
+                level,
+                statement.into(),
+                &witness,
+            ),
+        };
+        write_frame(&mut output, &resp)?;
+    }
+    Ok(())
+}
+
+fn prove(
+    circuits: &Circuits,
+    job_id: u64,
+    prover: ProverAddress,
+    level: u8,
+    statement: Statement,
+    witness: &[u8],
+) -> Response {
+    let witness = match JobWitness::decode(witness) {
+        Ok(w) => w,
+        Err(e) => return Response::Refused(format!("the witness does not decode: {e}")),
+    };
+    if witness.level() != level {
+        return Response::Refused(format!(
+            "the witness is for level {}, the job is at level {level}",
+            witness.level()
+        ));
+    }
+    match circuits.statement_of(&witness) {
+        Ok(s) if s == statement => {}
+        Ok(_) => {
+            return Response::Refused(
+                "the witness proves another statement than the leaf commits to".into(),
+            );
+        }
+        Err(e) => return Response::Refused(format!("the witness is unusable: {e}")),
+    }
+    let proof = match circuits.prove_job(&witness, job_id, prover) {
+        Ok(p) => p,
+        Err(e) => return Response::Failed(e.to_string()),
+    };
+    // Never hand out what the chain would not accept: check it as the relayer will.
+    match circuits.verify(
+        proof.as_bytes(),
+        level,
+        &PublicInputs {
+            statement,
+            job_id,
+            prover,
+        },
+    ) {
+        Ok(()) => Response::Proof(proof.into_bytes()),
+        Err(e) => Response::Failed(format!("the new proof does not verify: {e}")),
+    }
+}
+
+/// The client's side of a worker: spawns `crowdprove-prover worker`, sends requests, and kills
+/// and restarts it to drop a job.
+pub struct Worker {
+    set: ParamSet,
+    threads: usize,
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    /// Seconds spent proving, for the duty cycle.
+    pub busy: Duration,
+}
+
+impl Worker {
+    /// Starts a worker of `set` using `threads` threads.
+    pub fn spawn(set: ParamSet, threads: usize) -> anyhow::Result<Worker> {
+        let exe = std::env::current_exe().context("locating this program to start its worker")?;
+        let mut child = Command::new(exe)
+            .args(["worker", "--params", set.name()])
+            .env("RAYON_NUM_THREADS", threads.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the proving worker")?;
+        let stdin = child.stdin.take().ok_or_else(|| anyhow!("worker stdin"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("worker stdout"))?;
+        Ok(Worker {
+            set,
+            threads,
+            child,
+            stdin,
+            stdout,
+            busy: Duration::ZERO,
+        })
+    }
+
+    async fn call(&mut self, req: &Request) -> anyhow::Result<Response> {
+        let body = bincode::serialize(req)?;
+        self.stdin
+            .write_all(&(body.len() as u32).to_be_bytes())
+            .await?;
+        self.stdin.write_all(&body).await?;
+        self.stdin.flush().await?;
+        let mut len = [0u8; 4];
+        self.stdout
+            .read_exact(&mut len)
+            .await
+            .context("the proving worker died")?;
+        let mut resp = vec![0u8; u32::from_be_bytes(len) as usize];
+        self.stdout
+            .read_exact(&mut resp)
+            .await
+            .context("the proving worker died")?;
+        Ok(bincode::deserialize(&resp)?)
+    }
+
+    /// The id of the circuit this worker builds for `level`.
+    pub async fn circuit_id(&mut self, level: u8) -> anyhow::Result<[u8; 32]> {
+        match self.call(&Request::CircuitId { level }).await? {
+            Response::CircuitId(id) => Ok(id),
+            Response::Failed(e) | Response::Refused(e) => bail!("circuit of level {level}: {e}"),
+            Response::Proof(_) => bail!("unexpected answer from the worker"),
+        }
+    }
+
+    /// Proves a job; cancel-safe only in the sense that a dropped call must be followed by
+    /// [`Worker::restart`].
+    pub async fn prove(&mut self, req: &Request) -> anyhow::Result<Response> {
+        let started = Instant::now();
+        let resp = self.call(req).await;
+        self.busy += started.elapsed();
+        resp
+    }
+
+    /// Kills the worker (dropping whatever it was proving) and starts a fresh one.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let _ = self.child.kill().await;
+        let busy = self.busy;
+        *self = Worker::spawn(self.set, self.threads)?;
+        self.busy = busy;
+        Ok(())
+    }
+}

@@ -1,0 +1,558 @@
+//! The `crowdprove-prover` binary against a real anvil, Coordinator and relayer: it stakes,
+//! proves, earns and withdraws; two clients share a batch without a job paid twice; it refuses
+//! witnesses and circuits the chain did not commit to; a crash after proving loses nothing; a
+//! job completed by another prover is dropped mid-proof; bad configuration is a clear error.
+
+mod common;
+
+use std::time::Duration;
+
+use alloy::primitives::{B256, U256, keccak256};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use common::*;
+use crowdprove_bindings::{ICoordinator, lease_state};
+use crowdprove_circuits::{Circuits, JobWitness, ParamSet, ProverAddress};
+use crowdprove_relayer::http::JobInfo;
+
+const SMALL: ParamSet = ParamSet::Small;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stake_run_earn_and_withdraw() {
+    let net = Net::new(SMALL, 2).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let data = net.dir.path().join("alice");
+    net.fund(1, 20).await;
+
+    let staked = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.args(["stake", "20"]);
+        c
+    })
+    .await;
+    assert!(staked.status.success(), "{}", text(&staked));
+    assert!(
+        text(&staked).contains("backs 2 leases"),
+        "{}",
+        text(&staked)
+    );
+
+    // 2 chunks + 1 aggregation: three jobs, all this prover's.
+    let run = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.args(["run", "--max-jobs", "3", "--poll-ms", "100"]);
+        c
+    })
+    .await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("delivered 3"), "{}", text(&run));
+    eventually("the final proof", 60, async || net.finalized(1).await).await;
+    assert_eq!(
+        net.earnings(1).await,
+        U256::from(3 * REWARD),
+        "paid for three jobs"
+    );
+
+    let status = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.arg("status");
+        c
+    })
+    .await;
+    assert!(
+        text(&status).contains("jobs proven       3"),
+        "{}",
+        text(&status)
+    );
+
+    let unstake = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.args(["unstake", "20"]);
+        c
+    })
+    .await;
+    assert!(unstake.status.success(), "{}", text(&unstake));
+    net.advance(61).await;
+    let withdraw = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.arg("withdraw");
+        c
+    })
+    .await;
+    assert!(withdraw.status.success(), "{}", text(&withdraw));
+    let token = crowdprove_bindings::TestToken::new(net.token, net.provider.clone());
+    let balance = token.balanceOf(net.address(1)).call().await.unwrap();
+    assert_eq!(
+        balance,
+        U256::from(20) * U256::from(common::TOKEN) + U256::from(3 * REWARD),
+        "bond and earnings back"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_share_a_batch_and_no_job_is_paid_twice() {
+    let net = Net::new(SMALL, 4).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let mut children = Vec::new();
+    for i in [1, 2] {
+        net.fund(i, 20).await;
+        let data = net.dir.path().join(format!("p{i}"));
+        let s = output({
+            let mut c = net.client(i, &base, &data, SMALL);
+            c.args(["stake", "20"]);
+            c
+        })
+        .await;
+        assert!(s.status.success(), "{}", text(&s));
+        let mut c = net.client(i, &base, &data, SMALL);
+        c.env("PROVER_THREADS", "1")
+            .args(["run", "--poll-ms", "100"]);
+        children.push((spawn(c, &net.dir.path().join(format!("p{i}.log"))), i));
+    }
+    eventually("the final proof", 240, async || net.finalized(1).await).await;
+    for (child, _) in &children {
+        interrupt(child);
+    }
+    for (child, i) in children {
+        let status = wait(child, 120).await;
+        let log = read(&net.dir.path().join(format!("p{i}.log")));
+        assert!(status.success(), "client {i}: {log}");
+        assert!(
+            log.contains("duty cycle"),
+            "client {i} reports its duty cycle: {log}"
+        );
+    }
+    let (a, b) = (net.earnings(1).await, net.earnings(2).await);
+    assert!(a > U256::ZERO && b > U256::ZERO, "both earned: {a} {b}");
+    assert_eq!(
+        a + b,
+        U256::from(7 * REWARD),
+        "4 + 2 + 1 jobs, each paid once"
+    );
+    relayer.shutdown().await;
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+}
+
+// A relayer that lies: it serves another witness than the one the chain committed to, with a
+// job description made consistent with it.
+async fn lying_job(State(p): State<Proxy>, Path(id): Path<String>) -> impl IntoResponse {
+    let mut info: JobInfo = reqwest::get(format!("{}/v1/jobs/{id}", p.upstream))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let witness = tampered(&p, &id).await;
+    info.witness_hash = format!("0x{}", hex::encode(keccak256(&witness)));
+    axum::Json(info)
+}
+
+async fn lying_witness(State(p): State<Proxy>, Path(id): Path<String>) -> impl IntoResponse {
+    Bytes::from(tampered(&p, &id).await)
+}
+
+async fn tampered(p: &Proxy, id: &str) -> Vec<u8> {
+    let w = reqwest::get(format!("{}/v1/jobs/{id}/witness", p.upstream))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let Ok(JobWitness::Chunk(mut chunk)) = JobWitness::decode(&w) else {
+        panic!("a chunk witness")
+    };
+    chunk.transfers.truncate(chunk.transfers.len() - 1);
+    chunk.encode()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_that_does_not_match_the_root_is_refused() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let proxy = Proxy {
+        upstream: format!("http://{}", relayer.addr),
+    };
+    let app = axum::Router::new()
+        .route("/v1/jobs/{id}", get(lying_job))
+        .route("/v1/jobs/{id}/witness", get(lying_witness))
+        .with_state(proxy);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lying = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    net.fund(1, 10).await;
+    let data = net.dir.path().join("p1");
+    assert!(
+        output({
+            let mut c = net.client(1, &lying, &data, SMALL);
+            c.args(["stake", "10"]);
+            c
+        })
+        .await
+        .status
+        .success()
+    );
+    eventually("the batch", 30, async || {
+        net.coord().nextIds().call().await.unwrap().nextBatchId > 1
+    })
+    .await;
+    let run = output({
+        let mut c = net.client(1, &lying, &data, SMALL);
+        c.args(["run", "--max-failures", "1", "--poll-ms", "100"]);
+        c
+    })
+    .await;
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "the breaker stops it: {}",
+        text(&run)
+    );
+    assert!(text(&run).contains("did not commit to"), "{}", text(&run));
+    assert_eq!(
+        net.coord()
+            .leaseInfo(1 << 24 | 1)
+            .call()
+            .await
+            .unwrap()
+            .state,
+        lease_state::LEASED,
+        "never submitted"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_proving() {
+    let net = Net::new(SMALL, 1).await;
+    // No relayer: the batch is posted by hand with a circuit id no client builds.
+    let token = crowdprove_bindings::TestToken::new(net.token, net.provider.clone());
+    token
+        .approve(net.coordinator, U256::MAX)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    net.coord()
+        .postBatch(
+            keccak256("root"),
+            1u32.try_into().unwrap(),
+            U256::from(REWARD).to(),
+            0,
+            0,
+            0,
+            keccak256("another circuit"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    net.fund(1, 10).await;
+    let data = net.dir.path().join("p1");
+    let relayer = "http://127.0.0.1:9"; // never reached: the check comes first
+    assert!(
+        output({
+            let mut c = net.client(1, relayer, &data, SMALL);
+            c.args(["stake", "10"]);
+            c
+        })
+        .await
+        .status
+        .success()
+    );
+    let run = output({
+        let mut c = net.client(1, relayer, &data, SMALL);
+        c.args(["run", "--max-failures", "1"]);
+        c
+    })
+    .await;
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("needs circuit"), "{}", text(&run));
+    assert!(
+        text(&run).contains("(0.0 s proving"),
+        "refused before proving: {}",
+        text(&run)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    net.fund(1, 10).await;
+    let data = net.dir.path().join("p1");
+    assert!(
+        output({
+            let mut c = net.client(1, &base, &data, SMALL);
+            c.args(["stake", "10"]);
+            c
+        })
+        .await
+        .status
+        .success()
+    );
+    let crashed = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.env("CROWDPROVE_TEST_EXIT_AFTER_SPOOL", "1")
+            .args(["run", "--poll-ms", "100"]);
+        c
+    })
+    .await;
+    assert_eq!(crashed.status.code(), Some(3), "{}", text(&crashed));
+    let spooled: Vec<_> = std::fs::read_dir(data.join("spool")).unwrap().collect();
+    assert_eq!(spooled.len(), 2, "the proof and its entry are on disk");
+    let rid = 1 << 24 | 1;
+    assert_eq!(
+        net.coord().leaseInfo(rid).call().await.unwrap().state,
+        lease_state::LEASED,
+        "not yet submitted"
+    );
+
+    let restarted = output({
+        let mut c = net.client(1, &base, &data, SMALL);
+        c.args(["run", "--max-jobs", "1", "--poll-ms", "100"]);
+        c
+    })
+    .await;
+    assert!(restarted.status.success(), "{}", text(&restarted));
+    assert!(
+        text(&restarted).contains("finishing spooled proofs"),
+        "{}",
+        text(&restarted)
+    );
+    eventually("the verdict", 30, async || {
+        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::VALID
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_dir(data.join("spool")).unwrap().count(),
+        0,
+        "unspooled once delivered"
+    );
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
+    // The default parameter set, so a proof takes long enough to be interrupted.
+    let set = ParamSet::Default;
+    let net = Net::new(set, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+
+    // Bob (in this process) leases the job first and proves it, but holds the proof back.
+    let bob_key: alloy::signers::local::PrivateKeySigner = net.anvil.keys()[2].clone().into();
+    let bob =
+        crowdprove_bindings::signing_provider(bob_key.clone(), &net.anvil.endpoint()).unwrap();
+    net.fund(2, 10).await;
+    let bob_token = crowdprove_bindings::TestToken::new(net.token, bob.clone());
+    bob_token
+        .approve(net.coordinator, U256::MAX)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let bob_coord = crowdprove_bindings::Coordinator::new(net.coordinator, bob.clone());
+    bob_coord
+        .stake(U256::from(BOND))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    eventually("the batch", 30, async || {
+        net.coord().nextIds().call().await.unwrap().nextBatchId > 1
+    })
+    .await;
+    bob_coord
+        .lease()
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let bob_rid = 1 << 24 | 1;
+    eventually("the relayer serving job 1", 30, async || {
+        reqwest::get(format!("{base}/v1/jobs/1/witness"))
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    })
+    .await;
+    let witness = reqwest::get(format!("{base}/v1/jobs/1/witness"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let addr = ProverAddress(bob_key.address().0.0);
+    let proof = tokio::task::spawn_blocking(move || {
+        let w = JobWitness::decode(&witness).unwrap();
+        Circuits::shared(set).prove_job(&w, 1, addr).unwrap()
+    })
+    .await
+    .unwrap();
+
+    // Alice's client takes the job over by LRP and starts proving it.
+    net.fund(1, 10).await;
+    let data = net.dir.path().join("alice");
+    assert!(
+        output({
+            let mut c = net.client(1, &base, &data, set);
+            c.args(["stake", "10"]);
+            c
+        })
+        .await
+        .status
+        .success()
+    );
+    let log = net.dir.path().join("alice.log");
+    let mut c = net.client(1, &base, &data, set);
+    c.args(["run", "--poll-ms", "100"]);
+    let alice = spawn(c, &log);
+    eventually("Alice proving", 60, async || read(&log).contains("proving")).await;
+
+    // Bob delivers: the relayer completes the job, and Alice drops it mid-proof.
+    bob_coord
+        .submitProof(bob_rid, B256::from(proof.hash()))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let put = reqwest::Client::new()
+        .put(format!("{base}/v1/proofs/{bob_rid}"))
+        .body(proof.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    eventually("the drop", 60, async || {
+        read(&log).contains("dropping it mid-proof")
+    })
+    .await;
+    interrupt(&alice);
+    let status = wait(alice, 60).await;
+    assert!(status.success(), "{}", read(&log));
+    assert_eq!(
+        net.coord()
+            .leaseInfo(1 << 24 | 2)
+            .call()
+            .await
+            .unwrap()
+            .state,
+        lease_state::LEASED,
+        "Alice never submitted"
+    );
+    let _ = ICoordinator::Verdict {
+        requestId: 0,
+        jobId: Default::default(),
+        prover: Default::default(),
+        result: 0,
+    };
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_is_one_clear_line_and_a_failure() {
+    let net = Net::new(SMALL, 1).await;
+    let data = net.dir.path().join("p");
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![("PROVER_KEY", String::new())], "no prover key"),
+        (
+            vec![("PROVER_KEY", "0x1234".into())],
+            "not a 32-byte hex private key",
+        ),
+        (
+            vec![("COORDINATOR", "nonsense".into())],
+            "is not an address",
+        ),
+        (
+            vec![(
+                "COORDINATOR",
+                "0x000000000000000000000000000000000000dEaD".into(),
+            )],
+            "no contract at",
+        ),
+        (
+            vec![("RPC_URL", "http://127.0.0.1:9".into())],
+            "cannot reach the RPC",
+        ),
+        (
+            vec![("PROVER_KEYSTORE", "/nonexistent/keystore".into())],
+            "both --private-key",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
+        for (k, v) in &env {
+            if v.is_empty() {
+                c.env_remove(k);
+            } else {
+                c.env(k, v);
+            }
+        }
+        c.arg("status");
+        let o = output(c).await;
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{env:?}: {t}");
+        assert!(
+            t.contains(expected),
+            "{env:?}: expected `{expected}` in: {t}"
+        );
+        assert_eq!(t.trim().lines().count(), 1, "one line: {t}");
+        assert!(!t.contains(&net.key(1)[2..]), "the key never shows");
+    }
+    let bad_amount = output({
+        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
+        c.args(["stake", "lots"]);
+        c
+    })
+    .await;
+    assert!(
+        text(&bad_amount).contains("not a token amount"),
+        "{}",
+        text(&bad_amount)
+    );
+    let bad_params = output({
+        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
+        c.args(["run", "--params", "huge"]);
+        c
+    })
+    .await;
+    assert_eq!(
+        bad_params.status.code(),
+        Some(2),
+        "clap's usage error: {}",
+        text(&bad_params)
+    );
+    assert!(
+        text(&bad_params).contains("unknown parameter set"),
+        "{}",
+        text(&bad_params)
+    );
+    let _ = Duration::ZERO;
+}

@@ -1,0 +1,249 @@
+//! A devnet for client tests: anvil, a deployed Coordinator, the relayer running in this
+//! process, and the real `crowdprove-prover` binary run as a child process.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
+use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
+
+use crowdprove_bindings::{
+    Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
+};
+use crowdprove_circuits::ParamSet;
+use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
+use crowdprove_relayer::{RelayerConfig, RelayerHandle};
+
+pub const TOKEN: u64 = 1_000_000_000_000_000_000;
+pub const BOND: u64 = 10 * TOKEN;
+pub const REWARD: u64 = TOKEN;
+
+pub struct Net {
+    pub anvil: AnvilInstance,
+    pub provider: DynProvider,
+    pub token: Address,
+    pub coordinator: Address,
+    pub dir: tempfile::TempDir,
+    pub cfg: RelayerConfig,
+}
+
+impl Net {
+    pub async fn new(set: ParamSet, chunks: u32) -> Net {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let anvil = Anvil::at(anvil_binary()).spawn();
+        let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let op = operator.address();
+        let provider = signing_provider(operator.clone(), &anvil.endpoint()).unwrap();
+        let params = DeployParams {
+            owner: op,
+            relayer: op,
+            treasury: op,
+            param_delay: 3600,
+            bond_per_lease: U256::from(BOND),
+            min_bond: U256::from(BOND),
+            slash_amount: U256::from(BOND / 2),
+            min_reassign_age: 0,
+            upload_deadline: 30,
+            unbonding_delay: 60,
+        };
+        let (token, coordinator) = deploy_devnet(provider.clone(), &params).await.unwrap();
+        TestToken::new(token, provider.clone())
+            .mint(op, U256::from(1_000u64) * U256::from(TOKEN))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RelayerConfig {
+            rpc_url: anvil.endpoint(),
+            relayer_key: SecretKey(operator),
+            coordinator,
+            from_block: 0,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: dir.path().join("relayer/db.sqlite"),
+            blobs: dir
+                .path()
+                .join("relayer/blobs")
+                .to_string_lossy()
+                .into_owned(),
+            params: set,
+            source: SourceSpec::Demo,
+            seed: 3,
+            chunks,
+            batches: 1,
+            max_open_batches: 1,
+            reward: U256::from(REWARD),
+            aggregation_reward: U256::from(REWARD),
+            verdict_batch: 4,
+            verdict_max_age_ms: 200,
+            confirmations: 0,
+            poll_ms: 100,
+            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
+            rate_limit: 1000,
+            rate_burst: 1000,
+            retention_secs: 86_400,
+            sink: SinkSpec::Directory(dir.path().join("relayer/final")),
+            verify_workers: Some(1),
+        };
+        Net {
+            anvil,
+            provider,
+            token,
+            coordinator,
+            dir,
+            cfg,
+        }
+    }
+
+    pub async fn start_relayer(&self) -> RelayerHandle {
+        crowdprove_relayer::start(self.cfg.clone()).await.unwrap()
+    }
+
+    pub fn coord(&self) -> Coordinator::CoordinatorInstance<DynProvider> {
+        Coordinator::new(self.coordinator, self.provider.clone())
+    }
+
+    pub fn key(&self, index: usize) -> String {
+        format!("0x{}", hex::encode(self.anvil.keys()[index].to_bytes()))
+    }
+
+    pub fn address(&self, index: usize) -> Address {
+        PrivateKeySigner::from(self.anvil.keys()[index].clone()).address()
+    }
+
+    /// Gives account `index` tokens to stake, minted by a faucet account of its own (the
+    /// operator's key is the relayer's, whose transactions must not race the test's).
+    pub async fn fund(&self, index: usize, tokens: u64) {
+        let faucet: PrivateKeySigner = self.anvil.keys()[9].clone().into();
+        let faucet = signing_provider(faucet, &self.anvil.endpoint()).unwrap();
+        TestToken::new(self.token, faucet)
+            .mint(self.address(index), U256::from(tokens) * U256::from(TOKEN))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    }
+
+    pub async fn advance(&self, secs: u64) {
+        self.provider.anvil_increase_time(secs).await.unwrap();
+        self.provider.anvil_mine(Some(1), None).await.unwrap();
+    }
+
+    /// The client binary for account `index`, configured by environment like a user's `.env`.
+    pub fn client(&self, index: usize, relayer: &str, data_dir: &Path, set: ParamSet) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crowdprove-prover"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("RPC_URL", self.anvil.endpoint())
+            .env("PROVER_KEY", self.key(index))
+            .env("COORDINATOR", self.coordinator.to_string())
+            .env("RELAYER_URL", relayer)
+            .env("PROVER_DATA_DIR", data_dir)
+            .env("CROWDPROVE_PARAMS", set.name())
+            .env("PROVER_THREADS", "2")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    pub async fn earnings(&self, index: usize) -> U256 {
+        self.coord()
+            .prover(self.address(index))
+            .call()
+            .await
+            .unwrap()
+            .earnings
+    }
+
+    pub async fn finalized(&self, batch: u32) -> bool {
+        !self
+            .coord()
+            .batch(batch)
+            .call()
+            .await
+            .unwrap()
+            .finalProofHash
+            .is_zero()
+    }
+}
+
+/// Runs a client command to completion (off the async runtime's threads).
+pub async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || {
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Starts a client in the background with its output going to `log`.
+pub fn spawn(mut cmd: Command, log: &Path) -> Child {
+    let f = std::fs::File::create(log).unwrap();
+    cmd.stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .spawn()
+        .unwrap()
+}
+
+/// Sends Ctrl-C (SIGINT) to a child.
+pub fn interrupt(child: &Child) {
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+/// Waits for a child to exit, with a limit.
+pub async fn wait(mut child: Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the client did not exit within {secs} s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `f` is true, polling.
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, secs: u64, mut f: F) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn read(path: &PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
