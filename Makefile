@@ -54,9 +54,11 @@ bench: setup
 sim:
 	@echo "make sim: the simulator (sim/, issue 8) is not built yet" >&2; exit 2
 
-## install: install crowdprove-prover and crowdprove-relayer (not built yet)
-install:
-	@echo "make install: the prover client and relayer binaries are not built yet" >&2; exit 2
+## install: install crowdprove-prover and crowdprove-relayer into ~/.cargo/bin. cargo install
+## ignores .cargo/config.toml, so the plonky2 field crate's RUSTC_BOOTSTRAP is set here.
+install: setup
+	RUSTC_BOOTSTRAP=plonky2_field cargo install --locked --path prover-client
+	RUSTC_BOOTSTRAP=plonky2_field cargo install --locked --path relayer
 
 ## fmt: format Solidity and Rust
 fmt: setup

@@ -30,6 +30,7 @@ send() { # send <key> <to> <sig> [args...]: prints the tx's gas used, returns th
 }
 
 say "deploy (forge script script/Deploy.s.sol)"
+rm -rf broadcast/Deploy.s.sol/31337 # never read a stale deployment
 PRIVATE_KEY=$OP_KEY PARAM_DELAY=60 UNBONDING_DELAY=60 UPLOAD_DEADLINE=10 \
   $BIN/forge script script/Deploy.s.sol --rpc-url "$RPC" --broadcast --silent >/dev/null
 read -r TOKEN COORD < <(node -e '

@@ -42,6 +42,14 @@ pub struct Connection {
     /// The Coordinator contract's address.
     #[arg(long, env = "COORDINATOR", value_name = "ADDRESS")]
     pub coordinator: Option<String>,
+    /// Seconds a transaction may wait in the mempool before its fee is bumped.
+    #[arg(
+        long,
+        env = "STUCK_AFTER_SECS",
+        value_name = "SECS",
+        default_value_t = 45
+    )]
+    pub stuck_after_secs: u64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -146,7 +154,11 @@ impl Connection {
                 "{coordinator_address} is not a CrowdProve Coordinator: check --coordinator"
             )
         })?;
-        let tx = TxSender::new(provider.clone(), address, Duration::from_secs(45));
+        let tx = TxSender::new(
+            provider.clone(),
+            address,
+            Duration::from_secs(self.stuck_after_secs.max(1)),
+        );
         Ok(Connected {
             address,
             provider,

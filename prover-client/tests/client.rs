@@ -526,6 +526,48 @@ async fn bad_configuration_is_one_clear_line_and_a_failure() {
         assert_eq!(t.trim().lines().count(), 1, "one line: {t}");
         assert!(!t.contains(&net.key(1)[2..]), "the key never shows");
     }
+    // An encrypted keystore (as `cast wallet import` writes it) works with its password...
+    let keystores = net.dir.path().join("keystores");
+    let cast = crowdprove_bindings::workspace_root().join("node_modules/.bin/cast");
+    let imported = std::process::Command::new(cast)
+        .args([
+            "wallet",
+            "import",
+            "alice",
+            "--private-key",
+            &net.key(1),
+            "--unsafe-password",
+            "secret",
+            "--keystore-dir",
+        ])
+        .arg(&keystores)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", text(&imported));
+    let with_keystore = |password: &str| {
+        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
+        c.env_remove("PROVER_KEY")
+            .env("PROVER_KEYSTORE", keystores.join("alice"))
+            .env("KEYSTORE_PASSWORD", password);
+        c.arg("status");
+        c
+    };
+    let ok = output(with_keystore("secret")).await;
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        text(&ok).contains(&net.address(1).to_string()),
+        "{}",
+        text(&ok)
+    );
+    // ...and refuses a wrong one in one line.
+    let wrong = output(with_keystore("guess")).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong).contains("cannot open keystore"),
+        "{}",
+        text(&wrong)
+    );
+
     let bad_amount = output({
         let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
         c.args(["stake", "lots"]);

@@ -1,0 +1,93 @@
+//! The client's transaction sender against anvil with mining paused: a stuck transaction gets
+//! its fee bumped and is replaced, and a failed estimate never burns a nonce.
+
+use std::time::Duration;
+
+use alloy::node_bindings::Anvil;
+use alloy::primitives::U256;
+use alloy::providers::Provider;
+use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
+
+use crowdprove_bindings::{TestToken, anvil_binary, signing_provider, wallet_provider};
+use crowdprove_prover::tx::{TxError, TxSender};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_transaction_is_replaced_with_a_higher_fee() {
+    let anvil = Anvil::at(anvil_binary()).spawn();
+    let key: PrivateKeySigner = anvil.keys()[1].clone().into();
+    let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
+    let token = *TestToken::deploy(admin.clone()).await.unwrap().address();
+    let provider = wallet_provider(key.clone(), &anvil.endpoint()).unwrap();
+    let sender = std::sync::Arc::new(TxSender::new(
+        provider.clone(),
+        key.address(),
+        Duration::from_millis(700),
+    ));
+    let t = TestToken::new(token, provider.clone());
+
+    admin.anvil_set_auto_mine(false).await.unwrap();
+    let s = sender.clone();
+    let call = t.mint(key.address(), U256::from(5));
+    let request = call.calldata().clone();
+    let first_fee = provider
+        .estimate_eip1559_fees()
+        .await
+        .unwrap()
+        .max_fee_per_gas;
+    let task = tokio::spawn(async move {
+        let t = TestToken::new(token, provider.clone());
+        s.send("mint", t.mint(key.address(), U256::from(5))).await
+    });
+    tokio::time::sleep(Duration::from_millis(2_000)).await; // past two bumps
+    admin.anvil_mine(Some(1), None).await.unwrap();
+    let receipt = tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let mined = admin
+        .get_transaction_by_hash(receipt.transaction_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    use alloy::consensus::Transaction;
+    assert!(
+        mined.max_fee_per_gas() > first_fee,
+        "the mined copy carries a bumped fee: {} > {first_fee}",
+        mined.max_fee_per_gas()
+    );
+    assert_eq!(mined.input(), &request, "the same call");
+    let balance = TestToken::new(token, admin.clone())
+        .balanceOf(anvil.addresses()[1])
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(balance, U256::from(5), "minted once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reverted_estimate_does_not_burn_a_nonce() {
+    let anvil = Anvil::at(anvil_binary()).spawn();
+    let key: PrivateKeySigner = anvil.keys()[1].clone().into();
+    let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
+    let token = TestToken::deploy(admin.clone()).await.unwrap();
+    let provider = wallet_provider(key.clone(), &anvil.endpoint()).unwrap();
+    let sender = TxSender::new(provider.clone(), key.address(), Duration::from_secs(30));
+    let t = TestToken::new(*token.address(), provider.clone());
+    // A transfer of tokens it does not have reverts at estimation...
+    let err = sender
+        .send("transfer", t.transfer(anvil.addresses()[0], U256::from(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TxError::Reverted(_)), "{err}");
+    // ...and the next transaction still gets mined (no nonce gap).
+    sender
+        .send("mint", t.mint(key.address(), U256::from(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        provider.get_transaction_count(key.address()).await.unwrap(),
+        1
+    );
+}
