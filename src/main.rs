@@ -1,9 +1,191 @@
-//! `crowdprove`: the one-command local network. Until the relayer and prover client land,
-//! `make demo` runs `tools/demo-contract.sh` (one job's life cycle with cast).
+//! `crowdprove`: `crowdprove devnet` runs a local network that proves a real batch with several
+//! provers and prints what happened. The hidden `prover` and `worker` subcommands are the prover
+//! client and its proving worker, so one program runs every process of the devnet.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crowdprove::devnet::{Devnet, DevnetOptions};
+use crowdprove::report;
+use crowdprove_circuits::ParamSet;
+
+#[derive(Parser)]
+#[command(
+    name = "crowdprove",
+    version,
+    about = "CrowdProve: crowd-sourced proving for zk-rollups"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a local devnet: anvil, the Coordinator, a relayer and prover clients proving a batch.
+    Devnet(DevnetArgs),
+}
+
+#[derive(Args)]
+struct DevnetArgs {
+    /// Honest prover clients.
+    #[arg(long, default_value_t = 4)]
+    provers: usize,
+    /// Chunks (round-0 jobs) in the batch.
+    #[arg(long, default_value_t = 8)]
+    chunks: u32,
+    /// Circuit parameter set: small, default or paper.
+    #[arg(long, default_value = "default")]
+    params: ParamSet,
+    /// Provers that lease all their bond backs and never submit.
+    #[arg(long, default_value_t = 0)]
+    hoarders: usize,
+    /// Provers that submit invalid proofs.
+    #[arg(long, default_value_t = 0)]
+    invalid: usize,
+    /// Honest clients killed mid-proof and restarted.
+    #[arg(long, default_value_t = 0)]
+    crashy: usize,
+    /// Seed of the demo rollup.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Threads per prover client.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Working directory (cleared at start).
+    #[arg(long, default_value = "devnet-data")]
+    dir: PathBuf,
+    /// Write the summary as JSON here (e.g. docs/results/devnet.json).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    timeout_secs: u64,
+    /// Leave the devnet up after the batch for manual use with cast and the prover CLI.
+    #[arg(long)]
+    keep_running: bool,
+}
 
 fn main() {
-    eprintln!(
-        "crowdprove devnet is not built yet; `make demo` runs one job's life cycle on anvil with cast"
+    // The devnet's clients and workers are this same program.
+    let mut args = std::env::args_os();
+    let program = args.next();
+    let rest: Vec<_> = args.collect();
+    match rest.first().and_then(|a| a.to_str()) {
+        Some("prover") => crowdprove_prover::cli::main_from(
+            std::iter::once("crowdprove-prover".into()).chain(rest.into_iter().skip(1)),
+        ),
+        Some("worker") => crowdprove_prover::cli::main_from(
+            std::iter::once("crowdprove-prover".into()).chain(rest),
+        ),
+        _ => {}
+    }
+    let cli = Cli::parse_from(program.into_iter().chain(rest));
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,alloy_rpc_client::poller=off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("crowdprove: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let Command::Devnet(a) = cli.command;
+    let _ = std::fs::remove_dir_all(&a.dir);
+    let mut opts = DevnetOptions::new(a.dir.clone());
+    opts.provers = a.provers;
+    opts.chunks = a.chunks;
+    opts.params = a.params;
+    opts.hoarders = a.hoarders;
+    opts.invalid = a.invalid;
+    opts.crashy = a.crashy;
+    opts.seed = a.seed;
+    opts.prover_threads = a.threads;
+    println!(
+        "starting a devnet: {} provers ({} hoarders, {} invalid, {} crashy), a batch of {} chunks, {} parameters",
+        a.provers + a.hoarders + a.invalid + a.crashy,
+        a.hoarders,
+        a.invalid,
+        a.crashy,
+        a.chunks,
+        a.params
     );
-    std::process::exit(2);
+    let mut devnet = Devnet::start(opts).await?;
+    let relayer = devnet.start_relayer().await?;
+    println!(
+        "chain {}  coordinator {}  token {}  relayer {relayer}",
+        devnet.rpc_url(),
+        devnet.coordinator,
+        devnet.token
+    );
+    devnet.spawn_provers()?;
+    let outcome = tokio::select! {
+        r = devnet.wait_final(1, Duration::from_secs(a.timeout_secs), |p| println!("{p}")) => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    let makespan = match outcome {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            eprintln!(
+                "crowdprove: {e:#}; logs in {}",
+                a.dir.join("logs").display()
+            );
+            devnet.shutdown().await;
+            return Ok(1);
+        }
+        None => {
+            eprintln!("interrupted; stopping every process the devnet started");
+            devnet.shutdown().await;
+            return Ok(130);
+        }
+    };
+    println!(
+        "final proof recorded on chain after {:.1} s; stopping the provers",
+        makespan.as_secs_f64()
+    );
+    devnet.cancel.cancel();
+    devnet.stop_clients().await;
+    // Let the relayer deliver the final proof to its sink before reading the summary.
+    for _ in 0..50 {
+        if a.dir.join("final/batch-1.json").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = report::summarize(&devnet, makespan).await?;
+    println!("\n{}", report::table(&summary));
+    if let Some(path) = &a.json {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_vec_pretty(&summary)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("summary written to {}", path.display());
+    }
+    if a.keep_running {
+        println!(
+            "\nthe devnet stays up (Ctrl-C to stop):\n  RPC_URL={}\n  COORDINATOR={}\n  TOKEN={}\n  RELAYER_URL={}\n  operator (owner and relayer): anvil account 0; provers: accounts 1 and up\n  try: crowdprove prover status   (with PROVER_KEY set to an anvil key)",
+            devnet.rpc_url(),
+            devnet.coordinator,
+            devnet.token,
+            devnet.relayer_url(),
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    let ok = summary.books_balance && summary.final_proof.is_some();
+    devnet.shutdown().await;
+    Ok(if ok { 0 } else { 1 })
 }

@@ -300,8 +300,16 @@ impl Runner {
                 && in_hand <= self.cfg.prefetch
                 && Instant::now() >= retry_at
             {
+                // Lease ahead only while fresh jobs remain: past them, a lease takes a job
+                // another prover is working on (LRP), which is worth it only for an idle prover.
                 let conn = self.conn.clone();
-                fetching = Some(tokio::spawn(async move { lease(&conn).await }));
+                let idle = in_hand == 0;
+                fetching = Some(tokio::spawn(async move {
+                    if !idle && !has_fresh_jobs(&conn).await {
+                        return Ok(None);
+                    }
+                    lease(&conn).await
+                }));
             }
             if proving.is_none() && fetching.is_none() && queue.is_empty() && !may_lease {
                 break;
@@ -329,7 +337,11 @@ impl Runner {
                             backoff = Duration::ZERO;
                             self.summary.leased += 1;
                             self.lease_gas = Some((gas, price));
+                            let held = queue.iter().chain(proving.as_ref().map(|p| &p.0)).any(|j| j.job_id == job_id);
                             match self.prepare(request_id, job_id).await {
+                                Ok(Some(_)) if held => {
+                                    tracing::info!(job = job_id, "leased a job already in hand again (LRP); proving it once");
+                                }
                                 Ok(Some(ready)) => queue.push_back(ready),
                                 Ok(None) => {}
                                 Err(e) => {
@@ -616,6 +628,14 @@ impl Runner {
             }
         }
     }
+}
+
+async fn has_fresh_jobs(conn: &Connected) -> bool {
+    conn.coordinator
+        .queue()
+        .call()
+        .await
+        .is_ok_and(|q| q.freshJobs > U256::ZERO)
 }
 
 /// A fresh lease and what its transaction cost.

@@ -59,7 +59,7 @@ impl TxSender {
         let gas = call.estimate_gas().await.map_err(|e| classify(what, &e))?;
         let request = call.into_transaction_request();
         let mut guard = self.nonce.lock().await;
-        let nonce = match *guard {
+        let mut nonce = match *guard {
             Some(n) => n,
             None => self.pending_nonce().await?,
         };
@@ -88,11 +88,27 @@ impl TxSender {
                         Ok(Err(e)) => {
                             tracing::warn!(what, error = %e, "waiting for a receipt failed")
                         }
-                        Err(_) => tracing::warn!(
-                            what,
-                            attempt,
-                            "transaction stuck in the mempool; bumping its fee"
-                        ),
+                        Err(_) => {
+                            // Below our number the chain may have lost transactions (a reorg
+                            // dropped them): then ours waits behind a gap, and no fee helps.
+                            let chain = self.provider.get_transaction_count(self.from).await.ok();
+                            if chain.is_some_and(|c| c < nonce) {
+                                let c = chain.unwrap_or(nonce);
+                                tracing::warn!(
+                                    what,
+                                    ours = nonce,
+                                    chain = c,
+                                    "nonce gap (earlier transactions were dropped); renumbering"
+                                );
+                                nonce = c;
+                                continue;
+                            }
+                            tracing::warn!(
+                                what,
+                                attempt,
+                                "transaction stuck in the mempool; bumping its fee"
+                            )
+                        }
                     }
                 }
                 Err(e) => {

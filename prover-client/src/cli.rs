@@ -1,0 +1,245 @@
+//! The `crowdprove-prover` command line: stake, run the proving loop, get paid. It lives in the
+//! library so that other binaries (the `crowdprove` devnet) can run it as a subcommand.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use clap::{Args, Parser, Subcommand};
+
+use crowdprove_circuits::ParamSet;
+
+use crate::commands;
+use crate::config::Connection;
+use crate::runner::{RunConfig, Runner};
+
+#[derive(Parser)]
+#[command(
+    name = "crowdprove-prover",
+    version,
+    about = "Prove a rollup's jobs for CrowdProve and get paid"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add tokens to your bond (approves the Coordinator first if needed).
+    Stake {
+        /// Tokens to stake, e.g. 20 or 2.5.
+        amount: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Start unbonding part of your free bond.
+    Unstake {
+        /// Tokens to unbond.
+        amount: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Withdraw your earnings and any unbonded stake that is ready.
+    Withdraw {
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Show your bond, leases, earnings and the network's queue.
+    Status {
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Run the proving loop.
+    Run(RunArgs),
+    /// Prove sample jobs locally and print seconds per job and earnings per day.
+    Bench {
+        /// Sample jobs to prove.
+        #[arg(long, default_value_t = 3)]
+        jobs: u32,
+        /// Parameter set: small, default or paper.
+        #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
+        params: ParamSet,
+        /// Price the earnings at this reward per job (token units) instead of the chain's.
+        #[arg(long)]
+        reward: Option<String>,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// The proving worker the run loop starts (internal).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        params: ParamSet,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// The relayer's API.
+    #[arg(
+        long,
+        env = "RELAYER_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8700"
+    )]
+    relayer_url: String,
+    /// Stop after delivering this many proofs (0: run until stopped).
+    #[arg(long, default_value_t = 0)]
+    max_jobs: u64,
+    /// Threads to prove with (default: all cores).
+    #[arg(long, env = "PROVER_THREADS")]
+    threads: Option<usize>,
+    /// Where finished proofs are kept until the relayer has them.
+    #[arg(
+        long,
+        env = "PROVER_DATA_DIR",
+        value_name = "DIR",
+        default_value = "prover-data"
+    )]
+    data_dir: PathBuf,
+    /// Parameter set of the circuits to build: small, default or paper (must match the relayer's).
+    #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
+    params: ParamSet,
+    /// Jobs to lease ahead of the one being proven, so chain and network latency hide behind
+    /// proving.
+    #[arg(long, default_value_t = 1)]
+    prefetch: usize,
+    /// Consecutive failures after which no new job is leased.
+    #[arg(long, default_value_t = 3)]
+    max_failures: u32,
+    /// How often to look at the chain, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
+    /// Wei per token base unit, to warn when a reward no longer covers the gas.
+    #[arg(long, default_value_t = 1.0)]
+    eth_per_token: f64,
+    /// Warn when the account's ETH falls below this many wei.
+    #[arg(long, default_value = "10000000000000000")]
+    min_eth: U256,
+}
+
+/// Runs the command line with the process's arguments and exits.
+pub fn main() -> ! {
+    main_from(std::env::args_os())
+}
+
+/// Runs the command line with `args` (the first is the program name) and exits.
+pub fn main_from<I, T>(args: I) -> !
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse_from(args);
+    if let Command::Worker { params } = cli.command {
+        if let Err(e) = crate::worker::serve(params) {
+            eprintln!("crowdprove-prover worker: {e:#}");
+            std::process::exit(1);
+        }
+        std::process::exit(0);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("crowdprove-prover: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Stake { amount, conn } => commands::stake(&conn.connect().await?, &amount).await?,
+        Command::Unstake { amount, conn } => {
+            commands::unstake(&conn.connect().await?, &amount).await?
+        }
+        Command::Withdraw { conn } => commands::withdraw(&conn.connect().await?).await?,
+        Command::Status { conn } => commands::status(&conn.connect().await?).await?,
+        Command::Bench {
+            jobs,
+            params,
+            reward,
+            conn,
+        } => {
+            let reward = match reward {
+                Some(r) => Some((commands::parse_amount(&r, 18)?, 18)),
+                None if conn.coordinator.is_some() => bench_reward(&conn).await,
+                None => None,
+            };
+            tokio::task::spawn_blocking(move || commands::bench(params, jobs, reward)).await??;
+        }
+        Command::Run(args) => return run_loop(args).await,
+        Command::Worker { .. } => unreachable!("handled before the runtime starts"),
+    }
+    Ok(0)
+}
+
+async fn bench_reward(conn: &Connection) -> Option<(U256, u8)> {
+    let c = conn.connect().await.ok()?;
+    let (next_batch, _) = c
+        .coordinator
+        .nextIds()
+        .call()
+        .await
+        .ok()
+        .map(|r| (r.nextBatchId, r.nextJobId))?;
+    let latest = next_batch.checked_sub(1).filter(|&b| b > 0)?;
+    let b = c.coordinator.batch(latest).call().await.ok()?;
+    Some((b.rewardPerJob.to(), 18))
+}
+
+async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
+    let conn = args.conn.connect().await?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let cfg = RunConfig {
+        params: args.params,
+        threads,
+        data_dir: args.data_dir,
+        relayer_url: args.relayer_url,
+        max_jobs: args.max_jobs,
+        prefetch: args.prefetch,
+        max_failures: args.max_failures.max(1),
+        poll: Duration::from_millis(args.poll_ms.max(50)),
+        eth_per_token: args.eth_per_token,
+        min_eth: args.min_eth,
+    };
+    tracing::info!(prover = %conn.address, params = %cfg.params, threads, "starting");
+    let (stop_tx, stop) = tokio::sync::watch::channel(0u8);
+    tokio::spawn(async move {
+        for level in 1..=2u8 {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            let _ = stop_tx.send(level);
+        }
+    });
+    let summary = Runner::new(cfg, conn)?.run(stop).await?;
+    println!(
+        "leased {} | delivered {} | judged valid {} | dropped {} | refused {} | duty cycle {:.0}% ({:.1} s proving of {:.1} s)",
+        summary.leased,
+        summary.delivered,
+        summary.valid,
+        summary.dropped,
+        summary.refused,
+        summary.duty_cycle() * 100.0,
+        summary.proving_secs,
+        summary.wall_secs
+    );
+    if let Some(reason) = summary.breaker {
+        eprintln!("crowdprove-prover: stopped leasing: {reason}");
+        return Ok(2);
+    }
+    Ok(0)
+}

@@ -1,0 +1,710 @@
+//! The local network: anvil, the token and Coordinator deployed from the bindings, the relayer
+//! in this process, and prover clients as child processes (this program's `prover run`), plus
+//! the hostile provers the paper worries about, played in-process.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::providers::DynProvider;
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{Context, anyhow};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+use crowdprove_bindings::{
+    Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
+};
+use crowdprove_circuits::ParamSet;
+use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
+use crowdprove_relayer::{RelayerConfig, RelayerHandle};
+
+/// One token, in base units (18 decimals).
+pub const TOKEN: u128 = 1_000_000_000_000_000_000;
+/// Bond per lease on the devnet, in tokens.
+pub const BOND_PER_LEASE: u128 = 10;
+/// Reward per job on the devnet, in tokens.
+pub const REWARD: u128 = 1;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Honest prover clients.
+    pub provers: usize,
+    /// Chunks (round-0 jobs) in the batch.
+    pub chunks: u32,
+    /// Circuit parameter set.
+    pub params: ParamSet,
+    /// Provers that lease as much as their bond backs and never submit.
+    pub hoarders: usize,
+    /// Provers that submit invalid proofs.
+    pub invalid: usize,
+    /// Honest clients that crash mid-proof and come back.
+    pub crashy: usize,
+    /// Seed of the demo rollup.
+    pub seed: u64,
+    /// Working directory: relayer data, client data and logs.
+    pub dir: PathBuf,
+    /// Seconds after a submission before a Missing verdict.
+    pub upload_deadline: u32,
+    /// Verdicts per relayer transaction...
+    pub verdict_batch: usize,
+    /// ...or fewer once the oldest waited this long (milliseconds).
+    pub verdict_max_age_ms: u64,
+    /// Threads per prover client.
+    pub prover_threads: usize,
+    /// Program whose `prover run` subcommand is a prover client (this one by default).
+    pub exe: PathBuf,
+    /// Accounts beyond the roles above, for tests.
+    pub spare_accounts: usize,
+}
+
+impl DevnetOptions {
+    /// Defaults: 4 honest provers, 8 chunks of the default parameter set.
+    pub fn new(dir: PathBuf) -> DevnetOptions {
+        DevnetOptions {
+            provers: 4,
+            chunks: 8,
+            params: ParamSet::Default,
+            hoarders: 0,
+            invalid: 0,
+            crashy: 0,
+            seed: 1,
+            dir,
+            upload_deadline: 30,
+            verdict_batch: 8,
+            verdict_max_age_ms: 300,
+            prover_threads: 1,
+            exe: std::env::current_exe().unwrap_or_else(|_| "crowdprove".into()),
+            spare_accounts: 0,
+        }
+    }
+}
+
+/// A prover's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs the real client.
+    Honest,
+    /// Leases all it can and never submits.
+    Hoarder,
+    /// Submits proofs that do not verify.
+    Invalid,
+    /// Runs the real client, which is killed mid-proof and restarted.
+    Crashy,
+    /// For tests.
+    Spare,
+}
+
+/// One funded account of the devnet.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// Anvil account index.
+    pub index: usize,
+    /// Its key.
+    pub key: PrivateKeySigner,
+    /// Its role.
+    pub role: Role,
+}
+
+impl Account {
+    /// Its address.
+    pub fn address(&self) -> Address {
+        self.key.address()
+    }
+}
+
+/// A prover client running as a child process.
+pub struct Client {
+    /// The account it proves for.
+    pub account: Account,
+    /// The process (None while crashed).
+    pub child: Option<Child>,
+    /// Its log file.
+    pub log: PathBuf,
+    /// Its data directory (spool).
+    pub data: PathBuf,
+}
+
+/// The running devnet.
+pub struct Devnet {
+    /// What was asked for.
+    pub opts: DevnetOptions,
+    /// The chain (stops when dropped).
+    pub anvil: AnvilInstance,
+    /// A provider signing as the operator (owner and relayer).
+    pub operator: DynProvider,
+    /// The operator's address.
+    pub operator_address: Address,
+    /// The reward token.
+    pub token: Address,
+    /// The Coordinator.
+    pub coordinator: Address,
+    /// Where slashes go.
+    pub treasury: Address,
+    /// The relayer's configuration.
+    pub relayer_cfg: RelayerConfig,
+    /// The relayer (None while stopped).
+    pub relayer: Option<RelayerHandle>,
+    /// Every prover account, by role.
+    pub accounts: Vec<Account>,
+    /// Running clients.
+    pub clients: Vec<Client>,
+    /// When the batch was set going.
+    pub started: Instant,
+    /// Stops the hostile tasks.
+    pub cancel: CancellationToken,
+    faucet: DynProvider,
+}
+
+fn key(anvil: &AnvilInstance, index: usize) -> PrivateKeySigner {
+    anvil.keys()[index].clone().into()
+}
+
+impl Devnet {
+    /// Starts anvil, deploys, funds and stakes the provers and starts the relayer. No client
+    /// runs yet (see [`Devnet::spawn_clients`]).
+    pub async fn start(opts: DevnetOptions) -> anyhow::Result<Devnet> {
+        std::fs::create_dir_all(opts.dir.join("logs")).context("creating the devnet directory")?;
+        let roles: Vec<Role> = std::iter::repeat_n(Role::Honest, opts.provers)
+            .chain(std::iter::repeat_n(Role::Hoarder, opts.hoarders))
+            .chain(std::iter::repeat_n(Role::Invalid, opts.invalid))
+            .chain(std::iter::repeat_n(Role::Crashy, opts.crashy))
+            .chain(std::iter::repeat_n(Role::Spare, opts.spare_accounts))
+            .collect();
+        let total = roles.len() + 2; // operator first, faucet last
+        let anvil = Anvil::at(anvil_binary())
+            .args(["--accounts", &total.to_string()])
+            .try_spawn()
+            .map_err(|e| {
+                anyhow!(
+                    "starting anvil ({}): {e}; run `make setup`",
+                    anvil_binary().display()
+                )
+            })?;
+        let url = anvil.endpoint();
+        let operator_key = key(&anvil, 0);
+        let operator = signing_provider(operator_key.clone(), &url).map_err(|e| anyhow!(e))?;
+        let faucet = signing_provider(key(&anvil, total - 1), &url).map_err(|e| anyhow!(e))?;
+        let treasury = Address::from_word(keccak256("crowdprove devnet treasury"));
+        let params = DeployParams {
+            owner: operator_key.address(),
+            relayer: operator_key.address(),
+            treasury,
+            param_delay: 3600,
+            bond_per_lease: U256::from(BOND_PER_LEASE * TOKEN),
+            min_bond: U256::from(BOND_PER_LEASE * TOKEN),
+            slash_amount: U256::from(BOND_PER_LEASE * TOKEN / 2),
+            min_reassign_age: 0,
+            upload_deadline: opts.upload_deadline,
+            unbonding_delay: 60,
+        };
+        let (token, coordinator) = deploy_devnet(operator.clone(), &params)
+            .await
+            .context("deploying")?;
+        let accounts: Vec<Account> = roles
+            .iter()
+            .enumerate()
+            .map(|(i, &role)| Account {
+                index: i + 1,
+                key: key(&anvil, i + 1),
+                role,
+            })
+            .collect();
+        let relayer_cfg = RelayerConfig {
+            rpc_url: url.clone(),
+            relayer_key: SecretKey(operator_key.clone()),
+            coordinator,
+            from_block: 0,
+            listen: "127.0.0.1:0".parse().expect("an address"),
+            // Apart, so that the database can be deleted and rebuilt from the chain and the blobs.
+            db: opts.dir.join("relayer-db/relayer.sqlite"),
+            blobs: opts
+                .dir
+                .join("relayer-blobs")
+                .to_string_lossy()
+                .into_owned(),
+            params: opts.params,
+            source: SourceSpec::Demo,
+            seed: opts.seed,
+            chunks: opts.chunks,
+            batches: 1,
+            max_open_batches: 1,
+            reward: U256::from(REWARD * TOKEN),
+            aggregation_reward: U256::from(REWARD * TOKEN),
+            verdict_batch: opts.verdict_batch,
+            verdict_max_age_ms: opts.verdict_max_age_ms,
+            confirmations: 0,
+            poll_ms: 100,
+            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
+            rate_limit: 1000,
+            rate_burst: 2000,
+            retention_secs: 86_400,
+            sink: SinkSpec::Directory(opts.dir.join("final")),
+            verify_workers: Some(1),
+        };
+        let devnet = Devnet {
+            opts,
+            anvil,
+            operator,
+            operator_address: operator_key.address(),
+            token,
+            coordinator,
+            treasury,
+            relayer_cfg,
+            relayer: None,
+            accounts,
+            clients: Vec::new(),
+            started: Instant::now(),
+            cancel: CancellationToken::new(),
+            faucet,
+        };
+        devnet.mint(operator_key.address(), 10_000).await?;
+        for a in &devnet.accounts {
+            let leases = match a.role {
+                Role::Hoarder => 3,
+                _ => 2,
+            };
+            devnet
+                .stake(a, leases)
+                .await
+                .with_context(|| format!("staking for account {}", a.index))?;
+        }
+        Ok(devnet)
+    }
+
+    /// The chain's RPC URL.
+    pub fn rpc_url(&self) -> String {
+        self.anvil.endpoint()
+    }
+
+    /// The Coordinator, read or written as the operator.
+    pub fn coord(&self) -> Coordinator::CoordinatorInstance<DynProvider> {
+        Coordinator::new(self.coordinator, self.operator.clone())
+    }
+
+    /// A provider signing as `account`.
+    pub fn provider_for(&self, account: &Account) -> DynProvider {
+        signing_provider(account.key.clone(), &self.rpc_url()).expect("the devnet's URL parses")
+    }
+
+    /// Mints `tokens` to `to` from the faucet account.
+    pub async fn mint(&self, to: Address, tokens: u128) -> anyhow::Result<()> {
+        TestToken::new(self.token, self.faucet.clone())
+            .mint(to, U256::from(tokens * TOKEN))
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        Ok(())
+    }
+
+    /// Mints and stakes enough for `leases` leases.
+    pub async fn stake(&self, account: &Account, leases: u128) -> anyhow::Result<()> {
+        let amount = U256::from(leases * BOND_PER_LEASE * TOKEN);
+        self.mint(account.address(), leases * BOND_PER_LEASE)
+            .await?;
+        let p = self.provider_for(account);
+        TestToken::new(self.token, p.clone())
+            .approve(self.coordinator, U256::MAX)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        Coordinator::new(self.coordinator, p)
+            .stake(amount)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        Ok(())
+    }
+
+    /// Starts the relayer, which posts the batch.
+    pub async fn start_relayer(&mut self) -> anyhow::Result<String> {
+        let handle = crowdprove_relayer::start(self.relayer_cfg.clone()).await?;
+        let url = format!("http://{}", handle.addr);
+        // Keep the port across restarts so clients find it again.
+        self.relayer_cfg.listen = handle.addr;
+        self.relayer = Some(handle);
+        self.started = Instant::now();
+        Ok(url)
+    }
+
+    /// Stops the relayer (as a crash would, mid-batch).
+    pub async fn stop_relayer(&mut self) {
+        if let Some(h) = self.relayer.take() {
+            h.shutdown().await;
+        }
+    }
+
+    /// The relayer's URL.
+    pub fn relayer_url(&self) -> String {
+        format!("http://{}", self.relayer_cfg.listen)
+    }
+
+    /// The command that runs a prover client for `account`.
+    pub fn client_command(&self, account: &Account) -> (Command, PathBuf, PathBuf) {
+        let data = self.opts.dir.join(format!("provers/{}", account.index));
+        let log = self
+            .opts
+            .dir
+            .join(format!("logs/prover-{}.log", account.index));
+        let mut cmd = Command::new(&self.opts.exe);
+        cmd.args(["prover", "run", "--poll-ms", "200"])
+            .env("RPC_URL", self.rpc_url())
+            .env(
+                "PROVER_KEY",
+                format!("0x{}", hex::encode(account.key.to_bytes())),
+            )
+            .env("COORDINATOR", self.coordinator.to_string())
+            .env("RELAYER_URL", self.relayer_url())
+            .env("PROVER_DATA_DIR", &data)
+            .env("CROWDPROVE_PARAMS", self.opts.params.name())
+            .env("PROVER_THREADS", self.opts.prover_threads.to_string())
+            // anvil mines at once: a transaction waiting 5 s is stuck (or behind a reorg's gap).
+            .env("STUCK_AFTER_SECS", "5")
+            .env("RUST_LOG", "info")
+            .env_remove("PROVER_KEYSTORE")
+            .kill_on_drop(true);
+        (cmd, log, data)
+    }
+
+    /// Starts a client for `account`, its output appended to its log.
+    pub fn spawn_client(&mut self, account: &Account) -> anyhow::Result<()> {
+        let (mut cmd, log, data) = self.client_command(account);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
+        cmd.stdout(Stdio::from(file.try_clone()?))
+            .stderr(Stdio::from(file));
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting a prover client ({})", self.opts.exe.display()))?;
+        match self
+            .clients
+            .iter_mut()
+            .find(|c| c.account.index == account.index)
+        {
+            Some(c) => c.child = Some(child),
+            None => self.clients.push(Client {
+                account: account.clone(),
+                child: Some(child),
+                log,
+                data,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Starts a client for every honest and crashy account, and the hostile provers.
+    pub fn spawn_provers(&mut self) -> anyhow::Result<()> {
+        for a in self.accounts.clone() {
+            match a.role {
+                Role::Honest | Role::Crashy => self.spawn_client(&a)?,
+                Role::Hoarder => {
+                    tokio::spawn(hoard(
+                        self.provider_for(&a),
+                        self.coordinator,
+                        self.cancel.clone(),
+                    ));
+                }
+                Role::Invalid => {
+                    tokio::spawn(cheat(
+                        self.provider_for(&a),
+                        self.coordinator,
+                        self.relayer_url(),
+                        self.cancel.clone(),
+                    ));
+                }
+                Role::Spare => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills `account`'s client at once (SIGKILL, as a crash).
+    pub async fn crash_client(&mut self, account: usize) {
+        if let Some(c) = self.clients.iter_mut().find(|c| c.account.index == account) {
+            if let Some(mut child) = c.child.take() {
+                let _ = child.kill().await;
+            }
+        }
+    }
+
+    /// Asks every client to finish the job in hand and exit (Ctrl-C), then waits; kills what
+    /// does not exit in time.
+    pub async fn stop_clients(&mut self) -> Vec<(usize, Option<i32>)> {
+        let mut out = Vec::new();
+        for c in &mut self.clients {
+            if let Some(child) = &c.child {
+                if let Some(pid) = child.id() {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-INT", &pid.to_string()])
+                        .status();
+                }
+            }
+        }
+        for c in &mut self.clients {
+            if let Some(mut child) = c.child.take() {
+                let code = match tokio::time::timeout(Duration::from_secs(60), child.wait()).await {
+                    Ok(Ok(status)) => status.code(),
+                    _ => {
+                        let _ = child.kill().await;
+                        None
+                    }
+                };
+                out.push((c.account.index, code));
+            }
+        }
+        out
+    }
+
+    /// Stops everything this devnet started.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        self.stop_clients().await;
+        self.stop_relayer().await;
+    }
+
+    /// Whether round-0 batch `batch_id` has its final proof recorded.
+    pub async fn finalized(&self, batch_id: u32) -> anyhow::Result<bool> {
+        Ok(!self
+            .coord()
+            .batch(batch_id)
+            .call()
+            .await?
+            .finalProofHash
+            .is_zero())
+    }
+
+    /// Waits until batch `batch_id` is finalized, calling `tick` every second (progress) and
+    /// restarting crashy clients. Fails after `limit`.
+    pub async fn wait_final(
+        &mut self,
+        batch_id: u32,
+        limit: Duration,
+        mut tick: impl FnMut(&Progress),
+    ) -> anyhow::Result<Duration> {
+        let deadline = Instant::now() + limit;
+        let mut crashed: Vec<(usize, Instant)> = Vec::new();
+        let mut crashed_once: Vec<usize> = Vec::new();
+        loop {
+            if self.finalized(batch_id).await? {
+                return Ok(self.started.elapsed());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "batch {batch_id} not finalized within {limit:?}"
+            );
+            tick(&self.progress().await?);
+            // Crashy clients are killed the first time they are seen proving, and come back
+            // five seconds later with the same data directory.
+            for c in self.clients.clone_roles() {
+                if c.1 == Role::Crashy && !crashed_once.contains(&c.0) {
+                    let log = std::fs::read_to_string(&c.2).unwrap_or_default();
+                    if log.contains("proving") {
+                        self.crash_client(c.0).await;
+                        crashed.push((c.0, Instant::now()));
+                        crashed_once.push(c.0);
+                    }
+                }
+            }
+            let due: Vec<usize> = crashed
+                .iter()
+                .filter(|(_, at)| at.elapsed() > Duration::from_secs(5))
+                .map(|(i, _)| *i)
+                .collect();
+            crashed.retain(|(i, _)| !due.contains(i));
+            for i in due {
+                if let Some(a) = self.accounts.iter().find(|a| a.index == i).cloned() {
+                    self.spawn_client(&a)?;
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// The queue and per-prover counts now.
+    pub async fn progress(&self) -> anyhow::Result<Progress> {
+        let c = self.coord();
+        let q = c.queue().call().await?;
+        let mut per_prover = Vec::new();
+        for a in &self.accounts {
+            let p = c.prover(a.address()).call().await?;
+            per_prover.push((
+                a.index,
+                a.role,
+                p.jobsProven.to::<u64>(),
+                p.activeLeases.to::<u64>(),
+            ));
+        }
+        let (_, next_job) = {
+            let ids = c.nextIds().call().await?;
+            (ids.nextBatchId, ids.nextJobId.to::<u64>())
+        };
+        let complete: u64 = per_prover.iter().map(|p| p.2).sum();
+        Ok(Progress {
+            fresh: q.freshJobs.to(),
+            pending: q.pendingJobs.to(),
+            complete,
+            posted: next_job.saturating_sub(1),
+            per_prover,
+            elapsed: self.started.elapsed(),
+        })
+    }
+
+    /// Moves chain time past the upload deadline (and mines a block), so Missing verdicts may
+    /// be posted for submissions whose bytes never came.
+    pub async fn advance_for_missing(&self) {
+        use alloy::providers::ext::AnvilApi;
+        let _ = self
+            .operator
+            .anvil_increase_time(u64::from(self.opts.upload_deadline) + 1)
+            .await;
+        let _ = self.operator.anvil_mine(Some(1), None).await;
+    }
+
+    /// The first account of `role`.
+    pub fn account(&self, role: Role, nth: usize) -> Account {
+        self.accounts
+            .iter()
+            .filter(|a| a.role == role)
+            .nth(nth)
+            .cloned()
+            .expect("an account of that role")
+    }
+
+    /// Where a prover's log is.
+    pub fn log_of(&self, account: usize) -> PathBuf {
+        self.opts.dir.join(format!("logs/prover-{account}.log"))
+    }
+}
+
+trait Roles {
+    fn clone_roles(&self) -> Vec<(usize, Role, PathBuf)>;
+}
+
+impl Roles for Vec<Client> {
+    fn clone_roles(&self) -> Vec<(usize, Role, PathBuf)> {
+        self.iter()
+            .map(|c| (c.account.index, c.account.role, c.log.clone()))
+            .collect()
+    }
+}
+
+/// A moment of the run.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    /// Jobs never leased.
+    pub fresh: u64,
+    /// Jobs leased, not complete.
+    pub pending: u64,
+    /// Jobs complete.
+    pub complete: u64,
+    /// Jobs posted so far.
+    pub posted: u64,
+    /// (account, role, jobs proven, active leases) per prover.
+    pub per_prover: Vec<(usize, Role, u64, u64)>,
+    /// Since the batch was set going.
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{:>5.1}s] jobs: {} fresh, {} pending, {} complete of {} posted | proven per prover:",
+            self.elapsed.as_secs_f64(),
+            self.fresh,
+            self.pending,
+            self.complete,
+            self.posted
+        )?;
+        for (i, role, proven, active) in &self.per_prover {
+            let tag = match role {
+                Role::Honest => "",
+                Role::Hoarder => " hoarder",
+                Role::Invalid => " invalid",
+                Role::Crashy => " crashy",
+                Role::Spare => " spare",
+            };
+            write!(f, " #{i}{tag}={proven}({active} held)")?;
+        }
+        Ok(())
+    }
+}
+
+// A hoarder: leases everything its bond backs, again and again, and never submits.
+async fn hoard(provider: DynProvider, coordinator: Address, cancel: CancellationToken) {
+    let c = Coordinator::new(coordinator, provider);
+    while !cancel.is_cancelled() {
+        if let Ok(pending) = c.leaseMany(U256::from(16)).send().await {
+            let _ = pending.get_receipt().await;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+// An invalid prover: leases, submits the hash of bytes that are no proof, uploads them, and is
+// slashed each time, until its bond no longer backs a lease.
+async fn cheat(
+    provider: DynProvider,
+    coordinator: Address,
+    relayer: String,
+    cancel: CancellationToken,
+) {
+    let c = Coordinator::new(coordinator, provider);
+    let http = reqwest::Client::new();
+    while !cancel.is_cancelled() {
+        let leased = match c.lease().send().await {
+            Ok(p) => p.get_receipt().await.ok(),
+            Err(_) => None,
+        };
+        let ev = leased.and_then(|r| {
+            r.logs()
+                .iter()
+                .find_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())
+        });
+        if let Some(ev) = ev {
+            let rid = ev.inner.data.requestId;
+            let junk: Vec<u8> = (0..4096).map(|_| rand::random::<u8>()).collect();
+            let hash = keccak256(&junk);
+            if let Ok(p) = c.submitProof(rid, B256::from(hash)).send().await {
+                if p.get_receipt().await.is_ok() {
+                    for _ in 0..50 {
+                        match http
+                            .put(format!("{relayer}/v1/proofs/{rid}"))
+                            .body(junk.clone())
+                            .send()
+                            .await
+                        {
+                            Ok(r) if r.status().is_success() => break,
+                            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                        }
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+/// A shared handle for places that need the devnet behind a lock.
+pub type SharedDevnet = Arc<tokio::sync::Mutex<Devnet>>;
+
+/// The directory a devnet writes into by default.
+pub fn default_dir() -> PathBuf {
+    Path::new("devnet-data").to_path_buf()
+}

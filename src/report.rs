@@ -1,0 +1,294 @@
+//! The devnet's summary, read back from the chain: who proved what, reassignments, duplicates,
+//! rejections and slashes, rewards, gas per proven job from the transactions' receipts, the
+//! final proof, and whether the Coordinator's books balance.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEventInterface;
+use serde::Serialize;
+
+use crowdprove_bindings::{Coordinator, TestToken};
+
+use crate::devnet::{Devnet, Role};
+
+/// One prover's line.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProverLine {
+    /// Anvil account index.
+    pub account: usize,
+    /// Its role.
+    pub role: Role,
+    /// Its address.
+    pub address: String,
+    /// Jobs its proofs completed.
+    pub jobs: u64,
+    /// Tokens earned (whole tokens, rounded).
+    pub earned_tokens: f64,
+    /// Times slashed.
+    pub slashes: u64,
+}
+
+/// Gas from the receipts, by kind of call.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Gas {
+    /// All protocol transactions (posts, leases, submissions, verdicts, finalization).
+    pub total: u64,
+    /// `total` over the jobs completed.
+    pub per_proven_job: u64,
+    /// `postBatch` transactions and their gas.
+    pub post: (u64, u64),
+    /// `lease`/`leaseMany` transactions and their gas.
+    pub lease: (u64, u64),
+    /// `submitProof` transactions and their gas.
+    pub submit: (u64, u64),
+    /// `recordVerdicts` transactions and their gas.
+    pub verdicts: (u64, u64),
+    /// Verdicts applied in those transactions.
+    pub verdict_count: u64,
+    /// `finalizeBatch` transactions and their gas.
+    pub finalize: (u64, u64),
+}
+
+/// The batch's final proof.
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalProof {
+    /// keccak256 of the proof.
+    pub hash: String,
+    /// State root before the batch.
+    pub pre_root: String,
+    /// State root after it.
+    pub post_root: String,
+}
+
+/// What a devnet run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Parameter set.
+    pub params: String,
+    /// Chunks in the batch.
+    pub chunks: u32,
+    /// Seconds from posting to the final proof on chain.
+    pub makespan_secs: f64,
+    /// Jobs completed (chunks and aggregations).
+    pub jobs_completed: u64,
+    /// Per prover.
+    pub provers: Vec<ProverLine>,
+    /// Leases that took a job from another holder (LRP).
+    pub reassignments: u64,
+    /// Valid proofs of jobs already complete.
+    pub duplicate_proofs: u64,
+    /// Proofs judged invalid.
+    pub rejected_proofs: u64,
+    /// Tokens slashed.
+    pub slashed_tokens: f64,
+    /// Submissions judged Missing.
+    pub missing: u64,
+    /// Tokens paid in rewards.
+    pub rewards_paid_tokens: f64,
+    /// Gas.
+    pub gas: Gas,
+    /// The final proof, once recorded.
+    pub final_proof: Option<FinalProof>,
+    /// token balance = bonds + unbonding + earnings + unspent escrow + slashes owed.
+    pub books_balance: bool,
+}
+
+fn tokens(v: U256) -> f64 {
+    v.to_string().parse::<f64>().unwrap_or(0.0) / 1e18
+}
+
+/// Reads the summary of the run from the chain.
+pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Summary> {
+    let provider = &devnet.operator;
+    let coord = devnet.coord();
+    let filter = Filter::new().address(devnet.coordinator).from_block(0);
+    let logs = provider.get_logs(&filter).await?;
+    let (mut reassignments, mut duplicates, mut rejected, mut missing, mut completed) =
+        (0, 0, 0, 0, 0);
+    let (mut slashed, mut paid) = (U256::ZERO, U256::ZERO);
+    let mut kinds: HashMap<B256, u8> = HashMap::new();
+    let mut verdict_count = 0u64;
+    let mut completed_by: BTreeMap<Address, u64> = BTreeMap::new();
+    for log in &logs {
+        let Some(tx) = log.transaction_hash else {
+            continue;
+        };
+        let Ok(ev) = Coordinator::CoordinatorEvents::decode_log(&log.inner) else {
+            continue;
+        };
+        let kind = match ev.data {
+            Coordinator::CoordinatorEvents::BatchPosted(_) => 1,
+            Coordinator::CoordinatorEvents::JobLeased(e) => {
+                if !e.previousHolder.is_zero() {
+                    reassignments += 1;
+                }
+                2
+            }
+            Coordinator::CoordinatorEvents::ProofSubmitted(_) => 3,
+            Coordinator::CoordinatorEvents::VerdictRecorded(e) => {
+                verdict_count += 1;
+                match e.result {
+                    1 if e.completed => {
+                        completed += 1;
+                        paid += e.amount;
+                        *completed_by.entry(e.prover).or_default() += 1;
+                    }
+                    1 => duplicates += 1,
+                    2 => {
+                        rejected += 1;
+                        slashed += e.amount;
+                    }
+                    3 => missing += 1,
+                    _ => {}
+                }
+                4
+            }
+            Coordinator::CoordinatorEvents::VerdictSkipped(_) => 4,
+            Coordinator::CoordinatorEvents::BatchFinalized(_) => 5,
+            _ => continue,
+        };
+        let entry = kinds.entry(tx).or_insert(kind);
+        *entry = (*entry).min(kind);
+    }
+    let mut gas = Gas {
+        verdict_count,
+        ..Gas::default()
+    };
+    for (tx, kind) in &kinds {
+        let Some(receipt) = provider.get_transaction_receipt(*tx).await? else {
+            continue;
+        };
+        let g = receipt.gas_used;
+        gas.total += g;
+        let slot = match kind {
+            1 => &mut gas.post,
+            2 => &mut gas.lease,
+            3 => &mut gas.submit,
+            4 => &mut gas.verdicts,
+            _ => &mut gas.finalize,
+        };
+        slot.0 += 1;
+        slot.1 += g;
+    }
+    gas.per_proven_job = gas.total.checked_div(completed).unwrap_or(0);
+
+    let token = TestToken::new(devnet.token, devnet.operator.clone());
+    let mut held = coord.totalEscrow().call().await? + coord.slashedOwed().call().await?;
+    let mut provers = Vec::new();
+    for a in &devnet.accounts {
+        let p = coord.prover(a.address()).call().await?;
+        held += p.bond + p.unbonding + p.earnings;
+        provers.push(ProverLine {
+            account: a.index,
+            role: a.role,
+            address: a.address().to_string(),
+            jobs: completed_by.get(&a.address()).copied().unwrap_or(0),
+            earned_tokens: tokens(p.earnings),
+            slashes: p.slashes.to(),
+        });
+    }
+    let books_balance = token.balanceOf(devnet.coordinator).call().await? == held;
+
+    let final_proof = {
+        let meta = devnet.opts.dir.join("final/batch-1.json");
+        std::fs::read(&meta)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|v| FinalProof {
+                hash: v["proof_hash"].as_str().unwrap_or_default().to_string(),
+                pre_root: v["statement"]["pre_root"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                post_root: v["statement"]["post_root"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+    };
+    Ok(Summary {
+        params: devnet.opts.params.to_string(),
+        chunks: devnet.opts.chunks,
+        makespan_secs: makespan.as_secs_f64(),
+        jobs_completed: completed,
+        provers,
+        reassignments,
+        duplicate_proofs: duplicates,
+        rejected_proofs: rejected,
+        slashed_tokens: tokens(slashed),
+        missing,
+        rewards_paid_tokens: tokens(paid),
+        gas,
+        final_proof,
+        books_balance,
+    })
+}
+
+/// The summary as a table for the terminal (and the docs).
+pub fn table(s: &Summary) -> String {
+    let mut out = String::new();
+    let mut row = |k: &str, v: String| out.push_str(&format!("| {k} | {v} |\n"));
+    row(
+        "parameter set / chunks",
+        format!("{} / {}", s.params, s.chunks),
+    );
+    row("makespan", format!("{:.1} s", s.makespan_secs));
+    row("jobs completed", s.jobs_completed.to_string());
+    for p in &s.provers {
+        row(
+            &format!("prover #{} ({:?})", p.account, p.role),
+            format!(
+                "{} jobs, {:.1} tokens earned, {} slashes",
+                p.jobs, p.earned_tokens, p.slashes
+            ),
+        );
+    }
+    row("reassignments (LRP)", s.reassignments.to_string());
+    row("duplicate proofs", s.duplicate_proofs.to_string());
+    row(
+        "rejected proofs / slashed",
+        format!("{} / {:.1} tokens", s.rejected_proofs, s.slashed_tokens),
+    );
+    row("missing uploads", s.missing.to_string());
+    row(
+        "rewards paid",
+        format!("{:.1} tokens", s.rewards_paid_tokens),
+    );
+    let per = |(n, g): (u64, u64)| match g.checked_div(n) {
+        Some(each) => format!("{n} txs, {each} gas each"),
+        None => "-".to_string(),
+    };
+    row(
+        "gas per proven job (from receipts)",
+        s.gas.per_proven_job.to_string(),
+    );
+    row("  postBatch", per(s.gas.post));
+    row("  lease", per(s.gas.lease));
+    row("  submitProof", per(s.gas.submit));
+    row(
+        "  recordVerdicts",
+        format!("{}, {} verdicts", per(s.gas.verdicts), s.gas.verdict_count),
+    );
+    row("  finalizeBatch", per(s.gas.finalize));
+    match &s.final_proof {
+        Some(f) => {
+            row("final proof", f.hash.clone());
+            row("  pre-state root", f.pre_root.clone());
+            row("  post-state root", f.post_root.clone());
+        }
+        None => row("final proof", "none".into()),
+    }
+    row(
+        "books balance",
+        if s.books_balance {
+            "yes".into()
+        } else {
+            "NO".into()
+        },
+    );
+    format!("| | |\n|---|---|\n{out}")
+}

@@ -1,0 +1,633 @@
+//! End to end: a real anvil, the Coordinator, the relayer and real prover clients (this
+//! package's `crowdprove prover run` as child processes), under the attacks and faults the
+//! paper names. Each case checks that the batch reaches its final proof (but the cancelled one),
+//! that every first valid proof is paid exactly once, and that the Coordinator's books balance.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::providers::Provider;
+use alloy::providers::ext::AnvilApi;
+use alloy::rpc::types::Filter;
+use alloy::rpc::types::anvil::ReorgOptions;
+use alloy::sol_types::SolEventInterface;
+
+use crowdprove::devnet::{Devnet, DevnetOptions, REWARD, Role, TOKEN};
+use crowdprove::report::{self, Summary};
+use crowdprove_bindings::{Coordinator, ICoordinator, job_status, lease_state};
+use crowdprove_circuits::ParamSet;
+
+fn options(dir: &tempfile::TempDir, provers: usize, chunks: u32) -> DevnetOptions {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    if std::env::var_os("E2E_KEEP").is_some() {
+        eprintln!("devnet directory: {}", dir.path().display());
+    }
+    let mut o = DevnetOptions::new(dir.path().to_path_buf());
+    o.params = ParamSet::Small;
+    o.provers = provers;
+    o.chunks = chunks;
+    o.exe = env!("CARGO_BIN_EXE_crowdprove").into();
+    o.upload_deadline = 10;
+    o
+}
+
+// With E2E_KEEP set, a case's directory (logs, relayer data) survives it for inspection.
+fn keep(mut dir: tempfile::TempDir) -> tempfile::TempDir {
+    dir.disable_cleanup(std::env::var_os("E2E_KEEP").is_some());
+    dir
+}
+
+async fn run_to_final(d: &mut Devnet) -> Duration {
+    d.wait_final(1, Duration::from_secs(600), |p| eprintln!("{p}"))
+        .await
+        .expect("the batch reaches its final proof")
+}
+
+// The checks every case makes once the batch is final.
+async fn settle(mut d: Devnet, makespan: Duration) -> (Summary, Devnet) {
+    d.cancel.cancel();
+    d.stop_clients().await;
+    let delivered = d.opts.dir.join("final/batch-1.json");
+    wait_for("the final proof in the sink", 30, async || {
+        delivered.exists()
+    })
+    .await;
+    let s = report::summarize(&d, makespan).await.unwrap();
+    eprintln!("{}", report::table(&s));
+    let jobs = d
+        .coord()
+        .nextIds()
+        .call()
+        .await
+        .unwrap()
+        .nextJobId
+        .to::<u64>()
+        - 1;
+    let completions = completions(&d).await;
+    assert!(
+        completions.values().all(|&n| n == 1),
+        "a job paid twice: {completions:?}"
+    );
+    assert_eq!(
+        s.jobs_completed, jobs,
+        "every posted job completed, each once"
+    );
+    for p in &s.provers {
+        assert_eq!(
+            p.earned_tokens,
+            p.jobs as f64 * REWARD as f64,
+            "prover #{} paid exactly its first valid proofs",
+            p.account
+        );
+    }
+    assert!(
+        s.books_balance,
+        "token balance = bonds + unbonding + earnings + escrow + slashes owed"
+    );
+    assert!(s.final_proof.is_some(), "final proof delivered");
+    (s, d)
+}
+
+async fn completions(d: &Devnet) -> HashMap<u64, u32> {
+    let mut out = HashMap::new();
+    for e in events(d).await {
+        if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
+            if v.completed {
+                *out.entry(v.jobId.to::<u64>()).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+async fn events(d: &Devnet) -> Vec<Coordinator::CoordinatorEvents> {
+    let logs = d
+        .operator
+        .get_logs(&Filter::new().address(d.coordinator).from_block(0))
+        .await
+        .unwrap();
+    logs.iter()
+        .filter_map(|l| {
+            Coordinator::CoordinatorEvents::decode_log(&l.inner)
+                .ok()
+                .map(|e| e.data)
+        })
+        .collect()
+}
+
+async fn wait_for(what: &str, secs: u64, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn complete_jobs(d: &Devnet) -> u64 {
+    completions(d).await.len() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_01_honest_provers_only() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut d = Devnet::start(options(&dir, 3, 4)).await.unwrap();
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let m = run_to_final(&mut d).await;
+    let (s, d) = settle(d, m).await;
+    assert_eq!(s.jobs_completed, 7);
+    assert_eq!(s.rejected_proofs, 0);
+    eprintln!("honest makespan: {:.1} s", s.makespan_secs);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_02_a_hoarder_is_worked_around_by_lrp() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 2, 4);
+    o.hoarders = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let m = run_to_final(&mut d).await;
+    let hoarder = d.account(Role::Hoarder, 0).address();
+    let evs = events(&d).await;
+    let hoarded: Vec<u64> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Coordinator::CoordinatorEvents::JobLeased(l) if l.prover == hoarder => {
+                Some(l.jobId.to())
+            }
+            _ => None,
+        })
+        .collect();
+    let taken_from_hoarder: Vec<u64> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Coordinator::CoordinatorEvents::JobLeased(l) if l.previousHolder == hoarder => {
+                Some(l.jobId.to())
+            }
+            _ => None,
+        })
+        .collect();
+    let completed_by: HashMap<u64, Address> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Coordinator::CoordinatorEvents::VerdictRecorded(v) if v.completed => {
+                Some((v.jobId.to(), v.prover))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!hoarded.is_empty(), "the hoarder took jobs");
+    assert!(
+        !taken_from_hoarder.is_empty(),
+        "LRP took jobs away from the hoarder"
+    );
+    for j in &hoarded {
+        let by = completed_by.get(j).copied();
+        assert!(
+            by.is_some() && by != Some(hoarder),
+            "hoarded job {j} was completed by another prover"
+        );
+    }
+    let (s, d) = settle(d, m).await;
+    let h = s.provers.iter().find(|p| p.role == Role::Hoarder).unwrap();
+    assert_eq!(
+        (h.jobs, h.earned_tokens),
+        (0, 0.0),
+        "the hoarder earns nothing"
+    );
+    eprintln!(
+        "hoarder run: {} hoarded leases, {} reassigned away from it, makespan {:.1} s (compare case 01)",
+        hoarded.len(),
+        taken_from_hoarder.len(),
+        s.makespan_secs
+    );
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_03_an_invalid_prover_is_slashed() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 2, 4);
+    o.invalid = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let m = run_to_final(&mut d).await;
+    let (s, d) = settle(d, m).await;
+    let cheat = s.provers.iter().find(|p| p.role == Role::Invalid).unwrap();
+    assert!(cheat.slashes >= 1, "slashed for invalid proofs");
+    assert_eq!(cheat.jobs, 0, "its jobs were completed by others");
+    assert!(s.rejected_proofs >= 1 && s.slashed_tokens >= 5.0);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_04_copied_proof_bytes_are_rejected() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 2, 2);
+    o.spare_accounts = 1;
+    o.verdict_batch = 100;
+    o.verdict_max_age_ms = 4_000; // a window for the copier to act in
+    let mut d = Devnet::start(o).await.unwrap();
+    let relayer = d.start_relayer().await.unwrap();
+    let copier = d.account(Role::Spare, 0);
+    let c = Coordinator::new(d.coordinator, d.provider_for(&copier));
+    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let copier_rid = (1u64 << 24) | 1; // it leased job 1 first
+    d.spawn_provers().unwrap();
+    // An honest prover proves job 1 (LRP hands it over) and submits: copy its bytes.
+    let http = reqwest::Client::new();
+    let mut stolen = None;
+    wait_for("an honest proof of job 1", 120, async || {
+        for e in events(&d).await {
+            if let Coordinator::CoordinatorEvents::ProofSubmitted(p) = e {
+                if p.jobId.to::<u64>() == 1 && p.prover != copier.address() {
+                    if let Ok(r) = http
+                        .get(format!("{relayer}/v1/proofs/{}", p.proofHash))
+                        .send()
+                        .await
+                    {
+                        if r.status().is_success() {
+                            stolen = Some((p.proofHash, r.bytes().await.unwrap().to_vec()));
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    })
+    .await;
+    let (hash, bytes) = stolen.unwrap();
+    c.submitProof(copier_rid, hash)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let up = http
+        .put(format!("{relayer}/v1/proofs/{copier_rid}"))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        up.status().is_success(),
+        "the bytes match the copier's committed hash"
+    );
+    let m = run_to_final(&mut d).await;
+    assert_eq!(
+        d.coord().leaseInfo(copier_rid).call().await.unwrap().state,
+        lease_state::INVALID,
+        "the proof binds its prover's address: a copy is invalid"
+    );
+    let (s, d) = settle(d, m).await;
+    let p = s.provers.iter().find(|p| p.role == Role::Spare).unwrap();
+    assert_eq!((p.slashes, p.jobs), (1, 0));
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_05_replayed_foreign_and_double_submissions_and_foreign_verdicts_are_refused() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 1, 2);
+    o.spare_accounts = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    let spare = d.account(Role::Spare, 0);
+    let c = Coordinator::new(d.coordinator, d.provider_for(&spare));
+    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let mine = (1u64 << 24) | 1;
+    let revert = |e: alloy::contract::Error| crowdprove_relayer::chain::describe(&e);
+    // Unknown and foreign request ids.
+    let e = c
+        .submitProof((99u64 << 24) | 1, B256::with_last_byte(1))
+        .call()
+        .await
+        .unwrap_err();
+    assert!(revert(e).contains("UnknownRequest"));
+    d.spawn_provers().unwrap();
+    let honest = d.account(Role::Honest, 0).address();
+    let mut theirs = None;
+    wait_for("an honest lease", 60, async || {
+        for e in events(&d).await {
+            if let Coordinator::CoordinatorEvents::JobLeased(l) = e {
+                if l.prover == honest {
+                    theirs = Some(l.requestId);
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    let e = c
+        .submitProof(theirs.unwrap(), B256::with_last_byte(1))
+        .call()
+        .await
+        .unwrap_err();
+    assert!(revert(e).contains("NotLeaseHolder"), "a foreign request id");
+    // Double submission, then a replay after the verdict.
+    c.submitProof(mine, keccak256("junk"))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let e = c
+        .submitProof(mine, keccak256("again"))
+        .call()
+        .await
+        .unwrap_err();
+    assert!(revert(e).contains("AlreadySubmitted"), "double submission");
+    // Verdicts from anyone but the relayer.
+    let v = ICoordinator::Verdict {
+        requestId: mine,
+        jobId: 1u32.try_into().unwrap(),
+        prover: spare.address(),
+        result: 1,
+    };
+    let e = c.recordVerdicts(vec![v]).call().await.unwrap_err();
+    assert!(revert(e).contains("NotRelayer"));
+    d.advance_for_missing().await;
+    wait_for("the spare's Missing verdict", 60, async || {
+        d.coord().leaseInfo(mine).call().await.unwrap().state == lease_state::MISSING
+    })
+    .await;
+    let e = c
+        .submitProof(mine, keccak256("replay"))
+        .call()
+        .await
+        .unwrap_err();
+    assert!(
+        revert(e).contains("AlreadySubmitted"),
+        "a replay after the verdict"
+    );
+    let m = run_to_final(&mut d).await;
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_06_a_prover_crashing_mid_proof_loses_nothing() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 1, 4);
+    o.crashy = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let m = run_to_final(&mut d).await;
+    let crashy = d.account(Role::Crashy, 0);
+    let log = std::fs::read_to_string(d.log_of(crashy.index)).unwrap();
+    assert!(log.contains("proving"), "it was proving when it was killed");
+    let taken = events(&d).await.iter().any(|e| {
+        matches!(e, Coordinator::CoordinatorEvents::JobLeased(l) if l.previousHolder == crashy.address())
+    });
+    assert!(taken, "the crashed prover's job was reassigned");
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_07_relayer_killed_mid_batch_and_restarted_with_and_without_its_database() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut d = Devnet::start(options(&dir, 2, 4)).await.unwrap();
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    wait_for("two completed jobs", 120, async || {
+        complete_jobs(&d).await >= 2
+    })
+    .await;
+    d.stop_relayer().await;
+    d.start_relayer().await.unwrap();
+    wait_for("four completed jobs", 120, async || {
+        complete_jobs(&d).await >= 4
+    })
+    .await;
+    d.stop_relayer().await;
+    std::fs::remove_dir_all(d.relayer_cfg.db.parent().unwrap()).unwrap();
+    d.start_relayer().await.unwrap();
+    let m = run_to_final(&mut d).await;
+    let mut per_request: HashMap<u64, u32> = HashMap::new();
+    for e in events(&d).await {
+        if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
+            *per_request.entry(v.requestId).or_default() += 1;
+        }
+    }
+    assert!(
+        per_request.values().all(|&n| n == 1),
+        "no verdict posted twice"
+    );
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_08_malformed_and_oversized_requests_get_4xx_and_the_service_stays_up() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut d = Devnet::start(options(&dir, 2, 2)).await.unwrap();
+    let base = d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let http = reqwest::Client::new();
+    let big = vec![7u8; crowdprove_circuits::MAX_PROOF_BYTES + 1];
+    let codes = [
+        http.get(format!("{base}/v1/jobs/x"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        http.get(format!("{base}/v1/jobs/777777"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        http.put(format!("{base}/v1/proofs/-1"))
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        http.put(format!("{base}/v1/proofs/{}", (1u64 << 24) | 1))
+            .body(big)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        http.put(format!("{base}/v1/proofs/{}", (1u64 << 24) | 1))
+            .body("not a proof")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        http.get(format!("{base}/v1/proofs/zz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+    ];
+    assert!(codes.iter().all(|c| (400..500).contains(c)), "{codes:?}");
+    assert_eq!(codes[3], 413, "oversized");
+    let m = run_to_final(&mut d).await;
+    assert!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut d = Devnet::start(options(&dir, 2, 4)).await.unwrap();
+    let base = d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    wait_for("three completed jobs", 120, async || {
+        complete_jobs(&d).await >= 3
+    })
+    .await;
+    d.operator
+        .anvil_reorg(ReorgOptions {
+            depth: 3,
+            tx_block_pairs: vec![],
+        })
+        .await
+        .unwrap();
+    let m = run_to_final(&mut d).await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("crowdprove_relayer_reorgs_total 0"),
+        "the relayer saw the reorg:\n{metrics}"
+    );
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and_frees_leases() {
+    // A prover commits a hash and never uploads: Missing, no slash, job done by others.
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 1, 2);
+    o.spare_accounts = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    let silent = d.account(Role::Spare, 0);
+    let c = Coordinator::new(d.coordinator, d.provider_for(&silent));
+    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let rid = (1u64 << 24) | 1;
+    c.submitProof(rid, keccak256("never uploaded"))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    d.spawn_provers().unwrap();
+    d.advance_for_missing().await;
+    let m = run_to_final(&mut d).await;
+    assert_eq!(
+        d.coord().leaseInfo(rid).call().await.unwrap().state,
+        lease_state::MISSING
+    );
+    let p = d.coord().prover(silent.address()).call().await.unwrap();
+    assert_eq!(
+        p.bond,
+        U256::from(2 * 10 * TOKEN),
+        "no slash for missing bytes"
+    );
+    let (_, d) = settle(d, m).await;
+    d.shutdown().await;
+
+    // A batch cancelled mid-way: escrow back, and after clearCancelled its leases stop counting.
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 0, 4);
+    o.spare_accounts = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.start_relayer().await.unwrap();
+    let holder = d.account(Role::Spare, 0);
+    let c = Coordinator::new(d.coordinator, d.provider_for(&holder));
+    wait_for("the batch", 30, async || {
+        c.leaseMany(U256::from(2)).send().await.is_ok()
+    })
+    .await;
+    assert_eq!(
+        d.coord()
+            .prover(holder.address())
+            .call()
+            .await
+            .unwrap()
+            .activeLeases,
+        U256::from(2)
+    );
+    d.stop_relayer().await; // the owner cancels; keep the relayer's transactions out of the way
+    let operator = d.operator_address;
+    let token = crowdprove_bindings::TestToken::new(d.token, d.operator.clone());
+    let before = token.balanceOf(operator).call().await.unwrap();
+    d.coord()
+        .cancelBatch(1)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let refund = token.balanceOf(operator).call().await.unwrap() - before;
+    assert_eq!(
+        refund,
+        U256::from(4 * REWARD * TOKEN),
+        "every unspent reward back"
+    );
+    assert_eq!(d.coord().totalEscrow().call().await.unwrap(), U256::ZERO);
+    c.clearCancelled(vec![1u32.try_into().unwrap(), 2u32.try_into().unwrap()])
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let after = d.coord().prover(holder.address()).call().await.unwrap();
+    assert_eq!(
+        after.activeLeases,
+        U256::ZERO,
+        "cleared leases no longer count against the bond"
+    );
+    assert_eq!(
+        d.coord()
+            .job(1u32.try_into().unwrap())
+            .call()
+            .await
+            .unwrap()
+            .status,
+        job_status::CLEARED
+    );
+    let s = report::summarize(&d, Duration::ZERO).await.unwrap();
+    assert!(s.books_balance);
+    let _: Address = holder.address();
+    d.shutdown().await;
+}
