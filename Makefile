@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: setup build bindings test test-contracts test-rust demo bench sim install fmt lint clean
+.PHONY: setup build bindings test test-contracts test-rust demo demo-contract bench sim install fmt lint clean
 
 ## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
 setup: $(STAMP)
@@ -40,8 +40,14 @@ test-contracts: setup
 test-rust: setup
 	cargo test --workspace
 
-## demo: a local devnet proving a batch (for now: one job's life cycle on anvil with cast)
+## demo: a local devnet (anvil, contracts, relayer, 4 prover clients) proving a batch of 8 chunks;
+## pass options with DEMO_ARGS, e.g. make demo DEMO_ARGS="--hoarders 1 --json docs/results/devnet.json"
+DEMO_ARGS ?=
 demo: setup
+	cargo run --quiet -p crowdprove -- devnet $(DEMO_ARGS)
+
+## demo-contract: one job's life cycle against the contract alone, with cast
+demo-contract: setup
 	bash tools/demo-contract.sh
 
 ## bench: print the numbers behind our claims (gas per proven job; prove and verify times)
