@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: setup build bindings test test-contracts test-rust demo demo-contract bench sim install fmt lint clean
+.PHONY: setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces install fmt lint clean
 
 ## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
 setup: $(STAMP)
@@ -56,9 +56,19 @@ bench: setup
 	cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs 2 --out docs/results/circuits.md
 	cargo bench -p crowdprove-relayer --bench throughput -- --proofs 1000 --out docs/results/relayer.md
 
-## sim: the protocol simulator (not built yet)
+## sim: the simulator: the paper's Tables 2 and 3 and costs, then policies under faults
+## (tables and plots in docs/results/sim-*.{md,svg,png}); then a 1M-job, 100k-prover scale run
+# The dev profile builds the simulator and its dependencies at opt-level 3 (Cargo.toml).
+SIM := cargo run --quiet -p crowdprove-sim --
 sim:
-	@echo "make sim: the simulator (sim/, issue 8) is not built yet" >&2; exit 2
+	$(SIM) paper --out docs/results
+	$(SIM) compare --out docs/results
+	$(SIM) scale --jobs 1000000 --provers 100000
+	$(SIM) scale --jobs 1000000 --provers 100000 --aggregation
+
+## sim-traces: re-record the traces that the differential forge test replays
+sim-traces:
+	cargo run --quiet -p crowdprove-sim -- traces --out contracts/test/traces
 
 ## install: install crowdprove-prover and crowdprove-relayer into ~/.cargo/bin. cargo install
 ## ignores .cargo/config.toml, so the plonky2 field crate's RUSTC_BOOTSTRAP is set here.

@@ -572,8 +572,12 @@ async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and
     d.start_relayer().await.unwrap();
     let holder = d.account(Role::Spare, 0);
     let c = Coordinator::new(d.coordinator, d.provider_for(&holder));
+    // Wait for the receipt, not only the send: the state is read right after.
     wait_for("the batch", 30, async || {
-        c.leaseMany(U256::from(2)).send().await.is_ok()
+        match c.leaseMany(U256::from(2)).send().await {
+            Ok(pending) => pending.get_receipt().await.is_ok(),
+            Err(_) => false,
+        }
     })
     .await;
     assert_eq!(

@@ -50,6 +50,8 @@ interface Vm {
     function stopBroadcast() external;
     function writeFile(string calldata path, string calldata data) external;
     function projectRoot() external view returns (string memory);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseBytes(string calldata value) external pure returns (bytes memory);
 
     function assertEq(uint256 left, uint256 right, string calldata error) external pure;
     function assertEq(int256 left, int256 right, string calldata error) external pure;

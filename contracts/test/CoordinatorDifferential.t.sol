@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {TestBase} from "./utils/TestBase.sol";
+import {Coordinator} from "../Coordinator.sol";
+import {ICoordinator} from "../ICoordinator.sol";
+import {TestToken} from "../devnet/TestToken.sol";
+
+/// @notice Differential test of the simulator's queue model (sim/src/model.rs) against the
+///         contract: replays traces that `crowdprove-sim traces` recorded (hostile provers,
+///         LRP, minimum age, caps, slashing, missing proofs, cancellation) and compares every
+///         lease, every revert and every state check with what the model produced. A cargo
+///         test keeps the committed traces equal to what the current model records.
+contract CoordinatorDifferentialTest is TestBase {
+    uint256 internal constant T0 = 1_700_000_000;
+    bytes32 internal constant CIRCUIT = keccak256("circuit");
+
+    TestToken internal token;
+    Coordinator internal coord;
+    address internal relayer = address(0xBEEF);
+    uint256 internal roots;
+    uint256 internal leases;
+    uint256 internal checks;
+
+    function test_Replay_Lrp() public {
+        _replay("lrp");
+    }
+
+    function test_Replay_MinReassignAge() public {
+        _replay("min-age");
+    }
+
+    function test_Replay_CancelledBatch() public {
+        _replay("cancel");
+    }
+
+    function _account(uint256 id) internal pure returns (address) {
+        return address(uint160(0x10000 + id));
+    }
+
+    function _replay(string memory name) internal {
+        string memory path =
+            string.concat(vm.projectRoot(), "/contracts/test/traces/", name, ".hex");
+        uint256[] memory w = abi.decode(vm.parseBytes(vm.readFile(path)), (uint256[]));
+        vm.assertGt(w.length, 100, "trace too short");
+        uint256 i;
+        uint256 ops;
+        while (i < w.length) {
+            uint256 op = w[i];
+            if (op == 0) i = _config(w, i);
+            else if (op == 1) i = _warp(w, i);
+            else if (op == 2) i = _stake(w, i);
+            else if (op == 3) i = _post(w, i);
+            else if (op == 4) i = _lease(w, i);
+            else if (op == 5) i = _submit(w, i);
+            else if (op == 6) i = _verdict(w, i);
+            else if (op == 7) i = _cancel(w, i);
+            else if (op == 8) i = _checkProver(w, i);
+            else if (op == 9) i = _checkQueue(w, i);
+            else if (op == 10) i = _checkJob(w, i);
+            else revert("unknown op");
+            ++ops;
+        }
+        // A replay that checks nothing would pass vacuously.
+        vm.assertGt(leases, 20, "leases replayed");
+        vm.assertGt(checks, 50, "state checks replayed");
+        emit log_named_uint(string.concat(name, ": operations replayed"), ops);
+    }
+
+    function _config(uint256[] memory w, uint256 i) internal returns (uint256) {
+        token = new TestToken();
+        coord = new Coordinator(
+            token,
+            address(this),
+            relayer,
+            address(0xFEE),
+            1 days,
+            ICoordinator.StakeParams(uint96(w[i + 1]), uint96(w[i + 2]), uint96(w[i + 3])),
+            uint24(w[i + 4]),
+            uint24(w[i + 5]),
+            1 days
+        );
+        token.mint(relayer, type(uint96).max);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.warp(T0);
+        return i + 6;
+    }
+
+    function _warp(uint256[] memory w, uint256 i) internal returns (uint256) {
+        vm.warp(T0 + w[i + 1]);
+        return i + 2;
+    }
+
+    function _stake(uint256[] memory w, uint256 i) internal returns (uint256) {
+        address a = _account(w[i + 1]);
+        uint256 amount = w[i + 2];
+        token.mint(a, amount);
+        vm.startPrank(a);
+        token.approve(address(coord), amount);
+        coord.stake(amount);
+        vm.stopPrank();
+        vm.assertEq(coord.proverId(a), w[i + 1], "prover ids follow stake order");
+        return i + 3;
+    }
+
+    function _post(uint256[] memory w, uint256 i) internal returns (uint256) {
+        bool agg = w[i + 3] == 1;
+        vm.prank(relayer);
+        uint32 id = coord.postBatch(
+            keccak256(abi.encode("root", ++roots)),
+            uint24(w[i + 1]),
+            uint96(w[i + 2]),
+            agg ? ICoordinator.BatchKind.Aggregation : ICoordinator.BatchKind.Round0,
+            uint8(w[i + 4]),
+            uint32(w[i + 5]),
+            CIRCUIT
+        );
+        vm.assertEq(id, w[i + 6], "batch id");
+        return i + 7;
+    }
+
+    function _lease(uint256[] memory w, uint256 i) internal returns (uint256) {
+        address a = _account(w[i + 1]);
+        uint256 k = w[i + 3];
+        vm.prank(a);
+        (bool ok, bytes memory ret) =
+            address(coord).call(abi.encodeCall(ICoordinator.leaseMany, (w[i + 2])));
+        ++leases;
+        if (k == 0) {
+            vm.assertFalse(ok, "the model's lease reverted, the contract's did not");
+            uint256 code = w[i + 4];
+            bytes memory expected = code == 1
+                ? abi.encodeWithSelector(ICoordinator.NoJobAvailable.selector)
+                : abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, w[i + 5], w[i + 6]);
+            vm.assertEq(keccak256(ret), keccak256(expected), "lease revert");
+            return i + 7;
+        }
+        vm.assertTrue(ok, "the model leased, the contract reverted");
+        (uint64[] memory rids, uint40[] memory jobs) = abi.decode(ret, (uint64[], uint40[]));
+        vm.assertEq(rids.length, k, "jobs leased");
+        for (uint256 j; j < k; ++j) {
+            vm.assertEq(rids[j], w[i + 4 + 2 * j], "request id");
+            vm.assertEq(jobs[j], w[i + 5 + 2 * j], "job id");
+        }
+        return i + 4 + 2 * k;
+    }
+
+    function _submit(uint256[] memory w, uint256 i) internal returns (uint256) {
+        uint64 rid = uint64(w[i + 2]);
+        uint256 code = w[i + 3];
+        vm.prank(_account(w[i + 1]));
+        (bool ok, bytes memory ret) = address(coord)
+            .call(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256(abi.encode(rid)))));
+        if (code == 0) {
+            vm.assertTrue(ok, "the model accepted the submission, the contract did not");
+            return i + 4;
+        }
+        vm.assertFalse(ok, "the model refused the submission, the contract did not");
+        bytes memory expected;
+        if (code == 1) expected = abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, rid);
+        else if (code == 2) {
+            expected = abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, rid);
+        } else if (code == 3) {
+            expected = abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, rid);
+        } else {
+            expected = abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(rid >> 24));
+        }
+        vm.assertEq(keccak256(ret), keccak256(expected), "submission revert");
+        return i + 4;
+    }
+
+    function _verdict(uint256[] memory w, uint256 i) internal returns (uint256) {
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vs[0] = ICoordinator.Verdict(
+            uint64(w[i + 1]), uint40(w[i + 2]), _account(w[i + 3]), uint8(w[i + 4])
+        );
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        return i + 5;
+    }
+
+    function _cancel(uint256[] memory w, uint256 i) internal returns (uint256) {
+        vm.prank(relayer);
+        coord.cancelBatch(uint32(w[i + 1]));
+        return i + 2;
+    }
+
+    function _checkProver(uint256[] memory w, uint256 i) internal returns (uint256) {
+        (uint256 bond,,, uint256 active, uint256 earnings, uint256 proven, uint256 slashes) =
+            coord.prover(_account(w[i + 1]));
+        vm.assertEq(bond, w[i + 2], "bond");
+        vm.assertEq(active, w[i + 3], "active leases");
+        vm.assertEq(earnings, w[i + 4], "earnings");
+        vm.assertEq(proven, w[i + 5], "jobs proven");
+        vm.assertEq(slashes, w[i + 6], "slashes");
+        ++checks;
+        return i + 7;
+    }
+
+    function _checkQueue(uint256[] memory w, uint256 i) internal returns (uint256) {
+        (uint256 fresh, uint256 pending, uint40 head, uint40 tail) = coord.queue();
+        vm.assertEq(fresh, w[i + 1], "fresh jobs");
+        vm.assertEq(pending, w[i + 2], "pending jobs");
+        vm.assertEq(head, w[i + 3], "pending head");
+        vm.assertEq(tail, w[i + 4], "pending tail");
+        ++checks;
+        return i + 5;
+    }
+
+    function _checkJob(uint256[] memory w, uint256 i) internal returns (uint256) {
+        (ICoordinator.JobStatus status,,,,) = coord.job(uint40(w[i + 1]));
+        vm.assertEq(uint256(status), w[i + 2], "job status");
+        ++checks;
+        return i + 3;
+    }
+}

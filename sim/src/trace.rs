@@ -1,0 +1,315 @@
+//! Traces of the model's operations and their results, for the differential forge test
+//! (`contracts/test/CoordinatorDifferential.t.sol`): the test deploys a coordinator with the
+//! trace's parameters, replays each operation on it and compares every result and state
+//! check with what the model produced.
+//!
+//! Encoding: `abi.encode(uint256[])` as hex, a flat list of words. Each operation is an op
+//! code followed by its fixed arguments (see [`Op`]); a lease's result is `k` then `k`
+//! pairs (request id, job id), or `0` then the revert (1 = NoJobAvailable, 2 =
+//! LeaseCapReached with active and cap).
+
+use crate::model::{
+    Account, BatchId, JobId, JobStatus, LeaseError, Leased, Params, Prover, RequestId, SubmitError,
+    Verdict,
+};
+
+/// Op codes, as the forge test reads them.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+pub enum Op {
+    /// bondPerLease, minBond, slash, minReassignAge, uploadDeadline.
+    Config = 0,
+    /// seconds since the start.
+    Warp = 1,
+    /// account, amount.
+    Stake = 2,
+    /// jobCount, reward, aggregation (0/1), level, parent, expected batch id.
+    Post = 3,
+    /// account, n, then the result (see the module docs).
+    Lease = 4,
+    /// account, request id, expected code (0 = ok, 1 = UnknownRequest, 2 = NotLeaseHolder,
+    /// 3 = AlreadySubmitted, 4 = JobNotPending).
+    Submit = 5,
+    /// request id, job id, account, result.
+    Verdict = 6,
+    /// batch id.
+    Cancel = 7,
+    /// account, bond, active leases, earnings, jobs proven, slashes.
+    CheckProver = 8,
+    /// fresh jobs, pending jobs, pending head, pending tail.
+    CheckQueue = 9,
+    /// job id, status (0 fresh, 1 pending, 2 complete, 3 cleared).
+    CheckJob = 10,
+}
+
+/// A recorded trace.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    words: Vec<u128>,
+    last_warp: Option<u64>,
+    ops: usize,
+}
+
+impl Trace {
+    /// A trace for a coordinator with `params`.
+    pub fn new(params: &Params) -> Self {
+        let mut t = Trace::default();
+        t.push(
+            Op::Config,
+            &[
+                params.bond_per_lease,
+                params.min_bond,
+                params.slash_amount,
+                u128::from(params.min_reassign_age),
+                u128::from(params.upload_deadline),
+            ],
+        );
+        t
+    }
+
+    fn push(&mut self, op: Op, args: &[u128]) {
+        self.words.push(op as u128);
+        self.words.extend_from_slice(args);
+        self.ops += 1;
+    }
+
+    /// Operations recorded.
+    pub fn len(&self) -> usize {
+        self.ops
+    }
+
+    /// Nothing recorded but the config.
+    pub fn is_empty(&self) -> bool {
+        self.ops <= 1
+    }
+
+    /// Moves the chain's clock to `now` (seconds) if it is not there.
+    pub fn warp(&mut self, now: u64) {
+        if self.last_warp != Some(now) {
+            self.last_warp = Some(now);
+            self.push(Op::Warp, &[u128::from(now)]);
+        }
+    }
+
+    /// A stake.
+    pub fn stake(&mut self, account: Account, amount: u128) {
+        self.push(Op::Stake, &[u128::from(account), amount]);
+    }
+
+    /// A batch posted.
+    pub fn post(
+        &mut self,
+        count: u32,
+        reward: u128,
+        agg: bool,
+        level: u8,
+        parent: BatchId,
+        id: BatchId,
+    ) {
+        self.push(
+            Op::Post,
+            &[
+                u128::from(count),
+                reward,
+                u128::from(agg),
+                u128::from(level),
+                u128::from(parent),
+                u128::from(id),
+            ],
+        );
+    }
+
+    /// A lease call and its result.
+    pub fn lease(&mut self, account: Account, n: u32, result: &Result<Vec<Leased>, LeaseError>) {
+        self.words.push(Op::Lease as u128);
+        self.words.push(u128::from(account));
+        self.words.push(u128::from(n));
+        match result {
+            Ok(got) => {
+                self.words.push(got.len() as u128);
+                for l in got {
+                    self.words.push(u128::from(l.request));
+                    self.words.push(u128::from(l.job));
+                }
+            }
+            Err(e) => {
+                self.words.push(0);
+                let (code, active, cap) = match *e {
+                    LeaseError::NoJobAvailable => (1, 0, 0),
+                    LeaseError::CapReached { active, cap } => (2, active, cap),
+                    LeaseError::BadLeaseCount => (3, 0, 0),
+                };
+                self.words
+                    .extend([code, u128::from(active), u128::from(cap)]);
+            }
+        }
+        self.ops += 1;
+    }
+
+    /// A submission and its result.
+    pub fn submit(&mut self, account: Account, rid: RequestId, result: Result<(), SubmitError>) {
+        let code = match result {
+            Ok(()) => 0,
+            Err(SubmitError::UnknownRequest) => 1,
+            Err(SubmitError::NotLeaseHolder) => 2,
+            Err(SubmitError::AlreadySubmitted) => 3,
+            Err(SubmitError::JobNotPending) => 4,
+        };
+        self.push(Op::Submit, &[u128::from(account), u128::from(rid), code]);
+    }
+
+    /// A verdict (its effect is checked by the checks that follow).
+    pub fn verdict(&mut self, rid: RequestId, job: JobId, account: Account, result: Verdict) {
+        self.push(
+            Op::Verdict,
+            &[
+                u128::from(rid),
+                u128::from(job),
+                u128::from(account),
+                u128::from(result.code()),
+            ],
+        );
+    }
+
+    /// A cancellation.
+    pub fn cancel(&mut self, batch: BatchId) {
+        self.push(Op::Cancel, &[u128::from(batch)]);
+    }
+
+    /// The model's view of a prover, to compare.
+    pub fn check_prover(&mut self, account: Account, p: &Prover) {
+        self.push(
+            Op::CheckProver,
+            &[
+                u128::from(account),
+                p.bond,
+                u128::from(p.active),
+                p.earnings,
+                u128::from(p.jobs_proven),
+                u128::from(p.slashes),
+            ],
+        );
+    }
+
+    /// The model's queue, to compare.
+    pub fn check_queue(&mut self, q: (u64, u64, JobId, JobId)) {
+        self.push(
+            Op::CheckQueue,
+            &[
+                u128::from(q.0),
+                u128::from(q.1),
+                u128::from(q.2),
+                u128::from(q.3),
+            ],
+        );
+    }
+
+    /// A job's status, to compare.
+    pub fn check_job(&mut self, job: JobId, status: JobStatus) {
+        let code = match status {
+            JobStatus::Fresh => 0,
+            JobStatus::Pending => 1,
+            JobStatus::Complete => 2,
+            JobStatus::Cleared => 3,
+        };
+        self.push(Op::CheckJob, &[u128::from(job), code]);
+    }
+
+    /// `abi.encode(uint256[])` as 0x-prefixed hex.
+    pub fn to_hex(&self) -> String {
+        let mut out = String::with_capacity(2 + 64 * (self.words.len() + 2));
+        out.push_str("0x");
+        let word = |out: &mut String, v: u128| {
+            out.push_str(&"0".repeat(32));
+            out.push_str(&format!("{v:032x}"));
+        };
+        word(&mut out, 32);
+        word(&mut out, self.words.len() as u128);
+        for &w in &self.words {
+            word(&mut out, w);
+        }
+        out
+    }
+}
+
+/// The scenarios whose traces the differential forge test replays: small enough for a forge
+/// test, and hostile enough to reach every rule (fresh queues, LRP past the caller's own
+/// jobs, minimum age, caps, hoarders, invalid and missing proofs, slashing to below the
+/// minimum bond, stale submissions, cancellation with clearing).
+pub fn differential_scenarios() -> Vec<crate::Scenario> {
+    use crate::scenario::*;
+    let group =
+        |count, secs: f64, cv, bond_leases, fault: Option<(FaultKind, Strike)>| ProverGroup {
+            count,
+            hardware: Hardware::Seconds(secs),
+            cv,
+            bond_leases,
+            fault: fault.map(|(kind, strike)| Fault { kind, strike }),
+            join_secs: 0.0,
+        };
+    let timing = Timing {
+        block_secs: 1.0,
+        network_secs: 0.01,
+        fetch_secs: 0.5,
+        upload_secs: 0.2,
+        job_overhead_secs: 0.0,
+        verify_secs: 0.006,
+        poll_secs: 7.0,
+        relayer_poll_secs: 2.0,
+        aggregation_factor: 0.8,
+        offline_secs: 60.0,
+        slow_factor: 3.0,
+        cheat_secs: 3.0,
+    };
+    let economics = Economics {
+        reward: 3,
+        bond_per_lease: 10,
+        slash: 6,
+        upload_deadline: 10,
+    };
+    let base = |name: &str, policy, jobs, provers| Scenario {
+        name: name.into(),
+        seed: 42,
+        jobs,
+        aggregation: true,
+        policy,
+        timing,
+        economics,
+        cancel_at_secs: None,
+        max_secs: 3_600.0,
+        provers,
+    };
+    let hostile = vec![
+        group(4, 20.0, 0.4, 2, None),
+        group(1, 20.0, 0.0, 3, Some((FaultKind::Hoarder, Strike::Start))),
+        group(1, 20.0, 0.0, 2, Some((FaultKind::Invalid, Strike::Start))),
+        group(
+            1,
+            20.0,
+            0.0,
+            1,
+            Some((FaultKind::Withholder, Strike::AtSecs(15.0))),
+        ),
+        group(
+            1,
+            20.0,
+            0.3,
+            1,
+            Some((FaultKind::Crash, Strike::FreshLeased(0.8))),
+        ),
+        group(
+            1,
+            20.0,
+            0.3,
+            1,
+            Some((FaultKind::Churn, Strike::AtSecs(30.0))),
+        ),
+    ];
+    let mut cancel = base("cancel", Policy::Lrp, 12, hostile.clone());
+    cancel.cancel_at_secs = Some(50.0);
+    vec![
+        base("lrp", Policy::Lrp, 16, hostile.clone()),
+        base("min-age", Policy::LrpMinAge { secs: 30 }, 16, hostile),
+        cancel,
+    ]
+}

@@ -1,0 +1,584 @@
+//! The simulator's tests: the queue model on hand-worked cases (the paper's LRP example and
+//! the contract's rules), the engine against the paper's Table 3 bound, properties over random
+//! scenarios, TOML input, and the committed differential traces.
+
+use crowdprove_sim::model::{
+    Coordinator, JobStatus, LeaseError, Params, SkipReason, SubmitError, Verdict, VerdictOutcome,
+    request_id,
+};
+use crowdprove_sim::scenario::{
+    Fault, FaultKind, Hardware, Policy, ProverGroup, Scenario, Strike, Timing,
+};
+use crowdprove_sim::{compare, paper, run, trace};
+use proptest::prelude::*;
+
+const PARAMS: Params = Params {
+    bond_per_lease: 10,
+    min_bond: 10,
+    slash_amount: 6,
+    min_reassign_age: 0,
+    upload_deadline: 60,
+    max_attempts: 1 << 24,
+};
+
+fn coord(params: Params, provers: &[(u32, u128)]) -> Coordinator {
+    let mut c = Coordinator::new(params);
+    for &(a, bond) in provers {
+        c.stake(a, bond);
+    }
+    c
+}
+
+fn jobs(r: &Result<Vec<crowdprove_sim::model::Leased>, LeaseError>) -> Vec<u64> {
+    r.as_ref().expect("leased").iter().map(|l| l.job).collect()
+}
+
+// ------------------------------------------------------------------ the queue model
+
+#[test]
+fn aggregation_jobs_go_before_round0_jobs_and_fresh_before_pending() {
+    let mut c = coord(PARAMS, &[(1, 100), (2, 100)]);
+    let r0 = c.post_batch(4, 1, false, 0, 0).unwrap();
+    assert_eq!(jobs(&c.lease(1, 2, 0)), [1, 2]);
+    let agg = c.post_batch(2, 1, true, 1, r0).unwrap();
+    assert_eq!(c.batch(agg).unwrap().first_job, 5);
+    // Aggregation jobs first, then the rest of round 0, then LRP from the head (job 1).
+    assert_eq!(jobs(&c.lease(2, 4, 0)), [5, 6, 3, 4]);
+    let lrp = c.lease(2, 1, 0).unwrap();
+    assert_eq!((lrp[0].job, lrp[0].previous), (1, Some(1)));
+    assert_eq!(lrp[0].request, request_id(1, 2));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn lrp_moves_the_head_to_the_tail_and_releases_the_previous_holder() {
+    // The paper's example: a pending queue [1, 2, 3]; each request takes the least recently
+    // processed job, even if another prover holds it.
+    let mut c = coord(PARAMS, &[(1, 30), (2, 30)]);
+    c.post_batch(3, 1, false, 0, 0).unwrap();
+    c.lease(1, 3, 0).unwrap();
+    assert_eq!(c.prover(1).active, 3);
+    assert_eq!(jobs(&c.lease(2, 1, 5)), [1]);
+    assert_eq!(c.prover(1).active, 2, "the previous holder's count drops");
+    assert_eq!(c.queue(), (0, 3, 2, 1), "job 1 moved to the tail");
+    assert_eq!(jobs(&c.lease(2, 2, 6)), [2, 3]);
+    assert_eq!(c.prover(1).active, 0);
+    // Prover 2 holds the head (1) and the next (2): nothing for it.
+    assert_eq!(
+        c.lease(2, 1, 7),
+        Err(LeaseError::CapReached { active: 3, cap: 3 })
+    );
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn lrp_skips_the_callers_own_head_once_and_no_further() {
+    let mut c = coord(PARAMS, &[(1, 100), (2, 100)]);
+    c.post_batch(3, 1, false, 0, 0).unwrap();
+    c.lease(1, 2, 0).unwrap(); // jobs 1, 2 held by 1
+    c.lease(2, 1, 0).unwrap(); // job 3 held by 2
+    // Prover 1 holds the head (1): it gets the next (2)? No, 2 is its own too: nothing.
+    assert_eq!(c.lease(1, 1, 1), Err(LeaseError::NoJobAvailable));
+    // Prover 2 takes the head.
+    assert_eq!(jobs(&c.lease(2, 1, 1)), [1]);
+    // Now the list is [2 (p1), 3 (p2), 1 (p2)]: prover 1 skips its own head and gets 3.
+    assert_eq!(jobs(&c.lease(1, 1, 2)), [3]);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
+    let mut c = coord(
+        Params {
+            min_reassign_age: 100,
+            ..PARAMS
+        },
+        &[(1, 10), (2, 10)],
+    );
+    c.post_batch(1, 1, false, 0, 0).unwrap();
+    c.lease(1, 1, 1_000).unwrap();
+    assert_eq!(c.lease(2, 1, 1_099), Err(LeaseError::NoJobAvailable));
+    assert_eq!(jobs(&c.lease(2, 1, 1_100)), [1]);
+}
+
+#[test]
+fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
+    let mut c = coord(PARAMS, &[(1, 25), (2, 10)]);
+    c.post_batch(10, 1, false, 0, 0).unwrap();
+    assert_eq!(c.lease_cap(1), 2);
+    assert_eq!(
+        c.lease(1, 16, 0).unwrap().len(),
+        2,
+        "capped by bond, not by n"
+    );
+    assert_eq!(
+        c.lease(1, 1, 0),
+        Err(LeaseError::CapReached { active: 2, cap: 2 })
+    );
+    assert_eq!(c.lease(1, 17, 0), Err(LeaseError::BadLeaseCount));
+    let r = c.lease(2, 1, 0).unwrap()[0].request;
+    c.submit(2, r, 1).unwrap();
+    let v = c.verdict(r, 3, 2, Verdict::Invalid, 2);
+    assert_eq!(
+        v,
+        VerdictOutcome::Judged {
+            completed: false,
+            paid: 0,
+            slashed: 6
+        }
+    );
+    assert_eq!(c.prover(2).bond, 4);
+    assert_eq!(
+        c.lease(2, 1, 3),
+        Err(LeaseError::CapReached { active: 0, cap: 0 })
+    );
+    // The invalid job stays pending and goes to the next prover who asks.
+    assert_eq!(c.job_status(3), JobStatus::Pending);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn first_valid_proof_wins_and_no_job_is_paid_twice() {
+    let mut c = coord(PARAMS, &[(1, 10), (2, 10)]);
+    c.post_batch(1, 7, false, 0, 0).unwrap();
+    let a = c.lease(1, 1, 0).unwrap()[0].request;
+    let b = c.lease(2, 1, 1).unwrap()[0].request;
+    assert_eq!(c.prover(1).active, 0, "LRP moved the job on");
+    c.submit(1, a, 2).unwrap();
+    assert_eq!(c.prover(1).active, 1, "a submitted old lease counts again");
+    c.submit(2, b, 2).unwrap();
+    let first = c.verdict(a, 1, 1, Verdict::Valid, 3);
+    assert_eq!(
+        first,
+        VerdictOutcome::Judged {
+            completed: true,
+            paid: 7,
+            slashed: 0
+        }
+    );
+    let second = c.verdict(b, 1, 2, Verdict::Valid, 3);
+    assert_eq!(
+        second,
+        VerdictOutcome::Judged {
+            completed: false,
+            paid: 0,
+            slashed: 0
+        }
+    );
+    assert_eq!(
+        c.verdict(b, 1, 2, Verdict::Valid, 4),
+        VerdictOutcome::Skipped(SkipReason::AlreadyJudged)
+    );
+    assert_eq!((c.prover(1).earnings, c.prover(2).earnings), (7, 0));
+    assert_eq!((c.prover(1).active, c.prover(2).active), (0, 0));
+    assert_eq!(c.totals().paid, 7);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn submissions_and_verdicts_that_do_not_apply_are_refused() {
+    let mut c = coord(PARAMS, &[(1, 10), (2, 10)]);
+    c.post_batch(1, 1, false, 0, 0).unwrap();
+    let r = c.lease(1, 1, 0).unwrap()[0].request;
+    assert_eq!(
+        c.submit(1, request_id(1, 2), 0),
+        Err(SubmitError::UnknownRequest)
+    );
+    assert_eq!(
+        c.submit(1, request_id(9, 1), 0),
+        Err(SubmitError::UnknownRequest)
+    );
+    assert_eq!(c.submit(2, r, 0), Err(SubmitError::NotLeaseHolder));
+    assert_eq!(
+        c.verdict(r, 1, 1, Verdict::Valid, 0),
+        VerdictOutcome::Skipped(SkipReason::NotSubmitted)
+    );
+    c.submit(1, r, 10).unwrap();
+    assert_eq!(c.submit(1, r, 10), Err(SubmitError::AlreadySubmitted));
+    assert_eq!(
+        c.verdict(r, 2, 1, Verdict::Valid, 11),
+        VerdictOutcome::Skipped(SkipReason::WrongJobOrProver)
+    );
+    assert_eq!(
+        c.verdict(r, 1, 2, Verdict::Valid, 11),
+        VerdictOutcome::Skipped(SkipReason::WrongJobOrProver)
+    );
+    assert_eq!(
+        c.verdict(r, 1, 1, Verdict::Missing, 69),
+        VerdictOutcome::Skipped(SkipReason::UploadDeadlineNotPassed)
+    );
+    assert_eq!(
+        c.verdict(r, 1, 1, Verdict::Missing, 70),
+        VerdictOutcome::Judged {
+            completed: false,
+            paid: 0,
+            slashed: 0
+        },
+        "missing bytes: no slash"
+    );
+    assert_eq!(c.prover(1).bond, 10);
+    // Job still pending; a second lease completes it; the first holder's late proof is stale.
+    let r2 = c.lease(2, 1, 71).unwrap()[0].request;
+    c.submit(2, r2, 72).unwrap();
+    c.verdict(r2, 1, 2, Verdict::Valid, 73);
+    assert_eq!(c.job_status(1), JobStatus::Complete);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_only_by_a_lease_that_succeeds() {
+    let mut c = coord(PARAMS, &[(1, 30), (2, 10)]);
+    let b1 = c.post_batch(3, 2, false, 0, 0).unwrap();
+    c.lease(1, 2, 0).unwrap(); // jobs 1, 2 pending, job 3 fresh
+    assert_eq!(c.cancel_batch(b1), Ok(6));
+    assert_eq!(c.queue(), (0, 2, 1, 2));
+    // Nothing else to lease: the lease reverts, so its clears are undone.
+    assert_eq!(c.lease(2, 1, 1), Err(LeaseError::NoJobAvailable));
+    assert_eq!(c.queue(), (0, 2, 1, 2));
+    assert_eq!(c.prover(1).active, 2);
+    // With another live job, a lease clears both on its way to it and succeeds.
+    c.stake(3, 10);
+    c.post_batch(1, 2, false, 0, 0).unwrap();
+    assert_eq!(jobs(&c.lease(2, 1, 2)), [4], "fresh first");
+    assert_eq!(jobs(&c.lease(3, 1, 3)), [4], "LRP past the cleared jobs");
+    assert_eq!(c.job_status(1), JobStatus::Cleared);
+    assert_eq!(c.job_status(2), JobStatus::Cleared);
+    assert_eq!(
+        c.prover(1).active,
+        0,
+        "cleared jobs leave their holder's count"
+    );
+    assert_eq!(c.queue(), (0, 1, 4, 4));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn aggregation_batches_must_fit_the_tree() {
+    let mut c = coord(PARAMS, &[]);
+    let r0 = c.post_batch(5, 1, false, 0, 0).unwrap(); // height 3
+    assert!(c.post_batch(3, 1, true, 1, r0).is_ok());
+    assert!(
+        c.post_batch(5, 1, true, 1, r0).is_err(),
+        "level 1 holds at most 4"
+    );
+    assert!(c.post_batch(1, 1, true, 4, r0).is_err(), "no level 4");
+    let top = c.post_batch(1, 1, true, 3, r0).unwrap();
+    assert!(c.batch(top).unwrap().is_top);
+    assert!(!c.batch(r0).unwrap().is_top);
+    assert!(c.post_batch(1, 1, true, 1, 99).is_err(), "unknown parent");
+    assert!(
+        c.post_batch(1, 1, false, 1, 0).is_err(),
+        "round 0 has level 0"
+    );
+}
+
+// ------------------------------------------------------------------ the engine
+
+#[test]
+fn table3_without_overheads_meets_the_lower_bound() {
+    for (n, paper) in [(5u32, 37.11), (10, 19.18), (15, 12.98), (20, 9.12)] {
+        let o = run(Scenario::ideal(100, n, Hardware::Cpu8));
+        let bound = f64::from(100u32.div_ceil(n)) * 97.6;
+        assert!(o.finished);
+        assert!(
+            (o.makespan_secs / bound - 1.0).abs() < 0.02,
+            "{n} provers: {} s vs bound {bound} s",
+            o.makespan_secs
+        );
+        // The paper measured 12-18% above the bound.
+        assert!(paper * 60.0 > bound * 1.1);
+    }
+}
+
+#[test]
+fn the_fitted_overhead_closes_the_gap_to_the_papers_table3() {
+    let r = paper::reproduce();
+    assert!(
+        (10.0..20.0).contains(&r.fitted_overhead),
+        "overhead {}",
+        r.fitted_overhead
+    );
+    for row in &r.table3 {
+        let diff = (row.sim_overhead / row.paper - 1.0).abs();
+        assert!(
+            diff < 0.05,
+            "{} provers: {} vs {}",
+            row.provers,
+            row.sim_overhead,
+            row.paper
+        );
+    }
+    // Table 2 without overheads is the paper's within the integrality of jobs per prover.
+    for (_, cells) in &r.table2 {
+        for c in cells {
+            assert!(c.sim >= c.paper * 0.999 && c.sim <= c.paper * 1.06, "{c:?}");
+            assert!(c.sim_l2 > c.sim, "chain latency costs time: {c:?}");
+        }
+    }
+    for (hw, sim, paper) in &r.breakeven {
+        assert!(
+            sim >= paper && f64::from(*sim) <= f64::from(*paper) * 1.05,
+            "{hw:?}: {sim} vs {paper}"
+        );
+    }
+    let macbook = r
+        .jobs_per_day
+        .iter()
+        .find(|(h, _)| *h == Hardware::MacBook)
+        .unwrap()
+        .1;
+    assert!(
+        (macbook - 1_781.0).abs() < 10.0,
+        "MacBook jobs/day {macbook}"
+    );
+}
+
+#[test]
+fn runs_are_repeatable_by_seed() {
+    let mut sc = compare::scenario(
+        compare::Setup {
+            jobs: 64,
+            provers: 16,
+            seeds: 1,
+        },
+        Policy::Lrp,
+        Some((FaultKind::Hoarder, Strike::Start)),
+        0.2,
+        false,
+        9,
+    );
+    let a = run(sc.clone());
+    let b = run(sc.clone());
+    assert_eq!(
+        (a.makespan_secs, a.reassignments, a.paid),
+        (b.makespan_secs, b.reassignments, b.paid)
+    );
+    sc.seed = 10;
+    let c = run(sc);
+    assert_ne!(
+        a.makespan_secs, c.makespan_secs,
+        "another seed, another run"
+    );
+}
+
+#[test]
+fn a_late_hoarder_costs_the_timeout_policy_more_than_lrp() {
+    let setup = compare::Setup {
+        jobs: 256,
+        provers: 40,
+        seeds: 1,
+    };
+    let m = |policy| {
+        let o = run(compare::scenario(
+            setup,
+            policy,
+            Some((FaultKind::Hoarder, Strike::LATE)),
+            0.2,
+            false,
+            1,
+        ));
+        assert!(o.finished, "{policy:?}");
+        o.makespan_secs
+    };
+    let (lrp, timeout) = (m(Policy::Lrp), m(Policy::ZKSYNC));
+    assert!(timeout > lrp + 600.0, "timeout {timeout} s vs LRP {lrp} s");
+}
+
+#[test]
+fn invalid_provers_are_slashed_and_never_paid() {
+    let setup = compare::Setup {
+        jobs: 128,
+        provers: 20,
+        seeds: 1,
+    };
+    let o = run(compare::scenario(
+        setup,
+        Policy::Lrp,
+        Some((FaultKind::Invalid, Strike::Start)),
+        0.2,
+        false,
+        3,
+    ));
+    assert!(o.finished);
+    assert_eq!(o.paid_to_faulty, 0);
+    // Four invalid provers, bond for 4 leases each (40), slashed 5 per proof until below the
+    // minimum bond of 10: 7 slashes each.
+    assert_eq!(o.slashed, 4 * 35);
+}
+
+#[test]
+fn a_cancelled_batch_stops_paying() {
+    let mut sc = Scenario::ideal(50, 5, Hardware::Seconds(10.0));
+    sc.cancel_at_secs = Some(35.0);
+    let (o, sim) = crowdprove_sim::Sim::new(sc).run();
+    assert!(!o.finished);
+    let t = sim.model().totals();
+    assert_eq!(t.paid + t.refunded, t.escrowed);
+    assert!(t.paid > 0 && t.refunded > 0);
+    sim.model().check_invariants().unwrap();
+}
+
+#[test]
+fn simulates_the_papers_network_fast() {
+    // Speed is measured by `make sim`; this only checks the big run completes and counts.
+    let o = run(Scenario::ideal(17_188, 3_000, Hardware::Cpu8));
+    assert!(o.finished);
+    assert_eq!(o.jobs_completed, 17_188);
+    assert!(o.events > 17_188 * 3);
+}
+
+// ------------------------------------------------------------------ properties
+
+fn arb_scenario() -> impl Strategy<Value = Scenario> {
+    let kinds = prop::sample::select(FaultKind::ALL.to_vec());
+    let strike = prop_oneof![
+        Just(Strike::Start),
+        (0.0f64..300.0).prop_map(Strike::AtSecs),
+        (0.0f64..1.0).prop_map(Strike::FreshLeased)
+    ];
+    let policy = prop_oneof![
+        Just(Policy::Lrp),
+        (0u64..120).prop_map(|secs| Policy::LrpMinAge { secs }),
+        (30u64..300).prop_map(|secs| Policy::Timeout {
+            secs,
+            max_attempts: 1 << 20
+        }),
+    ];
+    (
+        1u32..60,
+        any::<bool>(),
+        policy,
+        1u32..6,
+        0.0f64..0.5,
+        1u32..4,
+        prop::collection::vec((1u32..4, kinds, strike, 1u32..4), 0..4),
+        any::<u64>(),
+        prop_oneof![Just(0.0), Just(1.0), Just(2.0)],
+    )
+        .prop_map(
+            |(jobs, aggregation, policy, honest, cv, honest_bond, faulty, seed, block)| {
+                let mut provers = vec![ProverGroup {
+                    count: honest,
+                    hardware: Hardware::Seconds(20.0),
+                    cv,
+                    bond_leases: honest_bond,
+                    fault: None,
+                    join_secs: 0.0,
+                }];
+                for (count, kind, strike, bond_leases) in faulty {
+                    provers.push(ProverGroup {
+                        count,
+                        hardware: Hardware::Seconds(20.0),
+                        cv,
+                        bond_leases,
+                        fault: Some(Fault { kind, strike }),
+                        join_secs: 0.0,
+                    });
+                }
+                Scenario {
+                    name: "prop".into(),
+                    seed,
+                    jobs,
+                    aggregation,
+                    policy,
+                    timing: Timing {
+                        block_secs: block,
+                        poll_secs: 3.0,
+                        offline_secs: 60.0,
+                        ..Timing::default()
+                    },
+                    economics: Default::default(),
+                    cancel_at_secs: None,
+                    max_secs: 4.0 * 86_400.0,
+                    provers,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// With at least one honest prover every job completes, each is paid once, and the
+    /// model's invariants hold at the end.
+    #[test]
+    fn every_job_completes_once_with_one_honest_prover(sc in arb_scenario()) {
+        sc.validate().unwrap();
+        let reward = u128::from(sc.economics.reward);
+        let (o, sim) = crowdprove_sim::Sim::new(sc).run();
+        prop_assert!(o.finished, "unfinished: {o:?}");
+        prop_assert_eq!(o.jobs_completed, o.jobs_posted);
+        prop_assert_eq!(o.paid, u128::from(o.jobs_completed as u32) * reward);
+        let t = sim.model().totals();
+        prop_assert_eq!(t.paid, t.escrowed);
+        prop_assert!(sim.model().check_invariants().is_ok(), "{:?}", sim.model().check_invariants());
+    }
+
+    /// Random calls straight on the model keep its invariants and never pay more than escrow.
+    #[test]
+    fn random_calls_keep_the_models_invariants(ops in prop::collection::vec((0u8..5, 1u32..5, 0u64..40, 1u32..4), 1..200)) {
+        let mut c = coord(Params { min_reassign_age: 5, ..PARAMS }, &[(1, 30), (2, 20), (3, 10), (4, 40)]);
+        let mut now = 0;
+        let mut leased = Vec::new();
+        for (op, who, x, n) in ops {
+            now += x % 7;
+            match op {
+                0 => { let _ = c.post_batch(n, 3, false, 0, 0); }
+                1 => if let Ok(got) = c.lease(who, n, now) { leased.extend(got.into_iter().map(|l| (who, l.request, l.job))); },
+                2 => if let Some(&(w, r, _)) = leased.get(x as usize % leased.len().max(1)) { let _ = c.submit(w, r, now); },
+                3 => if let Some(&(w, r, j)) = leased.get(x as usize % leased.len().max(1)) {
+                    let v = [Verdict::Valid, Verdict::Invalid, Verdict::Missing][n as usize % 3];
+                    let _ = c.verdict(r, j, w, v, now + 60);
+                },
+                _ => { let _ = c.cancel_batch(1 + (x as u32 % c.batch_count().max(1))); }
+            }
+            prop_assert!(c.check_invariants().is_ok(), "{:?}", c.check_invariants());
+        }
+        let t = c.totals();
+        prop_assert!(t.paid + t.refunded <= t.escrowed);
+    }
+}
+
+// ------------------------------------------------------------------ input and traces
+
+#[test]
+fn the_example_scenarios_parse_and_bad_ones_say_why() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        Scenario::from_toml(&text).unwrap();
+        n += 1;
+    }
+    assert!(n >= 3);
+    let err = |t: &str| format!("{:#}", Scenario::from_toml(t).unwrap_err());
+    let ok = "jobs = 10\n[[provers]]\ncount = 2\nhardware = \"gpu\"\n";
+    Scenario::from_toml(ok).unwrap();
+    assert!(err("jobs = 10\nprovers = []\n").contains("at least one prover group"));
+    assert!(err(&format!("{ok}cv = -1.0\n")).contains("cv must be"));
+    assert!(err(&ok.replace("gpu", "tpu")).contains("unknown variant"));
+    assert!(err(&format!("colour = 1\n{ok}")).contains("unknown field"));
+    assert!(err(&ok.replace("jobs = 10", "jobs = 0")).contains("jobs must be at least 1"));
+    assert!(
+        err(&format!(
+            "policy = {{ kind = \"timeout\", secs = 600, max_attempts = 0 }}\n{ok}"
+        ))
+        .contains("max_attempts")
+    );
+}
+
+#[test]
+fn committed_traces_are_what_the_model_records_now() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/test/traces");
+    for sc in trace::differential_scenarios() {
+        let name = sc.name.clone();
+        let (_, sim) = crowdprove_sim::Sim::new(sc).with_trace().run();
+        let hex = sim.trace().unwrap().to_hex();
+        let committed = std::fs::read_to_string(dir.join(format!("{name}.hex"))).unwrap();
+        assert!(
+            committed == hex,
+            "contracts/test/traces/{name}.hex is stale: run `make sim-traces`"
+        );
+        sim.model().check_invariants().unwrap();
+    }
+}
