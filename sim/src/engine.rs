@@ -430,7 +430,7 @@ impl Sim {
     fn lease_tx(&mut self, p: u32, token: u32) {
         let account = p + 1;
         let fault = self.acting(p);
-        let n = if fault == Some(FaultKind::Hoarder) {
+        let n = if matches!(fault, Some(FaultKind::Hoarder | FaultKind::HoardOnce)) {
             (self.model.lease_cap(account) as u32).clamp(1, MAX_LEASES_PER_CALL)
         } else {
             1
@@ -470,6 +470,7 @@ impl Sim {
         let timing = self.sc.timing;
         match fault {
             Some(FaultKind::Hoarder) => self.at(seen + poll, Ev::Wake { p, token }),
+            Some(FaultKind::HoardOnce) => self.provers[p as usize].alive = false,
             Some(FaultKind::Invalid | FaultKind::Withholder) => {
                 let result = if fault == Some(FaultKind::Invalid) {
                     Verdict::Invalid
@@ -706,7 +707,10 @@ impl Sim {
                     self.provers[p as usize].alive = false;
                 }
                 FaultKind::Churn => self.at(self.now, Ev::Leave { p }),
-                FaultKind::Hoarder | FaultKind::Invalid | FaultKind::Withholder => {
+                FaultKind::Hoarder
+                | FaultKind::HoardOnce
+                | FaultKind::Invalid
+                | FaultKind::Withholder => {
                     if self.provers[p as usize].alive {
                         self.abandon(p);
                         self.wake_now(p);

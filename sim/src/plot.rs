@@ -142,16 +142,30 @@ pub fn compare(dir: &Path, rows: &[Row], strike: &str) -> DrawResult {
                     ("sans-serif", 24),
                 )
                 .map_err(err)?;
-            let panels = titled.split_evenly((2, 3));
-            let max = rows
+            let panels = titled.split_evenly((2, 4));
+            // Seven fault kinds on 8-core CPUs, then crashes on mixed hardware.
+            let kinds = FaultKind::ALL
                 .iter()
-                .filter(|r| !r.mixed && (r.fault.is_none() || r.strike == strike))
-                .map(|r| r.makespan_min)
-                .fold(0.0, f64::max)
-                * 1.1;
-            for (panel, kind) in panels.iter().zip(FaultKind::ALL) {
+                .map(|&k| (k, false))
+                .chain([(FaultKind::Crash, true)]);
+            for (panel, (kind, mixed)) in panels.iter().zip(kinds) {
+                let title = if mixed {
+                    "crash, mixed hardware".to_string()
+                } else {
+                    kind.label().to_string()
+                };
+                // Each panel has its own scale: a run that gave up (8 h) would flatten the rest.
+                let max = rows
+                    .iter()
+                    .filter(|r| {
+                        r.mixed == mixed
+                            && (r.fault.is_none() || r.fault == Some(kind) && r.strike == strike)
+                    })
+                    .map(|r| r.makespan_min)
+                    .fold(0.0, f64::max)
+                    * 1.15;
                 let mut chart = ChartBuilder::on(panel)
-                    .caption(kind.label(), ("sans-serif", 18))
+                    .caption(title, ("sans-serif", 18))
                     .margin(8)
                     .x_label_area_size(30)
                     .y_label_area_size(45)
@@ -171,7 +185,7 @@ pub fn compare(dir: &Path, rows: &[Row], strike: &str) -> DrawResult {
                         .filter_map(|&f| {
                             rows.iter()
                                 .find(|r| {
-                                    !r.mixed
+                                    r.mixed == mixed
                                         && r.policy == *policy
                                         && r.fraction == f
                                         && (f == 0.0 && r.fault.is_none()
@@ -197,7 +211,7 @@ pub fn compare(dir: &Path, rows: &[Row], strike: &str) -> DrawResult {
                 }
                 chart
                     .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
+                    .position(SeriesLabelPosition::LowerRight)
                     .background_style(WHITE.mix(0.85))
                     .label_font(("sans-serif", 11))
                     .draw()

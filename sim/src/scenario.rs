@@ -112,8 +112,10 @@ impl Strike {
 pub enum FaultKind {
     /// Stops for good, holding its leases.
     Crash,
-    /// Leases up to its cap, never submits.
+    /// Leases up to its cap again and again, never submits.
     Hoarder,
+    /// Leases up to its cap once, then goes silent: the cheapest attack.
+    HoardOnce,
     /// Submits proofs that do not verify (slashed).
     Invalid,
     /// Submits but never uploads the bytes (Missing verdicts, no slash).
@@ -126,8 +128,9 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind, for comparisons.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::Crash,
+        FaultKind::HoardOnce,
         FaultKind::Hoarder,
         FaultKind::Invalid,
         FaultKind::Withholder,
@@ -140,6 +143,7 @@ impl FaultKind {
         match self {
             FaultKind::Crash => "crash",
             FaultKind::Hoarder => "hoarder",
+            FaultKind::HoardOnce => "hoard once",
             FaultKind::Invalid => "invalid",
             FaultKind::Withholder => "withholder",
             FaultKind::Slow => "slow",

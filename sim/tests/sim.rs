@@ -299,6 +299,7 @@ fn the_fitted_overhead_closes_the_gap_to_the_papers_table3() {
         r.fitted_overhead
     );
     for row in &r.table3 {
+        assert!(row.sim_l2 > row.sim && row.sim_l2 < row.paper, "{row:?}");
         let diff = (row.sim_overhead / row.paper - 1.0).abs();
         assert!(
             diff < 0.05,
@@ -382,6 +383,22 @@ fn a_late_hoarder_costs_the_timeout_policy_more_than_lrp() {
     };
     let (lrp, timeout) = (m(Policy::Lrp), m(Policy::ZKSYNC));
     assert!(timeout > lrp + 600.0, "timeout {timeout} s vs LRP {lrp} s");
+}
+
+#[test]
+fn a_one_shot_hoarder_costs_the_timeout_little_at_the_start_and_most_as_fresh_jobs_run_out() {
+    let setup = compare::Setup { jobs: 256, provers: 40, seeds: 1 };
+    let m = |kind, strike| {
+        let o = run(compare::scenario(setup, Policy::ZKSYNC, Some((kind, strike)), 0.2, false, 1));
+        assert!(o.finished);
+        o.makespan_secs
+    };
+    // A crash before the first lease only removes capacity: the baseline for the same provers.
+    let capacity = m(FaultKind::Crash, Strike::Start);
+    let start = m(FaultKind::HoardOnce, Strike::Start);
+    let late = m(FaultKind::HoardOnce, Strike::LATE);
+    assert!(start < capacity + 150.0, "start {start} s vs {capacity} s");
+    assert!(late > start + 400.0, "late {late} s vs start {start} s");
 }
 
 #[test]
