@@ -718,23 +718,24 @@ impl Coordinator {
         }
     }
 
+    // The head and tail of one fresh queue.
+    fn fresh_ends(&mut self, agg: bool) -> (&mut BatchId, &mut BatchId) {
+        if agg {
+            (&mut self.agg_head, &mut self.agg_tail)
+        } else {
+            (&mut self.round0_head, &mut self.round0_tail)
+        }
+    }
+
     fn append_fresh(&mut self, id: BatchId, agg: bool) {
-        let tail = if agg { self.agg_tail } else { self.round0_tail };
+        let tail = *self.fresh_ends(agg).1;
         if tail == 0 {
-            if agg {
-                self.agg_head = id;
-            } else {
-                self.round0_head = id;
-            }
+            *self.fresh_ends(agg).0 = id;
         } else {
             self.batches[tail as usize].queue_next = id;
             self.batches[id as usize].queue_prev = tail;
         }
-        if agg {
-            self.agg_tail = id;
-        } else {
-            self.round0_tail = id;
-        }
+        *self.fresh_ends(agg).1 = id;
     }
 
     fn unlink_fresh(&mut self, id: BatchId, agg: bool) {
@@ -743,20 +744,12 @@ impl Coordinator {
             (b.queue_prev, b.queue_next)
         };
         if prev == 0 {
-            if agg {
-                self.agg_head = next;
-            } else {
-                self.round0_head = next;
-            }
+            *self.fresh_ends(agg).0 = next;
         } else {
             self.batches[prev as usize].queue_next = next;
         }
         if next == 0 {
-            if agg {
-                self.agg_tail = prev;
-            } else {
-                self.round0_tail = prev;
-            }
+            *self.fresh_ends(agg).1 = prev;
         } else {
             self.batches[next as usize].queue_prev = prev;
         }

@@ -387,9 +387,20 @@ fn a_late_hoarder_costs_the_timeout_policy_more_than_lrp() {
 
 #[test]
 fn a_one_shot_hoarder_costs_the_timeout_little_at_the_start_and_most_as_fresh_jobs_run_out() {
-    let setup = compare::Setup { jobs: 256, provers: 40, seeds: 1 };
+    let setup = compare::Setup {
+        jobs: 256,
+        provers: 40,
+        seeds: 1,
+    };
     let m = |kind, strike| {
-        let o = run(compare::scenario(setup, Policy::ZKSYNC, Some((kind, strike)), 0.2, false, 1));
+        let o = run(compare::scenario(
+            setup,
+            Policy::ZKSYNC,
+            Some((kind, strike)),
+            0.2,
+            false,
+            1,
+        ));
         assert!(o.finished);
         o.makespan_secs
     };
