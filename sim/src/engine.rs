@@ -84,6 +84,8 @@ impl Outcome {
 enum Ev {
     Wake { p: u32, token: u32 },
     LeaseTx { p: u32, token: u32 },
+    LeaseAheadTx { p: u32, token: u32 },
+    Resume { p: u32, token: u32 },
     Proved { p: u32, token: u32 },
     SubmitTx { p: u32, idx: u32 },
     VerdictTx { idx: u32 },
@@ -123,6 +125,8 @@ struct ProverState {
     alive: bool,
     token: u32,
     work: Option<Work>,
+    // A job leased ahead while proving: (request, job, when its witness is fetched).
+    ahead: Option<(RequestId, JobId, Time)>,
 }
 
 /// Where a job sits in the tree.
@@ -316,6 +320,7 @@ impl Sim {
                     alive: false,
                     token: 0,
                     work: None,
+                    ahead: None,
                 });
                 self.at(us(g.join_secs), Ev::Join { p });
             }
@@ -385,13 +390,23 @@ impl Sim {
                     self.lease_tx(p, token);
                 }
             }
+            Ev::LeaseAheadTx { p, token } => {
+                if self.current(p, token) {
+                    self.lease_ahead_tx(p);
+                }
+            }
+            Ev::Resume { p, token } => {
+                if self.current(p, token) {
+                    self.next_job(p);
+                }
+            }
             Ev::Proved { p, token } => {
                 if self.current(p, token) {
                     let w = self.provers[p as usize].work.take().expect("proving");
                     self.unwork(w.job, p);
                     self.out.compute_secs += w.compute;
                     self.send_submission(p, w.rid, w.job, w.compute, Verdict::Valid);
-                    self.wake_now(p);
+                    self.next_job(p);
                 }
             }
             Ev::SubmitTx { p, idx } => self.submit_tx(p, idx),
@@ -494,27 +509,90 @@ impl Sim {
             }
             _ => {
                 let l = got[0];
-                let level = self.nodes.get(&l.job).map_or(0, |n| n.level);
-                let s = &self.provers[p as usize];
-                let mut secs = self.rng.lognormal(s.job_secs, s.cv);
-                if level > 0 {
-                    secs *= timing.aggregation_factor;
+                let ready = seen + us(timing.fetch_secs);
+                let st = &self.provers[p as usize];
+                if st.work.is_none() {
+                    self.start_work(p, l.request, l.job, ready);
+                } else if st.ahead.is_none() {
+                    // A job leased ahead started meanwhile: this one waits its turn.
+                    self.provers[p as usize].ahead = Some((l.request, l.job, ready));
+                    self.workers.entry(l.job).or_default().push(p);
                 }
-                if fault == Some(FaultKind::Slow) {
-                    secs *= timing.slow_factor;
-                }
-                let start = seen + us(timing.fetch_secs);
-                let compute = timing.job_overhead_secs + secs;
-                let done = start + us(compute) + us(timing.upload_secs);
-                self.provers[p as usize].work = Some(Work {
-                    rid: l.request,
-                    job: l.job,
-                    start,
-                    compute,
-                });
-                self.workers.entry(l.job).or_default().push(p);
-                self.at(done, Ev::Proved { p, token });
             }
+        }
+    }
+
+    // Proves `job` from `start` (its witness fetched); asks for the next job meanwhile.
+    fn start_work(&mut self, p: u32, rid: RequestId, job: JobId, start: Time) {
+        let timing = self.sc.timing;
+        let level = self.nodes.get(&job).map_or(0, |n| n.level);
+        let s = &self.provers[p as usize];
+        let token = s.token;
+        let mut secs = self.rng.lognormal(s.job_secs, s.cv);
+        if level > 0 {
+            secs *= timing.aggregation_factor;
+        }
+        if self.acting(p) == Some(FaultKind::Slow) {
+            secs *= timing.slow_factor;
+        }
+        let compute = timing.job_overhead_secs + secs;
+        let done = start + us(compute) + us(timing.upload_secs);
+        self.provers[p as usize].work = Some(Work {
+            rid,
+            job,
+            start,
+            compute,
+        });
+        self.workers.entry(job).or_default().push(p);
+        self.at(done, Ev::Proved { p, token });
+        if timing.lease_ahead
+            && self.model.queue().0 > 0
+            && self.provers[p as usize].ahead.is_none()
+        {
+            let t = self.included(self.now + self.net());
+            self.at(t, Ev::LeaseAheadTx { p, token });
+        }
+    }
+
+    fn lease_ahead_tx(&mut self, p: u32) {
+        let account = p + 1;
+        self.warp();
+        let now_s = self.chain_secs();
+        let result = self.model.lease(account, 1, now_s);
+        if let Some(t) = self.trace.as_mut() {
+            t.lease(account, 1, &result);
+            let q = self.model.queue();
+            t.check_queue(q);
+        }
+        // Refused (cap, nothing fresh): the prover asks again when it finishes.
+        if let Ok(got) = result {
+            let l = got[0];
+            if let Some(prev) = l.previous {
+                self.check_prover(prev);
+            }
+            if self.nodes.get(&l.job).is_some_and(|n| n.level == 0) && l.previous.is_none() {
+                self.round0_fresh_leased += 1;
+            }
+            self.check_fresh_strikes();
+            let ready = self.now + self.net() + us(self.sc.timing.fetch_secs);
+            if self.provers[p as usize].work.is_none() {
+                // It finished (or dropped) its job before this lease landed.
+                self.start_work(p, l.request, l.job, ready);
+            } else {
+                self.provers[p as usize].ahead = Some((l.request, l.job, ready));
+                self.workers.entry(l.job).or_default().push(p);
+            }
+        }
+    }
+
+    // After a proof (or a dropped job): the job leased ahead, else a new lease.
+    fn next_job(&mut self, p: u32) {
+        match self.provers[p as usize].ahead.take() {
+            Some((rid, job, ready)) => {
+                self.unwork(job, p);
+                self.start_work(p, rid, job, ready.max(self.now));
+            }
+            None => self.wake_now(p),
         }
     }
 
@@ -604,17 +682,22 @@ impl Sim {
     }
 
     fn completed(&mut self, job: JobId) {
-        // Provers still proving it learn from the chain's event and drop it.
+        // Provers still proving it, or holding it leased ahead, learn from the chain's event
+        // and drop it.
         if let Some(ws) = self.workers.remove(&job) {
             let seen = self.now + self.net();
             for p in ws {
                 let s = &mut self.provers[p as usize];
+                if s.ahead.is_some_and(|a| a.1 == job) {
+                    s.ahead = None;
+                }
                 if let Some(w) = s.work.filter(|w| w.job == job) {
                     let spent = seen.saturating_sub(w.start) as f64 / US;
                     self.out.compute_secs += spent.min(w.compute);
                     s.work = None;
                     s.token += 1;
-                    self.wake_at(p, seen);
+                    let token = s.token;
+                    self.at(seen, Ev::Resume { p, token });
                 }
             }
         }
@@ -687,10 +770,14 @@ impl Sim {
         let now = self.now;
         let s = &mut self.provers[p as usize];
         s.token += 1;
+        let ahead = s.ahead.take();
         if let Some(w) = s.work.take() {
             let spent = now.saturating_sub(w.start) as f64 / US;
             self.out.compute_secs += spent.min(w.compute);
             self.unwork(w.job, p);
+        }
+        if let Some((_, job, _)) = ahead {
+            self.unwork(job, p);
         }
     }
 

@@ -221,6 +221,9 @@ pub struct Timing {
     pub slow_factor: f64,
     /// An invalid or withholding prover submits this long after its lease, seconds.
     pub cheat_secs: f64,
+    /// Honest provers lease and fetch their next job while proving, as long as fresh jobs
+    /// remain and their bond allows (as the client does), hiding chain latency.
+    pub lease_ahead: bool,
 }
 
 impl Timing {
@@ -238,6 +241,7 @@ impl Timing {
         offline_secs: 600.0,
         slow_factor: 4.0,
         cheat_secs: 5.0,
+        lease_ahead: false,
     };
 }
 
@@ -258,6 +262,7 @@ impl Default for Timing {
             offline_secs: 600.0,
             slow_factor: 4.0,
             cheat_secs: 5.0,
+            lease_ahead: true,
         }
     }
 }

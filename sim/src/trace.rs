@@ -260,6 +260,7 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
         offline_secs: 60.0,
         slow_factor: 3.0,
         cheat_secs: 3.0,
+        lease_ahead: true,
     };
     let economics = Economics {
         reward: 3,
