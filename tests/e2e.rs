@@ -129,6 +129,33 @@ async fn wait_for(what: &str, secs: u64, mut f: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Starts the devnet of `o` plus one spare account and the relayer, and has the spare lease
+/// `n` jobs of the first batch (job 1 first), receipt included: the state is read right after.
+/// Returns the devnet, the relayer's URL, the spare and its Coordinator handle.
+async fn spare_leases(
+    mut o: DevnetOptions,
+    n: u64,
+) -> (
+    Devnet,
+    String,
+    crowdprove::devnet::Account,
+    Coordinator::CoordinatorInstance<alloy::providers::DynProvider>,
+) {
+    o.spare_accounts = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    let relayer = d.start_relayer().await.unwrap();
+    let spare = d.account(Role::Spare, 0);
+    let c = Coordinator::new(d.coordinator, d.provider_for(&spare));
+    wait_for("the batch", 30, async || {
+        match c.leaseMany(U256::from(n)).send().await {
+            Ok(pending) => pending.get_receipt().await.is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await;
+    (d, relayer, spare, c)
+}
+
 async fn complete_jobs(d: &Devnet) -> u64 {
     completions(d).await.len() as u64
 }
@@ -234,14 +261,9 @@ async fn case_03_an_invalid_prover_is_slashed() {
 async fn case_04_copied_proof_bytes_are_rejected() {
     let dir = keep(tempfile::tempdir().unwrap());
     let mut o = options(&dir, 2, 2);
-    o.spare_accounts = 1;
     o.verdict_batch = 100;
     o.verdict_max_age_ms = 4_000; // a window for the copier to act in
-    let mut d = Devnet::start(o).await.unwrap();
-    let relayer = d.start_relayer().await.unwrap();
-    let copier = d.account(Role::Spare, 0);
-    let c = Coordinator::new(d.coordinator, d.provider_for(&copier));
-    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let (mut d, relayer, copier, c) = spare_leases(o, 1).await;
     let copier_rid = (1u64 << 24) | 1; // it leased job 1 first
     d.spawn_provers().unwrap();
     // An honest prover proves job 1 (LRP hands it over) and submits: copy its bytes.
@@ -300,13 +322,7 @@ async fn case_04_copied_proof_bytes_are_rejected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_05_replayed_foreign_and_double_submissions_and_foreign_verdicts_are_refused() {
     let dir = keep(tempfile::tempdir().unwrap());
-    let mut o = options(&dir, 1, 2);
-    o.spare_accounts = 1;
-    let mut d = Devnet::start(o).await.unwrap();
-    d.start_relayer().await.unwrap();
-    let spare = d.account(Role::Spare, 0);
-    let c = Coordinator::new(d.coordinator, d.provider_for(&spare));
-    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let (mut d, _, spare, c) = spare_leases(options(&dir, 1, 2), 1).await;
     let mine = (1u64 << 24) | 1;
     let revert = |e: alloy::contract::Error| crowdprove_relayer::chain::describe(&e);
     // Unknown and foreign request ids.
@@ -533,13 +549,7 @@ async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
 async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and_frees_leases() {
     // A prover commits a hash and never uploads: Missing, no slash, job done by others.
     let dir = keep(tempfile::tempdir().unwrap());
-    let mut o = options(&dir, 1, 2);
-    o.spare_accounts = 1;
-    let mut d = Devnet::start(o).await.unwrap();
-    d.start_relayer().await.unwrap();
-    let silent = d.account(Role::Spare, 0);
-    let c = Coordinator::new(d.coordinator, d.provider_for(&silent));
-    wait_for("the batch", 30, async || c.lease().send().await.is_ok()).await;
+    let (mut d, _, silent, c) = spare_leases(options(&dir, 1, 2), 1).await;
     let rid = (1u64 << 24) | 1;
     c.submitProof(rid, keccak256("never uploaded"))
         .send()
@@ -566,20 +576,7 @@ async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and
 
     // A batch cancelled mid-way: escrow back, and after clearCancelled its leases stop counting.
     let dir = keep(tempfile::tempdir().unwrap());
-    let mut o = options(&dir, 0, 4);
-    o.spare_accounts = 1;
-    let mut d = Devnet::start(o).await.unwrap();
-    d.start_relayer().await.unwrap();
-    let holder = d.account(Role::Spare, 0);
-    let c = Coordinator::new(d.coordinator, d.provider_for(&holder));
-    // Wait for the receipt, not only the send: the state is read right after.
-    wait_for("the batch", 30, async || {
-        match c.leaseMany(U256::from(2)).send().await {
-            Ok(pending) => pending.get_receipt().await.is_ok(),
-            Err(_) => false,
-        }
-    })
-    .await;
+    let (mut d, _, holder, c) = spare_leases(options(&dir, 0, 4), 2).await;
     assert_eq!(
         d.coord()
             .prover(holder.address())
