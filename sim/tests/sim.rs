@@ -102,6 +102,26 @@ fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
 }
 
 #[test]
+fn a_retry_limit_stops_reassignment_after_max_attempts() {
+    let mut c = coord(
+        Params {
+            max_attempts: 2,
+            ..PARAMS
+        },
+        &[(1, 10), (2, 10), (3, 10)],
+    );
+    c.post_batch(1, 1, false, 0, 0).unwrap();
+    c.lease(1, 1, 0).unwrap();
+    assert_eq!(c.lease(2, 1, 1).unwrap()[0].request, request_id(1, 2));
+    assert_eq!(
+        c.lease(3, 1, 2),
+        Err(LeaseError::NoJobAvailable),
+        "attempts exhausted"
+    );
+    c.check_invariants().unwrap();
+}
+
+#[test]
 fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
     let mut c = coord(PARAMS, &[(1, 25), (2, 10)]);
     c.post_batch(10, 1, false, 0, 0).unwrap();
