@@ -19,7 +19,6 @@ use crowdprove_bindings::{
     Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
 };
 use crowdprove_circuits::ParamSet;
-use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
 /// One token, in base units (18 decimals).
@@ -216,36 +215,17 @@ impl Devnet {
             })
             .collect();
         let relayer_cfg = RelayerConfig {
-            rpc_url: url.clone(),
-            relayer_key: SecretKey(operator_key.clone()),
-            coordinator,
-            from_block: 0,
-            listen: "127.0.0.1:0".parse().expect("an address"),
-            // Apart, so that the database can be deleted and rebuilt from the chain and the blobs.
-            db: opts.dir.join("relayer-db/relayer.sqlite"),
-            blobs: opts
-                .dir
-                .join("relayer-blobs")
-                .to_string_lossy()
-                .into_owned(),
             params: opts.params,
-            source: SourceSpec::Demo,
             seed: opts.seed,
             chunks: opts.chunks,
             batches: 1,
-            max_open_batches: 1,
             reward: U256::from(REWARD * TOKEN),
             aggregation_reward: U256::from(REWARD * TOKEN),
             verdict_batch: opts.verdict_batch,
             verdict_max_age_ms: opts.verdict_max_age_ms,
-            confirmations: 0,
-            poll_ms: 100,
-            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
-            rate_limit: 1000,
             rate_burst: 2000,
-            retention_secs: 86_400,
-            sink: SinkSpec::Directory(opts.dir.join("final")),
             verify_workers: Some(1),
+            ..RelayerConfig::local(url.clone(), operator_key.clone(), coordinator, &opts.dir)
         };
         let devnet = Devnet {
             opts,

@@ -18,7 +18,7 @@ use crowdprove_bindings::{
 use crowdprove_circuits::{Circuits, ParamSet, ProverAddress, PublicInputs, Sequencer};
 use crowdprove_relayer::blobs::{BlobKind, BlobStore};
 use crowdprove_relayer::chain::Chain;
-use crowdprove_relayer::config::{RelayerConfig, SecretKey, SinkSpec, SourceSpec};
+use crowdprove_relayer::config::RelayerConfig;
 use crowdprove_relayer::db::{Db, JobRow};
 use crowdprove_relayer::manifest::encode_statement;
 use crowdprove_relayer::{Service, Shared};
@@ -32,31 +32,14 @@ fn config(
     coordinator: alloy::primitives::Address,
 ) -> RelayerConfig {
     RelayerConfig {
-        rpc_url: rpc,
-        relayer_key: SecretKey(key),
-        coordinator,
-        from_block: 0,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: dir.join("db.sqlite"),
-        blobs: dir.join("blobs").to_string_lossy().into_owned(),
         params: SET,
-        source: SourceSpec::Demo,
-        seed: 1,
         chunks: 1,
-        batches: 0,
         max_open_batches: 0,
         reward: U256::from(1),
         aggregation_reward: U256::from(1),
-        verdict_batch: 32,
         verdict_max_age_ms: 0,
-        confirmations: 0,
-        poll_ms: 100,
         upload_limit: 1 << 20,
-        rate_limit: 1000,
-        rate_burst: 1000,
-        retention_secs: 86_400,
-        sink: SinkSpec::Directory(dir.join("final")),
-        verify_workers: None,
+        ..RelayerConfig::local(rpc, key, coordinator, dir)
     }
 }
 

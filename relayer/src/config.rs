@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use alloy::primitives::{Address, U256};
@@ -204,4 +204,42 @@ pub struct RelayerConfig {
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
+}
+
+impl RelayerConfig {
+    /// A relayer on a local chain (devnet, tests, benchmarks) that writes everything under
+    /// `dir`: the database and the blobs apart (so the database can be deleted and rebuilt
+    /// from the chain and the blobs), final proofs in `dir/final`. It listens on a free port,
+    /// polls every 100 ms, rate-limits loosely, and otherwise takes the command line's
+    /// defaults; callers override what their run needs.
+    pub fn local(rpc_url: String, key: PrivateKeySigner, coordinator: Address, dir: &Path) -> Self {
+        let token = U256::from(1_000_000_000_000_000_000u64);
+        RelayerConfig {
+            rpc_url,
+            relayer_key: SecretKey(key),
+            coordinator,
+            from_block: 0,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: dir.join("relayer-db/relayer.sqlite"),
+            blobs: dir.join("relayer-blobs").to_string_lossy().into_owned(),
+            params: ParamSet::Default,
+            source: SourceSpec::Demo,
+            seed: 1,
+            chunks: 4,
+            batches: 0,
+            max_open_batches: 1,
+            reward: token,
+            aggregation_reward: token,
+            verdict_batch: 32,
+            verdict_max_age_ms: 2_000,
+            confirmations: 0,
+            poll_ms: 100,
+            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
+            rate_limit: 1_000,
+            rate_burst: 1_000,
+            retention_secs: 86_400,
+            sink: SinkSpec::Directory(dir.join("final")),
+            verify_workers: None,
+        }
+    }
 }

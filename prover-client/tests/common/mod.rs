@@ -17,7 +17,6 @@ use crowdprove_bindings::{
     Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
 };
 use crowdprove_circuits::ParamSet;
-use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
 pub const TOKEN: u64 = 1_000_000_000_000_000_000;
@@ -69,35 +68,21 @@ impl Net {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let cfg = RelayerConfig {
-            rpc_url: anvil.endpoint(),
-            relayer_key: SecretKey(operator),
-            coordinator,
-            from_block: 0,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            db: dir.path().join("relayer/db.sqlite"),
-            blobs: dir
-                .path()
-                .join("relayer/blobs")
-                .to_string_lossy()
-                .into_owned(),
             params: set,
-            source: SourceSpec::Demo,
             seed: 3,
             chunks,
             batches: 1,
-            max_open_batches: 1,
             reward: U256::from(REWARD),
             aggregation_reward: U256::from(REWARD),
             verdict_batch: 4,
             verdict_max_age_ms: 200,
-            confirmations: 0,
-            poll_ms: 100,
-            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
-            rate_limit: 1000,
-            rate_burst: 1000,
-            retention_secs: 86_400,
-            sink: SinkSpec::Directory(dir.path().join("relayer/final")),
             verify_workers: Some(1),
+            ..RelayerConfig::local(
+                anvil.endpoint(),
+                operator,
+                coordinator,
+                &dir.path().join("relayer"),
+            )
         };
         Net {
             anvil,

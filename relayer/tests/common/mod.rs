@@ -14,7 +14,6 @@ use alloy::signers::local::PrivateKeySigner;
 
 use crowdprove_bindings::{Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet};
 use crowdprove_circuits::{Circuits, JobWitness, ParamSet, Proof, ProverAddress, Statement};
-use crowdprove_relayer::config::{SecretKey, SinkSpec, SourceSpec};
 use crowdprove_relayer::http::JobInfo;
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
@@ -72,31 +71,16 @@ impl Net {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let cfg = RelayerConfig {
-            rpc_url: anvil.endpoint(),
-            relayer_key: SecretKey(operator.clone()),
-            coordinator,
-            from_block: 0,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            db: dir.path().join("db/relayer.sqlite"),
-            blobs: dir.path().join("blobs").to_string_lossy().into_owned(),
             params: SET,
-            source: SourceSpec::Demo,
             seed: 5,
             chunks,
             batches,
-            max_open_batches: 1,
             reward: U256::from(REWARD),
             aggregation_reward: U256::from(REWARD),
             verdict_batch: 4,
             verdict_max_age_ms: 200,
-            confirmations: 0,
-            poll_ms: 100,
-            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
-            rate_limit: 1000,
-            rate_burst: 1000,
-            retention_secs: 86_400,
-            sink: SinkSpec::Directory(dir.path().join("final")),
             verify_workers: Some(2),
+            ..RelayerConfig::local(anvil.endpoint(), operator.clone(), coordinator, dir.path())
         };
         Net {
             anvil,
