@@ -6,7 +6,14 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces install fmt lint clean
+.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces install fmt lint clean
+.DEFAULT_GOAL := help
+
+## help: this index (every target with a `## name:` line above it)
+help:
+	@echo "CrowdProve: make <target>"
+	@echo
+	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 18
 
 ## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
 setup: $(STAMP)
@@ -88,5 +95,6 @@ lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+## clean: delete build outputs (forge's out/ and cache/, cargo's target/)
 clean:
 	rm -rf out cache broadcast target
