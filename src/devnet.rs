@@ -7,18 +7,17 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-use crowdprove_bindings::{
-    Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
-};
-use crowdprove_circuits::ParamSet;
+use crowdprove_bindings::test_utils::{ChainSpec, TestChain};
+use crowdprove_bindings::{Coordinator, DeployParams, signing_provider};
+use crowdprove_protocol::{FinalProof, ParamSet};
+use crowdprove_relayer::config::SinkSpec;
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
 /// One token, in base units (18 decimals).
@@ -27,6 +26,8 @@ pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 pub const BOND_PER_LEASE: u128 = 10;
 /// Reward per job on the devnet, in tokens.
 pub const REWARD: u128 = 1;
+/// The id of the batch the devnet proves: the first posted on its fresh chain.
+pub const BATCH: u32 = 1;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -133,8 +134,8 @@ pub struct Client {
 pub struct Devnet {
     /// What was asked for.
     pub opts: DevnetOptions,
-    /// The chain (stops when dropped).
-    pub anvil: AnvilInstance,
+    /// The chain and its contracts (anvil stops when dropped).
+    pub chain: TestChain,
     /// A provider signing as the operator (owner and relayer).
     pub operator: DynProvider,
     /// The operator's address.
@@ -157,11 +158,6 @@ pub struct Devnet {
     pub started: Instant,
     /// Stops the hostile tasks.
     pub cancel: CancellationToken,
-    faucet: DynProvider,
-}
-
-fn key(anvil: &AnvilInstance, index: usize) -> PrivateKeySigner {
-    anvil.keys()[index].clone().into()
 }
 
 impl Devnet {
@@ -176,61 +172,54 @@ impl Devnet {
             .chain(std::iter::repeat_n(Role::Spare, opts.spare_accounts))
             .collect();
         let total = roles.len() + 2; // operator first, faucet last
-        let anvil = Anvil::at(anvil_binary())
-            .args(["--accounts", &total.to_string()])
-            .try_spawn()
-            .map_err(|e| {
-                anyhow!(
-                    "starting anvil ({}): {e}; run `make setup`",
-                    anvil_binary().display()
-                )
-            })?;
-        let url = anvil.endpoint();
-        let operator_key = key(&anvil, 0);
-        let operator = signing_provider(operator_key.clone(), &url).map_err(|e| anyhow!(e))?;
-        let faucet = signing_provider(key(&anvil, total - 1), &url).map_err(|e| anyhow!(e))?;
         let treasury = Address::from_word(keccak256("crowdprove devnet treasury"));
-        let params = DeployParams {
-            owner: operator_key.address(),
-            relayer: operator_key.address(),
-            treasury,
-            param_delay: 3600,
-            bond_per_lease: U256::from(BOND_PER_LEASE * TOKEN),
-            min_bond: U256::from(BOND_PER_LEASE * TOKEN),
-            slash_amount: U256::from(BOND_PER_LEASE * TOKEN / 2),
-            min_reassign_age: 0,
-            upload_deadline: opts.upload_deadline,
-            unbonding_delay: 60,
-        };
-        let (token, coordinator) = deploy_devnet(operator.clone(), &params)
-            .await
-            .context("deploying")?;
+        let bond = U256::from(BOND_PER_LEASE * TOKEN);
+        let chain = TestChain::start(ChainSpec {
+            accounts: total,
+            params: DeployParams {
+                owner: Address::ZERO,
+                relayer: Address::ZERO,
+                treasury,
+                param_delay: 3600,
+                bond_per_lease: bond,
+                min_bond: bond,
+                slash_amount: bond / U256::from(2),
+                min_reassign_age: 0,
+                upload_deadline: opts.upload_deadline,
+                unbonding_delay: 60,
+            },
+            operator_tokens: U256::from(10_000 * TOKEN),
+        })
+        .await
+        .context("starting the chain")?;
+        let url = chain.url();
+        let operator_key = chain.operator.clone();
+        let (token, coordinator) = (chain.token, chain.coordinator);
         let accounts: Vec<Account> = roles
             .iter()
             .enumerate()
             .map(|(i, &role)| Account {
                 index: i + 1,
-                key: key(&anvil, i + 1),
+                key: chain.key(i + 1),
                 role,
             })
             .collect();
-        let relayer_cfg = RelayerConfig {
-            params: opts.params,
-            seed: opts.seed,
-            chunks: opts.chunks,
-            batches: 1,
-            reward: U256::from(REWARD * TOKEN),
-            aggregation_reward: U256::from(REWARD * TOKEN),
-            verdict_batch: opts.verdict_batch,
-            verdict_max_age_ms: opts.verdict_max_age_ms,
-            rate_burst: 2000,
-            verify_workers: Some(1),
-            ..RelayerConfig::local(url.clone(), operator_key.clone(), coordinator, &opts.dir)
-        };
+        let mut relayer_cfg =
+            RelayerConfig::local(url.clone(), operator_key.clone(), coordinator, &opts.dir);
+        relayer_cfg.jobs.params = opts.params;
+        relayer_cfg.jobs.seed = opts.seed;
+        relayer_cfg.jobs.chunks = opts.chunks;
+        relayer_cfg.jobs.batches = 1;
+        relayer_cfg.jobs.reward = U256::from(REWARD * TOKEN);
+        relayer_cfg.jobs.aggregation_reward = U256::from(REWARD * TOKEN);
+        relayer_cfg.verdicts.verdict_batch = opts.verdict_batch;
+        relayer_cfg.verdicts.verdict_max_age_ms = opts.verdict_max_age_ms;
+        relayer_cfg.verdicts.verify_workers = Some(1);
+        relayer_cfg.http.rate_burst = 2000;
         let devnet = Devnet {
             opts,
-            anvil,
-            operator,
+            operator: chain.provider.clone(),
+            chain,
             operator_address: operator_key.address(),
             token,
             coordinator,
@@ -241,9 +230,7 @@ impl Devnet {
             clients: Vec::new(),
             started: Instant::now(),
             cancel: CancellationToken::new(),
-            faucet,
         };
-        devnet.mint(operator_key.address(), 10_000).await?;
         for a in &devnet.accounts {
             let leases = match a.role {
                 Role::Hoarder => 3,
@@ -259,7 +246,7 @@ impl Devnet {
 
     /// The chain's RPC URL.
     pub fn rpc_url(&self) -> String {
-        self.anvil.endpoint()
+        self.chain.url()
     }
 
     /// The Coordinator, read or written as the operator.
@@ -272,36 +259,24 @@ impl Devnet {
         signing_provider(account.key.clone(), &self.rpc_url()).expect("the devnet's URL parses")
     }
 
-    /// Mints `tokens` to `to` from the faucet account.
-    pub async fn mint(&self, to: Address, tokens: u128) -> anyhow::Result<()> {
-        TestToken::new(self.token, self.faucet.clone())
-            .mint(to, U256::from(tokens * TOKEN))
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        Ok(())
-    }
-
     /// Mints and stakes enough for `leases` leases.
     pub async fn stake(&self, account: &Account, leases: u128) -> anyhow::Result<()> {
         let amount = U256::from(leases * BOND_PER_LEASE * TOKEN);
-        self.mint(account.address(), leases * BOND_PER_LEASE)
-            .await?;
-        let p = self.provider_for(account);
-        TestToken::new(self.token, p.clone())
-            .approve(self.coordinator, U256::MAX)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        Coordinator::new(self.coordinator, p)
-            .stake(amount)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        Ok(())
+        Ok(self.chain.stake(account.index, amount).await?)
+    }
+
+    /// The final proof of batch `batch_id` as the relayer's directory sink wrote it; `None`
+    /// until it has.
+    pub fn final_proof_of(&self, batch_id: u64) -> anyhow::Result<Option<FinalProof>> {
+        let SinkSpec::Directory(dir) = &self.relayer_cfg.store.sink else {
+            anyhow::bail!("the devnet's relayer writes final proofs to a directory");
+        };
+        Ok(FinalProof::read(dir, batch_id)?)
+    }
+
+    /// The final proof of the devnet's batch (see [`Devnet::final_proof_of`]).
+    pub fn final_proof(&self) -> anyhow::Result<Option<FinalProof>> {
+        self.final_proof_of(u64::from(BATCH))
     }
 
     /// Starts the relayer, which posts the batch.
@@ -309,7 +284,7 @@ impl Devnet {
         let handle = crowdprove_relayer::start(self.relayer_cfg.clone()).await?;
         let url = format!("http://{}", handle.addr);
         // Keep the port across restarts so clients find it again.
-        self.relayer_cfg.listen = handle.addr;
+        self.relayer_cfg.http.listen = handle.addr;
         self.relayer = Some(handle);
         self.started = Instant::now();
         Ok(url)
@@ -324,7 +299,7 @@ impl Devnet {
 
     /// The relayer's URL.
     pub fn relayer_url(&self) -> String {
-        format!("http://{}", self.relayer_cfg.listen)
+        format!("http://{}", self.relayer_cfg.http.listen)
     }
 
     /// The command that runs a prover client for `account`.
@@ -542,12 +517,10 @@ impl Devnet {
     /// Moves chain time past the upload deadline (and mines a block), so Missing verdicts may
     /// be posted for submissions whose bytes never came.
     pub async fn advance_for_missing(&self) {
-        use alloy::providers::ext::AnvilApi;
         let _ = self
-            .operator
-            .anvil_increase_time(u64::from(self.opts.upload_deadline) + 1)
+            .chain
+            .advance(u64::from(self.opts.upload_deadline) + 1)
             .await;
-        let _ = self.operator.anvil_mine(Some(1), None).await;
     }
 
     /// The first account of `role`.

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crowdprove::devnet::{Devnet, DevnetOptions};
 use crowdprove::report;
-use crowdprove_circuits::ParamSet;
+use crowdprove_protocol::ParamSet;
 
 #[derive(Parser)]
 #[command(
@@ -160,7 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     devnet.stop_clients().await;
     // Let the relayer deliver the final proof to its sink before reading the summary.
     for _ in 0..50 {
-        if a.dir.join("final/batch-1.json").exists() {
+        if devnet.final_proof().is_ok_and(|f| f.is_some()) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

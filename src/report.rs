@@ -12,6 +12,7 @@ use alloy::sol_types::SolEventInterface;
 use serde::Serialize;
 
 use crowdprove_bindings::{Coordinator, TestToken};
+use crowdprove_protocol::hex0x;
 
 use crate::devnet::{Devnet, Role};
 
@@ -53,9 +54,9 @@ pub struct Gas {
     pub finalize: (u64, u64),
 }
 
-/// The batch's final proof.
+/// The batch's final proof, as the summary shows it.
 #[derive(Clone, Debug, Serialize)]
-pub struct FinalProof {
+pub struct FinalSummary {
     /// keccak256 of the proof.
     pub hash: String,
     /// State root before the batch.
@@ -92,7 +93,7 @@ pub struct Summary {
     /// Gas.
     pub gas: Gas,
     /// The final proof, once recorded.
-    pub final_proof: Option<FinalProof>,
+    pub final_proof: Option<FinalSummary>,
     /// token balance = bonds + unbonding + earnings + unspent escrow + slashes owed.
     pub books_balance: bool,
 }
@@ -193,23 +194,11 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
     }
     let books_balance = token.balanceOf(devnet.coordinator).call().await? == held;
 
-    let final_proof = {
-        let meta = devnet.opts.dir.join("final/batch-1.json");
-        std::fs::read(&meta)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .map(|v| FinalProof {
-                hash: v["proof_hash"].as_str().unwrap_or_default().to_string(),
-                pre_root: v["statement"]["pre_root"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                post_root: v["statement"]["post_root"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            })
-    };
+    let final_proof = devnet.final_proof()?.map(|f| FinalSummary {
+        hash: hex0x(&f.proof_hash),
+        pre_root: f.statement.pre_root.0.to_string(),
+        post_root: f.statement.post_root.0.to_string(),
+    });
     Ok(Summary {
         params: devnet.opts.params.to_string(),
         chunks: devnet.opts.chunks,

@@ -2,6 +2,17 @@
 //! Foundry artifacts in `bindings/artifacts/` (ABI and bytecode; `make bindings` refreshes
 //! them and a test fails when they are stale), and helpers to deploy them on a devnet and to
 //! find the Foundry binaries that `make setup` installs. Knows nothing of proofs.
+//!
+//! ## Feature Flags
+//! - `cli`: [`opts::ChainOpts`], the chain options (RPC, key or keystore, Coordinator) that
+//!   the relayer and the prover client share.
+//! - `test-utils`: the test kit ([`test_utils::TestChain`], [`test_utils::confirm`]) that
+//!   the tests, the devnet and the benchmarks start their chain with.
+
+#[cfg(feature = "cli")]
+pub mod opts;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 use std::path::PathBuf;
 
@@ -32,52 +43,18 @@ mod generated {
 
 pub use generated::*;
 
-/// `Coordinator.LeaseState` as the contract numbers it.
-pub mod lease_state {
-    /// No such lease.
-    pub const NONE: u8 = 0;
-    /// Leased, no proof submitted.
-    pub const LEASED: u8 = 1;
-    /// Proof hash submitted, awaiting a verdict.
-    pub const SUBMITTED: u8 = 2;
-    /// Judged valid.
-    pub const VALID: u8 = 3;
-    /// Judged invalid (slashed).
-    pub const INVALID: u8 = 4;
-    /// Bytes never uploaded.
-    pub const MISSING: u8 = 5;
+/// A contract call's revert decoded into the Coordinator's custom error, if it is one.
+pub fn decode_revert(err: &alloy::contract::Error) -> Option<Coordinator::CoordinatorErrors> {
+    err.as_decoded_interface_error::<Coordinator::CoordinatorErrors>()
 }
 
-/// `Coordinator.JobStatus` as the contract numbers it.
-pub mod job_status {
-    /// Never leased.
-    pub const FRESH: u8 = 0;
-    /// Leased, not complete.
-    pub const PENDING: u8 = 1;
-    /// A valid proof completed it.
-    pub const COMPLETE: u8 = 2;
-    /// Cancelled and cleared.
-    pub const CLEARED: u8 = 3;
-}
-
-/// `Coordinator.VerdictResult` as the contract numbers it.
-pub mod verdict {
-    /// The proof verifies: the first completes the job.
-    pub const VALID: u8 = 1;
-    /// The proof does not verify: the submitter is slashed.
-    pub const INVALID: u8 = 2;
-    /// The bytes never arrived within the upload deadline: no slash.
-    pub const MISSING: u8 = 3;
-}
-
-/// The request id of a job's `attempt`-th lease, as the contract forms it.
-pub fn request_id(job_id: u64, attempt: u32) -> u64 {
-    (job_id << 24) | u64::from(attempt)
-}
-
-/// The job and attempt a request id names.
-pub fn split_request_id(request_id: u64) -> (u64, u32) {
-    (request_id >> 24, (request_id & 0xff_ffff) as u32)
+/// A contract call's failure as one readable line: the custom error's name and fields if the
+/// Coordinator reverted with one, else the transport's message.
+pub fn describe(err: &alloy::contract::Error) -> String {
+    match decode_revert(err) {
+        Some(e) => format!("{e:?}"),
+        None => err.to_string(),
+    }
 }
 
 /// A provider that signs as `signer` over HTTP at `url`. It asks the node for the nonce of

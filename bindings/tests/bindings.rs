@@ -3,15 +3,12 @@
 
 use std::process::Command;
 
-use alloy::network::EthereumWallet;
-use alloy::node_bindings::Anvil;
 use alloy::primitives::{U256, keccak256};
-use alloy::providers::ProviderBuilder;
-use alloy::signers::local::PrivateKeySigner;
+use crowdprove_bindings::test_utils::{ChainSpec, TestChain, confirm};
 use crowdprove_bindings::{
-    Coordinator, DeployParams, ICoordinator, TestToken, anvil_binary, deploy_devnet, request_id,
-    split_request_id, workspace_root,
+    Coordinator, ICoordinator, TestToken, decode_revert, describe, workspace_root,
 };
+use crowdprove_protocol::{JobKind, JobStatus, LeaseState, RequestId, Verdict};
 
 #[test]
 fn committed_artifacts_match_the_contracts() {
@@ -40,133 +37,76 @@ fn committed_artifacts_match_the_contracts() {
     );
 }
 
-#[test]
-fn request_ids_pack_job_and_attempt() {
-    assert_eq!(request_id(1, 1), 16_777_217);
-    assert_eq!(split_request_id(request_id(123_456, 7)), (123_456, 7));
-}
-
 #[tokio::test]
 async fn deploys_and_runs_one_job_on_anvil() {
-    let anvil = Anvil::at(anvil_binary()).spawn();
-    let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let prover: PrivateKeySigner = anvil.keys()[1].clone().into();
-    let (op_addr, prover_addr) = (operator.address(), prover.address());
-    let ops = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(operator))
-        .connect_http(anvil.endpoint_url());
-    let params = DeployParams {
-        owner: op_addr,
-        relayer: op_addr,
-        treasury: op_addr,
-        param_delay: 3600,
-        bond_per_lease: U256::from(10u64),
-        min_bond: U256::from(10u64),
-        slash_amount: U256::from(5u64),
-        min_reassign_age: 0,
-        upload_deadline: 60,
-        unbonding_delay: 60,
-    };
-    let (token_addr, coord_addr) = deploy_devnet(ops.clone(), &params).await.unwrap();
-    let token = TestToken::new(token_addr, ops.clone());
-    let coord = Coordinator::new(coord_addr, ops.clone());
-    token
-        .mint(op_addr, U256::from(1000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    token
-        .approve(coord_addr, U256::MAX)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    coord
-        .postBatch(
-            keccak256("root"),
-            3u32.try_into().unwrap(),
-            2u64.try_into().unwrap(),
-            0,
-            0,
-            0,
-            keccak256("c"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-
-    let p = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(prover))
-        .connect_http(anvil.endpoint_url());
-    let token_p = TestToken::new(token_addr, p.clone());
-    let coord_p = Coordinator::new(coord_addr, p.clone());
-    token_p
-        .mint(prover_addr, U256::from(10))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    token_p
-        .approve(coord_addr, U256::MAX)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    coord_p
-        .stake(U256::from(10))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let receipt = coord_p
-        .lease()
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let chain = TestChain::start(ChainSpec::default()).await.unwrap();
+    let prover = chain.address(1);
+    let coord = chain.coord();
+    confirm(
+        TestToken::new(chain.token, chain.provider.clone()).approve(chain.coordinator, U256::MAX),
+    )
+    .await
+    .unwrap();
+    confirm(coord.postBatch(
+        keccak256("root"),
+        3u32.try_into().unwrap(),
+        2u64.try_into().unwrap(),
+        JobKind::Round0.into(),
+        0,
+        0,
+        keccak256("c"),
+    ))
+    .await
+    .unwrap();
+    chain.stake(1, U256::from(10)).await.unwrap();
+    let receipt = confirm(chain.coord_as(1).lease()).await.unwrap();
     let leased = receipt
         .decoded_log::<Coordinator::JobLeased>()
         .expect("a JobLeased event");
-    assert_eq!(split_request_id(leased.requestId), (1, 1));
-    coord_p
-        .submitProof(leased.requestId, keccak256("proof"))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    assert_eq!(RequestId(leased.requestId), RequestId::new(1, 1));
+    assert_eq!(chain.job_status(1).await.unwrap(), JobStatus::Pending);
+    assert_eq!(
+        chain.lease_state(leased.requestId).await.unwrap(),
+        LeaseState::Leased
+    );
+    confirm(
+        chain
+            .coord_as(1)
+            .submitProof(leased.requestId, keccak256("proof")),
+    )
+    .await
+    .unwrap();
     let v = ICoordinator::Verdict {
         requestId: leased.requestId,
         jobId: leased.jobId,
-        prover: prover_addr,
-        result: 1,
+        prover,
+        result: Verdict::Valid.into(),
     };
-    coord
-        .recordVerdicts(vec![v])
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let info = coord.prover(prover_addr).call().await.unwrap();
+    confirm(coord.recordVerdicts(vec![v])).await.unwrap();
+    let info = coord.prover(prover).call().await.unwrap();
     assert_eq!(info.earnings, U256::from(2), "paid the reward");
     assert_eq!(info.jobsProven, U256::from(1));
+    assert_eq!(
+        chain.lease_state(leased.requestId).await.unwrap(),
+        LeaseState::Valid
+    );
+    let (held, accounted) = chain.books(&[prover]).await.unwrap();
+    assert_eq!(held, accounted, "the books balance");
+}
+
+#[tokio::test]
+async fn reverts_decode_into_the_coordinators_errors() {
+    let chain = TestChain::start(ChainSpec::default()).await.unwrap();
+    chain.stake(1, U256::from(10)).await.unwrap();
+    let err = chain.coord_as(1).lease().send().await.unwrap_err();
+    assert!(
+        matches!(
+            decode_revert(&err),
+            Some(Coordinator::CoordinatorErrors::NoJobAvailable(_))
+        ),
+        "{err}"
+    );
+    assert_eq!(describe(&err), "NoJobAvailable(NoJobAvailable)");
+    let refused = confirm(chain.coord_as(2).lease()).await.unwrap_err();
+    assert!(refused.to_string().contains("LeaseCapReached"), "{refused}");
 }

@@ -3,10 +3,14 @@
 //! proof and witness sizes, and peak memory. Each set runs in its own child process, so its
 //! peak memory is its own.
 
+#[path = "../../tools/bench_results.rs"]
+mod results;
+
 use std::process::Command;
 use std::time::Instant;
 
-use crowdprove_circuits::{Circuits, ParamSet, ProverAddress, PublicInputs, Sequencer, Statement};
+use crowdprove_circuits::{Circuits, ProverAddress, PublicInputs, Sequencer};
+use crowdprove_protocol::{ParamSet, Statement};
 
 const CHILD_ENV: &str = "CROWDPROVE_BENCH_SET";
 
@@ -216,21 +220,16 @@ fn main() {
     let table = table(&rows);
     print!("{table}");
     if let Some(path) = out_file {
-        // cargo runs benches in the package's directory; paths are the workspace's.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let file = root.join(&path);
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| {
-                c.lines()
-                    .find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string))
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let doc = format!(
-            "# Circuit benchmarks\n\nCommand: `make bench` (runs `cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs {jobs} --out {path}`).\nMachine: {cpu}, {cores} cores. Prove times are per job, averaged over {jobs} chunk jobs and their aggregations; verify is one chunk proof, averaged over 100 runs.\n\n{table}"
+        results::write(
+            &path,
+            "Circuit benchmarks",
+            &format!(
+                "cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs {jobs} --out {path}"
+            ),
+            &format!(
+                "Prove times are per job, averaged over {jobs} chunk jobs and their aggregations; verify is one chunk proof, averaged over 100 runs."
+            ),
+            &table,
         );
-        std::fs::write(&file, doc).expect("write the results");
-        eprintln!("wrote {path}");
     }
 }

@@ -2,7 +2,8 @@
 //! crowdprove-circuits --example sizes -- small`.
 use std::time::Instant;
 
-use crowdprove_circuits::{Circuits, ParamSet, ProverAddress, Sequencer};
+use crowdprove_circuits::{Circuits, ProverAddress, Sequencer};
+use crowdprove_protocol::ParamSet;
 
 fn main() {
     let set: ParamSet = std::env::args()

@@ -12,12 +12,13 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 
 use crate::circuit::aggregate::AggregationCircuit;
 use crate::circuit::chunk::ChunkCircuit;
-use crate::hash::{C, D, Digest, F};
+use crate::hash::{C, D, Digest, F, FieldDigest};
 use crate::jobs::JobWitness;
-use crate::params::{ParamSet, Params};
 use crate::proof::{Proof, ProofFormatError};
-use crate::statement::{ProverAddress, PublicInputs, Statement};
+use crate::statement::{ProverAddress, PublicInputs, aggregate_statement};
 use crate::witness::{ChunkWitness, WitnessError};
+use crowdprove_protocol::Statement;
+use crowdprove_protocol::{ParamSet, Params};
 
 /// Highest tree level a circuit is built for (2^32 chunks).
 pub const MAX_LEVEL: u8 = 32;
@@ -230,7 +231,7 @@ impl Circuits {
             .map(|r| self.decode_verified(r, level - 1))
             .transpose()?;
         let statement =
-            Statement::aggregate(&l_pis.statement, right.as_ref().map(|(_, p)| &p.statement))
+            aggregate_statement(&l_pis.statement, right.as_ref().map(|(_, p)| &p.statement))
                 .ok_or(ProveError::NotAdjacent)?;
         let expected = PublicInputs {
             statement,
@@ -260,7 +261,7 @@ impl Circuits {
                     .as_ref()
                     .map(|r| self.decode_verified(r, w.level - 1))
                     .transpose()?;
-                Statement::aggregate(&l.statement, r.as_ref().map(|(_, p)| &p.statement))
+                aggregate_statement(&l.statement, r.as_ref().map(|(_, p)| &p.statement))
                     .ok_or(ProveError::NotAdjacent)
             }
         }

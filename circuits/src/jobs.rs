@@ -1,10 +1,9 @@
 //! What a job is to the parties that exchange it: its witness (a chunk's transfers, or an
-//! aggregation's child proofs) and the keccak Merkle tree whose root a batch posts on-chain.
+//! aggregation's child proofs).
 
-use crate::hash::keccak256;
 use crate::proof::Proof;
-use crate::statement::JobKind;
 use crate::witness::{ChunkWitness, WitnessError};
+use crowdprove_protocol::JobKind;
 
 const AGGREGATION_MAGIC: [u8; 3] = *b"CPA";
 const AGGREGATION_VERSION: u8 = 1;
@@ -109,114 +108,10 @@ impl JobWitness {
     }
 }
 
-/// The keccak Merkle tree over a batch's job leaves. A node is `keccak256(left ‖ right)`; a
-/// level with an odd count pairs its last node with zero bytes32. One leaf is its own root.
-#[derive(Clone, Debug)]
-pub struct JobTree {
-    levels: Vec<Vec<[u8; 32]>>,
-}
-
-impl JobTree {
-    /// The tree over `leaves` (at least one).
-    pub fn new(leaves: Vec<[u8; 32]>) -> JobTree {
-        assert!(!leaves.is_empty(), "a batch has at least one job");
-        let mut levels = vec![leaves];
-        while levels.last().expect("non-empty").len() > 1 {
-            let below = levels.last().expect("non-empty");
-            let next = below
-                .chunks(2)
-                .map(|pair| node(&pair[0], pair.get(1).unwrap_or(&[0; 32])))
-                .collect();
-            levels.push(next);
-        }
-        JobTree { levels }
-    }
-
-    /// The root posted on-chain.
-    pub fn root(&self) -> [u8; 32] {
-        self.levels.last().expect("non-empty")[0]
-    }
-
-    /// Number of leaves.
-    pub fn len(&self) -> usize {
-        self.levels[0].len()
-    }
-
-    /// Whether the tree has no leaves (never: see [`JobTree::new`]).
-    pub fn is_empty(&self) -> bool {
-        self.levels[0].is_empty()
-    }
-
-    /// The leaf at `index`.
-    pub fn leaf(&self, index: usize) -> Option<[u8; 32]> {
-        self.levels[0].get(index).copied()
-    }
-
-    /// The sibling path of leaf `index`, leaf level first.
-    pub fn path(&self, index: usize) -> Option<Vec<[u8; 32]>> {
-        if index >= self.len() {
-            return None;
-        }
-        let mut path = Vec::new();
-        let mut i = index;
-        for level in &self.levels[..self.levels.len() - 1] {
-            path.push(level.get(i ^ 1).copied().unwrap_or([0; 32]));
-            i /= 2;
-        }
-        Some(path)
-    }
-
-    /// Whether `leaf` sits at `index` under `root` with this `path`.
-    pub fn verify(leaf: [u8; 32], index: u64, path: &[[u8; 32]], root: [u8; 32]) -> bool {
-        if path.len() >= 64 || index >> path.len() != 0 {
-            return false;
-        }
-        let mut acc = leaf;
-        for (level, sibling) in path.iter().enumerate() {
-            acc = if (index >> level) & 1 == 1 {
-                node(sibling, &acc)
-            } else {
-                node(&acc, sibling)
-            };
-        }
-        acc == root
-    }
-}
-
-fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
-    let mut buf = [0u8; 64];
-    buf[..32].copy_from_slice(left);
-    buf[32..].copy_from_slice(right);
-    keccak256(&buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::ParamSet;
-
-    #[test]
-    fn every_leaf_proves_against_the_root() {
-        for n in [1usize, 2, 3, 5, 8, 13] {
-            let leaves: Vec<[u8; 32]> = (0..n).map(|i| keccak256(&[i as u8])).collect();
-            let tree = JobTree::new(leaves.clone());
-            for (i, leaf) in leaves.iter().enumerate() {
-                let path = tree.path(i).unwrap();
-                assert!(
-                    JobTree::verify(*leaf, i as u64, &path, tree.root()),
-                    "n={n} i={i}"
-                );
-                assert!(!JobTree::verify(*leaf, (i as u64) ^ 1, &path, tree.root()) || n == 1);
-            }
-            assert!(tree.path(n).is_none());
-        }
-        let one = JobTree::new(vec![[7; 32]]);
-        assert_eq!(one.root(), [7; 32]);
-        assert!(
-            !JobTree::verify([7; 32], 1, &[], [7; 32]),
-            "index beyond the path"
-        );
-    }
+    use crowdprove_protocol::ParamSet;
 
     #[test]
     fn aggregation_witness_round_trips_and_refuses_garbage() {

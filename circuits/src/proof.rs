@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::hash::keccak256;
-use crate::params::ParamSet;
+use crowdprove_protocol::ParamSet;
+use crowdprove_protocol::keccak256;
 
 /// Leading bytes of every proof.
 pub(crate) const PROOF_MAGIC: [u8; 3] = *b"CPP";

@@ -8,8 +8,8 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Digest, two_to_one};
-use crate::params::{ParamSet, Params};
 use crate::witness::{ChunkWitness, TransferWitness};
+use crowdprove_protocol::{ParamSet, Params};
 
 /// Balances are below 2^48, so a sum or difference of two never wraps the field.
 pub const BALANCE_BITS: usize = 48;

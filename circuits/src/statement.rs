@@ -1,69 +1,60 @@
-//! What a proof states (its public inputs), the hashes the chain commits to, and the encoding
-//! of a job's Merkle leaf.
+//! What a proof states in the circuits' terms: its public inputs as field elements, the
+//! prover address they bind, and how an aggregation's statement follows from its children's.
 
 use std::fmt;
 use std::str::FromStr;
 
 use plonky2::field::types::PrimeField64;
 
-use crate::hash::{Digest, F, hash_elements, keccak256};
+use crowdprove_protocol::{Statement, TreeShape};
+
+use crate::hash::{Digest, F, hash_elements};
 
 /// Public inputs of every proof here, in this order: pre root (4), post root (4), commitment
 /// (4), range start, range end, job id, prover address as 5 big-endian 32-bit limbs.
 pub const NUM_PUBLIC_INPUTS: usize = 20;
 
-/// What a proof of a tree node states about the rollup, known when its job is posted:
-/// applying the committed transfers of chunks [range_start, range_end) to `pre_root` gives
-/// `post_root`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Statement {
-    /// State root before the range.
-    pub pre_root: Digest,
-    /// State root after it.
-    pub post_root: Digest,
-    /// Commitment to the range's transfers (a chunk's slots, or its children's commitments).
-    pub commitment: Digest,
-    /// First chunk of the range.
-    pub range_start: u32,
-    /// One past the last chunk of the range.
-    pub range_end: u32,
+/// The statement of an aggregation node with children `left` and, unless the node is the
+/// last of an odd level, `right`. `None` if the children do not join (roots or ranges).
+pub fn aggregate_statement(left: &Statement, right: Option<&Statement>) -> Option<Statement> {
+    let (post_root, right_commitment, range_end) = match right {
+        Some(r) => {
+            if left.post_root != r.pre_root || left.range_end != r.range_start {
+                return None;
+            }
+            (r.post_root, r.commitment, r.range_end)
+        }
+        None => (left.post_root, Digest::ZERO, left.range_end),
+    };
+    let mut inputs = left.commitment.0.to_vec();
+    inputs.extend_from_slice(&right_commitment.0);
+    Some(Statement {
+        pre_root: left.pre_root,
+        post_root,
+        commitment: hash_elements(&inputs),
+        range_start: left.range_start,
+        range_end,
+    })
 }
 
-impl Statement {
-    /// `keccak256(abi.encode(preRoot, postRoot, commitment, uint32 start, uint32 end))`: the
-    /// `publicInputsHash` field of the job's leaf.
-    pub fn hash(&self) -> [u8; 32] {
-        let mut buf = Vec::with_capacity(5 * 32);
-        buf.extend_from_slice(&self.pre_root.to_bytes());
-        buf.extend_from_slice(&self.post_root.to_bytes());
-        buf.extend_from_slice(&self.commitment.to_bytes());
-        buf.extend_from_slice(&abi_word(self.range_start.into()));
-        buf.extend_from_slice(&abi_word(self.range_end.into()));
-        keccak256(&buf)
+/// The statement every job of `shape` must prove, level by level, from the chunks'
+/// statements. `None` if there are not `shape.chunks()` of them or they do not join up.
+pub fn tree_statements(shape: &TreeShape, chunks: &[Statement]) -> Option<Vec<Vec<Statement>>> {
+    if chunks.len() != shape.chunks() as usize {
+        return None;
     }
-
-    /// The statement of an aggregation node with children `left` and, unless the node is the
-    /// last of an odd level, `right`. `None` if the children do not join (roots or ranges).
-    pub fn aggregate(left: &Statement, right: Option<&Statement>) -> Option<Statement> {
-        let (post_root, right_commitment, range_end) = match right {
-            Some(r) => {
-                if left.post_root != r.pre_root || left.range_end != r.range_start {
-                    return None;
-                }
-                (r.post_root, r.commitment, r.range_end)
-            }
-            None => (left.post_root, Digest::ZERO, left.range_end),
-        };
-        let mut inputs = left.commitment.0.to_vec();
-        inputs.extend_from_slice(&right_commitment.0);
-        Some(Statement {
-            pre_root: left.pre_root,
-            post_root,
-            commitment: hash_elements(&inputs),
-            range_start: left.range_start,
-            range_end,
-        })
+    let mut levels = vec![chunks.to_vec()];
+    for level in 1..=shape.height() {
+        let below = &levels[level as usize - 1];
+        let row = (0..shape.nodes_at(level))
+            .map(|i| {
+                let (l, r) = shape.node(level, i)?.children?;
+                aggregate_statement(&below[l as usize], r.map(|r| &below[r as usize]))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        levels.push(row);
     }
+    Some(levels)
 }
 
 /// A prover's 20-byte address, which its proofs bind.
@@ -135,6 +126,7 @@ pub struct PublicInputs {
 impl PublicInputs {
     #[cfg(test)]
     pub(crate) fn to_fields(self) -> Vec<F> {
+        use crate::hash::FieldDigest;
         use plonky2::field::types::Field;
         let s = self.statement;
         let mut v = Vec::with_capacity(NUM_PUBLIC_INPUTS);
@@ -173,40 +165,6 @@ impl PublicInputs {
             prover: ProverAddress::from_limbs(limbs),
         })
     }
-}
-
-/// The kind of a batch's jobs, as the contract numbers it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    /// A chunk of transfers.
-    Round0 = 0,
-    /// Two child proofs joined into one.
-    Aggregation = 1,
-}
-
-/// The Merkle leaf of a batch's job `index`:
-/// `keccak256(abi.encode(uint256 index, uint8 kind, uint8 level, bytes32 publicInputsHash,
-/// bytes32 witnessHash))`.
-pub fn job_leaf(
-    index: u32,
-    kind: JobKind,
-    level: u8,
-    statement_hash: [u8; 32],
-    witness_hash: [u8; 32],
-) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(5 * 32);
-    buf.extend_from_slice(&abi_word(index.into()));
-    buf.extend_from_slice(&abi_word(kind as u64));
-    buf.extend_from_slice(&abi_word(level.into()));
-    buf.extend_from_slice(&statement_hash);
-    buf.extend_from_slice(&witness_hash);
-    keccak256(&buf)
-}
-
-fn abi_word(x: u64) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    w[24..].copy_from_slice(&x.to_be_bytes());
-    w
 }
 
 #[cfg(test)]
@@ -258,7 +216,7 @@ mod tests {
             range_end: 5,
             ..a
         };
-        let ab = Statement::aggregate(&a, Some(&b)).unwrap();
+        let ab = aggregate_statement(&a, Some(&b)).unwrap();
         assert_eq!((ab.pre_root, ab.post_root), (a.pre_root, b.post_root));
         assert_eq!((ab.range_start, ab.range_end), (3, 5));
         let gap = Statement {
@@ -266,20 +224,34 @@ mod tests {
             range_end: 6,
             ..b
         };
-        assert_eq!(Statement::aggregate(&a, Some(&gap)), None);
-        let single = Statement::aggregate(&a, None).unwrap();
+        assert_eq!(aggregate_statement(&a, Some(&gap)), None);
+        let single = aggregate_statement(&a, None).unwrap();
         assert_eq!((single.post_root, single.range_end), (a.post_root, 4));
         assert_ne!(single.commitment, ab.commitment);
     }
 
     #[test]
-    fn leaf_encoding_is_abi_encode() {
-        // abi.encode(uint256(1), uint8(0), uint8(0), bytes32(0), bytes32(0)) is five words.
-        let mut words = vec![0u8; 160];
-        words[31] = 1;
-        assert_eq!(
-            job_leaf(1, JobKind::Round0, 0, [0; 32], [0; 32]),
-            keccak256(&words)
+    fn statements_reduce_to_the_outer_roots() {
+        let roots: Vec<Digest> = (0..8).map(|i| Digest([i, 0, 0, 0])).collect();
+        let chunks: Vec<Statement> = (0..7)
+            .map(|i| Statement {
+                pre_root: roots[i],
+                post_root: roots[i + 1],
+                commitment: Digest([100 + i as u64, 0, 0, 0]),
+                range_start: i as u32,
+                range_end: i as u32 + 1,
+            })
+            .collect();
+        let t = TreeShape::new(7).unwrap();
+        let levels = tree_statements(&t, &chunks).unwrap();
+        let top = levels.last().unwrap()[0];
+        assert_eq!((top.pre_root, top.post_root), (roots[0], roots[7]));
+        assert_eq!((top.range_start, top.range_end), (0, 7));
+        let mut broken = chunks.clone();
+        broken[3].pre_root = Digest([99, 0, 0, 0]);
+        assert!(
+            tree_statements(&t, &broken).is_none(),
+            "a gap in the roots does not join"
         );
     }
 }

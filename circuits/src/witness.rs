@@ -4,10 +4,11 @@
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 
-use crate::hash::{Digest, FIELD_ORDER, hash_elements, keccak256};
-use crate::params::ParamSet;
+use crate::hash::{Digest, hash_elements};
 use crate::rollup::{Account, MAX_BALANCE, Transfer, path_root};
-use crate::statement::Statement;
+use crowdprove_protocol::ParamSet;
+use crowdprove_protocol::Statement;
+use crowdprove_protocol::{FIELD_ORDER, keccak256};
 
 /// Leading bytes of an encoded witness.
 pub(crate) const WITNESS_MAGIC: [u8; 3] = *b"CPW";

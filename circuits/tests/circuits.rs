@@ -5,9 +5,10 @@
 use std::sync::{Arc, OnceLock};
 
 use crowdprove_circuits::{
-    Batch, Circuits, Digest, ParamSet, Proof, ProveError, ProverAddress, PublicInputs, Sequencer,
-    Statement, TreeShape, VerifyError,
+    Batch, Circuits, Proof, ProveError, ProverAddress, PublicInputs, Sequencer, VerifyError,
+    tree_statements,
 };
+use crowdprove_protocol::{Digest, ParamSet, Statement, TreeShape};
 use proptest::prelude::*;
 
 const SET: ParamSet = ParamSet::Small;
@@ -212,7 +213,7 @@ fn prove_tree(batch: &Batch) -> (Proof, PublicInputs, Vec<Vec<Proof>>) {
         .iter()
         .map(|w| w.statement(SET).unwrap())
         .collect();
-    let statements = shape.statements(&chunk_statements).unwrap();
+    let statements = tree_statements(&shape, &chunk_statements).unwrap();
     let mut job_id = 100;
     let mut levels: Vec<Vec<Proof>> = vec![
         batch

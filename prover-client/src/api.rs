@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crowdprove_relayer::http::JobInfo;
+use crowdprove_protocol::JobInfo;
 
 /// What became of an upload.
 #[derive(Debug, PartialEq, Eq)]

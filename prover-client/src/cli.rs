@@ -7,7 +7,7 @@ use std::time::Duration;
 use alloy::primitives::U256;
 use clap::{Args, Parser, Subcommand};
 
-use crowdprove_circuits::ParamSet;
+use crowdprove_protocol::ParamSet;
 
 use crate::commands;
 use crate::config::Connection;
@@ -173,7 +173,7 @@ async fn run(command: Command) -> anyhow::Result<i32> {
         } => {
             let reward = match reward {
                 Some(r) => Some((commands::parse_amount(&r, 18)?, 18)),
-                None if conn.coordinator.is_some() => bench_reward(&conn).await,
+                None if conn.chain.coordinator.is_some() => bench_reward(&conn).await,
                 None => None,
             };
             tokio::task::spawn_blocking(move || commands::bench(params, jobs, reward)).await??;

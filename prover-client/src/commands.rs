@@ -7,7 +7,8 @@ use alloy::primitives::utils::{format_units, parse_units};
 use anyhow::{Context, bail};
 
 use crowdprove_bindings::TestToken;
-use crowdprove_circuits::{Circuits, ParamSet, ProverAddress, Sequencer};
+use crowdprove_circuits::{Circuits, ProverAddress, Sequencer};
+use crowdprove_protocol::ParamSet;
 
 use crate::config::Connected;
 use crate::tx::TxError;
@@ -102,7 +103,10 @@ pub async fn withdraw(c: &Connected) -> anyhow::Result<()> {
                 );
                 did = true;
             }
-            Err(TxError::Reverted(_)) => {
+            Err(TxError::Refused {
+                error: crowdprove_bindings::Coordinator::CoordinatorErrors::StillUnbonding(_),
+                ..
+            }) => {
                 println!(
                     "{} tokens are still unbonding until {} (unix time)",
                     show(p.unbonding, decimals),

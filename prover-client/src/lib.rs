@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
+mod faults;
 pub mod runner;
 pub mod spool;
 pub mod tx;

@@ -15,10 +15,12 @@ use anyhow::{Context, anyhow};
 use rand::Rng;
 use tokio::sync::{oneshot, watch};
 
-use crowdprove_bindings::{Coordinator, job_status, lease_state};
-use crowdprove_circuits::{JobKind, JobTree, ParamSet, Statement, job_leaf, keccak256};
-use crowdprove_relayer::http::JobInfo;
-use crowdprove_relayer::manifest::{hex0x, parse_hash};
+use crowdprove_bindings::Coordinator;
+use crowdprove_bindings::Coordinator::CoordinatorErrors;
+use crowdprove_protocol::{
+    JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, Statement, hex0x, job_leaf,
+    keccak256, parse_hash,
+};
 
 use crate::api::{RelayerApi, Upload};
 use crate::config::Connected;
@@ -98,7 +100,25 @@ struct Ready {
 
 enum WorkerCmd {
     CircuitId(u8, oneshot::Sender<anyhow::Result<[u8; 32]>>),
-    Prove(Box<Request>, oneshot::Sender<anyhow::Result<Response>>),
+    Prove(Box<Request>, oneshot::Sender<Result<Response, ProveError>>),
+}
+
+/// The job in the worker: what it is, where its answer comes, and since when.
+type Proving = (
+    Ready,
+    oneshot::Receiver<Result<Response, ProveError>>,
+    Instant,
+);
+
+/// Why a job sent to the worker came back without an answer.
+#[derive(Debug, thiserror::Error)]
+enum ProveError {
+    /// The job was dropped mid-proof (another prover completed it, or the client stops now).
+    #[error("dropped")]
+    Dropped,
+    /// The worker process failed.
+    #[error("{0:#}")]
+    Worker(anyhow::Error),
 }
 
 /// The worker, owned by one task: jobs go in, answers come out, and a cancel kills and restarts
@@ -135,13 +155,13 @@ impl WorkerHandle {
                                 if r.is_err() {
                                     let _ = worker.restart().await;
                                 }
-                                let _ = reply.send(r);
+                                let _ = reply.send(r.map_err(ProveError::Worker));
                             }
                             None => {
                                 if let Err(e) = worker.restart().await {
                                     tracing::error!(error = %e, "could not restart the proving worker");
                                 }
-                                let _ = reply.send(Err(anyhow!("dropped")));
+                                let _ = reply.send(Err(ProveError::Dropped));
                             }
                         }
                     }
@@ -164,7 +184,7 @@ impl WorkerHandle {
         rx.await.map_err(|_| anyhow!("worker gone"))?
     }
 
-    async fn prove(&self, req: Request) -> oneshot::Receiver<anyhow::Result<Response>> {
+    async fn prove(&self, req: Request) -> oneshot::Receiver<Result<Response, ProveError>> {
         let (tx, rx) = oneshot::channel();
         let _ = self.cmds.send(WorkerCmd::Prove(Box::new(req), tx)).await;
         rx
@@ -249,8 +269,7 @@ impl Runner {
         self.recover().await?;
         let progress = std::io::stderr().is_terminal();
         let mut queue: VecDeque<Ready> = VecDeque::new();
-        let mut proving: Option<(Ready, oneshot::Receiver<anyhow::Result<Response>>, Instant)> =
-            None;
+        let mut proving: Option<Proving> = None;
         let mut fetching: Option<tokio::task::JoinHandle<anyhow::Result<Option<Leased>>>> = None;
         let mut backoff = Duration::ZERO;
         let mut retry_at = Instant::now();
@@ -305,7 +324,7 @@ impl Runner {
                 let conn = self.conn.clone();
                 let idle = in_hand == 0;
                 fetching = Some(tokio::spawn(async move {
-                    if !idle && !has_fresh_jobs(&conn).await {
+                    if !idle && !fresh_jobs(&conn).await {
                         return Ok(None);
                     }
                     lease(&conn).await
@@ -325,8 +344,8 @@ impl Runner {
                             self.fail(format!("job {}: the relayer's witness is refused: {why}", job.job_id));
                         }
                         Ok(Ok(other)) => self.fail(format!("job {}: proving failed: {other:?}", job.job_id)),
-                        Ok(Err(e)) if e.to_string() == "dropped" => {}
-                        Ok(Err(e)) => self.fail(format!("job {}: the worker failed: {e:#}", job.job_id)),
+                        Ok(Err(ProveError::Dropped)) => {}
+                        Ok(Err(e)) => self.fail(format!("job {}: the worker failed: {e}", job.job_id)),
                         Err(_) => self.fail("the worker went away".into()),
                     }
                 }
@@ -380,7 +399,7 @@ impl Runner {
                         }
                     }
                     queue = kept;
-                    if Instant::now() < retry_at && self.fresh_work().await {
+                    if Instant::now() < retry_at && fresh_jobs(&self.conn).await {
                         retry_at = Instant::now();
                     }
                     self.check_verdicts().await;
@@ -419,17 +438,9 @@ impl Runner {
             return false;
         };
         match self.coord().job(id).call().await {
-            Ok(j) => j.status != job_status::PENDING,
+            Ok(j) => JobStatus::try_from(j.status) != Ok(JobStatus::Pending),
             Err(_) => false,
         }
-    }
-
-    async fn fresh_work(&self) -> bool {
-        self.coord()
-            .queue()
-            .call()
-            .await
-            .is_ok_and(|q| q.freshJobs > U256::ZERO)
     }
 
     // Fetches a leased job and checks it against the chain; None if it should not be proven.
@@ -440,7 +451,7 @@ impl Runner {
             .call()
             .await
             .context("reading the job")?;
-        if job.status != job_status::PENDING {
+        if JobStatus::try_from(job.status)? != JobStatus::Pending {
             return Ok(None);
         }
         let batch = self
@@ -480,7 +491,7 @@ impl Runner {
             &witness,
             job_id,
             job_id - first,
-            batch.kind,
+            JobKind::try_from(batch.kind)?,
             level,
             batch.witnessRoot.0,
         )
@@ -517,10 +528,7 @@ impl Runner {
             self.fail(format!("cannot write the spool: {e:#}"));
             return;
         }
-        if std::env::var_os("CROWDPROVE_TEST_EXIT_AFTER_SPOOL").is_some() {
-            tracing::warn!("test hook: exiting after spooling, as a crash would");
-            std::process::exit(3);
-        }
+        crate::faults::after_spool();
         self.finish_spooled(entry, proof).await;
     }
 
@@ -538,18 +546,18 @@ impl Runner {
                 return;
             }
         };
-        match lease.state {
-            lease_state::LEASED => {
+        match LeaseState::try_from(lease.state) {
+            Ok(LeaseState::Leased) => {
                 let call = self.conn.coordinator.submitProof(rid, B256::from(hash));
                 match self.conn.tx.send("submitProof", call).await {
                     Ok(_) => {
                         tracing::info!(request = rid, job = entry.job_id, "proof hash submitted")
                     }
-                    Err(TxError::Reverted(why)) => {
+                    Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
                         // Completed by someone else meanwhile: nothing to deliver.
                         tracing::info!(
                             request = rid,
-                            why,
+                            why = %e,
                             "submission refused; dropping the proof"
                         );
                         self.summary.dropped += 1;
@@ -562,7 +570,7 @@ impl Runner {
                     }
                 }
             }
-            lease_state::SUBMITTED if lease.proofHash.0 == hash => {}
+            Ok(LeaseState::Submitted) if lease.proofHash.0 == hash => {}
             _ => {
                 let _ = self.spool.remove(rid);
                 return;
@@ -606,15 +614,18 @@ impl Runner {
     async fn check_verdicts(&mut self) {
         let mut still = Vec::new();
         for rid in std::mem::take(&mut self.awaiting_verdict) {
-            match self.coord().leaseInfo(rid).call().await.map(|l| l.state) {
-                Ok(lease_state::VALID) => {
+            let state = self.coord().leaseInfo(rid).call().await.map(|l| l.state);
+            match state.ok().map(LeaseState::try_from) {
+                Some(Ok(LeaseState::Valid)) => {
                     self.summary.valid += 1;
                     self.succeed();
                 }
-                Ok(lease_state::INVALID) => self.fail(format!(
+                Some(Ok(LeaseState::Invalid)) => self.fail(format!(
                     "request {rid}: the relayer judged the proof invalid"
                 )),
-                Ok(lease_state::MISSING) => self.fail(format!("request {rid}: judged Missing")),
+                Some(Ok(LeaseState::Missing)) => {
+                    self.fail(format!("request {rid}: judged Missing"))
+                }
                 _ => still.push(rid),
             }
         }
@@ -630,7 +641,8 @@ impl Runner {
     }
 }
 
-async fn has_fresh_jobs(conn: &Connected) -> bool {
+/// Whether the chain has jobs nobody has leased yet.
+async fn fresh_jobs(conn: &Connected) -> bool {
     conn.coordinator
         .queue()
         .call()
@@ -664,12 +676,15 @@ async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
                 price: receipt.effective_gas_price,
             }))
         }
-        Err(TxError::Reverted(why)) => {
-            if why.contains("LeaseCapReached") {
-                tracing::warn!("the bond backs no more leases: wait for verdicts or stake more");
-            } else {
-                tracing::debug!(why, "no job to lease");
-            }
+        Err(TxError::Refused {
+            error: CoordinatorErrors::LeaseCapReached(_),
+            ..
+        }) => {
+            tracing::warn!("the bond backs no more leases: wait for verdicts or stake more");
+            Ok(None)
+        }
+        Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
+            tracing::debug!(why = %e, "no job to lease");
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -684,7 +699,7 @@ pub fn check_leaf(
     witness: &[u8],
     job_id: u64,
     index: u64,
-    kind: u8,
+    kind: JobKind,
     level: u8,
     root: [u8; 32],
 ) -> Result<(), String> {
@@ -695,25 +710,12 @@ pub fn check_leaf(
         ));
     }
     let witness_hash = keccak256(witness);
-    if Some(witness_hash) != parse_hash(&info.witness_hash) {
+    if witness_hash != info.witness_hash {
         return Err("the witness bytes do not hash to the leaf's witness hash".into());
     }
     let statement: Statement = info.statement.into();
-    let job_kind = if kind == 0 {
-        JobKind::Round0
-    } else {
-        JobKind::Aggregation
-    };
-    let leaf = job_leaf(
-        index as u32,
-        job_kind,
-        level,
-        statement.hash(),
-        witness_hash,
-    );
-    let path: Option<Vec<[u8; 32]>> = info.path.iter().map(|h| parse_hash(h)).collect();
-    let path = path.ok_or("the Merkle path is not bytes32s")?;
-    if !JobTree::verify(leaf, index, &path, root) {
+    let leaf = job_leaf(index as u32, kind, level, statement.hash(), witness_hash);
+    if !JobTree::verify(leaf, index, &info.path, root) {
         return Err(format!(
             "the witness and statement do not lead to the batch's on-chain root {}: the relayer served a witness the chain did not commit to",
             hex0x(&root)

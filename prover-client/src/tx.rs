@@ -10,12 +10,21 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use tokio::sync::Mutex;
 
-use crowdprove_relayer::chain::describe;
+use crowdprove_bindings::{Coordinator, decode_revert, describe};
 
 /// Why a transaction did not land.
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
-    /// The chain refuses the call (its custom error, decoded).
+    /// The Coordinator refuses the call with one of its custom errors, decoded once here so
+    /// that callers match on the error, not on its text.
+    #[error("{what}: {error:?}")]
+    Refused {
+        /// The call.
+        what: String,
+        /// The Coordinator's error.
+        error: Coordinator::CoordinatorErrors,
+    },
+    /// The call reverted without a Coordinator error, or its mined transaction reverted.
     #[error("{0}")]
     Reverted(String),
     /// The RPC failed repeatedly.
@@ -163,6 +172,12 @@ fn finish(what: &str, receipt: TransactionReceipt) -> Result<TransactionReceipt,
 }
 
 fn classify(what: &str, e: &alloy::contract::Error) -> TxError {
+    if let Some(error) = decode_revert(e) {
+        return TxError::Refused {
+            what: what.to_string(),
+            error,
+        };
+    }
     let text = describe(e);
     if e.as_revert_data().is_some() || text.contains("revert") {
         TxError::Reverted(format!("{what}: {text}"))

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crowdprove_circuits::{Circuits, JobWitness, ParamSet, ProverAddress, PublicInputs, Statement};
-use crowdprove_relayer::manifest::StatementJson;
+use crowdprove_circuits::{Circuits, JobWitness, ProverAddress, PublicInputs};
+use crowdprove_protocol::{ParamSet, Statement, StatementJson};
 
 /// A request to the worker.
 #[derive(Debug, Serialize, Deserialize)]

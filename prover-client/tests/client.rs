@@ -14,9 +14,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use common::*;
-use crowdprove_bindings::{ICoordinator, lease_state};
-use crowdprove_circuits::{Circuits, JobWitness, ParamSet, ProverAddress};
-use crowdprove_relayer::http::JobInfo;
+use crowdprove_bindings::ICoordinator;
+use crowdprove_circuits::{Circuits, JobWitness, ProverAddress};
+use crowdprove_protocol::{JobInfo, LeaseState, ParamSet, RequestId};
 
 const SMALL: ParamSet = ParamSet::Small;
 
@@ -28,12 +28,9 @@ async fn stake_run_earn_and_withdraw() {
     let data = net.dir.path().join("alice");
     net.fund(1, 20).await;
 
-    let staked = output({
-        let mut c = net.client(1, &base, &data, SMALL);
-        c.args(["stake", "20"]);
-        c
-    })
-    .await;
+    let staked = net
+        .run_client(1, &base, &data, SMALL, &["stake", "20"])
+        .await;
     assert!(staked.status.success(), "{}", text(&staked));
     assert!(
         text(&staked).contains("backs 2 leases"),
@@ -42,12 +39,15 @@ async fn stake_run_earn_and_withdraw() {
     );
 
     // 2 chunks + 1 aggregation: three jobs, all this prover's.
-    let run = output({
-        let mut c = net.client(1, &base, &data, SMALL);
-        c.args(["run", "--max-jobs", "3", "--poll-ms", "100"]);
-        c
-    })
-    .await;
+    let run = net
+        .run_client(
+            1,
+            &base,
+            &data,
+            SMALL,
+            &["run", "--max-jobs", "3", "--poll-ms", "100"],
+        )
+        .await;
     assert!(run.status.success(), "{}", text(&run));
     assert!(text(&run).contains("delivered 3"), "{}", text(&run));
     eventually("the final proof", 60, async || net.finalized(1).await).await;
@@ -69,12 +69,9 @@ async fn stake_run_earn_and_withdraw() {
         text(&status)
     );
 
-    let unstake = output({
-        let mut c = net.client(1, &base, &data, SMALL);
-        c.args(["unstake", "20"]);
-        c
-    })
-    .await;
+    let unstake = net
+        .run_client(1, &base, &data, SMALL, &["unstake", "20"])
+        .await;
     assert!(unstake.status.success(), "{}", text(&unstake));
     net.advance(61).await;
     let withdraw = output({
@@ -103,12 +100,9 @@ async fn two_clients_share_a_batch_and_no_job_is_paid_twice() {
     for i in [1, 2] {
         net.fund(i, 20).await;
         let data = net.dir.path().join(format!("p{i}"));
-        let s = output({
-            let mut c = net.client(i, &base, &data, SMALL);
-            c.args(["stake", "20"]);
-            c
-        })
-        .await;
+        let s = net
+            .run_client(i, &base, &data, SMALL, &["stake", "20"])
+            .await;
         assert!(s.status.success(), "{}", text(&s));
         let mut c = net.client(i, &base, &data, SMALL);
         c.env("PROVER_THREADS", "1")
@@ -153,7 +147,7 @@ async fn lying_job(State(p): State<Proxy>, Path(id): Path<String>) -> impl IntoR
         .await
         .unwrap();
     let witness = tampered(&p, &id).await;
-    info.witness_hash = format!("0x{}", hex::encode(keccak256(&witness)));
+    info.witness_hash = keccak256(&witness).0;
     axum::Json(info)
 }
 
@@ -193,25 +187,24 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
     net.fund(1, 10).await;
     let data = net.dir.path().join("p1");
     assert!(
-        output({
-            let mut c = net.client(1, &lying, &data, SMALL);
-            c.args(["stake", "10"]);
-            c
-        })
-        .await
-        .status
-        .success()
+        net.run_client(1, &lying, &data, SMALL, &["stake", "10"])
+            .await
+            .status
+            .success()
     );
     eventually("the batch", 30, async || {
         net.coord().nextIds().call().await.unwrap().nextBatchId > 1
     })
     .await;
-    let run = output({
-        let mut c = net.client(1, &lying, &data, SMALL);
-        c.args(["run", "--max-failures", "1", "--poll-ms", "100"]);
-        c
-    })
-    .await;
+    let run = net
+        .run_client(
+            1,
+            &lying,
+            &data,
+            SMALL,
+            &["run", "--max-failures", "1", "--poll-ms", "100"],
+        )
+        .await;
     assert_eq!(
         run.status.code(),
         Some(2),
@@ -220,13 +213,8 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
     );
     assert!(text(&run).contains("did not commit to"), "{}", text(&run));
     assert_eq!(
-        net.coord()
-            .leaseInfo(1 << 24 | 1)
-            .call()
-            .await
-            .unwrap()
-            .state,
-        lease_state::LEASED,
+        net.chain.lease_state(RequestId::new(1, 1).0).await.unwrap(),
+        LeaseState::Leased,
         "never submitted"
     );
     relayer.shutdown().await;
@@ -265,21 +253,14 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
     let data = net.dir.path().join("p1");
     let relayer = "http://127.0.0.1:9"; // never reached: the check comes first
     assert!(
-        output({
-            let mut c = net.client(1, relayer, &data, SMALL);
-            c.args(["stake", "10"]);
-            c
-        })
-        .await
-        .status
-        .success()
+        net.run_client(1, relayer, &data, SMALL, &["stake", "10"])
+            .await
+            .status
+            .success()
     );
-    let run = output({
-        let mut c = net.client(1, relayer, &data, SMALL);
-        c.args(["run", "--max-failures", "1"]);
-        c
-    })
-    .await;
+    let run = net
+        .run_client(1, relayer, &data, SMALL, &["run", "--max-failures", "1"])
+        .await;
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
     assert!(text(&run).contains("needs circuit"), "{}", text(&run));
     assert!(
@@ -297,18 +278,14 @@ async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
     net.fund(1, 10).await;
     let data = net.dir.path().join("p1");
     assert!(
-        output({
-            let mut c = net.client(1, &base, &data, SMALL);
-            c.args(["stake", "10"]);
-            c
-        })
-        .await
-        .status
-        .success()
+        net.run_client(1, &base, &data, SMALL, &["stake", "10"])
+            .await
+            .status
+            .success()
     );
     let crashed = output({
         let mut c = net.client(1, &base, &data, SMALL);
-        c.env("CROWDPROVE_TEST_EXIT_AFTER_SPOOL", "1")
+        c.env("CROWDPROVE_FAULT", "exit-after-spool")
             .args(["run", "--poll-ms", "100"]);
         c
     })
@@ -316,19 +293,22 @@ async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
     assert_eq!(crashed.status.code(), Some(3), "{}", text(&crashed));
     let spooled: Vec<_> = std::fs::read_dir(data.join("spool")).unwrap().collect();
     assert_eq!(spooled.len(), 2, "the proof and its entry are on disk");
-    let rid = 1 << 24 | 1;
+    let rid = RequestId::new(1, 1).0;
     assert_eq!(
-        net.coord().leaseInfo(rid).call().await.unwrap().state,
-        lease_state::LEASED,
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Leased,
         "not yet submitted"
     );
 
-    let restarted = output({
-        let mut c = net.client(1, &base, &data, SMALL);
-        c.args(["run", "--max-jobs", "1", "--poll-ms", "100"]);
-        c
-    })
-    .await;
+    let restarted = net
+        .run_client(
+            1,
+            &base,
+            &data,
+            SMALL,
+            &["run", "--max-jobs", "1", "--poll-ms", "100"],
+        )
+        .await;
     assert!(restarted.status.success(), "{}", text(&restarted));
     assert!(
         text(&restarted).contains("finishing spooled proofs"),
@@ -336,7 +316,7 @@ async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
         text(&restarted)
     );
     eventually("the verdict", 30, async || {
-        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::VALID
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
     })
     .await;
     assert_eq!(
@@ -357,9 +337,8 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     let base = format!("http://{}", relayer.addr);
 
     // Bob (in this process) leases the job first and proves it, but holds the proof back.
-    let bob_key: alloy::signers::local::PrivateKeySigner = net.anvil.keys()[2].clone().into();
-    let bob =
-        crowdprove_bindings::signing_provider(bob_key.clone(), &net.anvil.endpoint()).unwrap();
+    let bob_key = net.chain.key(2);
+    let bob = net.chain.provider_for(2);
     net.fund(2, 10).await;
     let bob_token = crowdprove_bindings::TestToken::new(net.token, bob.clone());
     bob_token
@@ -391,7 +370,7 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
         .get_receipt()
         .await
         .unwrap();
-    let bob_rid = 1 << 24 | 1;
+    let bob_rid = RequestId::new(1, 1).0;
     eventually("the relayer serving job 1", 30, async || {
         reqwest::get(format!("{base}/v1/jobs/1/witness"))
             .await
@@ -419,14 +398,10 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     net.fund(1, 10).await;
     let data = net.dir.path().join("alice");
     assert!(
-        output({
-            let mut c = net.client(1, &base, &data, set);
-            c.args(["stake", "10"]);
-            c
-        })
-        .await
-        .status
-        .success()
+        net.run_client(1, &base, &data, set, &["stake", "10"])
+            .await
+            .status
+            .success()
     );
     let log = net.dir.path().join("alice.log");
     let mut c = net.client(1, &base, &data, set);
@@ -458,13 +433,8 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     let status = wait(alice, 60).await;
     assert!(status.success(), "{}", read(&log));
     assert_eq!(
-        net.coord()
-            .leaseInfo(1 << 24 | 2)
-            .call()
-            .await
-            .unwrap()
-            .state,
-        lease_state::LEASED,
+        net.chain.lease_state(RequestId::new(1, 2).0).await.unwrap(),
+        LeaseState::Leased,
         "Alice never submitted"
     );
     let _ = ICoordinator::Verdict {
@@ -568,23 +538,23 @@ async fn bad_configuration_is_one_clear_line_and_a_failure() {
         text(&wrong)
     );
 
-    let bad_amount = output({
-        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
-        c.args(["stake", "lots"]);
-        c
-    })
-    .await;
+    let bad_amount = net
+        .run_client(1, "http://127.0.0.1:9", &data, SMALL, &["stake", "lots"])
+        .await;
     assert!(
         text(&bad_amount).contains("not a token amount"),
         "{}",
         text(&bad_amount)
     );
-    let bad_params = output({
-        let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
-        c.args(["run", "--params", "huge"]);
-        c
-    })
-    .await;
+    let bad_params = net
+        .run_client(
+            1,
+            "http://127.0.0.1:9",
+            &data,
+            SMALL,
+            &["run", "--params", "huge"],
+        )
+        .await;
     assert_eq!(
         bad_params.status.code(),
         Some(2),

@@ -9,7 +9,10 @@ use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
 use alloy::signers::local::PrivateKeySigner;
 
-use crowdprove_bindings::{TestToken, anvil_binary, signing_provider, wallet_provider};
+use crowdprove_bindings::test_utils::{ChainSpec, TestChain};
+use crowdprove_bindings::{
+    Coordinator, TestToken, anvil_binary, signing_provider, wallet_provider,
+};
 use crowdprove_prover::tx::{TxError, TxSender};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,4 +93,26 @@ async fn a_reverted_estimate_does_not_burn_a_nonce() {
         provider.get_transaction_count(key.address()).await.unwrap(),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_revert_is_decoded_into_its_error() {
+    let chain = TestChain::start(ChainSpec::default()).await.unwrap();
+    chain.stake(1, U256::from(10)).await.unwrap();
+    let key = chain.key(1);
+    let provider = wallet_provider(key.clone(), &chain.url()).unwrap();
+    let sender = TxSender::new(provider.clone(), key.address(), Duration::from_secs(30));
+    let coord = Coordinator::new(chain.coordinator, provider.clone());
+    let err = sender.send("lease", coord.lease()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TxError::Refused {
+                error: Coordinator::CoordinatorErrors::NoJobAvailable(_),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "lease: NoJobAvailable(NoJobAvailable)");
 }

@@ -3,58 +3,22 @@
 //! database write, on its worker pool), the bare verifier's rate on the same cores for
 //! comparison, and verdicts posted per second with the gas per verdict on a real anvil.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+#[path = "../../tools/bench_results.rs"]
+mod results;
 
-use alloy::node_bindings::Anvil;
+use std::time::Instant;
+
 use alloy::primitives::aliases::U24;
 use alloy::primitives::{B256, U256, keccak256};
-use alloy::signers::local::PrivateKeySigner;
 
-use crowdprove_bindings::{
-    Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
-};
-use crowdprove_circuits::{Circuits, ParamSet, ProverAddress, PublicInputs, Sequencer};
-use crowdprove_relayer::blobs::{BlobKind, BlobStore};
-use crowdprove_relayer::chain::Chain;
-use crowdprove_relayer::config::RelayerConfig;
-use crowdprove_relayer::db::{Db, JobRow};
-use crowdprove_relayer::manifest::encode_statement;
-use crowdprove_relayer::{Service, Shared};
+use crowdprove_bindings::Coordinator;
+use crowdprove_bindings::test_utils::confirm;
+use crowdprove_circuits::{Circuits, ProverAddress, PublicInputs, Sequencer};
+use crowdprove_protocol::{JobKind, ParamSet};
+use crowdprove_relayer::bench::{Sample, VerdictRun, verdict_posting, verification_rate};
+use crowdprove_relayer::test_utils::{NetSpec, test_net};
 
 const SET: ParamSet = ParamSet::Small;
-
-fn config(
-    dir: &std::path::Path,
-    rpc: String,
-    key: PrivateKeySigner,
-    coordinator: alloy::primitives::Address,
-) -> RelayerConfig {
-    RelayerConfig {
-        params: SET,
-        chunks: 1,
-        max_open_batches: 0,
-        reward: U256::from(1),
-        aggregation_reward: U256::from(1),
-        verdict_max_age_ms: 0,
-        upload_limit: 1 << 20,
-        ..RelayerConfig::local(rpc, key, coordinator, dir)
-    }
-}
-
-fn shared(cfg: RelayerConfig, db: Arc<Db>) -> Arc<Shared> {
-    let chain = Chain::new(&cfg.rpc_url, cfg.relayer_key.0.clone(), cfg.coordinator).unwrap();
-    Arc::new(Shared {
-        blobs: BlobStore::open(&cfg.blobs).unwrap(),
-        cfg,
-        db,
-        chain,
-        circuits: Circuits::shared(SET),
-        metrics: Default::default(),
-        wake: Default::default(),
-    })
-}
 
 struct VerifyResult {
     proofs: usize,
@@ -68,224 +32,98 @@ async fn verification(n: usize) -> VerifyResult {
     let prover = ProverAddress([0x11; 20]);
     let batch = Sequencer::new(SET, 9).next_batch(8);
     eprintln!("proving 8 distinct chunk proofs...");
-    let proofs: Vec<_> = batch
+    let samples: Vec<Sample> = batch
         .chunks
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            (
-                i as u64 + 1,
-                w.statement(SET).unwrap(),
-                circuits.prove_chunk(w, i as u64 + 1, prover).unwrap(),
-            )
+        .map(|(i, w)| Sample {
+            job_id: i as u64 + 1,
+            statement: w.statement(SET).unwrap(),
+            proof: circuits.prove_chunk(w, i as u64 + 1, prover).unwrap(),
         })
         .collect();
+    let inputs = |s: &Sample| PublicInputs {
+        statement: s.statement,
+        job_id: s.job_id,
+        prover,
+    };
 
     // The bare verifier on every core, for the ceiling.
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
     let per_thread = n / cores;
     let started = Instant::now();
-    std::thread::scope(|s| {
+    std::thread::scope(|scope| {
         for t in 0..cores {
-            let (circuits, proofs) = (&circuits, &proofs);
-            s.spawn(move || {
+            let (circuits, samples) = (&circuits, &samples);
+            scope.spawn(move || {
                 for k in 0..per_thread {
-                    let (job_id, statement, proof) = &proofs[(t + k) % proofs.len()];
-                    let pi = PublicInputs {
-                        statement: *statement,
-                        job_id: *job_id,
-                        prover,
-                    };
-                    circuits.verify(proof.as_bytes(), 0, &pi).unwrap();
+                    let s = &samples[(t + k) % samples.len()];
+                    circuits.verify(s.proof.as_bytes(), 0, &inputs(s)).unwrap();
                 }
             });
         }
     });
-    let bare_elapsed = started.elapsed().as_secs_f64();
-    let bare_per_sec = (per_thread * cores) as f64 / bare_elapsed;
+    let bare_per_sec = (per_thread * cores) as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
-    for (job_id, statement, proof) in proofs.iter().take(4) {
-        circuits
-            .verify(
-                proof.as_bytes(),
-                0,
-                &PublicInputs {
-                    statement: *statement,
-                    job_id: *job_id,
-                    prover,
-                },
-            )
-            .unwrap();
+    for s in samples.iter().take(4) {
+        circuits.verify(s.proof.as_bytes(), 0, &inputs(s)).unwrap();
     }
     let bare_ms = started.elapsed().as_secs_f64() * 1000.0 / 4.0;
 
     // The relayer's pipeline: n uploaded submissions of those proofs in its database.
     let dir = tempfile::tempdir().unwrap();
-    let key = PrivateKeySigner::random();
-    let cfg = config(
-        dir.path(),
-        "http://127.0.0.1:9".into(),
-        key,
-        Default::default(),
-    );
-    let db = Arc::new(Db::open(&cfg.db).unwrap());
-    let shared = shared(cfg, db.clone());
-    for (job_id, statement, proof) in &proofs {
-        shared
-            .blobs
-            .put(BlobKind::Proof, proof.as_bytes().to_vec())
-            .await
-            .unwrap();
-        db.transaction(|tx| {
-            tx.insert_job(&JobRow {
-                job_id: *job_id,
-                batch_id: 1,
-                idx: job_id - 1,
-                root_batch: 1,
-                level: 0,
-                node: job_id - 1,
-                statement: encode_statement(statement),
-                witness_hash: [0; 32],
-                winning_proof: None,
-            })
-        })
+    let pipeline_per_sec = verification_rate(SET, &samples, prover, n, None, dir.path())
+        .await
         .unwrap();
-    }
-    db.transaction(|tx| {
-        for i in 0..n {
-            let (job_id, _, proof) = &proofs[i % proofs.len()];
-            tx.insert_submission(
-                ((i as u64 + 1) << 24) | 1,
-                *job_id,
-                &prover.0,
-                &proof.hash(),
-                0,
-                i as u64,
-                0,
-                true,
-            )?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    let service = Service::new(shared.clone()).unwrap();
-    let started = Instant::now();
-    loop {
-        let done = shared.metrics.verified_valid.load(Ordering::Relaxed)
-            + shared.metrics.verified_invalid.load(Ordering::Relaxed);
-        if done as usize >= n {
-            break;
-        }
-        service.verify_pending().await.unwrap();
-        let _ = tokio::time::timeout(Duration::from_millis(50), shared.wake.notified()).await;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    assert_eq!(shared.metrics.verified_invalid.load(Ordering::Relaxed), 0);
     VerifyResult {
         proofs: n,
-        pipeline_per_sec: n as f64 / elapsed,
+        pipeline_per_sec,
         bare_per_sec,
         bare_ms,
     }
 }
 
-struct VerdictResult {
-    verdicts: usize,
-    batch: usize,
-    per_sec: f64,
-    gas_per_verdict: f64,
-    gas_per_tx: f64,
-}
-
-async fn verdict_posting(n: usize, batch_size: usize) -> VerdictResult {
-    let anvil = Anvil::at(anvil_binary()).args(["--accounts", "11"]).spawn();
-    let op: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let provider = signing_provider(op.clone(), &anvil.endpoint()).unwrap();
-    let params = DeployParams {
-        owner: op.address(),
-        relayer: op.address(),
-        treasury: op.address(),
-        param_delay: 3600,
-        bond_per_lease: U256::from(1),
-        min_bond: U256::from(1),
-        slash_amount: U256::from(1),
-        min_reassign_age: 0,
+async fn verdicts(n: usize, batch_size: usize) -> (VerdictRun, usize) {
+    let provers = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = NetSpec {
+        accounts: provers + 2,
+        bond: U256::from(1),
+        slash: U256::from(1),
+        reward: U256::from(1),
         upload_deadline: 3600,
-        unbonding_delay: 60,
+        operator_tokens: U256::from(n),
+        ..NetSpec::new(SET, 1)
     };
-    let (token, coordinator) = deploy_devnet(provider.clone(), &params).await.unwrap();
-    let t = TestToken::new(token, provider.clone());
-    t.mint(op.address(), U256::from(n))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    t.approve(coordinator, U256::MAX)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let c = Coordinator::new(coordinator, provider.clone());
-    c.postBatch(
+    let (chain, mut cfg) = test_net(&spec, dir.path()).await.unwrap();
+    let c = chain.coord();
+    confirm(
+        crowdprove_bindings::TestToken::new(chain.token, chain.provider.clone())
+            .approve(chain.coordinator, U256::MAX),
+    )
+    .await
+    .unwrap();
+    confirm(c.postBatch(
         keccak256("bench"),
         U24::from(n),
         U256::from(1).to(),
-        0,
+        JobKind::Round0.into(),
         0,
         0,
         keccak256("c"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .get_receipt()
+    ))
     .await
     .unwrap();
 
     eprintln!("leasing and submitting {n} jobs on anvil...");
-    let provers = 10;
     for p in 1..=provers {
-        let key: PrivateKeySigner = anvil.keys()[p].clone().into();
-        let pp = signing_provider(key.clone(), &anvil.endpoint()).unwrap();
-        let tok = TestToken::new(token, pp.clone());
         let share = n / provers;
-        tok.mint(key.address(), U256::from(share))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        tok.approve(coordinator, U256::MAX)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        let cp = Coordinator::new(coordinator, pp.clone());
-        cp.stake(U256::from(share))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        chain.stake(p, U256::from(share)).await.unwrap();
+        let cp = chain.coord_as(p);
         let mut leased = 0;
         while leased < share {
             let k = (share - leased).min(16);
-            let r = cp
-                .leaseMany(U256::from(k))
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
+            let r = confirm(cp.leaseMany(U256::from(k))).await.unwrap();
             let ids: Vec<u64> = r
                 .logs()
                 .iter()
@@ -293,45 +131,14 @@ async fn verdict_posting(n: usize, batch_size: usize) -> VerdictResult {
                 .map(|l| l.inner.data.requestId)
                 .collect();
             let hashes: Vec<B256> = ids.iter().map(|id| keccak256(id.to_be_bytes())).collect();
-            cp.submitProofs(ids.clone(), hashes)
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
+            confirm(cp.submitProofs(ids.clone(), hashes)).await.unwrap();
             leased += ids.len();
         }
     }
-
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), anvil.endpoint(), op, coordinator);
-    cfg.verdict_batch = batch_size;
-    let db = Arc::new(Db::open(&cfg.db).unwrap());
-    let shared = shared(cfg, db.clone());
-    let service = Service::new(shared.clone()).unwrap();
-    service.step().await.unwrap();
-    let pending = db.counts().unwrap().awaiting_verdict as usize;
-    assert_eq!(pending, n, "the relayer followed every submission");
-    // Decide every verdict (Valid) as the verifier would, then time their posting.
-    let rows = db.undecided(n).unwrap();
-    for r in &rows {
-        db.set_local_verdict(r.request_id, Some(1), 0).unwrap();
-    }
-    let started = Instant::now();
-    while shared.metrics.verdicts_sent.load(Ordering::Relaxed) < n as u64 {
-        service.step().await.unwrap();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let txs = shared.metrics.verdict_txs.load(Ordering::Relaxed) as f64;
-    let gas = shared.metrics.verdict_gas.load(Ordering::Relaxed) as f64;
-    VerdictResult {
-        verdicts: n,
-        batch: batch_size,
-        per_sec: n as f64 / elapsed,
-        gas_per_verdict: gas / n as f64,
-        gas_per_tx: gas / txs,
-    }
+    cfg.jobs.max_open_batches = 0;
+    cfg.verdicts.verdict_batch = batch_size;
+    cfg.verdicts.verdict_max_age_ms = 0;
+    (verdict_posting(cfg, n).await.unwrap(), batch_size)
 }
 
 fn main() {
@@ -351,7 +158,7 @@ fn main() {
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     let v = rt.block_on(verification(proofs));
-    let d = rt.block_on(verdict_posting(1000, 32));
+    let (d, batch) = rt.block_on(verdicts(1000, 32));
     let cores = std::thread::available_parallelism().map_or(0, |c| c.get());
     let table = format!(
         "| measure | value |\n|---|---|\n\
@@ -372,25 +179,21 @@ fn main() {
         v.bare_ms,
         v.pipeline_per_sec / 31.0,
         d.verdicts,
-        d.batch,
-        d.per_sec,
-        d.gas_per_verdict,
-        d.gas_per_tx,
+        batch,
+        d.verdicts as f64 / d.secs,
+        d.gas as f64 / d.verdicts as f64,
+        d.gas as f64 / d.transactions as f64,
     );
     print!("{table}");
     if let Some(path) = out {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| {
-                c.lines()
-                    .find_map(|l| l.strip_prefix("model name\t: ").map(str::to_string))
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
-        let doc = format!(
-            "# Relayer throughput\n\nCommand: `make bench` (runs `cargo bench -p crowdprove-relayer --bench throughput -- --proofs {proofs} --out {path}`).\nMachine: {cpu}, {cores} cores. Proofs are small-parameter chunk proofs; the pipeline reads each from the blob store, decodes it, verifies it against the statement, job id and prover the database holds for it, and records the verdict, on the relayer's worker pool.\n\n{table}"
+        results::write(
+            &path,
+            "Relayer throughput",
+            &format!(
+                "cargo bench -p crowdprove-relayer --bench throughput -- --proofs {proofs} --out {path}"
+            ),
+            "Proofs are small-parameter chunk proofs; the pipeline reads each from the blob store, decodes it, verifies it against the statement, job id and prover the database holds for it, and records the verdict, on the relayer's worker pool.",
+            &table,
         );
-        std::fs::write(root.join(&path), doc).unwrap();
-        eprintln!("wrote {path}");
     }
 }

@@ -11,11 +11,11 @@ use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-use crowdprove_circuits::keccak256;
+use crowdprove_protocol::keccak256;
 
 /// What a blob holds; each kind has its own key prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BlobKind {
+pub(crate) enum BlobKind {
     /// A job's witness.
     Witness,
     /// An uploaded proof.
@@ -36,7 +36,7 @@ impl BlobKind {
 
 /// A blob store error.
 #[derive(Debug, thiserror::Error)]
-pub enum BlobError {
+pub(crate) enum BlobError {
     /// The store failed.
     #[error("blob store: {0}")]
     Store(#[from] object_store::Error),
@@ -47,14 +47,14 @@ pub enum BlobError {
 
 /// Content-addressed blobs.
 #[derive(Clone)]
-pub struct BlobStore {
+pub(crate) struct BlobStore {
     store: Arc<dyn ObjectStore>,
 }
 
 impl BlobStore {
     /// Opens `location`: a directory (created if needed), or `s3://bucket[/prefix]` with
     /// credentials and endpoint from the usual `AWS_*` environment variables.
-    pub fn open(location: &str) -> Result<BlobStore, BlobError> {
+    pub(crate) fn open(location: &str) -> Result<BlobStore, BlobError> {
         let store: Arc<dyn ObjectStore> = if let Some(rest) = location.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let s3 = AmazonS3Builder::from_env()
@@ -80,14 +80,14 @@ impl BlobStore {
     }
 
     /// Stores `bytes` under their keccak256, which it returns. Storing twice is harmless.
-    pub async fn put(&self, kind: BlobKind, bytes: Vec<u8>) -> Result<[u8; 32], BlobError> {
+    pub(crate) async fn put(&self, kind: BlobKind, bytes: Vec<u8>) -> Result<[u8; 32], BlobError> {
         let hash = keccak256(&bytes);
         self.put_at(kind, &hash, bytes).await?;
         Ok(hash)
     }
 
     /// Stores `bytes` under a key of the caller's (a manifest under its batch root).
-    pub async fn put_at(
+    pub(crate) async fn put_at(
         &self,
         kind: BlobKind,
         key: &[u8; 32],
@@ -100,7 +100,11 @@ impl BlobStore {
     }
 
     /// The blob under `key`, if any.
-    pub async fn get(&self, kind: BlobKind, key: &[u8; 32]) -> Result<Option<Vec<u8>>, BlobError> {
+    pub(crate) async fn get(
+        &self,
+        kind: BlobKind,
+        key: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, BlobError> {
         match self.store.get(&Self::path(kind, key)).await {
             Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -109,7 +113,7 @@ impl BlobStore {
     }
 
     /// Whether a blob exists under `key`.
-    pub async fn exists(&self, kind: BlobKind, key: &[u8; 32]) -> Result<bool, BlobError> {
+    pub(crate) async fn exists(&self, kind: BlobKind, key: &[u8; 32]) -> Result<bool, BlobError> {
         match self.store.head(&Self::path(kind, key)).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
@@ -118,7 +122,7 @@ impl BlobStore {
     }
 
     /// Deletes the blob under `key` (nothing if absent).
-    pub async fn delete(&self, kind: BlobKind, key: &[u8; 32]) -> Result<(), BlobError> {
+    pub(crate) async fn delete(&self, kind: BlobKind, key: &[u8; 32]) -> Result<(), BlobError> {
         match self.store.delete(&Self::path(kind, key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),

@@ -11,24 +11,24 @@ use alloy::signers::local::PrivateKeySigner;
 use crowdprove_bindings::{Coordinator, TestToken};
 
 /// The Coordinator bound to the relayer's provider.
-pub type CoordinatorContract = Coordinator::CoordinatorInstance<DynProvider>;
+pub(crate) type CoordinatorContract = Coordinator::CoordinatorInstance<DynProvider>;
 /// The reward token (any ERC-20; the test token's binding has the ERC-20 calls).
-pub type TokenContract = TestToken::TestTokenInstance<DynProvider>;
+pub(crate) type TokenContract = TestToken::TestTokenInstance<DynProvider>;
 
 /// A connection to the chain as the relayer.
 #[derive(Clone)]
-pub struct Chain {
+pub(crate) struct Chain {
     /// The provider (signs as the relayer).
-    pub provider: DynProvider,
+    pub(crate) provider: DynProvider,
     /// The relayer's address.
-    pub relayer: Address,
+    pub(crate) relayer: Address,
     /// The Coordinator.
-    pub coordinator: CoordinatorContract,
+    pub(crate) coordinator: CoordinatorContract,
 }
 
 impl Chain {
     /// Connects to `rpc_url` signing with `key`.
-    pub fn new(
+    pub(crate) fn new(
         rpc_url: &str,
         key: PrivateKeySigner,
         coordinator: Address,
@@ -45,7 +45,7 @@ impl Chain {
     }
 
     /// The reward token.
-    pub async fn token(&self) -> anyhow::Result<TokenContract> {
+    pub(crate) async fn token(&self) -> anyhow::Result<TokenContract> {
         let address = retry("read the token", || async {
             self.coordinator.token().call().await
         })
@@ -56,7 +56,7 @@ impl Chain {
 
 /// Runs `f` until it succeeds, backing off from 200 ms to 5 s between tries, for at most
 /// `RETRIES` tries: RPC endpoints fail now and then and the relayer must not.
-pub async fn retry<T, E, F, Fut>(what: &str, mut f: F) -> Result<T, E>
+pub(crate) async fn retry<T, E, F, Fut>(what: &str, mut f: F) -> Result<T, E>
 where
     E: std::fmt::Display,
     F: FnMut() -> Fut,
@@ -77,12 +77,4 @@ where
             Err(e) => return Err(e),
         }
     }
-}
-
-/// A contract call's revert as a readable line (the custom error's name and fields if known).
-pub fn describe(err: &alloy::contract::Error) -> String {
-    if let Some(e) = err.as_decoded_interface_error::<Coordinator::CoordinatorErrors>() {
-        return format!("{e:?}");
-    }
-    err.to_string()
 }

@@ -1,7 +1,6 @@
 //! The relayer's configuration: flags with environment fallbacks (and `.env`, read by the
 //! binary). Secrets are never printed.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -10,28 +9,8 @@ use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 
-use crowdprove_circuits::ParamSet;
-
-/// A private key that never shows in logs or `Debug` output.
-#[derive(Clone)]
-pub struct SecretKey(pub PrivateKeySigner);
-
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey({})", self.0.address())
-    }
-}
-
-impl FromStr for SecretKey {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim()
-            .parse::<PrivateKeySigner>()
-            .map(SecretKey)
-            .map_err(|_| "not a 32-byte hex private key".to_string())
-    }
-}
+use crowdprove_bindings::opts::{ChainOpts, Relayer};
+use crowdprove_protocol::ParamSet;
 
 /// Where round-0 batches come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,167 +58,304 @@ impl FromStr for SinkSpec {
     }
 }
 
-/// Everything the relayer needs to run.
+/// Defaults, each stated once: the flags' defaults and [`Default`] read these.
+mod defaults {
+    pub(super) const LISTEN: &str = "127.0.0.1:8700";
+    pub(super) const DB: &str = "relayer-data/relayer.sqlite";
+    pub(super) const BLOBS: &str = "relayer-data/blobs";
+    pub(super) const SINK: &str = "dir:relayer-data/final";
+    pub(super) const RETENTION_SECS: u64 = 86_400;
+    pub(super) const PARAMS: &str = "default";
+    pub(super) const SOURCE: &str = "demo";
+    pub(super) const SEED: u64 = 1;
+    pub(super) const CHUNKS: u32 = 4;
+    pub(super) const BATCHES: u64 = 0;
+    pub(super) const MAX_OPEN_BATCHES: u64 = 1;
+    /// One token of 18 decimals.
+    pub(super) const REWARD: &str = "1000000000000000000";
+    pub(super) const VERDICT_BATCH: usize = 32;
+    pub(super) const VERDICT_MAX_AGE_MS: u64 = 2_000;
+    pub(super) const FROM_BLOCK: u64 = 0;
+    pub(super) const CONFIRMATIONS: u64 = 0;
+    pub(super) const POLL_MS: u64 = 500;
+    pub(super) const UPLOAD_LIMIT: usize = crowdprove_circuits::MAX_PROOF_BYTES;
+    pub(super) const RATE_LIMIT: u32 = 50;
+    pub(super) const RATE_BURST: u32 = 200;
+}
+
+/// How the relayer follows the chain.
 #[derive(Clone, Debug, Args)]
-pub struct RelayerConfig {
-    /// JSON-RPC endpoint of the chain.
-    #[arg(
-        long,
-        env = "RPC_URL",
-        value_name = "URL",
-        default_value = "http://127.0.0.1:8545"
-    )]
-    pub rpc_url: String,
-    /// The relayer's private key (hex); it must be the Coordinator's relayer and hold the reward
-    /// tokens. Never logged.
-    #[arg(long, env = "RELAYER_KEY", value_name = "HEX", hide_env_values = true)]
-    pub relayer_key: SecretKey,
-    /// The Coordinator contract.
-    #[arg(long, env = "COORDINATOR", value_name = "ADDRESS")]
-    pub coordinator: Address,
+#[command(next_help_heading = "Following the chain")]
+pub struct FollowOpts {
     /// The block the Coordinator was deployed in: events are read from there.
-    #[arg(long, env = "FROM_BLOCK", value_name = "N", default_value_t = 0)]
+    #[arg(long, env = "FROM_BLOCK", value_name = "N", default_value_t = defaults::FROM_BLOCK)]
     pub from_block: u64,
-    /// Address the HTTP API listens on.
-    #[arg(
-        long,
-        env = "RELAYER_LISTEN",
-        value_name = "ADDR",
-        default_value = "127.0.0.1:8700"
-    )]
-    pub listen: SocketAddr,
-    /// The SQLite database (a cache: deleting it loses nothing).
-    #[arg(
-        long,
-        env = "RELAYER_DB",
-        value_name = "PATH",
-        default_value = "relayer-data/relayer.sqlite"
-    )]
-    pub db: PathBuf,
-    /// The blob store: a directory, or `s3://bucket/prefix` (credentials from AWS_* variables).
-    #[arg(
-        long,
-        env = "RELAYER_BLOBS",
-        value_name = "LOCATION",
-        default_value = "relayer-data/blobs"
-    )]
-    pub blobs: String,
-    /// Parameter set of the circuits.
-    #[arg(
-        long,
-        env = "CROWDPROVE_PARAMS",
-        value_name = "SET",
-        default_value = "default"
-    )]
-    pub params: ParamSet,
-    /// Job source: `demo` (the seeded demo rollup) or `dir:<path>`.
-    #[arg(
-        long,
-        env = "JOB_SOURCE",
-        value_name = "SOURCE",
-        default_value = "demo"
-    )]
-    pub source: SourceSpec,
-    /// Seed of the demo rollup.
-    #[arg(long, env = "DEMO_SEED", default_value_t = 1)]
-    pub seed: u64,
-    /// Chunks (round-0 jobs) per demo batch.
-    #[arg(long, env = "CHUNKS_PER_BATCH", default_value_t = 4)]
-    pub chunks: u32,
-    /// Round-0 batches to post from the demo source in all (0: no limit).
-    #[arg(long, env = "BATCHES", default_value_t = 0)]
-    pub batches: u64,
-    /// Round-0 batches of ours that may be open (posted, not finalized) at once.
-    #[arg(long, env = "MAX_OPEN_BATCHES", default_value_t = 1)]
-    pub max_open_batches: u64,
-    /// Reward per round-0 job, in token base units.
-    #[arg(
-        long,
-        env = "REWARD",
-        value_name = "WEI",
-        default_value = "1000000000000000000"
-    )]
-    pub reward: U256,
-    /// Reward per aggregation job, in token base units.
-    #[arg(
-        long,
-        env = "AGGREGATION_REWARD",
-        value_name = "WEI",
-        default_value = "1000000000000000000"
-    )]
-    pub aggregation_reward: U256,
-    /// Post verdicts once this many are ready...
-    #[arg(long, env = "VERDICT_BATCH", default_value_t = 32)]
-    pub verdict_batch: usize,
-    /// ...or once the oldest has waited this long (milliseconds).
-    #[arg(long, env = "VERDICT_MAX_AGE_MS", default_value_t = 2000)]
-    pub verdict_max_age_ms: u64,
     /// Blocks an event must be under before it is acted on.
-    #[arg(long, env = "CONFIRMATIONS", default_value_t = 0)]
+    #[arg(long, env = "CONFIRMATIONS", default_value_t = defaults::CONFIRMATIONS)]
     pub confirmations: u64,
     /// How often to poll the chain (milliseconds).
-    #[arg(long, env = "POLL_MS", default_value_t = 500)]
+    #[arg(long, env = "POLL_MS", default_value_t = defaults::POLL_MS)]
     pub poll_ms: u64,
-    /// Largest proof upload accepted (bytes).
-    #[arg(long, env = "UPLOAD_LIMIT", default_value_t = crowdprove_circuits::MAX_PROOF_BYTES)]
-    pub upload_limit: usize,
-    /// Requests per second each client may make...
-    #[arg(long, env = "RATE_LIMIT", default_value_t = 50)]
-    pub rate_limit: u32,
-    /// ...with bursts up to this many.
-    #[arg(long, env = "RATE_BURST", default_value_t = 200)]
-    pub rate_burst: u32,
+}
+
+impl Default for FollowOpts {
+    fn default() -> Self {
+        FollowOpts {
+            from_block: defaults::FROM_BLOCK,
+            confirmations: defaults::CONFIRMATIONS,
+            poll_ms: defaults::POLL_MS,
+        }
+    }
+}
+
+/// Where the relayer keeps things.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Storage")]
+pub struct StoreOpts {
+    /// The SQLite database (a cache: deleting it loses nothing).
+    #[arg(long, env = "RELAYER_DB", value_name = "PATH", default_value = defaults::DB)]
+    pub db: PathBuf,
+    /// The blob store: a directory, or `s3://bucket/prefix` (credentials from AWS_* variables).
+    #[arg(long, env = "RELAYER_BLOBS", value_name = "LOCATION", default_value = defaults::BLOBS)]
+    pub blobs: String,
+    /// Where final proofs go: `dir:<path>` or `webhook:<url>`.
+    #[arg(long, env = "FINAL_SINK", value_name = "SINK", default_value = defaults::SINK)]
+    pub sink: SinkSpec,
     /// Seconds after finalization before a batch's witnesses and proofs are pruned (the final
     /// proof and the manifest are kept).
-    #[arg(long, env = "RETENTION_SECS", default_value_t = 86_400)]
+    #[arg(long, env = "RETENTION_SECS", default_value_t = defaults::RETENTION_SECS)]
     pub retention_secs: u64,
-    /// Where final proofs go: `dir:<path>` or `webhook:<url>`.
-    #[arg(
-        long,
-        env = "FINAL_SINK",
-        value_name = "SINK",
-        default_value = "dir:relayer-data/final"
-    )]
-    pub sink: SinkSpec,
+}
+
+impl StoreOpts {
+    /// Everything under `dir`: the database and the blobs apart (so the database can be
+    /// deleted and rebuilt from the chain and the blobs), final proofs in `dir/final`.
+    pub fn under(dir: &Path) -> StoreOpts {
+        StoreOpts {
+            db: dir.join("relayer-db/relayer.sqlite"),
+            blobs: dir.join("relayer-blobs").to_string_lossy().into_owned(),
+            sink: SinkSpec::Directory(dir.join("final")),
+            ..StoreOpts::default()
+        }
+    }
+}
+
+impl Default for StoreOpts {
+    fn default() -> Self {
+        StoreOpts {
+            db: defaults::DB.into(),
+            blobs: defaults::BLOBS.into(),
+            sink: defaults::SINK.parse().expect("the default sink parses"),
+            retention_secs: defaults::RETENTION_SECS,
+        }
+    }
+}
+
+/// What the relayer posts: where jobs come from and what they pay.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Jobs")]
+pub struct JobOpts {
+    /// Parameter set of the circuits.
+    #[arg(long, env = "CROWDPROVE_PARAMS", value_name = "SET", default_value = defaults::PARAMS)]
+    pub params: ParamSet,
+    /// Job source: `demo` (the seeded demo rollup) or `dir:<path>`.
+    #[arg(long, env = "JOB_SOURCE", value_name = "SOURCE", default_value = defaults::SOURCE)]
+    pub source: SourceSpec,
+    /// Seed of the demo rollup.
+    #[arg(long, env = "DEMO_SEED", default_value_t = defaults::SEED)]
+    pub seed: u64,
+    /// Chunks (round-0 jobs) per demo batch.
+    #[arg(long, env = "CHUNKS_PER_BATCH", default_value_t = defaults::CHUNKS)]
+    pub chunks: u32,
+    /// Round-0 batches to post from the demo source in all (0: no limit).
+    #[arg(long, env = "BATCHES", default_value_t = defaults::BATCHES)]
+    pub batches: u64,
+    /// Round-0 batches of ours that may be open (posted, not finalized) at once.
+    #[arg(long, env = "MAX_OPEN_BATCHES", default_value_t = defaults::MAX_OPEN_BATCHES)]
+    pub max_open_batches: u64,
+    /// Reward per round-0 job, in token base units.
+    #[arg(long, env = "REWARD", value_name = "WEI", default_value = defaults::REWARD)]
+    pub reward: U256,
+    /// Reward per aggregation job, in token base units.
+    #[arg(long, env = "AGGREGATION_REWARD", value_name = "WEI", default_value = defaults::REWARD)]
+    pub aggregation_reward: U256,
+}
+
+impl Default for JobOpts {
+    fn default() -> Self {
+        let reward = defaults::REWARD.parse().expect("the default reward parses");
+        JobOpts {
+            params: defaults::PARAMS.parse().expect("the default set parses"),
+            source: defaults::SOURCE.parse().expect("the default source parses"),
+            seed: defaults::SEED,
+            chunks: defaults::CHUNKS,
+            batches: defaults::BATCHES,
+            max_open_batches: defaults::MAX_OPEN_BATCHES,
+            reward,
+            aggregation_reward: reward,
+        }
+    }
+}
+
+/// How proofs are judged and verdicts posted.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Verification and verdicts")]
+pub struct VerdictOpts {
+    /// Post verdicts once this many are ready...
+    #[arg(long, env = "VERDICT_BATCH", default_value_t = defaults::VERDICT_BATCH)]
+    pub verdict_batch: usize,
+    /// ...or once the oldest has waited this long (milliseconds).
+    #[arg(long, env = "VERDICT_MAX_AGE_MS", default_value_t = defaults::VERDICT_MAX_AGE_MS)]
+    pub verdict_max_age_ms: u64,
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
 }
 
-impl RelayerConfig {
-    /// A relayer on a local chain (devnet, tests, benchmarks) that writes everything under
-    /// `dir`: the database and the blobs apart (so the database can be deleted and rebuilt
-    /// from the chain and the blobs), final proofs in `dir/final`. It listens on a free port,
-    /// polls every 100 ms, rate-limits loosely, and otherwise takes the command line's
-    /// defaults; callers override what their run needs.
-    pub fn local(rpc_url: String, key: PrivateKeySigner, coordinator: Address, dir: &Path) -> Self {
-        let token = U256::from(1_000_000_000_000_000_000u64);
-        RelayerConfig {
-            rpc_url,
-            relayer_key: SecretKey(key),
-            coordinator,
-            from_block: 0,
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db: dir.join("relayer-db/relayer.sqlite"),
-            blobs: dir.join("relayer-blobs").to_string_lossy().into_owned(),
-            params: ParamSet::Default,
-            source: SourceSpec::Demo,
-            seed: 1,
-            chunks: 4,
-            batches: 0,
-            max_open_batches: 1,
-            reward: token,
-            aggregation_reward: token,
-            verdict_batch: 32,
-            verdict_max_age_ms: 2_000,
-            confirmations: 0,
-            poll_ms: 100,
-            upload_limit: crowdprove_circuits::MAX_PROOF_BYTES,
-            rate_limit: 1_000,
-            rate_burst: 1_000,
-            retention_secs: 86_400,
-            sink: SinkSpec::Directory(dir.join("final")),
+impl Default for VerdictOpts {
+    fn default() -> Self {
+        VerdictOpts {
+            verdict_batch: defaults::VERDICT_BATCH,
+            verdict_max_age_ms: defaults::VERDICT_MAX_AGE_MS,
             verify_workers: None,
         }
+    }
+}
+
+/// The HTTP API.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "HTTP API")]
+pub struct HttpOpts {
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "RELAYER_LISTEN", value_name = "ADDR", default_value = defaults::LISTEN)]
+    pub listen: SocketAddr,
+    /// Largest proof upload accepted (bytes).
+    #[arg(long, env = "UPLOAD_LIMIT", default_value_t = defaults::UPLOAD_LIMIT)]
+    pub upload_limit: usize,
+    /// Requests per second each client may make...
+    #[arg(long, env = "RATE_LIMIT", default_value_t = defaults::RATE_LIMIT)]
+    pub rate_limit: u32,
+    /// ...with bursts up to this many.
+    #[arg(long, env = "RATE_BURST", default_value_t = defaults::RATE_BURST)]
+    pub rate_burst: u32,
+}
+
+impl Default for HttpOpts {
+    fn default() -> Self {
+        HttpOpts {
+            listen: defaults::LISTEN
+                .parse()
+                .expect("the default address parses"),
+            upload_limit: defaults::UPLOAD_LIMIT,
+            rate_limit: defaults::RATE_LIMIT,
+            rate_burst: defaults::RATE_BURST,
+        }
+    }
+}
+
+/// Everything the relayer needs to run, in groups (each with its own help heading).
+#[derive(Clone, Debug, Args)]
+pub struct RelayerConfig {
+    /// The chain, the relayer's key and the Coordinator.
+    #[command(flatten)]
+    pub chain: ChainOpts<Relayer>,
+    /// Following the chain.
+    #[command(flatten)]
+    pub follow: FollowOpts,
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Jobs and rewards.
+    #[command(flatten)]
+    pub jobs: JobOpts,
+    /// Verification and verdicts.
+    #[command(flatten)]
+    pub verdicts: VerdictOpts,
+    /// The HTTP API.
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
+
+impl RelayerConfig {
+    /// A relayer on a local chain (devnet, tests, benchmarks) that writes everything under
+    /// `dir` ([`StoreOpts::under`]), listens on a free port, polls every 100 ms and
+    /// rate-limits loosely; the rest is the command line's defaults, which callers override
+    /// as their run needs.
+    pub fn local(rpc_url: String, key: PrivateKeySigner, coordinator: Address, dir: &Path) -> Self {
+        RelayerConfig {
+            chain: ChainOpts::new(rpc_url, &key, coordinator),
+            follow: FollowOpts {
+                poll_ms: 100,
+                ..FollowOpts::default()
+            },
+            store: StoreOpts::under(dir),
+            jobs: JobOpts::default(),
+            verdicts: VerdictOpts::default(),
+            http: HttpOpts {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                rate_limit: 1_000,
+                rate_burst: 1_000,
+                ..HttpOpts::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        cfg: RelayerConfig,
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_groups_defaults() {
+        // No flag given: every value is its default (the environment must not set these).
+        let cli = Cli::try_parse_from(["relayer"]).unwrap();
+        let c = cli.cfg;
+        assert_eq!(
+            format!("{:?}", c.follow),
+            format!("{:?}", FollowOpts::default())
+        );
+        assert_eq!(
+            format!("{:?}", c.store),
+            format!("{:?}", StoreOpts::default())
+        );
+        assert_eq!(format!("{:?}", c.jobs), format!("{:?}", JobOpts::default()));
+        assert_eq!(
+            format!("{:?}", c.verdicts),
+            format!("{:?}", VerdictOpts::default())
+        );
+        assert_eq!(
+            format!("{:?}", c.http),
+            format!("{:?}", HttpOpts::default())
+        );
+        assert_eq!(c.jobs.params, ParamSet::Default);
+        assert_eq!(c.jobs.reward, U256::from(10u64).pow(U256::from(18)));
+    }
+
+    #[test]
+    fn help_shows_the_groups() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_help().to_string();
+        for heading in [
+            "Chain",
+            "Following the chain",
+            "Storage",
+            "Jobs",
+            "Verification and verdicts",
+            "HTTP API",
+        ] {
+            assert!(
+                help.contains(&format!("{heading}:")),
+                "no `{heading}` heading in:\n{help}"
+            );
+        }
+        assert!(help.contains("--relayer-key"));
     }
 }

@@ -7,88 +7,90 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crowdprove_protocol::{BadCode, JobKind, Verdict};
+
 /// A database error.
 #[derive(Debug, thiserror::Error)]
 #[error("database: {0}")]
-pub struct DbError(#[from] rusqlite::Error);
+pub(crate) struct DbError(#[from] rusqlite::Error);
 
 type Result<T> = std::result::Result<T, DbError>;
 
 /// A batch as posted on chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BatchRow {
+pub(crate) struct BatchRow {
     /// On-chain batch id.
-    pub batch_id: u64,
+    pub(crate) batch_id: u64,
     /// Witness Merkle root.
-    pub root: [u8; 32],
+    pub(crate) root: [u8; 32],
     /// First job id.
-    pub first_job: u64,
+    pub(crate) first_job: u64,
     /// Number of jobs.
-    pub job_count: u64,
+    pub(crate) job_count: u64,
     /// Reward per job, decimal.
-    pub reward: String,
-    /// 0 round 0, 1 aggregation.
-    pub kind: u8,
+    pub(crate) reward: String,
+    /// The kind of its jobs.
+    pub(crate) kind: JobKind,
     /// Tree level.
-    pub level: u8,
+    pub(crate) level: u8,
     /// Parent round-0 batch (aggregation batches).
-    pub parent: u64,
+    pub(crate) parent: u64,
     /// Circuit id.
-    pub circuit: [u8; 32],
+    pub(crate) circuit: [u8; 32],
     /// Whether it was cancelled.
-    pub cancelled: bool,
+    pub(crate) cancelled: bool,
     /// The final proof hash, once finalized.
-    pub final_hash: Option<[u8; 32]>,
+    pub(crate) final_hash: Option<[u8; 32]>,
     /// Block of the BatchPosted event.
-    pub block: u64,
+    pub(crate) block: u64,
 }
 
 /// A job of one of our batches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobRow {
+pub(crate) struct JobRow {
     /// On-chain job id.
-    pub job_id: u64,
+    pub(crate) job_id: u64,
     /// Its batch.
-    pub batch_id: u64,
+    pub(crate) batch_id: u64,
     /// Index within the batch (its leaf index).
-    pub idx: u64,
+    pub(crate) idx: u64,
     /// The round-0 batch whose tree it belongs to.
-    pub root_batch: u64,
+    pub(crate) root_batch: u64,
     /// Tree level.
-    pub level: u8,
+    pub(crate) level: u8,
     /// Node index within the level.
-    pub node: u64,
-    /// The statement, encoded by `crate::manifest`.
-    pub statement: Vec<u8>,
+    pub(crate) node: u64,
+    /// The statement, as `Statement::to_json` encodes it.
+    pub(crate) statement: Vec<u8>,
     /// keccak256 of its witness blob.
-    pub witness_hash: [u8; 32],
+    pub(crate) witness_hash: [u8; 32],
     /// The winning proof's hash once complete.
-    pub winning_proof: Option<[u8; 32]>,
+    pub(crate) winning_proof: Option<[u8; 32]>,
 }
 
 /// A submission seen on chain, with what the relayer decided about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubmissionRow {
+pub(crate) struct SubmissionRow {
     /// The lease.
-    pub request_id: u64,
+    pub(crate) request_id: u64,
     /// Its job.
-    pub job_id: u64,
+    pub(crate) job_id: u64,
     /// The lease holder.
-    pub prover: [u8; 20],
+    pub(crate) prover: [u8; 20],
     /// The committed proof hash.
-    pub proof_hash: [u8; 32],
+    pub(crate) proof_hash: [u8; 32],
     /// Chain time of the submission.
-    pub submitted_at: u64,
+    pub(crate) submitted_at: u64,
     /// Whether the bytes are in the blob store.
-    pub uploaded: bool,
-    /// The relayer's verdict not yet on chain (1 valid, 2 invalid, 3 missing).
-    pub local_verdict: Option<u8>,
+    pub(crate) uploaded: bool,
+    /// The relayer's verdict not yet on chain.
+    pub(crate) local_verdict: Option<Verdict>,
     /// The verdict recorded on chain.
-    pub onchain_verdict: Option<u8>,
+    pub(crate) onchain_verdict: Option<Verdict>,
 }
 
 /// The database.
-pub struct Db {
+pub(crate) struct Db {
     conn: Mutex<Connection>,
 }
 
@@ -126,6 +128,24 @@ fn b32(v: Vec<u8>) -> [u8; 32] {
     out
 }
 
+/// Reads a contract enum stored as its number; a number outside it is a corrupt row.
+fn code<T: TryFrom<u8, Error = BadCode>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+    T::try_from(r.get::<_, u8>(i)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, Box::new(e))
+    })
+}
+
+/// [`code`] of a nullable column.
+fn opt_code<T: TryFrom<u8, Error = BadCode>>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<T>> {
+    match r.get::<_, Option<u8>>(i)? {
+        Some(_) => code(r, i).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn b20(v: Vec<u8>) -> [u8; 20] {
     let mut out = [0u8; 20];
     let n = v.len().min(20);
@@ -135,7 +155,7 @@ fn b20(v: Vec<u8>) -> [u8; 20] {
 
 impl Db {
     /// Opens (creating if needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<Db> {
+    pub(crate) fn open(path: &Path) -> Result<Db> {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -146,7 +166,8 @@ impl Db {
     }
 
     /// An in-memory database, for tests.
-    pub fn in_memory() -> Result<Db> {
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Result<Db> {
         Self::init(Connection::open_in_memory()?)
     }
 
@@ -162,7 +183,7 @@ impl Db {
     }
 
     /// Runs `f` in one transaction.
-    pub fn transaction<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn transaction<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let out = f(&Tx(&tx))?;
@@ -170,25 +191,8 @@ impl Db {
         Ok(out)
     }
 
-    /// A value of the key-value table.
-    pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// Sets a value of the key-value table.
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
-            params![key, value],
-        )?;
-        Ok(())
-    }
-
     /// The last block whose events were processed.
-    pub fn cursor(&self) -> Result<Option<u64>> {
+    pub(crate) fn cursor(&self) -> Result<Option<u64>> {
         Ok(self
             .conn()
             .query_row("SELECT MAX(number) FROM blocks", [], |r| {
@@ -197,7 +201,7 @@ impl Db {
     }
 
     /// The hash recorded for a processed block.
-    pub fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>> {
+    pub(crate) fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>> {
         Ok(self
             .conn()
             .query_row("SELECT hash FROM blocks WHERE number = ?1", [number], |r| {
@@ -208,7 +212,7 @@ impl Db {
     }
 
     /// A batch by id.
-    pub fn batch(&self, batch_id: u64) -> Result<Option<BatchRow>> {
+    pub(crate) fn batch(&self, batch_id: u64) -> Result<Option<BatchRow>> {
         Ok(self
             .conn()
             .query_row(
@@ -221,7 +225,7 @@ impl Db {
     }
 
     /// Every batch, in id order.
-    pub fn batches(&self) -> Result<Vec<BatchRow>> {
+    pub(crate) fn batches(&self) -> Result<Vec<BatchRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
@@ -234,7 +238,7 @@ impl Db {
     }
 
     /// Whether a batch's final proof was handed to the sink.
-    pub fn delivered(&self, batch_id: u64) -> Result<bool> {
+    pub(crate) fn delivered(&self, batch_id: u64) -> Result<bool> {
         Ok(self
             .conn()
             .query_row(
@@ -248,7 +252,7 @@ impl Db {
     }
 
     /// Records that a batch's final proof reached the sink at `now_ms`.
-    pub fn set_delivered(&self, batch_id: u64, now_ms: u64) -> Result<()> {
+    pub(crate) fn set_delivered(&self, batch_id: u64, now_ms: u64) -> Result<()> {
         self.conn().execute(
             "UPDATE batches SET delivered = 1, delivered_ms = ?2 WHERE batch_id = ?1",
             params![batch_id as i64, now_ms as i64],
@@ -257,14 +261,15 @@ impl Db {
     }
 
     /// Round-0 batches whose jobs are ours (we hold their manifests), in id order.
-    pub fn our_round0(&self) -> Result<Vec<BatchRow>> {
+    pub(crate) fn our_round0(&self) -> Result<Vec<BatchRow>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
+        let mut st = conn.prepare(&format!(
             "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
                     cancelled_block IS NOT NULL, final_hash, block FROM batches b
-             WHERE kind = 0 AND EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.batch_id)
+             WHERE kind = {} AND EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.batch_id)
              ORDER BY batch_id",
-        )?;
+            JobKind::Round0 as u8
+        ))?;
         let rows = st
             .query_map([], batch_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -272,11 +277,12 @@ impl Db {
     }
 
     /// Delivered round-0 batches not yet pruned whose delivery is before `before_ms`.
-    pub fn prunable(&self, before_ms: u64) -> Result<Vec<u64>> {
+    pub(crate) fn prunable(&self, before_ms: u64) -> Result<Vec<u64>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT batch_id FROM batches WHERE kind = 0 AND delivered = 1 AND pruned = 0 AND delivered_ms < ?1",
-        )?;
+        let mut st = conn.prepare(&format!(
+            "SELECT batch_id FROM batches WHERE kind = {} AND delivered = 1 AND pruned = 0 AND delivered_ms < ?1",
+            JobKind::Round0 as u8
+        ))?;
         let rows = st
             .query_map([before_ms as i64], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<u64>>>()?;
@@ -284,7 +290,7 @@ impl Db {
     }
 
     /// Records that a batch's blobs were pruned.
-    pub fn set_pruned(&self, batch_id: u64) -> Result<()> {
+    pub(crate) fn set_pruned(&self, batch_id: u64) -> Result<()> {
         self.conn().execute(
             "UPDATE batches SET pruned = 1 WHERE batch_id = ?1",
             [batch_id as i64],
@@ -293,7 +299,7 @@ impl Db {
     }
 
     /// Proof hashes of every submission for the jobs of a round-0 batch's tree.
-    pub fn tree_proof_hashes(&self, root_batch: u64) -> Result<Vec<[u8; 32]>> {
+    pub(crate) fn tree_proof_hashes(&self, root_batch: u64) -> Result<Vec<[u8; 32]>> {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT DISTINCT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.root_batch = ?1",
@@ -305,7 +311,7 @@ impl Db {
     }
 
     /// Numbers of the processed blocks whose hashes are kept, newest first.
-    pub fn recorded_blocks(&self) -> Result<Vec<u64>> {
+    pub(crate) fn recorded_blocks(&self) -> Result<Vec<u64>> {
         let conn = self.conn();
         let mut st = conn.prepare("SELECT number FROM blocks ORDER BY number DESC")?;
         let rows = st
@@ -315,7 +321,7 @@ impl Db {
     }
 
     /// Records that verdicts for these submissions were sent at `now_ms`.
-    pub fn mark_posted(&self, request_ids: &[u64], now_ms: u64) -> Result<()> {
+    pub(crate) fn mark_posted(&self, request_ids: &[u64], now_ms: u64) -> Result<()> {
         let conn = self.conn();
         for rid in request_ids {
             conn.execute(
@@ -328,11 +334,14 @@ impl Db {
 
     /// Bytes for `hash` arrived: submissions that committed to it are marked uploaded, and a
     /// Missing decision not yet sent is withdrawn so the proof is verified instead.
-    pub fn uploaded(&self, hash: &[u8; 32]) -> Result<usize> {
+    pub(crate) fn uploaded(&self, hash: &[u8; 32]) -> Result<usize> {
         let conn = self.conn();
         conn.execute(
-            "UPDATE submissions SET local_verdict = NULL, decided_ms = NULL
-             WHERE proof_hash = ?1 AND local_verdict = 3 AND onchain_verdict IS NULL AND posted_ms IS NULL",
+            &format!(
+                "UPDATE submissions SET local_verdict = NULL, decided_ms = NULL
+                 WHERE proof_hash = ?1 AND local_verdict = {} AND onchain_verdict IS NULL AND posted_ms IS NULL",
+                Verdict::Missing as u8
+            ),
             [&hash[..]],
         )?;
         Ok(conn.execute(
@@ -342,7 +351,7 @@ impl Db {
     }
 
     /// A job by id (ours only).
-    pub fn job(&self, job_id: u64) -> Result<Option<JobRow>> {
+    pub(crate) fn job(&self, job_id: u64) -> Result<Option<JobRow>> {
         Ok(self
             .conn()
             .query_row(
@@ -355,7 +364,7 @@ impl Db {
     }
 
     /// The jobs of a round-0 batch's tree, every level.
-    pub fn tree_jobs(&self, root_batch: u64) -> Result<Vec<JobRow>> {
+    pub(crate) fn tree_jobs(&self, root_batch: u64) -> Result<Vec<JobRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT job_id, batch_id, idx, root_batch, level, node, statement, witness_hash, winning_proof
@@ -367,20 +376,8 @@ impl Db {
         Ok(rows)
     }
 
-    /// A lease's job and holder.
-    pub fn lease(&self, request_id: u64) -> Result<Option<(u64, [u8; 20])>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT job_id, prover FROM leases WHERE request_id = ?1",
-                [request_id as i64],
-                |r| Ok((r.get::<_, u64>(0)?, b20(r.get(1)?))),
-            )
-            .optional()?)
-    }
-
     /// A submission by request id.
-    pub fn submission(&self, request_id: u64) -> Result<Option<SubmissionRow>> {
+    pub(crate) fn submission(&self, request_id: u64) -> Result<Option<SubmissionRow>> {
         Ok(self
             .conn()
             .query_row(
@@ -391,21 +388,8 @@ impl Db {
             .optional()?)
     }
 
-    /// Whether any submission committed to this proof hash (so its bytes may be served).
-    pub fn proof_known(&self, hash: &[u8; 32]) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM submissions WHERE proof_hash = ?1 LIMIT 1",
-                [&hash[..]],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
     /// Submissions whose bytes are here and that the relayer has not judged yet, oldest first.
-    pub fn to_verify(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
+    pub(crate) fn to_verify(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
         self.submissions_where(
             "WHERE uploaded = 1 AND local_verdict IS NULL AND onchain_verdict IS NULL
              ORDER BY block, log_index LIMIT ?1",
@@ -414,7 +398,7 @@ impl Db {
     }
 
     /// Submissions without a verdict, decided or on chain, oldest first.
-    pub fn undecided(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
+    pub(crate) fn undecided(&self, limit: usize) -> Result<Vec<SubmissionRow>> {
         self.submissions_where(
             "WHERE local_verdict IS NULL AND onchain_verdict IS NULL ORDER BY block, log_index LIMIT ?1",
             limit,
@@ -423,7 +407,12 @@ impl Db {
 
     /// Submissions whose bytes did not arrive by `deadline_at` (chain time of submission plus
     /// the upload deadline, compared with `now`).
-    pub fn overdue(&self, now: u64, deadline: u64, limit: usize) -> Result<Vec<SubmissionRow>> {
+    pub(crate) fn overdue(
+        &self,
+        now: u64,
+        deadline: u64,
+        limit: usize,
+    ) -> Result<Vec<SubmissionRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(&format!(
             "{SUBMISSION_COLUMNS} FROM submissions s WHERE uploaded = 0 AND local_verdict IS NULL AND onchain_verdict IS NULL
@@ -439,15 +428,15 @@ impl Db {
     }
 
     /// Records the relayer's verdict on a submission.
-    pub fn set_local_verdict(
+    pub(crate) fn set_local_verdict(
         &self,
         request_id: u64,
-        verdict: Option<u8>,
+        verdict: Option<Verdict>,
         now_ms: u64,
     ) -> Result<()> {
         self.conn().execute(
             "UPDATE submissions SET local_verdict = ?2, decided_ms = ?3 WHERE request_id = ?1",
-            params![request_id as i64, verdict, now_ms as i64],
+            params![request_id as i64, verdict.map(u8::from), now_ms as i64],
         )?;
         Ok(())
     }
@@ -456,7 +445,7 @@ impl Db {
     /// waits while an earlier submission for the same job is undecided, so the first valid proof
     /// wins; entries sent after `resend_before_ms` are in flight and left out. Returns the rows
     /// and the decision time (ms) of the oldest.
-    pub fn postable(
+    pub(crate) fn postable(
         &self,
         limit: usize,
         resend_before_ms: u64,
@@ -490,9 +479,10 @@ impl Db {
     }
 
     /// Counts for `/status` and `/metrics`.
-    pub fn counts(&self) -> Result<Counts> {
+    pub(crate) fn counts(&self) -> Result<Counts> {
         let conn = self.conn();
         let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, u64>(0));
+        let with_verdict = "SELECT COUNT(*) FROM submissions WHERE onchain_verdict";
         Ok(Counts {
             batches: one("SELECT COUNT(*) FROM batches")?,
             jobs: one("SELECT COUNT(*) FROM jobs")?,
@@ -505,15 +495,15 @@ impl Db {
             awaiting_verdict: one(
                 "SELECT COUNT(*) FROM submissions WHERE onchain_verdict IS NULL",
             )?,
-            valid: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 1")?,
-            invalid: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 2")?,
-            missing: one("SELECT COUNT(*) FROM submissions WHERE onchain_verdict = 3")?,
+            valid: one(&format!("{with_verdict} = {}", Verdict::Valid as u8))?,
+            invalid: one(&format!("{with_verdict} = {}", Verdict::Invalid as u8))?,
+            missing: one(&format!("{with_verdict} = {}", Verdict::Missing as u8))?,
             provers: one("SELECT COUNT(DISTINCT prover) FROM leases")?,
         })
     }
 
     /// Recent verdicts on chain, newest first.
-    pub fn recent_verdicts(&self, limit: usize) -> Result<Vec<VerdictRecord>> {
+    pub(crate) fn recent_verdicts(&self, limit: usize) -> Result<Vec<VerdictRecord>> {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT request_id, job_id, prover, onchain_verdict FROM submissions
@@ -525,7 +515,7 @@ impl Db {
                     request_id: r.get::<_, i64>(0)? as u64,
                     job_id: r.get(1)?,
                     prover: b20(r.get(2)?),
-                    verdict: r.get(3)?,
+                    verdict: code(r, 3)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -533,15 +523,20 @@ impl Db {
     }
 
     /// Per-prover counts of leases and verdicts.
-    pub fn provers(&self) -> Result<Vec<ProverCounts>> {
+    pub(crate) fn provers(&self) -> Result<Vec<ProverCounts>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT l.prover, COUNT(*),
-               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 1),
-               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 2),
-               (SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = 3)
-             FROM leases l GROUP BY l.prover ORDER BY l.prover",
-        )?;
+        let count = |v: Verdict| {
+            format!(
+                "(SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = {})",
+                v as u8
+            )
+        };
+        let mut st = conn.prepare(&format!(
+            "SELECT l.prover, COUNT(*), {}, {}, {} FROM leases l GROUP BY l.prover ORDER BY l.prover",
+            count(Verdict::Valid),
+            count(Verdict::Invalid),
+            count(Verdict::Missing)
+        ))?;
         let rows = st
             .query_map([], |r| {
                 Ok(ProverCounts {
@@ -568,57 +563,57 @@ impl Db {
 
 /// A verdict recorded on chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VerdictRecord {
+pub(crate) struct VerdictRecord {
     /// The lease judged.
-    pub request_id: u64,
+    pub(crate) request_id: u64,
     /// Its job.
-    pub job_id: u64,
+    pub(crate) job_id: u64,
     /// Its holder.
-    pub prover: [u8; 20],
-    /// 1 valid, 2 invalid, 3 missing.
-    pub verdict: u8,
+    pub(crate) prover: [u8; 20],
+    /// The verdict.
+    pub(crate) verdict: Verdict,
 }
 
 /// One prover's leases and verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProverCounts {
+pub(crate) struct ProverCounts {
     /// The prover.
-    pub prover: [u8; 20],
+    pub(crate) prover: [u8; 20],
     /// Leases it took.
-    pub leases: u64,
+    pub(crate) leases: u64,
     /// Its valid verdicts.
-    pub valid: u64,
+    pub(crate) valid: u64,
     /// Its invalid verdicts.
-    pub invalid: u64,
+    pub(crate) invalid: u64,
     /// Its missing verdicts.
-    pub missing: u64,
+    pub(crate) missing: u64,
 }
 
 /// Row counts the relayer reports.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Batches seen on chain.
-    pub batches: u64,
+    pub(crate) batches: u64,
     /// Our jobs.
-    pub jobs: u64,
+    pub(crate) jobs: u64,
     /// Our jobs complete.
-    pub jobs_complete: u64,
+    pub(crate) jobs_complete: u64,
     /// Leases seen.
-    pub leases: u64,
+    pub(crate) leases: u64,
     /// Submissions seen.
-    pub submissions: u64,
+    pub(crate) submissions: u64,
     /// Submissions whose bytes have not arrived.
-    pub awaiting_upload: u64,
+    pub(crate) awaiting_upload: u64,
     /// Submissions without an on-chain verdict.
-    pub awaiting_verdict: u64,
+    pub(crate) awaiting_verdict: u64,
     /// Valid verdicts on chain.
-    pub valid: u64,
+    pub(crate) valid: u64,
     /// Invalid verdicts on chain.
-    pub invalid: u64,
+    pub(crate) invalid: u64,
     /// Missing verdicts on chain.
-    pub missing: u64,
+    pub(crate) missing: u64,
     /// Distinct provers that leased.
-    pub provers: u64,
+    pub(crate) provers: u64,
 }
 
 const SUBMISSION_COLUMNS: &str =
@@ -632,7 +627,7 @@ fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
         first_job: r.get(2)?,
         job_count: r.get(3)?,
         reward: r.get(4)?,
-        kind: r.get(5)?,
+        kind: code(r, 5)?,
         level: r.get(6)?,
         parent: r.get(7)?,
         circuit: b32(r.get(8)?),
@@ -664,17 +659,17 @@ fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
         proof_hash: b32(r.get(3)?),
         submitted_at: r.get(4)?,
         uploaded: r.get::<_, i64>(5)? != 0,
-        local_verdict: r.get(6)?,
-        onchain_verdict: r.get(7)?,
+        local_verdict: opt_code(r, 6)?,
+        onchain_verdict: opt_code(r, 7)?,
     })
 }
 
 /// Writes inside one transaction (see [`Db::transaction`]).
-pub struct Tx<'a>(&'a rusqlite::Transaction<'a>);
+pub(crate) struct Tx<'a>(&'a rusqlite::Transaction<'a>);
 
 impl Tx<'_> {
     /// Records a processed block's hash.
-    pub fn record_block(&self, number: u64, hash: &[u8; 32]) -> Result<()> {
+    pub(crate) fn record_block(&self, number: u64, hash: &[u8; 32]) -> Result<()> {
         self.0.execute(
             "INSERT INTO blocks (number, hash) VALUES (?1, ?2) ON CONFLICT(number) DO UPDATE SET hash = ?2",
             params![number as i64, &hash[..]],
@@ -688,7 +683,7 @@ impl Tx<'_> {
     }
 
     /// Forgets everything learned from blocks after `block` (a reorg replaced them).
-    pub fn rollback_after(&self, block: u64) -> Result<()> {
+    pub(crate) fn rollback_after(&self, block: u64) -> Result<()> {
         let b = block as i64;
         self.0
             .execute("DELETE FROM blocks WHERE number > ?1", [b])?;
@@ -720,7 +715,7 @@ impl Tx<'_> {
     }
 
     /// Records a BatchPosted event.
-    pub fn insert_batch(&self, b: &BatchRow) -> Result<()> {
+    pub(crate) fn insert_batch(&self, b: &BatchRow) -> Result<()> {
         self.0.execute(
             "INSERT OR REPLACE INTO batches (batch_id, root, first_job, job_count, reward, kind, level, parent, circuit, block)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -730,7 +725,7 @@ impl Tx<'_> {
                 b.first_job as i64,
                 b.job_count as i64,
                 b.reward,
-                b.kind,
+                u8::from(b.kind),
                 b.level,
                 b.parent as i64,
                 &b.circuit[..],
@@ -741,7 +736,7 @@ impl Tx<'_> {
     }
 
     /// Records a BatchCancelled event.
-    pub fn set_cancelled(&self, batch_id: u64, block: u64) -> Result<()> {
+    pub(crate) fn set_cancelled(&self, batch_id: u64, block: u64) -> Result<()> {
         self.0.execute(
             "UPDATE batches SET cancelled_block = ?2 WHERE batch_id = ?1",
             params![batch_id as i64, block as i64],
@@ -750,7 +745,7 @@ impl Tx<'_> {
     }
 
     /// Records a BatchFinalized event.
-    pub fn set_finalized(&self, batch_id: u64, hash: &[u8; 32], block: u64) -> Result<()> {
+    pub(crate) fn set_finalized(&self, batch_id: u64, hash: &[u8; 32], block: u64) -> Result<()> {
         self.0.execute(
             "UPDATE batches SET final_hash = ?2, final_block = ?3 WHERE batch_id = ?1",
             params![batch_id as i64, &hash[..], block as i64],
@@ -759,7 +754,7 @@ impl Tx<'_> {
     }
 
     /// Records one of our jobs.
-    pub fn insert_job(&self, j: &JobRow) -> Result<()> {
+    pub(crate) fn insert_job(&self, j: &JobRow) -> Result<()> {
         self.0.execute(
             "INSERT OR IGNORE INTO jobs (job_id, batch_id, idx, root_batch, level, node, statement, witness_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -778,7 +773,7 @@ impl Tx<'_> {
     }
 
     /// Records a JobLeased event.
-    pub fn insert_lease(
+    pub(crate) fn insert_lease(
         &self,
         request_id: u64,
         job_id: u64,
@@ -794,7 +789,7 @@ impl Tx<'_> {
 
     /// Records a ProofSubmitted event; `uploaded` if the bytes are already here.
     #[allow(clippy::too_many_arguments)]
-    pub fn insert_submission(
+    pub(crate) fn insert_submission(
         &self,
         request_id: u64,
         job_id: u64,
@@ -824,16 +819,16 @@ impl Tx<'_> {
 
     /// Records a VerdictRecorded event; a completing verdict makes the submission's proof the
     /// job's winning proof.
-    pub fn set_onchain_verdict(
+    pub(crate) fn set_onchain_verdict(
         &self,
         request_id: u64,
-        verdict: u8,
+        verdict: Verdict,
         completed: bool,
         block: u64,
     ) -> Result<()> {
         self.0.execute(
             "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3 WHERE request_id = ?1",
-            params![request_id as i64, verdict, block as i64],
+            params![request_id as i64, u8::from(verdict), block as i64],
         )?;
         if completed {
             self.0.execute(
@@ -847,17 +842,22 @@ impl Tx<'_> {
     }
 
     /// Records the relayer's verdict on a submission.
-    pub fn set_local_verdict(&self, request_id: u64, verdict: u8, now_ms: u64) -> Result<()> {
+    pub(crate) fn set_local_verdict(
+        &self,
+        request_id: u64,
+        verdict: Verdict,
+        now_ms: u64,
+    ) -> Result<()> {
         self.0.execute(
             "UPDATE submissions SET local_verdict = ?2, decided_ms = ?3 WHERE request_id = ?1",
-            params![request_id as i64, verdict, now_ms as i64],
+            params![request_id as i64, u8::from(verdict), now_ms as i64],
         )?;
         Ok(())
     }
 
     /// Forgets the relayer's own verdict on a submission (the chain skipped it), so it is
     /// decided again.
-    pub fn clear_local_verdict(&self, request_id: u64) -> Result<()> {
+    pub(crate) fn clear_local_verdict(&self, request_id: u64) -> Result<()> {
         self.0.execute(
             "UPDATE submissions SET local_verdict = NULL, decided_ms = NULL, posted_ms = NULL
              WHERE request_id = ?1 AND onchain_verdict IS NULL",
@@ -886,8 +886,8 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        db.set_local_verdict(2, Some(1), 5).unwrap();
-        db.set_local_verdict(3, Some(1), 6).unwrap();
+        db.set_local_verdict(2, Some(Verdict::Valid), 5).unwrap();
+        db.set_local_verdict(3, Some(Verdict::Valid), 6).unwrap();
         let (rows, oldest) = db.postable(10, 0).unwrap();
         assert_eq!(
             rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
@@ -895,7 +895,7 @@ mod tests {
             "2 waits for 1"
         );
         assert_eq!(oldest, Some(6));
-        db.set_local_verdict(1, Some(2), 7).unwrap();
+        db.set_local_verdict(1, Some(Verdict::Invalid), 7).unwrap();
         let (rows, oldest) = db.postable(10, 0).unwrap();
         assert_eq!(
             rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
@@ -921,7 +921,7 @@ mod tests {
             tx.record_block(11, &[2; 32])?;
             sub(tx, 1, 7, 10, 0);
             sub(tx, 2, 7, 11, 0);
-            tx.set_onchain_verdict(1, 1, false, 11)?;
+            tx.set_onchain_verdict(1, Verdict::Valid, false, 11)?;
             Ok(())
         })
         .unwrap();

@@ -4,16 +4,28 @@
 //! verdicts in batches, drives each batch's aggregation tree to one final proof, finalizes it
 //! on chain and hands it to a sink. Its SQLite database is a cache of the chain: delete it,
 //! restart, and it rebuilds from the chain's events and the blob store.
+//!
+//! Its API is [`start`] (with [`RelayerConfig`]) and [`cancel_batch`], the [`source`] trait
+//! an operator plugs a rollup in with, and [`bench`]; the rest (database, blobs, chain, HTTP
+//! handlers, the work loop's duties) is internal. Provers reach it over HTTP and never link
+//! this crate: the wire types are crowdprove-protocol's.
+//!
+//! ## Feature Flags
+//! - `test-utils`: [`test_utils`], a chain with a relayer configured for it, for tests and
+//!   benchmarks.
 
-pub mod blobs;
-pub mod chain;
+mod api;
+pub mod bench;
+mod blobs;
+mod chain;
 pub mod config;
-pub mod db;
-pub mod http;
-pub mod manifest;
-pub mod service;
-pub mod sink;
+mod db;
+mod metrics;
+mod service;
+mod sink;
 pub mod source;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,17 +34,17 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crowdprove_bindings::describe;
 use crowdprove_circuits::Circuits;
 
 pub use config::RelayerConfig;
-pub use service::{Service, Shared};
+
+use crate::service::{Service, Shared};
 
 /// A running relayer: its HTTP address and the means to stop it.
 pub struct RelayerHandle {
     /// Where the HTTP API listens.
     pub addr: SocketAddr,
-    /// What the API and the work loop share (database, blobs, chain, metrics).
-    pub shared: Arc<Shared>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -59,47 +71,45 @@ impl RelayerHandle {
     }
 }
 
-/// Opens the database and blob store, checks the chain, builds the circuits and starts the
-/// HTTP API and the work loop.
-pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
-    let db = Arc::new(
-        db::Db::open(&cfg.db)
-            .with_context(|| format!("opening the database {}", cfg.db.display()))?,
-    );
-    let blobs = blobs::BlobStore::open(&cfg.blobs)?;
-    let chain = chain::Chain::new(&cfg.rpc_url, cfg.relayer_key.0.clone(), cfg.coordinator)?;
+/// Connects to the chain as the configured relayer and checks that the Coordinator there
+/// names this key as its relayer.
+async fn connect(cfg: &RelayerConfig) -> anyhow::Result<chain::Chain> {
+    let key = cfg.chain.signer()?;
+    let coordinator = cfg.chain.coordinator_address()?;
+    let rpc = &cfg.chain.rpc_url;
+    let chain = chain::Chain::new(rpc, key, coordinator)?;
     let on_chain = chain::retry("read the Coordinator's relayer", || async {
         chain.coordinator.relayer().call().await
     })
     .await
-    .with_context(|| {
-        format!(
-            "reading the Coordinator at {} through {}",
-            cfg.coordinator, cfg.rpc_url
-        )
-    })?;
+    .with_context(|| format!("reading the Coordinator at {coordinator} through {rpc}"))?;
     anyhow::ensure!(
         on_chain == chain.relayer,
         "the Coordinator's relayer is {on_chain}, not {} (this key's address): pass the relayer's key with --relayer-key",
         chain.relayer
     );
-    let set = cfg.params;
+    Ok(chain)
+}
+
+/// Opens the database and blob store, checks the chain, builds the circuits and starts the
+/// HTTP API and the work loop.
+pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
+    let db = Arc::new(
+        db::Db::open(&cfg.store.db)
+            .with_context(|| format!("opening the database {}", cfg.store.db.display()))?,
+    );
+    let blobs = blobs::BlobStore::open(&cfg.store.blobs)?;
+    let chain = connect(&cfg).await?;
+    let set = cfg.jobs.params;
     let circuits = tokio::task::spawn_blocking(move || Circuits::shared(set)).await?;
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
+    let listen = cfg.http.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("listening on {} (--listen)", cfg.listen))?;
+        .with_context(|| format!("listening on {listen} (--listen)"))?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared {
-        cfg,
-        db,
-        blobs,
-        chain,
-        circuits,
-        metrics: Default::default(),
-        wake: Default::default(),
-    });
+    let shared = Arc::new(Shared::new(cfg, db, blobs, chain, circuits));
     let cancel = CancellationToken::new();
-    let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let stop = cancel.clone();
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
@@ -114,8 +124,25 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
     tracing::info!(%addr, relayer = %shared.chain.relayer, params = %set, "relayer running");
     Ok(RelayerHandle {
         addr,
-        shared,
         cancel,
         tasks: vec![server, work],
     })
+}
+
+/// Cancels batch `batch_id` as the configured relayer: its fresh jobs are never leased and
+/// its unspent escrow comes back. Returns the transaction's hash.
+pub async fn cancel_batch(cfg: &RelayerConfig, batch_id: u32) -> anyhow::Result<[u8; 32]> {
+    let chain = connect(cfg).await?;
+    let pending = chain
+        .coordinator
+        .cancelBatch(batch_id)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("cancelBatch({batch_id}): {}", describe(&e)))?;
+    let receipt = pending
+        .get_receipt()
+        .await
+        .context("waiting for the receipt")?;
+    anyhow::ensure!(receipt.status(), "cancelBatch({batch_id}) reverted");
+    Ok(receipt.transaction_hash.0)
 }

@@ -1,12 +1,9 @@
 //! `crowdprove-relayer`: the operator's service. `crowdprove-relayer run` (the default) runs it;
 //! `crowdprove-relayer cancel <BATCH_ID>` cancels a batch and refunds its unspent escrow.
 
-use alloy::primitives::aliases::U24;
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crowdprove_relayer::RelayerConfig;
-use crowdprove_relayer::chain::{Chain, describe};
 
 #[derive(Parser)]
 #[command(
@@ -62,22 +59,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Cancel { batch_id, cfg } => {
-            let chain = Chain::new(&cfg.rpc_url, cfg.relayer_key.0.clone(), cfg.coordinator)?;
-            let pending = chain
-                .coordinator
-                .cancelBatch(batch_id)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("cancelBatch({batch_id}): {}", describe(&e)))?;
-            let receipt = pending
-                .get_receipt()
-                .await
-                .context("waiting for the receipt")?;
-            anyhow::ensure!(receipt.status(), "cancelBatch({batch_id}) reverted");
-            let _ = U24::ZERO;
+            let tx = crowdprove_relayer::cancel_batch(&cfg, batch_id).await?;
             println!(
                 "batch {batch_id} cancelled in transaction {}",
-                receipt.transaction_hash
+                crowdprove_protocol::hex0x(&tx)
             );
             Ok(())
         }

@@ -5,34 +5,22 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use serde::Serialize;
 
-use crowdprove_circuits::Statement;
+use crowdprove_protocol::{FinalProof, Statement, hex0x};
 
 use crate::config::SinkSpec;
-use crate::manifest::{StatementJson, hex0x};
 
 /// A sink for final proofs.
-pub enum Sink {
+pub(crate) enum Sink {
     /// Writes `batch-<id>.proof` and `batch-<id>.json` into a directory.
     Directory(PathBuf),
     /// POSTs JSON to a URL.
     Webhook(reqwest::Client, String),
 }
 
-/// What a sink receives besides the proof bytes.
-#[derive(Serialize)]
-struct FinalProof<'a> {
-    batch_id: u64,
-    proof_hash: String,
-    statement: StatementJson,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    proof_hex: Option<&'a str>,
-}
-
 impl Sink {
     /// The sink configured by `spec`.
-    pub fn new(spec: &SinkSpec) -> Sink {
+    pub(crate) fn new(spec: &SinkSpec) -> Sink {
         match spec {
             SinkSpec::Directory(dir) => Sink::Directory(dir.clone()),
             SinkSpec::Webhook(url) => Sink::Webhook(reqwest::Client::new(), url.clone()),
@@ -40,7 +28,7 @@ impl Sink {
     }
 
     /// Hands a batch's final proof over.
-    pub async fn deliver(
+    pub(crate) async fn deliver(
         &self,
         batch_id: u64,
         hash: &[u8; 32],
@@ -54,31 +42,32 @@ impl Sink {
                     .with_context(|| format!("creating {}", dir.display()))?;
                 let meta = FinalProof {
                     batch_id,
-                    proof_hash: hex0x(hash),
+                    proof_hash: *hash,
                     statement: (*statement).into(),
                     proof_hex: None,
                 };
-                // Write to temporary names, then rename: a reader never sees half a file.
-                for (name, bytes) in [
-                    (format!("batch-{batch_id}.proof"), proof.to_vec()),
+                // Write to temporary names, then rename: a reader never sees half a file. The
+                // record goes last, so a reader that finds it finds the proof too.
+                for (path, bytes) in [
+                    (FinalProof::proof_path(dir, batch_id), proof.to_vec()),
                     (
-                        format!("batch-{batch_id}.json"),
+                        FinalProof::record_path(dir, batch_id),
                         serde_json::to_vec_pretty(&meta)?,
                     ),
                 ] {
+                    let name = path.file_name().expect("a file name").to_string_lossy();
                     let tmp = dir.join(format!(".{name}.tmp"));
                     tokio::fs::write(&tmp, bytes).await?;
-                    tokio::fs::rename(&tmp, dir.join(&name)).await?;
+                    tokio::fs::rename(&tmp, &path).await?;
                 }
                 Ok(())
             }
             Sink::Webhook(client, url) => {
-                let hex = hex0x(proof);
                 let body = FinalProof {
                     batch_id,
-                    proof_hash: hex0x(hash),
+                    proof_hash: *hash,
                     statement: (*statement).into(),
-                    proof_hex: Some(&hex),
+                    proof_hex: Some(hex0x(proof)),
                 };
                 let resp = client
                     .post(url)

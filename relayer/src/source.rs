@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 
-use crowdprove_circuits::{ChunkWitness, ParamSet, Sequencer, Statement};
+use crowdprove_circuits::{ChunkWitness, Sequencer};
+use crowdprove_protocol::{ParamSet, Statement};
 
 /// A batch of chunks from a source, each chunk one round-0 job.
 #[derive(Clone, Debug)]

@@ -13,8 +13,10 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 
 use common::*;
-use crowdprove_bindings::{Coordinator, job_status, lease_state};
+use crowdprove_bindings::Coordinator;
 use crowdprove_circuits::{JobWitness, Sequencer};
+use crowdprove_protocol::{FinalProof, JobStatus, LeaseState, RequestId, Statement};
+use crowdprove_relayer::config::SinkSpec;
 
 async fn batch_finalized(net: &Net, batch_id: u32) -> bool {
     !net.coord()
@@ -71,7 +73,7 @@ async fn verdict_events(net: &Net) -> Vec<Coordinator::VerdictRecorded> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
     let mut net = Net::new(3, 1).await;
-    net.cfg.retention_secs = 0;
+    net.cfg.store.retention_secs = 0;
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let a = net.prover(1, 2, &base).await;
@@ -86,18 +88,17 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
     let expected = Sequencer::new(SET, 5).next_batch(3);
     let final_hash = net.coord().batch(1).call().await.unwrap().finalProofHash;
     eventually("delivery", 20, async || {
-        final_dir(&net).join("batch-1.proof").exists()
+        FinalProof::read(&final_dir(&net), 1).unwrap().is_some()
     })
     .await;
-    let bytes = std::fs::read(final_dir(&net).join("batch-1.proof")).unwrap();
+    let record = FinalProof::read(&final_dir(&net), 1).unwrap().unwrap();
+    let bytes = std::fs::read(FinalProof::proof_path(&final_dir(&net), 1)).unwrap();
     assert_eq!(keccak256(&bytes), final_hash);
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(final_dir(&net).join("batch-1.json")).unwrap())
-            .unwrap();
-    assert_eq!(meta["statement"]["pre_root"], expected.pre_root.to_string());
+    assert_eq!(record.proof_hash, final_hash.0);
+    let stated = Statement::from(record.statement);
     assert_eq!(
-        meta["statement"]["post_root"],
-        expected.post_root.to_string()
+        (stated.pre_root, stated.post_root),
+        (expected.pre_root, expected.post_root)
     );
     let top = crowdprove_circuits::Circuits::shared(SET)
         .public_inputs(&bytes, 2)
@@ -205,13 +206,15 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
         "bytes must match the hash"
     );
     assert_eq!(
-        cheat.upload(9_999 << 24 | 1, wrong.as_bytes()).await,
+        cheat
+            .upload(RequestId::new(9_999, 1).0, wrong.as_bytes())
+            .await,
         reqwest::StatusCode::NOT_FOUND
     );
     assert!(cheat.upload(rid, wrong.as_bytes()).await.is_success());
 
     eventually("the invalid verdict", 30, async || {
-        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::INVALID
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Invalid
     })
     .await;
     let info_c = net.coord().prover(cheat.address).call().await.unwrap();
@@ -220,15 +223,7 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
         net.coord().slashedOwed().call().await.unwrap(),
         U256::from(SLASH)
     );
-    assert_eq!(
-        net.coord()
-            .job(job.try_into().unwrap())
-            .call()
-            .await
-            .unwrap()
-            .status,
-        job_status::PENDING
-    );
+    assert_eq!(net.chain.job_status(job).await.unwrap(), JobStatus::Pending);
 
     // Another prover completes the job and is paid.
     prove_until_final(&net, &[&honest], 1).await;
@@ -256,13 +251,13 @@ async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
     silent.submit(rid, [7; 32]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        net.coord().leaseInfo(rid).call().await.unwrap().state,
-        lease_state::SUBMITTED,
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted,
         "not before the deadline"
     );
     net.advance(u64::from(UPLOAD_DEADLINE)).await;
     eventually("the missing verdict", 30, async || {
-        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::MISSING
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Missing
     })
     .await;
     assert_eq!(
@@ -311,7 +306,7 @@ async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
 
     // Killed again; this time the database is gone, the blobs stay.
     relayer.shutdown().await;
-    std::fs::remove_dir_all(net.cfg.db.parent().unwrap()).unwrap();
+    std::fs::remove_dir_all(net.cfg.store.db.parent().unwrap()).unwrap();
     relayer = net.start_relayer().await;
     base = format!("http://{}", relayer.addr);
     let a = common::TestProver { base, ..a };
@@ -346,103 +341,37 @@ async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_4xx_and_the_service_stays_up() {
     let mut net = Net::new(1, 1).await;
-    net.cfg.upload_limit = 4096;
+    net.cfg.http.upload_limit = 4096;
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let http = reqwest::Client::new();
-    let status = |r: reqwest::Response| r.status().as_u16();
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/jobs/abc"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        400
-    );
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/jobs/18446744073709551616"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        400
-    );
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/jobs/424242"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        404
-    );
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/jobs/424242/witness"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        404
-    );
-    assert_eq!(
-        status(
-            http.put(format!("{base}/v1/proofs/xyz"))
-                .body("x")
-                .send()
-                .await
-                .unwrap()
-        ),
-        400
-    );
-    assert_eq!(
-        status(
-            http.put(format!("{base}/v1/proofs/16777217"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        400,
-        "empty body"
-    );
-    assert_eq!(
-        status(
-            http.put(format!("{base}/v1/proofs/16777217"))
-                .body(vec![0u8; 4097])
-                .send()
-                .await
-                .unwrap()
-        ),
-        413
-    );
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/proofs/0x1234"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        400
-    );
-    assert_eq!(
-        status(
-            http.get(format!("{base}/v1/proofs/0x{}", "ab".repeat(32)))
-                .send()
-                .await
-                .unwrap()
-        ),
-        404
-    );
-    assert_eq!(
-        status(http.get(format!("{base}/nope")).send().await.unwrap()),
-        404
-    );
-    assert_eq!(
-        status(http.post(format!("{base}/v1/status")).send().await.unwrap()),
-        405
-    );
+    let hash = format!("0x{}", "ab".repeat(32));
+    // (method, path, body, expected status, why)
+    let big = vec![0u8; 4097];
+    let cases = [
+        ("GET", "/v1/jobs/abc", &b""[..], 400, "not a number"),
+        ("GET", "/v1/jobs/18446744073709551616", b"", 400, "past u64"),
+        ("GET", "/v1/jobs/424242", b"", 404, "no such job"),
+        ("GET", "/v1/jobs/424242/witness", b"", 404, "no witness"),
+        ("PUT", "/v1/proofs/xyz", b"x", 400, "no request id"),
+        ("PUT", "/v1/proofs/16777217", b"", 400, "empty body"),
+        ("PUT", "/v1/proofs/16777217", &big, 413, "too big"),
+        ("GET", "/v1/proofs/0x1234", b"", 400, "not a hash"),
+        ("GET", &format!("/v1/proofs/{hash}"), b"", 404, "no proof"),
+        ("GET", "/nope", b"", 404, "no route"),
+        ("POST", "/v1/status", b"", 405, "wrong method"),
+    ];
+    for (method, path, body, expected, why) in cases {
+        let got = http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(got, expected, "{method} {path}: {why}");
+    }
     let err: serde_json::Value = http
         .get(format!("{base}/v1/jobs/abc"))
         .send()
@@ -455,20 +384,14 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
         err["error"].as_str().unwrap().contains("decimal"),
         "a clear message: {err}"
     );
-    assert_eq!(
-        status(http.get(format!("{base}/healthz")).send().await.unwrap()),
-        200,
-        "still up"
-    );
+    let up = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(up.status().as_u16(), 200, "still up");
 
     // A witness served for a real job is the one its leaf commits to.
     let p = net.prover(1, 1, &base).await;
     let (_, job) = p.lease_wait().await;
     let (info, witness) = p.fetch(job).await;
-    assert_eq!(
-        format!("0x{}", hex::encode(keccak256(&witness))),
-        info.witness_hash
-    );
+    assert_eq!(keccak256(&witness).0, info.witness_hash);
     assert!(matches!(
         JobWitness::decode(&witness),
         Ok(JobWitness::Chunk(_))
@@ -480,8 +403,8 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_over_the_rate_limit_get_429() {
     let mut net = Net::new(1, 1).await;
-    net.cfg.rate_limit = 1;
-    net.cfg.rate_burst = 3;
+    net.cfg.http.rate_limit = 1;
+    net.cfg.http.rate_burst = 3;
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let mut codes = Vec::new();
@@ -527,10 +450,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         s["counts"]["valid"] == 1
     })
     .await;
-    assert_eq!(
-        net.coord().leaseInfo(rid).call().await.unwrap().state,
-        lease_state::VALID
-    );
+    assert_eq!(net.chain.lease_state(rid).await.unwrap(), LeaseState::Valid);
     // ...then replace that block by an empty one: the verdict is gone from the chain.
     net.provider
         .anvil_reorg(ReorgOptions {
@@ -540,11 +460,11 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         .await
         .unwrap();
     assert_eq!(
-        net.coord().leaseInfo(rid).call().await.unwrap().state,
-        lease_state::SUBMITTED
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted
     );
     eventually("the verdict, posted again", 30, async || {
-        net.coord().leaseInfo(rid).call().await.unwrap().state == lease_state::VALID
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
     })
     .await;
     let metrics = reqwest::get(format!("{base}/metrics"))
@@ -568,5 +488,44 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         "2 chunks + 1 aggregation, each completed once on the final chain"
     );
     net.books_balance(&[p.address]).await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
+    // The sink cannot be reached, so delivering every final proof fails. Verdicts,
+    // finalization and the next batch's posting must go on regardless: in the first version
+    // one failing duty stopped every duty after it in the step, and batch 2 was never posted.
+    let mut net = Net::new(1, 2).await;
+    net.cfg.store.sink = SinkSpec::Webhook("http://127.0.0.1:9/final".into());
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let a = net.prover(1, 2, &base).await;
+    prove_until_final(&net, &[&a], 1).await;
+    prove_until_final(&net, &[&a], 2).await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failures = |duty: &str| -> u64 {
+        let key = format!("crowdprove_relayer_duty_failures_total{{duty=\"{duty}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .map_or(0, |v| v.trim().parse().unwrap())
+    };
+    assert!(
+        failures("deliver") >= 1,
+        "delivery failed and was counted:\n{metrics}"
+    );
+    for duty in ["verdicts", "finalize", "post"] {
+        assert_eq!(failures(duty), 0, "{duty} never failed:\n{metrics}");
+    }
+    assert!(
+        FinalProof::read(&final_dir(&net), 1).unwrap().is_none(),
+        "nothing was delivered to a directory"
+    );
     relayer.shutdown().await;
 }

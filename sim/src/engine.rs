@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
+use crowdprove_protocol::TreeShape;
+
 use crate::model::{
     Account, BatchId, CONTRACT_MAX_ATTEMPTS, Coordinator, JobId, LeaseError, MAX_LEASES_PER_CALL,
     Params, RequestId, Verdict, VerdictOutcome,
@@ -181,13 +183,11 @@ impl Sim {
             upload_deadline: e.upload_deadline,
             max_attempts,
         };
-        let mut level_sizes = vec![sc.jobs];
-        if sc.aggregation {
-            while *level_sizes.last().expect("non-empty") > 1 {
-                let n = *level_sizes.last().expect("non-empty");
-                level_sizes.push(n.div_ceil(2));
-            }
-        }
+        // The tree's shape is the protocol's: one job per chunk, then halving up to the top.
+        let level_sizes: Vec<u32> = match TreeShape::new(sc.jobs) {
+            Some(t) if sc.aggregation => (0..=t.height()).map(|l| t.nodes_at(l)).collect(),
+            _ => vec![sc.jobs],
+        };
         let proven = level_sizes
             .iter()
             .map(|&n| vec![false; n as usize])
@@ -862,7 +862,7 @@ impl Sim {
                         && self
                             .model
                             .latest_request(j)
-                            .is_some_and(|r| crate::model::split_request(r).1 >= max_attempts)
+                            .is_some_and(|r| r.attempt() >= max_attempts)
                 })
                 .count() as u64;
         }

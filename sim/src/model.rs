@@ -7,33 +7,21 @@
 
 use rustc_hash::FxHashMap;
 
+use crowdprove_protocol::TreeShape;
+
 /// A job id (1-based, global, as the contract numbers them).
 pub type JobId = u64;
 /// A batch id (1-based).
 pub type BatchId = u32;
 /// A prover account (1-based: the id the contract gives it at its first stake).
 pub type Account = u32;
-/// `jobId << 24 | attempt`, as the contract encodes request ids.
-pub type RequestId = u64;
+pub use crowdprove_protocol::limits::{
+    MAX_ACTIVE_LEASES, MAX_CLEAR_PER_LEASE, MAX_LEASES_PER_CALL,
+};
+pub use crowdprove_protocol::{JobStatus, LeaseState, RequestId, Verdict};
 
-/// The contract's cap on jobs per `leaseMany` call.
-pub const MAX_LEASES_PER_CALL: u32 = 16;
-/// The contract's cap on cancelled jobs cleared at the head by one lease.
-pub const MAX_CLEAR_PER_LEASE: usize = 8;
-/// The contract's cap on active leases per prover.
-pub const MAX_ACTIVE_LEASES: u64 = 1_000_000;
 /// The contract's attempt limit (a 24-bit counter).
-pub const CONTRACT_MAX_ATTEMPTS: u32 = (1 << 24) - 1;
-
-/// The request id of a job's `attempt`-th lease.
-pub fn request_id(job: JobId, attempt: u32) -> RequestId {
-    (job << 24) | u64::from(attempt)
-}
-
-/// Splits a request id into its job and attempt.
-pub fn split_request(rid: RequestId) -> (JobId, u32) {
-    (rid >> 24, (rid & 0xff_ffff) as u32)
-}
+pub const CONTRACT_MAX_ATTEMPTS: u32 = crowdprove_protocol::limits::MAX_ATTEMPTS as u32;
 
 /// The coordinator's owner-set parameters (amounts in the token's base unit, times in
 /// seconds).
@@ -51,56 +39,6 @@ pub struct Params {
     pub upload_deadline: u64,
     /// Leases per job at most (the contract: 2^24 - 1).
     pub max_attempts: u32,
-}
-
-/// Life cycle of a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobStatus {
-    /// Posted, never leased.
-    Fresh,
-    /// Leased at least once, not complete.
-    Pending,
-    /// A valid proof was recorded.
-    Complete,
-    /// Its batch was cancelled and it left the pending list.
-    Cleared,
-}
-
-/// Life cycle of one lease.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeaseState {
-    /// Leased, not submitted.
-    Leased,
-    /// Submitted, not judged.
-    Submitted,
-    /// Judged valid.
-    Valid,
-    /// Judged invalid (slashed).
-    Invalid,
-    /// No bytes arrived by the upload deadline.
-    Missing,
-}
-
-/// A verdict's result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The proof verified.
-    Valid,
-    /// The proof did not verify: slash.
-    Invalid,
-    /// No bytes arrived in time.
-    Missing,
-}
-
-impl Verdict {
-    /// The contract's `VerdictResult` value.
-    pub fn code(self) -> u8 {
-        match self {
-            Verdict::Valid => 1,
-            Verdict::Invalid => 2,
-            Verdict::Missing => 3,
-        }
-    }
 }
 
 /// Why `lease` reverted.
@@ -378,7 +316,7 @@ impl Coordinator {
     /// The latest request of a pending job, if any.
     pub fn latest_request(&self, job: JobId) -> Option<RequestId> {
         let j = self.jobs.get(job as usize)?;
-        (j.attempt > 0).then(|| request_id(job, j.attempt))
+        (j.attempt > 0).then(|| RequestId::new(job, j.attempt))
     }
 
     /// (fresh jobs, pending jobs, pending head, pending tail), as `queue()` returns them.
@@ -452,7 +390,7 @@ impl Coordinator {
             if pb.cancelled {
                 return Err(BatchError::Cancelled);
             }
-            let top = ceil_log2(u64::from(pb.job_count));
+            let top = TreeShape::new(pb.job_count).map_or(0, |t| u32::from(t.height()));
             if level == 0
                 || u32::from(level) > top
                 || u64::from(job_count) > 1u64 << (top - u32::from(level))
@@ -568,7 +506,7 @@ impl Coordinator {
         };
         self.link_at_tail(job);
         Some(Leased {
-            request: request_id(job, 1),
+            request: RequestId::new(job, 1),
             job,
             previous: None,
         })
@@ -627,7 +565,7 @@ impl Coordinator {
         }
         let previous = j.holder;
         self.old_leases.insert(
-            request_id(job, j.attempt),
+            RequestId::new(job, j.attempt),
             OldLease {
                 prover: previous,
                 submitted_at: j.submitted_at,
@@ -651,7 +589,7 @@ impl Coordinator {
         self.link_at_tail(job);
         self.totals.reassignments += 1;
         Some(Leased {
-            request: request_id(job, attempt),
+            request: RequestId::new(job, attempt),
             job,
             previous: Some(previous),
         })
@@ -765,7 +703,7 @@ impl Coordinator {
         rid: RequestId,
         now: u64,
     ) -> Result<(), SubmitError> {
-        let (job, attempt) = split_request(rid);
+        let (job, attempt) = (rid.job(), rid.attempt());
         let Some(&j) = self.jobs.get(job as usize) else {
             return Err(SubmitError::UnknownRequest);
         };
@@ -814,7 +752,7 @@ impl Coordinator {
         result: Verdict,
         now: u64,
     ) -> VerdictOutcome {
-        let (rjob, attempt) = split_request(rid);
+        let (rjob, attempt) = (rid.job(), rid.attempt());
         let j = self.jobs.get(rjob as usize).copied().unwrap_or(NO_JOB);
         if attempt == 0 || attempt > j.attempt {
             return VerdictOutcome::Skipped(SkipReason::UnknownRequest);
@@ -979,13 +917,5 @@ impl Coordinator {
             ));
         }
         Ok(())
-    }
-}
-
-fn ceil_log2(x: u64) -> u32 {
-    if x <= 1 {
-        0
-    } else {
-        64 - (x - 1).leading_zeros()
     }
 }

@@ -128,7 +128,7 @@ impl Trace {
             Ok(got) => {
                 self.words.push(got.len() as u128);
                 for l in got {
-                    self.words.push(u128::from(l.request));
+                    self.words.push(u128::from(l.request.0));
                     self.words.push(u128::from(l.job));
                 }
             }
@@ -155,7 +155,7 @@ impl Trace {
             Err(SubmitError::AlreadySubmitted) => 3,
             Err(SubmitError::JobNotPending) => 4,
         };
-        self.push(Op::Submit, &[u128::from(account), u128::from(rid), code]);
+        self.push(Op::Submit, &[u128::from(account), u128::from(rid.0), code]);
     }
 
     /// A verdict (its effect is checked by the checks that follow).
@@ -163,10 +163,10 @@ impl Trace {
         self.push(
             Op::Verdict,
             &[
-                u128::from(rid),
+                u128::from(rid.0),
                 u128::from(job),
                 u128::from(account),
-                u128::from(result.code()),
+                u128::from(u8::from(result)),
             ],
         );
     }
@@ -206,13 +206,10 @@ impl Trace {
 
     /// A job's status, to compare.
     pub fn check_job(&mut self, job: JobId, status: JobStatus) {
-        let code = match status {
-            JobStatus::Fresh => 0,
-            JobStatus::Pending => 1,
-            JobStatus::Complete => 2,
-            JobStatus::Cleared => 3,
-        };
-        self.push(Op::CheckJob, &[u128::from(job), code]);
+        self.push(
+            Op::CheckJob,
+            &[u128::from(job), u128::from(u8::from(status))],
+        );
     }
 
     /// `abi.encode(uint256[])` as 0x-prefixed hex.

@@ -3,8 +3,8 @@
 //! scenarios, TOML input, and the committed differential traces.
 
 use crowdprove_sim::model::{
-    Coordinator, JobStatus, LeaseError, Params, SkipReason, SubmitError, Verdict, VerdictOutcome,
-    request_id,
+    Coordinator, JobStatus, LeaseError, Params, RequestId, SkipReason, SubmitError, Verdict,
+    VerdictOutcome,
 };
 use crowdprove_sim::scenario::{
     Fault, FaultKind, Hardware, Policy, ProverGroup, Scenario, Strike, Timing,
@@ -46,7 +46,7 @@ fn aggregation_jobs_go_before_round0_jobs_and_fresh_before_pending() {
     assert_eq!(jobs(&c.lease(2, 4, 0)), [5, 6, 3, 4]);
     let lrp = c.lease(2, 1, 0).unwrap();
     assert_eq!((lrp[0].job, lrp[0].previous), (1, Some(1)));
-    assert_eq!(lrp[0].request, request_id(1, 2));
+    assert_eq!(lrp[0].request, RequestId::new(1, 2));
     c.check_invariants().unwrap();
 }
 
@@ -112,7 +112,7 @@ fn a_retry_limit_stops_reassignment_after_max_attempts() {
     );
     c.post_batch(1, 1, false, 0, 0).unwrap();
     c.lease(1, 1, 0).unwrap();
-    assert_eq!(c.lease(2, 1, 1).unwrap()[0].request, request_id(1, 2));
+    assert_eq!(c.lease(2, 1, 1).unwrap()[0].request, RequestId::new(1, 2));
     assert_eq!(
         c.lease(3, 1, 2),
         Err(LeaseError::NoJobAvailable),
@@ -201,11 +201,11 @@ fn submissions_and_verdicts_that_do_not_apply_are_refused() {
     c.post_batch(1, 1, false, 0, 0).unwrap();
     let r = c.lease(1, 1, 0).unwrap()[0].request;
     assert_eq!(
-        c.submit(1, request_id(1, 2), 0),
+        c.submit(1, RequestId::new(1, 2), 0),
         Err(SubmitError::UnknownRequest)
     );
     assert_eq!(
-        c.submit(1, request_id(9, 1), 0),
+        c.submit(1, RequestId::new(9, 1), 0),
         Err(SubmitError::UnknownRequest)
     );
     assert_eq!(c.submit(2, r, 0), Err(SubmitError::NotLeaseHolder));

@@ -13,11 +13,11 @@ use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 
 use super::{assert_eq_if, assert_hash_eq_if, config, merkle_root, select_hash};
-use crate::hash::{C, D, Digest, F};
-use crate::params::Params;
+use crate::hash::{C, D, Digest, F, FieldDigest};
 use crate::rollup::{Account, BALANCE_BITS};
 use crate::statement::ProverAddress;
 use crate::witness::{ChunkWitness, TransferWitness};
+use crowdprove_protocol::Params;
 
 struct SlotTargets {
     active: BoolTarget,

@@ -7,16 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, U256};
 use alloy::providers::DynProvider;
-use alloy::providers::ext::AnvilApi;
-use alloy::signers::local::PrivateKeySigner;
 
-use crowdprove_bindings::{
-    Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet, signing_provider,
-};
-use crowdprove_circuits::ParamSet;
+use crowdprove_bindings::Coordinator;
+use crowdprove_bindings::test_utils::TestChain;
+use crowdprove_protocol::ParamSet;
+use crowdprove_relayer::test_utils::{NetSpec, init_test_tracing, test_net};
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
 pub const TOKEN: u64 = 1_000_000_000_000_000_000;
@@ -24,7 +21,7 @@ pub const BOND: u64 = 10 * TOKEN;
 pub const REWARD: u64 = TOKEN;
 
 pub struct Net {
-    pub anvil: AnvilInstance,
+    pub chain: TestChain,
     pub provider: DynProvider,
     pub token: Address,
     pub coordinator: Address,
@@ -34,61 +31,23 @@ pub struct Net {
 
 impl Net {
     pub async fn new(set: ParamSet, chunks: u32) -> Net {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "warn".into()),
-            )
-            .with_test_writer()
-            .try_init();
-        let anvil = Anvil::at(anvil_binary()).spawn();
-        let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
-        let op = operator.address();
-        let provider = signing_provider(operator.clone(), &anvil.endpoint()).unwrap();
-        let params = DeployParams {
-            owner: op,
-            relayer: op,
-            treasury: op,
-            param_delay: 3600,
-            bond_per_lease: U256::from(BOND),
-            min_bond: U256::from(BOND),
-            slash_amount: U256::from(BOND / 2),
-            min_reassign_age: 0,
-            upload_deadline: 30,
-            unbonding_delay: 60,
-        };
-        let (token, coordinator) = deploy_devnet(provider.clone(), &params).await.unwrap();
-        TestToken::new(token, provider.clone())
-            .mint(op, U256::from(1_000u64) * U256::from(TOKEN))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        init_test_tracing();
         let dir = tempfile::tempdir().unwrap();
-        let cfg = RelayerConfig {
-            params: set,
+        let spec = NetSpec {
             seed: 3,
-            chunks,
-            batches: 1,
+            bond: U256::from(BOND),
+            slash: U256::from(BOND / 2),
             reward: U256::from(REWARD),
-            aggregation_reward: U256::from(REWARD),
-            verdict_batch: 4,
-            verdict_max_age_ms: 200,
-            verify_workers: Some(1),
-            ..RelayerConfig::local(
-                anvil.endpoint(),
-                operator,
-                coordinator,
-                &dir.path().join("relayer"),
-            )
+            upload_deadline: 30,
+            operator_tokens: U256::from(1_000u64) * U256::from(TOKEN),
+            ..NetSpec::new(set, chunks)
         };
+        let (chain, cfg) = test_net(&spec, &dir.path().join("relayer")).await.unwrap();
         Net {
-            anvil,
-            provider,
-            token,
-            coordinator,
+            provider: chain.provider.clone(),
+            token: chain.token,
+            coordinator: chain.coordinator,
+            chain,
             dir,
             cfg,
         }
@@ -99,35 +58,28 @@ impl Net {
     }
 
     pub fn coord(&self) -> Coordinator::CoordinatorInstance<DynProvider> {
-        Coordinator::new(self.coordinator, self.provider.clone())
+        self.chain.coord()
     }
 
     pub fn key(&self, index: usize) -> String {
-        format!("0x{}", hex::encode(self.anvil.keys()[index].to_bytes()))
+        self.chain.key_hex(index)
     }
 
     pub fn address(&self, index: usize) -> Address {
-        PrivateKeySigner::from(self.anvil.keys()[index].clone()).address()
+        self.chain.address(index)
     }
 
-    /// Gives account `index` tokens to stake, minted by a faucet account of its own (the
-    /// operator's key is the relayer's, whose transactions must not race the test's).
+    /// Gives account `index` tokens to stake, minted by the chain's faucet (the operator's key
+    /// is the relayer's, whose transactions must not race the test's).
     pub async fn fund(&self, index: usize, tokens: u64) {
-        let faucet: PrivateKeySigner = self.anvil.keys()[9].clone().into();
-        let faucet = signing_provider(faucet, &self.anvil.endpoint()).unwrap();
-        TestToken::new(self.token, faucet)
+        self.chain
             .mint(self.address(index), U256::from(tokens) * U256::from(TOKEN))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
             .await
             .unwrap();
     }
 
     pub async fn advance(&self, secs: u64) {
-        self.provider.anvil_increase_time(secs).await.unwrap();
-        self.provider.anvil_mine(Some(1), None).await.unwrap();
+        self.chain.advance(secs).await.unwrap();
     }
 
     /// The client binary for account `index`, configured by environment like a user's `.env`.
@@ -136,7 +88,7 @@ impl Net {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("RUST_LOG", "info")
-            .env("RPC_URL", self.anvil.endpoint())
+            .env("RPC_URL", self.chain.url())
             .env("PROVER_KEY", self.key(index))
             .env("COORDINATOR", self.coordinator.to_string())
             .env("RELAYER_URL", relayer)
@@ -145,6 +97,20 @@ impl Net {
             .env("PROVER_THREADS", "2")
             .current_dir(self.dir.path());
         cmd
+    }
+
+    /// Runs the client for account `index` with `args` to completion.
+    pub async fn run_client(
+        &self,
+        index: usize,
+        relayer: &str,
+        data_dir: &Path,
+        set: ParamSet,
+        args: &[&str],
+    ) -> Output {
+        let mut cmd = self.client(index, relayer, data_dir, set);
+        cmd.args(args);
+        output(cmd).await
     }
 
     pub async fn earnings(&self, index: usize) -> U256 {

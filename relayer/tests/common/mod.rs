@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::DynProvider;
-use alloy::providers::ext::AnvilApi;
 use alloy::signers::local::PrivateKeySigner;
 
-use crowdprove_bindings::{Coordinator, DeployParams, TestToken, anvil_binary, deploy_devnet};
-use crowdprove_circuits::{Circuits, JobWitness, ParamSet, Proof, ProverAddress, Statement};
-use crowdprove_relayer::http::JobInfo;
+use crowdprove_bindings::Coordinator;
+use crowdprove_bindings::test_utils::TestChain;
+use crowdprove_circuits::{Circuits, JobWitness, Proof, ProverAddress};
+use crowdprove_protocol::{JobInfo, JobStatus, ParamSet, Statement};
+use crowdprove_relayer::test_utils::{NetSpec, init_test_tracing, test_net};
 use crowdprove_relayer::{RelayerConfig, RelayerHandle};
 
 pub const SET: ParamSet = ParamSet::Small;
@@ -24,7 +24,7 @@ pub const SLASH: u64 = 5;
 pub const UPLOAD_DEADLINE: u32 = 10;
 
 pub struct Net {
-    pub anvil: AnvilInstance,
+    pub chain: TestChain,
     pub operator: PrivateKeySigner,
     pub provider: DynProvider,
     pub token: Address,
@@ -36,58 +36,25 @@ pub struct Net {
 impl Net {
     /// Anvil plus a deployed Coordinator; `chunks` per demo batch, `batches` batches.
     pub async fn new(chunks: u32, batches: u64) -> Net {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "warn".into()),
-            )
-            .with_test_writer()
-            .try_init();
-        let anvil = Anvil::at(anvil_binary()).spawn();
-        let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
-        let op = operator.address();
-        let provider =
-            crowdprove_bindings::signing_provider(operator.clone(), &anvil.endpoint()).unwrap();
-        let params = DeployParams {
-            owner: op,
-            relayer: op,
-            treasury: op,
-            param_delay: 3600,
-            bond_per_lease: U256::from(BOND),
-            min_bond: U256::from(BOND),
-            slash_amount: U256::from(SLASH),
-            min_reassign_age: 0,
-            upload_deadline: UPLOAD_DEADLINE,
-            unbonding_delay: 60,
-        };
-        let (token, coordinator) = deploy_devnet(provider.clone(), &params).await.unwrap();
-        TestToken::new(token, provider.clone())
-            .mint(op, U256::from(1_000_000u64))
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        init_test_tracing();
         let dir = tempfile::tempdir().unwrap();
-        let cfg = RelayerConfig {
-            params: SET,
-            seed: 5,
-            chunks,
+        let spec = NetSpec {
             batches,
+            seed: 5,
+            bond: U256::from(BOND),
+            slash: U256::from(SLASH),
             reward: U256::from(REWARD),
-            aggregation_reward: U256::from(REWARD),
-            verdict_batch: 4,
-            verdict_max_age_ms: 200,
-            verify_workers: Some(2),
-            ..RelayerConfig::local(anvil.endpoint(), operator.clone(), coordinator, dir.path())
+            upload_deadline: UPLOAD_DEADLINE,
+            verify_workers: 2,
+            ..NetSpec::new(SET, chunks)
         };
+        let (chain, cfg) = test_net(&spec, dir.path()).await.unwrap();
         Net {
-            anvil,
-            operator,
-            provider,
-            token,
-            coordinator,
+            operator: chain.operator.clone(),
+            provider: chain.provider.clone(),
+            token: chain.token,
+            coordinator: chain.coordinator,
+            chain,
             dir,
             cfg,
         }
@@ -98,44 +65,18 @@ impl Net {
     }
 
     pub fn coord(&self) -> Coordinator::CoordinatorInstance<DynProvider> {
-        Coordinator::new(self.coordinator, self.provider.clone())
+        self.chain.coord()
     }
 
     /// A funded, bonded prover for anvil account `index`.
     pub async fn prover(&self, index: usize, leases: u64, base: &str) -> TestProver {
-        let signer: PrivateKeySigner = self.anvil.keys()[index].clone().into();
-        let provider =
-            crowdprove_bindings::signing_provider(signer.clone(), &self.anvil.endpoint()).unwrap();
-        let token = TestToken::new(self.token, provider.clone());
-        let amount = U256::from(BOND * leases);
-        token
-            .mint(signer.address(), amount)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        token
-            .approve(self.coordinator, U256::MAX)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        let coord = Coordinator::new(self.coordinator, provider.clone());
-        coord
-            .stake(amount)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
+        self.chain
+            .stake(index, U256::from(BOND * leases))
             .await
             .unwrap();
         TestProver {
-            address: signer.address(),
-            coord,
+            address: self.chain.address(index),
+            coord: self.chain.coord_as(index),
             http: reqwest::Client::new(),
             base: base.to_string(),
         }
@@ -143,22 +84,12 @@ impl Net {
 
     /// Moves chain time forward and mines a block.
     pub async fn advance(&self, secs: u64) {
-        self.provider.anvil_increase_time(secs).await.unwrap();
-        self.provider.anvil_mine(Some(1), None).await.unwrap();
+        self.chain.advance(secs).await.unwrap();
     }
 
-    /// Sum of all provers' earnings plus what they withdrew is checked by callers; this is the
-    /// contract's own accounting identity.
+    /// The contract's own accounting identity over these provers.
     pub async fn books_balance(&self, provers: &[Address]) {
-        let coord = self.coord();
-        let token = TestToken::new(self.token, self.provider.clone());
-        let held = token.balanceOf(self.coordinator).call().await.unwrap();
-        let mut sum =
-            coord.totalEscrow().call().await.unwrap() + coord.slashedOwed().call().await.unwrap();
-        for p in provers {
-            let i = coord.prover(*p).call().await.unwrap();
-            sum += i.bond + i.unbonding + i.earnings;
-        }
+        let (held, sum) = self.chain.books(provers).await.unwrap();
         assert_eq!(
             held, sum,
             "token balance = bonds + unbonding + earnings + escrow + slashes owed"
@@ -296,7 +227,7 @@ impl TestProver {
             .await
             .unwrap()
             .status;
-        status != crowdprove_bindings::job_status::PENDING
+        JobStatus::try_from(status).unwrap() != JobStatus::Pending
     }
 
     /// Leases a job and does it honestly, dropping it if another prover completes it first.

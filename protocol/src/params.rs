@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A named parameter set. Every party derives the same circuits from the same set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ParamSet {
     /// For tests: a chunk proves in about a second on 2 cores.
     Small,
@@ -122,6 +123,14 @@ mod tests {
             assert_eq!(set.params().set, set);
         }
         assert!("huge".parse::<ParamSet>().is_err());
+        for set in ParamSet::ALL {
+            let json = serde_json::to_string(&set).unwrap();
+            assert_eq!(
+                json,
+                format!("\"{}\"", set.name()),
+                "JSON uses the command-line name"
+            );
+        }
         assert_eq!(ParamSet::from_id(0), None);
     }
 

@@ -1,8 +1,9 @@
 //! The shape of a batch's proving tree, fixed by its chunk count: level 0 holds one job per
 //! chunk; each level above joins pairs, and the last node of an odd level has one child. Any
 //! chunk count reduces to one final proof at level `ceil(log2(chunks))`, with no padding jobs.
+//! And the keccak Merkle tree over a batch's job leaves, whose root the batch posts on-chain.
 
-use crate::statement::Statement;
+use crate::hash::keccak256;
 
 /// The tree over `chunks` round-0 jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,32 +83,115 @@ impl TreeShape {
         (0..=self.height())
             .flat_map(move |l| (0..self.nodes_at(l)).filter_map(move |i| self.node(l, i)))
     }
+}
 
-    /// The statement every job must prove, level by level, from the chunks' statements.
-    /// `None` if there are not `chunks` of them or they do not join up.
-    pub fn statements(&self, chunks: &[Statement]) -> Option<Vec<Vec<Statement>>> {
-        if chunks.len() != self.chunks as usize {
+/// The keccak Merkle tree over a batch's job leaves. A node is `keccak256(left ‖ right)`; a
+/// level with an odd count pairs its last node with zero bytes32. One leaf is its own root.
+#[derive(Clone, Debug)]
+pub struct JobTree {
+    levels: Vec<Vec<[u8; 32]>>,
+}
+
+impl JobTree {
+    /// The tree over `leaves` (at least one).
+    pub fn new(leaves: Vec<[u8; 32]>) -> JobTree {
+        assert!(!leaves.is_empty(), "a batch has at least one job");
+        let mut levels = vec![leaves];
+        while levels.last().expect("non-empty").len() > 1 {
+            let below = levels.last().expect("non-empty");
+            let next = below
+                .chunks(2)
+                .map(|pair| node(&pair[0], pair.get(1).unwrap_or(&[0; 32])))
+                .collect();
+            levels.push(next);
+        }
+        JobTree { levels }
+    }
+
+    /// The root posted on-chain.
+    pub fn root(&self) -> [u8; 32] {
+        self.levels.last().expect("non-empty")[0]
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> usize {
+        self.levels[0].len()
+    }
+
+    /// Whether the tree has no leaves (never: see [`JobTree::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
+    /// The leaf at `index`.
+    pub fn leaf(&self, index: usize) -> Option<[u8; 32]> {
+        self.levels[0].get(index).copied()
+    }
+
+    /// The sibling path of leaf `index`, leaf level first.
+    pub fn path(&self, index: usize) -> Option<Vec<[u8; 32]>> {
+        if index >= self.len() {
             return None;
         }
-        let mut levels = vec![chunks.to_vec()];
-        for level in 1..=self.height() {
-            let below = &levels[level as usize - 1];
-            let row = (0..self.nodes_at(level))
-                .map(|i| {
-                    let (l, r) = self.node(level, i)?.children?;
-                    Statement::aggregate(&below[l as usize], r.map(|r| &below[r as usize]))
-                })
-                .collect::<Option<Vec<_>>>()?;
-            levels.push(row);
+        let mut path = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            path.push(level.get(i ^ 1).copied().unwrap_or([0; 32]));
+            i /= 2;
         }
-        Some(levels)
+        Some(path)
     }
+
+    /// Whether `leaf` sits at `index` under `root` with this `path`.
+    pub fn verify(leaf: [u8; 32], index: u64, path: &[[u8; 32]], root: [u8; 32]) -> bool {
+        if path.len() >= 64 || index >> path.len() != 0 {
+            return false;
+        }
+        let mut acc = leaf;
+        for (level, sibling) in path.iter().enumerate() {
+            acc = if (index >> level) & 1 == 1 {
+                node(sibling, &acc)
+            } else {
+                node(&acc, sibling)
+            };
+        }
+        acc == root
+    }
+}
+
+fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(left);
+    buf[32..].copy_from_slice(right);
+    keccak256(&buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::Digest;
+
+    #[test]
+    fn every_leaf_proves_against_the_root() {
+        for n in [1usize, 2, 3, 5, 8, 13] {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| keccak256(&[i as u8])).collect();
+            let tree = JobTree::new(leaves.clone());
+            for (i, leaf) in leaves.iter().enumerate() {
+                let path = tree.path(i).unwrap();
+                assert!(
+                    JobTree::verify(*leaf, i as u64, &path, tree.root()),
+                    "n={n} i={i}"
+                );
+                assert!(!JobTree::verify(*leaf, (i as u64) ^ 1, &path, tree.root()) || n == 1);
+            }
+            assert!(tree.path(n).is_none());
+        }
+        let one = JobTree::new(vec![[7; 32]]);
+        assert_eq!(one.root(), [7; 32]);
+        assert!(
+            !JobTree::verify([7; 32], 1, &[], [7; 32]),
+            "index beyond the path"
+        );
+    }
 
     #[test]
     fn heights_match_ceil_log2() {
@@ -150,31 +234,6 @@ mod tests {
         assert_eq!(
             (top.range_start, top.range_end, top.children),
             (0, 5, Some((0, Some(1))))
-        );
-    }
-
-    #[test]
-    fn statements_reduce_to_the_outer_roots() {
-        let roots: Vec<Digest> = (0..8).map(|i| Digest([i, 0, 0, 0])).collect();
-        let chunks: Vec<Statement> = (0..7)
-            .map(|i| Statement {
-                pre_root: roots[i],
-                post_root: roots[i + 1],
-                commitment: Digest([100 + i as u64, 0, 0, 0]),
-                range_start: i as u32,
-                range_end: i as u32 + 1,
-            })
-            .collect();
-        let t = TreeShape::new(7).unwrap();
-        let levels = t.statements(&chunks).unwrap();
-        let top = levels.last().unwrap()[0];
-        assert_eq!((top.pre_root, top.post_root), (roots[0], roots[7]));
-        assert_eq!((top.range_start, top.range_end), (0, 7));
-        let mut broken = chunks.clone();
-        broken[3].pre_root = Digest([99, 0, 0, 0]);
-        assert!(
-            t.statements(&broken).is_none(),
-            "a gap in the roots does not join"
         );
     }
 }

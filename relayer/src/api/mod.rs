@@ -1,0 +1,131 @@
+//! The relayer's HTTP API (axum), one module per resource: [`jobs`] (job descriptions with
+//! their leaf and Merkle path, and witnesses), [`proofs`] (uploads, accepted only when their
+//! keccak256 is the hash the chain holds for the request, and downloads), [`status`]
+//! (`/v1/status` and `/metrics`); a per-client token bucket ([`rate_limit`]) guards them all.
+//! Every error is a JSON body with a clear message and whether retrying can help.
+
+mod jobs;
+mod proofs;
+mod rate_limit;
+mod status;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::service::Shared;
+
+pub(crate) use rate_limit::RateLimiter;
+
+/// An API error: status, message, and whether the client should retry.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    retryable: bool,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            retryable: status.is_server_error(),
+        }
+    }
+
+    fn retryable(mut self) -> ApiError {
+        self.retryable = true;
+        self
+    }
+
+    fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %e, "internal error serving a request");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("temporarily unavailable: {e}"),
+        )
+        .retryable()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body {
+            error: String,
+            retryable: bool,
+        }
+        (
+            self.status,
+            Json(Body {
+                error: self.message,
+                retryable: self.retryable,
+            }),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The HTTP state: what the work loop shares, the rate limiter and the job-tree cache.
+#[derive(Clone)]
+struct Api {
+    shared: Arc<Shared>,
+    limiter: Arc<RateLimiter>,
+    trees: Arc<jobs::TreeCache>,
+}
+
+/// The API's routes.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let http = &shared.cfg.http;
+    let limit = http.upload_limit;
+    let limiter = Arc::new(RateLimiter::new(http.rate_limit, http.rate_burst));
+    let api = Api {
+        shared,
+        limiter,
+        trees: Default::default(),
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/status", get(status::status))
+        .route("/metrics", get(status::metrics))
+        .route("/v1/jobs/{job_id}", get(jobs::job))
+        .route("/v1/jobs/{job_id}/witness", get(jobs::witness))
+        .route(
+            "/v1/proofs/{id}",
+            get(proofs::download)
+                .put(proofs::upload)
+                .layer(DefaultBodyLimit::max(limit)),
+        )
+        .layer(middleware::from_fn_with_state(
+            api.clone(),
+            rate_limit::middleware,
+        ))
+        .with_state(api)
+}
+
+fn parse_u64(s: &str, what: &str) -> ApiResult<u64> {
+    s.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{what} must be a decimal integer, got `{s}`"),
+        )
+    })
+}
+
+fn octets(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from(bytes),
+    )
+        .into_response()
+}

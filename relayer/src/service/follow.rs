@@ -1,0 +1,286 @@
+//! Following the chain: read the Coordinator's events from the cursor up to the confirmed
+//! head, roll the database back when a reorg replaced blocks under the cursor, and apply the
+//! events (with what they need from the blob store and the chain) in one transaction per read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::providers::Provider;
+use alloy::rpc::types::{Filter, Log};
+use alloy::sol_types::SolEventInterface;
+use anyhow::anyhow;
+
+use crowdprove_bindings::Coordinator;
+use crowdprove_protocol::{JobKind, Manifest, Statement, Verdict};
+
+use super::Shared;
+use crate::blobs::BlobKind;
+use crate::chain::retry;
+use crate::db::{BatchRow, JobRow};
+
+/// Most blocks read per `eth_getLogs` call.
+const LOG_RANGE: u64 = 2_000;
+
+/// Reads the next range of confirmed events into the database.
+pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
+    let provider = &s.chain.provider;
+    let head = retry("read the head", || provider.get_block_number()).await?;
+    if let Some(b) = retry("read the head block", || {
+        provider.get_block_by_number(BlockNumberOrTag::Number(head))
+    })
+    .await?
+    {
+        s.chain_time.store(b.header.timestamp, Ordering::Relaxed);
+    }
+    let safe = head.saturating_sub(s.cfg.follow.confirmations);
+    let mut cursor = s.db.cursor()?;
+    if let Some(c) = cursor {
+        if !block_matches(s, c).await? {
+            let fork = find_fork(s).await?;
+            tracing::warn!(at = c, back_to = ?fork, "chain reorganized under the cursor; rolling back");
+            s.metrics.reorgs.inc();
+            let to = fork.unwrap_or(s.cfg.follow.from_block.saturating_sub(1));
+            s.db.transaction(|tx| tx.rollback_after(to))?;
+            cursor = fork;
+        }
+    }
+    let start = cursor.map_or(s.cfg.follow.from_block, |c| c + 1);
+    if start > safe {
+        return Ok(());
+    }
+    let end = safe.min(start + LOG_RANGE - 1);
+    let filter = Filter::new()
+        .address(*s.chain.coordinator.address())
+        .from_block(start)
+        .to_block(end);
+    let logs = retry("read events", || provider.get_logs(&filter)).await?;
+    let end_hash = retry("read a block", || {
+        provider.get_block_by_number(BlockNumberOrTag::Number(end))
+    })
+    .await?
+    .ok_or_else(|| anyhow!("block {end} not found"))?
+    .header
+    .hash;
+    let events = decode(s, logs).await?;
+    s.db.transaction(|tx| {
+        for e in &events {
+            e.apply(tx)?;
+        }
+        tx.record_block(end, &end_hash.0)
+    })?;
+    if !events.is_empty() {
+        tracing::debug!(
+            from = start,
+            to = end,
+            events = events.len(),
+            "followed the chain"
+        );
+    }
+    Ok(())
+}
+
+async fn block_matches(s: &Shared, number: u64) -> anyhow::Result<bool> {
+    let stored = s.db.block_hash(number)?;
+    let chain = retry("read a block", || {
+        s.chain
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+    })
+    .await?;
+    Ok(match (stored, chain) {
+        (Some(a), Some(b)) => a == b.header.hash.0,
+        (None, _) => true,
+        (Some(_), None) => false,
+    })
+}
+
+async fn find_fork(s: &Shared) -> anyhow::Result<Option<u64>> {
+    for number in s.db.recorded_blocks()? {
+        if block_matches(s, number).await? {
+            return Ok(Some(number));
+        }
+    }
+    Ok(None)
+}
+
+// Decodes logs and fetches what applying them needs from the blob store and the chain.
+async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
+    let mut out = Vec::with_capacity(logs.len());
+    let mut times: HashMap<u64, u64> = HashMap::new();
+    for log in logs {
+        let (Some(block), Some(log_index)) = (log.block_number, log.log_index) else {
+            continue;
+        };
+        let Ok(event) = Coordinator::CoordinatorEvents::decode_log(&log.inner) else {
+            continue;
+        };
+        let kind = match event.data {
+            Coordinator::CoordinatorEvents::BatchPosted(e) => {
+                let manifest = s.manifest(&e.witnessRoot.0).await?;
+                let kind = JobKind::try_from(e.kind)?;
+                EventKind::Posted(e, kind, manifest)
+            }
+            Coordinator::CoordinatorEvents::BatchCancelled(e) => {
+                EventKind::Cancelled(e.batchId.into())
+            }
+            Coordinator::CoordinatorEvents::BatchFinalized(e) => {
+                EventKind::Finalized(e.batchId.into(), e.finalProofHash.0)
+            }
+            Coordinator::CoordinatorEvents::JobLeased(e) => EventKind::Leased {
+                request_id: e.requestId,
+                job_id: e.jobId.to(),
+                prover: e.prover.0.0,
+            },
+            Coordinator::CoordinatorEvents::ProofSubmitted(e) => {
+                let at = match log.block_timestamp.or_else(|| times.get(&block).copied()) {
+                    Some(t) => t,
+                    None => {
+                        let b = retry("read a block", || {
+                            s.chain
+                                .provider
+                                .get_block_by_number(BlockNumberOrTag::Number(block))
+                        })
+                        .await?
+                        .ok_or_else(|| anyhow!("block {block} not found"))?;
+                        b.header.timestamp
+                    }
+                };
+                times.insert(block, at);
+                let uploaded = s.blobs.exists(BlobKind::Proof, &e.proofHash.0).await?;
+                EventKind::Submitted {
+                    request_id: e.requestId,
+                    job_id: e.jobId.to(),
+                    prover: e.prover.0.0,
+                    hash: e.proofHash.0,
+                    at,
+                    uploaded,
+                }
+            }
+            Coordinator::CoordinatorEvents::VerdictRecorded(e) => EventKind::Verdict {
+                request_id: e.requestId,
+                result: Verdict::try_from(e.result)?,
+                completed: e.completed,
+            },
+            Coordinator::CoordinatorEvents::VerdictSkipped(e) => EventKind::Skipped(e.requestId),
+            _ => continue,
+        };
+        out.push(Event {
+            block,
+            log_index,
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+struct Event {
+    block: u64,
+    log_index: u64,
+    kind: EventKind,
+}
+
+enum EventKind {
+    Posted(Coordinator::BatchPosted, JobKind, Option<Arc<Manifest>>),
+    Cancelled(u64),
+    Finalized(u64, [u8; 32]),
+    Leased {
+        request_id: u64,
+        job_id: u64,
+        prover: [u8; 20],
+    },
+    Submitted {
+        request_id: u64,
+        job_id: u64,
+        prover: [u8; 20],
+        hash: [u8; 32],
+        at: u64,
+        uploaded: bool,
+    },
+    Verdict {
+        request_id: u64,
+        result: Verdict,
+        completed: bool,
+    },
+    Skipped(u64),
+}
+
+impl Event {
+    fn apply(&self, tx: &crate::db::Tx<'_>) -> Result<(), crate::db::DbError> {
+        match &self.kind {
+            EventKind::Posted(e, kind, manifest) => {
+                let batch_id = u64::from(e.batchId);
+                let first_job: u64 = e.firstJobId.to();
+                let job_count: u64 = e.jobCount.to();
+                tx.insert_batch(&BatchRow {
+                    batch_id,
+                    root: e.witnessRoot.0,
+                    first_job,
+                    job_count,
+                    reward: e.rewardPerJob.to_string(),
+                    kind: *kind,
+                    level: e.level,
+                    parent: e.parent.into(),
+                    circuit: e.circuitId.0,
+                    cancelled: false,
+                    final_hash: None,
+                    block: self.block,
+                })?;
+                let Some(m) = manifest else { return Ok(()) };
+                if m.jobs.len() as u64 != job_count || m.level != e.level || m.kind != *kind {
+                    return Ok(());
+                }
+                let root_batch = if *kind == JobKind::Round0 {
+                    batch_id
+                } else {
+                    u64::from(e.parent)
+                };
+                for (i, j) in m.jobs.iter().enumerate() {
+                    tx.insert_job(&JobRow {
+                        job_id: first_job + i as u64,
+                        batch_id,
+                        idx: i as u64,
+                        root_batch,
+                        level: e.level,
+                        node: j.node,
+                        statement: Statement::from(j.statement).to_json(),
+                        witness_hash: j.witness_hash,
+                        winning_proof: None,
+                    })?;
+                }
+                Ok(())
+            }
+            EventKind::Cancelled(id) => tx.set_cancelled(*id, self.block),
+            EventKind::Finalized(id, hash) => tx.set_finalized(*id, hash, self.block),
+            EventKind::Leased {
+                request_id,
+                job_id,
+                prover,
+            } => tx.insert_lease(*request_id, *job_id, prover, self.block),
+            EventKind::Submitted {
+                request_id,
+                job_id,
+                prover,
+                hash,
+                at,
+                uploaded,
+            } => tx.insert_submission(
+                *request_id,
+                *job_id,
+                prover,
+                hash,
+                *at,
+                self.block,
+                self.log_index,
+                *uploaded,
+            ),
+            EventKind::Verdict {
+                request_id,
+                result,
+                completed,
+            } => tx.set_onchain_verdict(*request_id, *result, *completed, self.block),
+            EventKind::Skipped(request_id) => tx.clear_local_verdict(*request_id),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Verdicts: a submission whose bytes never came within the upload deadline is judged
+//! Missing; decided verdicts are posted in `recordVerdicts` batches (by count, or once the
+//! oldest has waited long enough), in submission order so the first valid proof wins. A
+//! verdict sent but not seen on chain is sent again after a while.
+
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::Address;
+use alloy::primitives::aliases::U40;
+use anyhow::anyhow;
+
+use crowdprove_bindings::{ICoordinator, describe};
+use crowdprove_protocol::Verdict;
+
+use super::{Shared, now_ms};
+use crate::chain::retry;
+
+/// A verdict sent but not yet seen on chain is sent again after this long.
+const RESEND_AFTER_MS: u64 = 60_000;
+/// The upload deadline is read from the chain again after this long.
+const DEADLINE_TTL: Duration = Duration::from_secs(60);
+
+/// The verdicts duty and the upload deadline it last read.
+#[derive(Default)]
+pub(super) struct Verdicts {
+    upload_deadline: Mutex<Option<(u64, Instant)>>,
+}
+
+impl Verdicts {
+    /// Judges overdue uploads Missing, then posts what is ready.
+    pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
+        self.judge_missing(s).await?;
+        post(s).await
+    }
+
+    async fn upload_deadline(&self, s: &Shared) -> anyhow::Result<u64> {
+        let cached = *self
+            .upload_deadline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((d, at)) = cached {
+            if at.elapsed() < DEADLINE_TTL {
+                return Ok(d);
+            }
+        }
+        let params = retry("read the parameters", || async {
+            s.chain.coordinator.params().call().await
+        })
+        .await?;
+        let d: u64 = params.uploadDeadline.to();
+        *self
+            .upload_deadline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((d, Instant::now()));
+        Ok(d)
+    }
+
+    async fn judge_missing(&self, s: &Shared) -> anyhow::Result<()> {
+        let deadline = self.upload_deadline(s).await?;
+        let now = s.chain_time.load(Ordering::Relaxed);
+        for row in s.db.overdue(now, deadline, 256)? {
+            if s.db.job(row.job_id)?.is_none() {
+                continue;
+            }
+            tracing::info!(
+                request = row.request_id,
+                "no proof bytes within the upload deadline: Missing"
+            );
+            s.db.set_local_verdict(row.request_id, Some(Verdict::Missing), now_ms())?;
+        }
+        Ok(())
+    }
+}
+
+async fn post(s: &Shared) -> anyhow::Result<()> {
+    let now = now_ms();
+    let batch = s.cfg.verdicts.verdict_batch;
+    let (rows, oldest) = s.db.postable(batch, now.saturating_sub(RESEND_AFTER_MS))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let age = now.saturating_sub(oldest.unwrap_or(now));
+    if rows.len() < batch && age < s.cfg.verdicts.verdict_max_age_ms {
+        return Ok(());
+    }
+    let verdicts: Vec<ICoordinator::Verdict> = rows
+        .iter()
+        .map(|r| ICoordinator::Verdict {
+            requestId: r.request_id,
+            jobId: U40::from(r.job_id),
+            prover: Address::from(r.prover),
+            result: r.local_verdict.map_or(0, u8::from),
+        })
+        .collect();
+    let ids: Vec<u64> = rows.iter().map(|r| r.request_id).collect();
+    let pending = s
+        .chain
+        .coordinator
+        .recordVerdicts(verdicts)
+        .send()
+        .await
+        .map_err(|e| anyhow!("recordVerdicts: {}", describe(&e)))?;
+    s.db.mark_posted(&ids, now)?;
+    let receipt = pending.get_receipt().await?;
+    anyhow::ensure!(receipt.status(), "recordVerdicts reverted");
+    let m = &s.metrics;
+    m.verdicts_sent.inc_by(ids.len() as u64);
+    m.verdict_txs.inc();
+    m.verdict_gas.inc_by(receipt.gas_used);
+    tracing::info!(
+        verdicts = ids.len(),
+        gas = receipt.gas_used,
+        "posted verdicts"
+    );
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Verifying uploaded proofs: submissions whose bytes arrived and are not judged yet go, with
+//! the public inputs their leaf, job and lease holder require, to a rayon pool of verifier
+//! threads of their own, so the async runtime, the database and the blob reads stay off the
+//! verifiers' cores. Their verdicts are recorded in the database in batches.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crowdprove_circuits::{ProverAddress, PublicInputs};
+use crowdprove_protocol::{Statement, Verdict};
+
+use super::{Shared, now_ms};
+use crate::blobs::BlobKind;
+
+/// A verifier thread's verdict on one submission.
+struct Judged {
+    request_id: u64,
+    verdict: Verdict,
+    secs: f64,
+}
+
+/// The verify duty: the pool, and the submissions in it.
+pub(crate) struct Verifier {
+    shared: Arc<Shared>,
+    pool: rayon::ThreadPool,
+    /// Submissions handed to the pool and not recorded yet.
+    in_flight: Arc<Mutex<HashSet<u64>>>,
+    /// How many may be in the pool at once: enough to keep every thread busy.
+    capacity: usize,
+    results: mpsc::UnboundedSender<Judged>,
+}
+
+impl Verifier {
+    /// A pool of `workers` verifier threads, and the task that records their verdicts (call
+    /// inside a tokio runtime).
+    pub(crate) fn start(shared: Arc<Shared>, workers: usize) -> anyhow::Result<Verifier> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("verifier-{i}"))
+            .build()?;
+        let (results, rx) = mpsc::unbounded_channel();
+        let in_flight: Arc<Mutex<HashSet<u64>>> = Arc::default();
+        tokio::spawn(record(shared.clone(), in_flight.clone(), rx));
+        Ok(Verifier {
+            shared,
+            pool,
+            in_flight,
+            capacity: 4 * workers,
+            results,
+        })
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands uploaded, unjudged proofs to the pool until it holds `capacity`.
+    pub(crate) async fn feed(&self) -> anyhow::Result<()> {
+        let s = &self.shared;
+        let busy = self.in_flight().len();
+        let room = self.capacity.saturating_sub(busy);
+        if room == 0 {
+            return Ok(());
+        }
+        let mut sent = 0;
+        for row in s.db.to_verify(room + busy)? {
+            if sent == room {
+                break;
+            }
+            if self.in_flight().contains(&row.request_id) {
+                continue;
+            }
+            let Some(job) = s.db.job(row.job_id)? else {
+                continue;
+            };
+            let Some(bytes) = s.blobs.get(BlobKind::Proof, &row.proof_hash).await? else {
+                tracing::warn!(
+                    request = row.request_id,
+                    "proof blob gone; verification postponed"
+                );
+                continue;
+            };
+            let Some(statement) = Statement::from_json(&job.statement) else {
+                tracing::warn!(job = job.job_id, "job has a bad statement; not judging it");
+                continue;
+            };
+            let expected = PublicInputs {
+                statement,
+                job_id: job.job_id,
+                prover: ProverAddress(row.prover),
+            };
+            self.in_flight().insert(row.request_id);
+            sent += 1;
+            let (circuits, results, request_id, level) = (
+                s.circuits.clone(),
+                self.results.clone(),
+                row.request_id,
+                job.level,
+            );
+            self.pool.spawn(move || {
+                let started = Instant::now();
+                let verdict = match circuits.verify(&bytes, level, &expected) {
+                    Ok(()) => Verdict::Valid,
+                    Err(e) => {
+                        tracing::info!(request = request_id, job = expected.job_id, error = %e, "proof is invalid");
+                        Verdict::Invalid
+                    }
+                };
+                let secs = started.elapsed().as_secs_f64();
+                // The receiver lives as long as the runtime; if it is gone, so is the relayer.
+                let _ = results.send(Judged {
+                    request_id,
+                    verdict,
+                    secs,
+                });
+            });
+        }
+        Ok(())
+    }
+}
+
+// Records the verifiers' verdicts, as many as are ready in one transaction, and wakes the
+// loop to post them.
+async fn record(
+    shared: Arc<Shared>,
+    in_flight: Arc<Mutex<HashSet<u64>>>,
+    mut results: mpsc::UnboundedReceiver<Judged>,
+) {
+    while let Some(first) = results.recv().await {
+        let mut batch = vec![first];
+        while let Ok(r) = results.try_recv() {
+            batch.push(r);
+        }
+        let now = now_ms();
+        let m = &shared.metrics;
+        for r in &batch {
+            m.verify_seconds.inc_by(r.secs);
+            match r.verdict {
+                Verdict::Valid => m.proofs_valid.inc(),
+                _ => m.proofs_invalid.inc(),
+            };
+        }
+        let written = shared.db.transaction(|tx| {
+            for r in &batch {
+                tx.set_local_verdict(r.request_id, r.verdict, now)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not record verdicts; they will be verified again");
+        }
+        let mut set = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        for r in &batch {
+            set.remove(&r.request_id);
+        }
+        drop(set);
+        shared.wake.notify_one();
+    }
+}

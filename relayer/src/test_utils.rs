@@ -1,0 +1,99 @@
+//! The relayer's test kit (feature `test-utils`): a [`TestChain`] with a relayer configured
+//! for it, as the relayer's and the client's tests and the throughput bench start them.
+
+use std::path::Path;
+
+use alloy::primitives::U256;
+
+use crowdprove_bindings::DeployParams;
+use crowdprove_bindings::test_utils::{ChainSpec, TestChain, TestChainError};
+use crowdprove_protocol::ParamSet;
+
+use crate::RelayerConfig;
+
+/// What the test network looks like; [`NetSpec::new`] fills sensible defaults.
+#[derive(Clone, Debug)]
+pub struct NetSpec {
+    /// anvil accounts, the operator and the faucet included.
+    pub accounts: usize,
+    /// The circuits' parameter set.
+    pub params: ParamSet,
+    /// Chunks per demo batch.
+    pub chunks: u32,
+    /// Demo batches in all.
+    pub batches: u64,
+    /// Seed of the demo rollup.
+    pub seed: u64,
+    /// Bond per lease (and the minimum bond).
+    pub bond: U256,
+    /// Slash per invalid proof.
+    pub slash: U256,
+    /// Reward per job of either kind.
+    pub reward: U256,
+    /// Seconds after a submission before Missing.
+    pub upload_deadline: u32,
+    /// Tokens the operator gets to fund rewards.
+    pub operator_tokens: U256,
+    /// Verifier threads.
+    pub verify_workers: usize,
+}
+
+impl NetSpec {
+    /// One demo batch of `chunks` chunks of `params`, small amounts, quick verdicts.
+    pub fn new(params: ParamSet, chunks: u32) -> NetSpec {
+        NetSpec {
+            accounts: 10,
+            params,
+            chunks,
+            batches: 1,
+            seed: 1,
+            bond: U256::from(10),
+            slash: U256::from(5),
+            reward: U256::from(3),
+            upload_deadline: 10,
+            operator_tokens: U256::from(1_000_000u64),
+            verify_workers: 1,
+        }
+    }
+}
+
+/// Starts the chain of `spec` and configures a relayer for it that keeps its data under
+/// `dir` and posts verdicts 4 at a time or after 200 ms.
+pub async fn test_net(
+    spec: &NetSpec,
+    dir: &Path,
+) -> Result<(TestChain, RelayerConfig), TestChainError> {
+    let chain = TestChain::start(ChainSpec {
+        accounts: spec.accounts,
+        params: DeployParams {
+            bond_per_lease: spec.bond,
+            min_bond: spec.bond,
+            slash_amount: spec.slash,
+            upload_deadline: spec.upload_deadline,
+            ..ChainSpec::default().params
+        },
+        operator_tokens: spec.operator_tokens,
+    })
+    .await?;
+    let mut cfg = RelayerConfig::local(chain.url(), chain.operator.clone(), chain.coordinator, dir);
+    cfg.jobs.params = spec.params;
+    cfg.jobs.seed = spec.seed;
+    cfg.jobs.chunks = spec.chunks;
+    cfg.jobs.batches = spec.batches;
+    cfg.jobs.reward = spec.reward;
+    cfg.jobs.aggregation_reward = spec.reward;
+    cfg.verdicts.verdict_batch = 4;
+    cfg.verdicts.verdict_max_age_ms = 200;
+    cfg.verdicts.verify_workers = Some(spec.verify_workers);
+    Ok((chain, cfg))
+}
+
+/// Sends the test's logs (`RUST_LOG`, default warnings) to the test harness's capture.
+pub fn init_test_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
