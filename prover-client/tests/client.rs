@@ -81,7 +81,7 @@ async fn stake_run_earn_and_withdraw() {
     })
     .await;
     assert!(withdraw.status.success(), "{}", text(&withdraw));
-    let token = crowdprove_bindings::TestToken::new(net.token, net.provider.clone());
+    let token = crowdprove_bindings::TestToken::new(net.chain.token, net.chain.provider.clone());
     let balance = token.balanceOf(net.address(1)).call().await.unwrap();
     assert_eq!(
         balance,
@@ -224,9 +224,9 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
 async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_proving() {
     let net = Net::new(SMALL, 1).await;
     // No relayer: the batch is posted by hand with a circuit id no client builds.
-    let token = crowdprove_bindings::TestToken::new(net.token, net.provider.clone());
+    let token = crowdprove_bindings::TestToken::new(net.chain.token, net.chain.provider.clone());
     token
-        .approve(net.coordinator, U256::MAX)
+        .approve(net.chain.coordinator, U256::MAX)
         .send()
         .await
         .unwrap()
@@ -340,16 +340,16 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     let bob_key = net.chain.key(2);
     let bob = net.chain.provider_for(2);
     net.fund(2, 10).await;
-    let bob_token = crowdprove_bindings::TestToken::new(net.token, bob.clone());
+    let bob_token = crowdprove_bindings::TestToken::new(net.chain.token, bob.clone());
     bob_token
-        .approve(net.coordinator, U256::MAX)
+        .approve(net.chain.coordinator, U256::MAX)
         .send()
         .await
         .unwrap()
         .get_receipt()
         .await
         .unwrap();
-    let bob_coord = crowdprove_bindings::Coordinator::new(net.coordinator, bob.clone());
+    let bob_coord = crowdprove_bindings::Coordinator::new(net.chain.coordinator, bob.clone());
     bob_coord
         .stake(U256::from(BOND))
         .send()

@@ -54,10 +54,11 @@ async fn prove_until_final(net: &Net, provers: &[&TestProver], batch_id: u32) ->
 
 async fn verdict_events(net: &Net) -> Vec<Coordinator::VerdictRecorded> {
     let filter = Filter::new()
-        .address(net.coordinator)
+        .address(net.chain.coordinator)
         .from_block(0)
         .event_signature(Coordinator::VerdictRecorded::SIGNATURE_HASH);
-    net.provider
+    net.chain
+        .provider
         .get_logs(&filter)
         .await
         .unwrap()
@@ -182,9 +183,7 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
-    let net = Net::new(1, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
+    let (net, relayer, base) = Net::running(1, 1).await;
     let cheat = net.prover(1, 1, &base).await;
     let honest = net.prover(2, 1, &base).await;
 
@@ -242,9 +241,7 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
-    let net = Net::new(1, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
+    let (net, relayer, base) = Net::running(1, 1).await;
     let silent = net.prover(1, 1, &base).await;
     let honest = net.prover(2, 1, &base).await;
     let (rid, _) = silent.lease_wait().await;
@@ -427,9 +424,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
     use alloy::providers::ext::AnvilApi;
     use alloy::rpc::types::anvil::ReorgOptions;
 
-    let net = Net::new(2, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
+    let (net, relayer, base) = Net::running(2, 1).await;
     let p = net.prover(1, 2, &base).await;
     let job = p.prove_one().await;
     let rid = p
@@ -452,7 +447,8 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
     .await;
     assert_eq!(net.chain.lease_state(rid).await.unwrap(), LeaseState::Valid);
     // ...then replace that block by an empty one: the verdict is gone from the chain.
-    net.provider
+    net.chain
+        .provider
         .anvil_reorg(ReorgOptions {
             depth: 1,
             tx_block_pairs: vec![],

@@ -22,9 +22,6 @@ pub const REWARD: u64 = TOKEN;
 
 pub struct Net {
     pub chain: TestChain,
-    pub provider: DynProvider,
-    pub token: Address,
-    pub coordinator: Address,
     pub dir: tempfile::TempDir,
     pub cfg: RelayerConfig,
 }
@@ -43,14 +40,7 @@ impl Net {
             ..NetSpec::new(set, chunks)
         };
         let (chain, cfg) = test_net(&spec, &dir.path().join("relayer")).await.unwrap();
-        Net {
-            provider: chain.provider.clone(),
-            token: chain.token,
-            coordinator: chain.coordinator,
-            chain,
-            dir,
-            cfg,
-        }
+        Net { chain, dir, cfg }
     }
 
     pub async fn start_relayer(&self) -> RelayerHandle {
@@ -90,7 +80,7 @@ impl Net {
             .env("RUST_LOG", "info")
             .env("RPC_URL", self.chain.url())
             .env("PROVER_KEY", self.key(index))
-            .env("COORDINATOR", self.coordinator.to_string())
+            .env("COORDINATOR", self.chain.coordinator.to_string())
             .env("RELAYER_URL", relayer)
             .env("PROVER_DATA_DIR", data_dir)
             .env("CROWDPROVE_PARAMS", set.name())

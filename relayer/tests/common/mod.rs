@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::DynProvider;
-use alloy::signers::local::PrivateKeySigner;
 
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::test_utils::TestChain;
@@ -25,10 +24,6 @@ pub const UPLOAD_DEADLINE: u32 = 10;
 
 pub struct Net {
     pub chain: TestChain,
-    pub operator: PrivateKeySigner,
-    pub provider: DynProvider,
-    pub token: Address,
-    pub coordinator: Address,
     pub dir: tempfile::TempDir,
     pub cfg: RelayerConfig,
 }
@@ -49,15 +44,15 @@ impl Net {
             ..NetSpec::new(SET, chunks)
         };
         let (chain, cfg) = test_net(&spec, dir.path()).await.unwrap();
-        Net {
-            operator: chain.operator.clone(),
-            provider: chain.provider.clone(),
-            token: chain.token,
-            coordinator: chain.coordinator,
-            chain,
-            dir,
-            cfg,
-        }
+        Net { chain, dir, cfg }
+    }
+
+    /// A network with its relayer running; returns the relayer and its URL too.
+    pub async fn running(chunks: u32, batches: u64) -> (Net, RelayerHandle, String) {
+        let net = Net::new(chunks, batches).await;
+        let relayer = net.start_relayer().await;
+        let base = format!("http://{}", relayer.addr);
+        (net, relayer, base)
     }
 
     pub async fn start_relayer(&self) -> RelayerHandle {
