@@ -109,7 +109,13 @@ async fn two_clients_share_a_batch_and_no_job_is_paid_twice() {
             .args(["run", "--poll-ms", "100"]);
         children.push((spawn(c, &net.dir.path().join(format!("p{i}.log"))), i));
     }
-    eventually("the final proof", 240, async || net.finalized(1).await).await;
+    let logs: Vec<_> = [1, 2]
+        .map(|i| net.dir.path().join(format!("p{i}.log")))
+        .to_vec();
+    eventually_or_show("the final proof", 240, &logs, async || {
+        net.finalized(1).await
+    })
+    .await;
     for (child, _) in &children {
         interrupt(child);
     }

@@ -185,6 +185,32 @@ pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, secs: u64, mut f: F
     }
 }
 
+/// Waits until `f` is true, polling; on a timeout the panic shows the last lines of `logs`
+/// (the clients' logs live in the test's temporary directory, which is gone afterwards).
+pub async fn eventually_or_show<F: AsyncFnMut() -> bool>(
+    what: &str,
+    secs: u64,
+    logs: &[PathBuf],
+    mut f: F,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        if Instant::now() >= deadline {
+            let tails: Vec<String> = logs
+                .iter()
+                .map(|p| {
+                    let text = read(p);
+                    let lines: Vec<&str> = text.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                    format!("--- {} (last 40 lines)\n{tail}", p.display())
+                })
+                .collect();
+            panic!("timed out waiting for {what}\n{}", tails.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub fn read(path: &PathBuf) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
