@@ -52,6 +52,16 @@ async fn prove_until_final(net: &Net, provers: &[&TestProver], batch_id: u32) ->
     proved
 }
 
+/// The relayer's `/metrics` text.
+async fn scrape(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn verdict_events(net: &Net) -> Vec<Coordinator::VerdictRecorded> {
     let filter = Filter::new()
         .address(net.chain.coordinator)
@@ -137,12 +147,7 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
         .unwrap();
     assert_eq!(status["counts"]["jobs_complete"], 6);
     assert_eq!(status["batches"][0]["final_proof"], format!("{final_hash}"));
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&base).await;
     assert!(
         metrics.contains("crowdprove_relayer_escrow_wei 0"),
         "{metrics}"
@@ -463,12 +468,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
     })
     .await;
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&base).await;
     assert!(
         metrics.contains("crowdprove_relayer_reorgs_total 1"),
         "{metrics}"
@@ -499,12 +499,7 @@ async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
     let a = net.prover(1, 2, &base).await;
     prove_until_final(&net, &[&a], 1).await;
     prove_until_final(&net, &[&a], 2).await;
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&base).await;
     let failures = |duty: &str| -> u64 {
         let key = format!("crowdprove_relayer_duty_failures_total{{duty=\"{duty}\"}} ");
         metrics

@@ -34,12 +34,9 @@ fn job_row(api: &Api, id: &str) -> ApiResult<(u64, JobRow)> {
     Ok((job_id, row))
 }
 
-/// Manifests and their job trees, by batch root.
+/// Job trees by batch root (the manifests themselves are the work loop's, `Shared::manifest`).
 #[derive(Default)]
-pub(super) struct TreeCache(Mutex<HashMap<[u8; 32], Tree>>);
-
-/// A batch's manifest and its job tree.
-type Tree = Arc<(Manifest, JobTree)>;
+pub(super) struct TreeCache(Mutex<HashMap<[u8; 32], Arc<JobTree>>>);
 
 pub(super) async fn job(
     State(api): State<Api>,
@@ -51,8 +48,7 @@ pub(super) async fn job(
         s.db.batch(row.batch_id)
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::internal("batch of a known job missing"))?;
-    let tree = api.tree(&batch.root).await?;
-    let (manifest, jobs) = &*tree;
+    let (manifest, jobs) = api.tree(&batch.root).await?;
     let statement = Statement::from_json(&row.statement)
         .ok_or_else(|| ApiError::internal("bad stored statement"))?;
     let leaf = jobs
@@ -85,33 +81,20 @@ pub(super) async fn job(
 }
 
 impl Api {
-    async fn tree(&self, root: &[u8; 32]) -> ApiResult<Tree> {
-        if let Some(t) = self
-            .trees
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(root)
-        {
-            return Ok(t.clone());
-        }
-        let bytes = self
+    /// A batch's manifest, from the work loop's cache, and its job tree, built once.
+    async fn tree(&self, root: &[u8; 32]) -> ApiResult<(Arc<Manifest>, Arc<JobTree>)> {
+        let manifest = self
             .shared
-            .blobs
-            .get(BlobKind::Manifest, root)
+            .manifest(root)
             .await
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::internal("manifest missing"))?;
-        let manifest =
-            Manifest::decode(&bytes).ok_or_else(|| ApiError::internal("bad manifest"))?;
-        let tree = manifest.job_tree();
-        let entry = Arc::new((manifest, tree));
-        self.trees
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(*root, entry.clone());
-        Ok(entry)
+            .ok_or_else(|| ApiError::internal("manifest missing or unreadable"))?;
+        let mut trees = self.trees.0.lock().unwrap_or_else(|e| e.into_inner());
+        let tree = trees
+            .entry(*root)
+            .or_insert_with(|| Arc::new(manifest.job_tree()))
+            .clone();
+        Ok((manifest, tree))
     }
 }
 

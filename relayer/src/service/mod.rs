@@ -84,7 +84,7 @@ impl Shared {
     }
 
     /// The manifest of the batch with `root`, if it is ours: stored, readable, and of our
-    /// parameter set.
+    /// parameter set. The duties and the HTTP API share this one cache.
     pub(crate) async fn manifest(&self, root: &[u8; 32]) -> anyhow::Result<Option<Arc<Manifest>>> {
         if let Some(m) = self.cached_manifests().get(root) {
             return Ok(Some(m.clone()));

@@ -54,6 +54,10 @@ impl Tree {
         self.posted_nodes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn finalize_sent(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Instant>> {
+        self.finalize_sent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Posts the aggregation jobs whose children are all proven.
     pub(super) async fn aggregate(&self, s: &Shared) -> anyhow::Result<()> {
         if self.reorgs.changed(reorgs(s)) {
@@ -159,10 +163,7 @@ impl Tree {
     /// Records the top proof of every batch whose tree is proven as its final proof.
     pub(super) async fn finalize(&self, s: &Shared) -> anyhow::Result<()> {
         if self.reorgs.changed(reorgs(s)) {
-            self.finalize_sent
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            self.finalize_sent().clear();
         }
         let open =
             s.db.our_round0()?
@@ -186,12 +187,7 @@ impl Tree {
         let Some(hash) = top.and_then(|j| j.winning_proof) else {
             return Ok(());
         };
-        let sent = self
-            .finalize_sent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&batch.batch_id)
-            .copied();
+        let sent = self.finalize_sent().get(&batch.batch_id).copied();
         if sent.is_some_and(|t| t.elapsed() < FINALIZE_RETRY) {
             return Ok(());
         }
@@ -205,10 +201,7 @@ impl Tree {
             .map_err(|e| anyhow!("finalizeBatch({id}): {}", describe(&e)))?;
         let receipt = pending.get_receipt().await?;
         anyhow::ensure!(receipt.status(), "finalizeBatch({id}) reverted");
-        self.finalize_sent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Instant::now());
+        self.finalize_sent().insert(id, Instant::now());
         tracing::info!(batch = id, proof = %hex0x(&hash), "finalized a batch");
         Ok(())
     }
