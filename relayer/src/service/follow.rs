@@ -70,6 +70,20 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
         }
         tx.record_block(end, &end_hash.0)
     })?;
+    // An upload that landed between the blob check in `decode` and this commit found no row
+    // to mark; look again now that the rows exist, or the submission waits forever.
+    for e in &events {
+        if let EventKind::Submitted {
+            hash,
+            uploaded: false,
+            ..
+        } = &e.kind
+        {
+            if s.blobs.exists(BlobKind::Proof, hash).await? {
+                s.db.uploaded(hash)?;
+            }
+        }
+    }
     if !events.is_empty() {
         tracing::debug!(
             from = start,
