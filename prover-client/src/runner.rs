@@ -217,7 +217,8 @@ pub struct Runner {
     circuit_ids: HashMap<u8, [u8; 32]>,
     summary: Summary,
     failures: Vec<String>,
-    awaiting_verdict: Vec<u64>,
+    /// Delivered proofs (request id, proof hash) whose verdict is not yet on-chain.
+    awaiting_verdict: Vec<(u64, [u8; 32])>,
     lease_gas: Option<(u64, u128)>,
 }
 
@@ -580,7 +581,7 @@ impl Runner {
             Ok(Upload::Accepted) => {
                 let _ = self.spool.remove(rid);
                 self.summary.delivered += 1;
-                self.awaiting_verdict.push(rid);
+                self.awaiting_verdict.push((rid, hash));
                 tracing::info!(request = rid, job = entry.job_id, "proof delivered");
             }
             Ok(Upload::Gone) => {
@@ -613,20 +614,48 @@ impl Runner {
 
     async fn check_verdicts(&mut self) {
         let mut still = Vec::new();
-        for rid in std::mem::take(&mut self.awaiting_verdict) {
-            let state = self.coord().leaseInfo(rid).call().await.map(|l| l.state);
-            match state.ok().map(LeaseState::try_from) {
-                Some(Ok(LeaseState::Valid)) => {
+        for (rid, hash) in std::mem::take(&mut self.awaiting_verdict) {
+            let Ok(lease) = self.coord().leaseInfo(rid).call().await else {
+                still.push((rid, hash));
+                continue;
+            };
+            match LeaseState::try_from(lease.state) {
+                Ok(LeaseState::Valid) => {
                     self.summary.valid += 1;
                     self.succeed();
                 }
-                Some(Ok(LeaseState::Invalid)) => self.fail(format!(
+                Ok(LeaseState::Invalid) => self.fail(format!(
                     "request {rid}: the relayer judged the proof invalid"
                 )),
-                Some(Ok(LeaseState::Missing)) => {
-                    self.fail(format!("request {rid}: judged Missing"))
+                Ok(LeaseState::Missing) => self.fail(format!("request {rid}: judged Missing")),
+                Ok(LeaseState::Submitted) => still.push((rid, hash)),
+                // The submission is gone but the lease is still ours: a reorg dropped the
+                // transaction. The relayer keeps the bytes by hash, so submitting the hash
+                // again is all it takes; without it the lease would stay held for nothing.
+                Ok(LeaseState::Leased) if lease.holder == self.conn.address => {
+                    tracing::warn!(
+                        request = rid,
+                        "the submission vanished from the chain (a reorg?); submitting it again"
+                    );
+                    self.conn.tx.resync().await;
+                    let call = self.conn.coordinator.submitProof(rid, B256::from(hash));
+                    match self.conn.tx.send("submitProof", call).await {
+                        Ok(_) => still.push((rid, hash)),
+                        Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
+                            tracing::info!(request = rid, why = %e, "resubmission refused; dropping it");
+                            self.summary.dropped += 1;
+                        }
+                        Err(e) => {
+                            tracing::warn!(request = rid, error = %e, "resubmission failed; trying again later");
+                            still.push((rid, hash));
+                        }
+                    }
                 }
-                _ => still.push(rid),
+                // The lease itself is gone (reorged out) or the job was settled without it.
+                _ => {
+                    tracing::info!(request = rid, "the lease is no longer ours; forgetting it");
+                    self.summary.dropped += 1;
+                }
             }
         }
         self.awaiting_verdict = still;

@@ -151,6 +151,12 @@ impl TxSender {
         Err(TxError::Rpc(format!("{what}: not mined after 8 tries")))
     }
 
+    /// Forgets the cached nonce, so that the next transaction asks the node: for when a reorg
+    /// dropped transactions this sender already counted.
+    pub async fn resync(&self) {
+        *self.nonce.lock().await = None;
+    }
+
     async fn pending_nonce(&self) -> Result<u64, TxError> {
         self.provider
             .get_transaction_count(self.from)

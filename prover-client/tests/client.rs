@@ -1,13 +1,16 @@
 //! The `crowdprove-prover` binary against a real anvil, Coordinator and relayer: it stakes,
 //! proves, earns and withdraws; two clients share a batch without a job paid twice; it refuses
 //! witnesses and circuits the chain did not commit to; a crash after proving loses nothing; a
-//! job completed by another prover is dropped mid-proof; bad configuration is a clear error.
+//! job completed by another prover is dropped mid-proof; a submission a reorg dropped is sent
+//! again; bad configuration is a clear error.
 
 mod common;
 
 use std::time::Duration;
 
 use alloy::primitives::{B256, U256, keccak256};
+use alloy::providers::ext::AnvilApi;
+use alloy::rpc::types::anvil::ReorgOptions;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -449,6 +452,73 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
         prover: Default::default(),
         result: 0,
     };
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
+    // The relayer reads only blocks 4 deep, and nothing mines but the test and the client: so
+    // the client's submission is the head, unseen by the relayer, when a reorg drops it.
+    let net = Net::new(SMALL, 2).await;
+    let mut cfg = net.cfg.clone();
+    cfg.follow.confirmations = 4;
+    cfg.follow.poll_ms = 100;
+    let relayer = crowdprove_relayer::start(cfg).await.unwrap();
+    let base = format!("http://{}", relayer.addr);
+    net.fund(1, 10).await;
+    let data = net.dir.path().join("p1");
+    assert!(
+        net.run_client(1, &base, &data, SMALL, &["stake", "10"])
+            .await
+            .status
+            .success()
+    );
+    let anvil = &net.chain.provider;
+    eventually("the relayer serving job 1", 60, async || {
+        anvil.anvil_mine(Some(1), None).await.unwrap();
+        reqwest::get(format!("{base}/v1/jobs/1"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+
+    // One lease's bond: after its submission the client sends nothing until a verdict.
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.args(["run", "--poll-ms", "100"]);
+    let client = spawn(c, &log);
+    let rid = RequestId::new(1, 1).0;
+    eventually_or_show("the delivery", 60, std::slice::from_ref(&log), async || {
+        read(&log).contains("proof delivered")
+    })
+    .await;
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted
+    );
+    anvil
+        .anvil_reorg(ReorgOptions {
+            depth: 1,
+            tx_block_pairs: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Leased,
+        "the reorg dropped the submission"
+    );
+
+    eventually_or_show("the verdict", 60, std::slice::from_ref(&log), async || {
+        anvil.anvil_mine(Some(1), None).await.unwrap();
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert!(read(&log).contains("submitting it again"), "{}", read(&log));
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    interrupt(&client);
+    let status = wait(client, 60).await;
+    assert!(status.success(), "{}", read(&log));
     relayer.shutdown().await;
 }
 
