@@ -63,13 +63,15 @@ bench: setup
 	cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs 2 --out docs/results/circuits.md
 	cargo bench -p crowdprove-relayer --bench throughput -- --proofs 1000 --out docs/results/relayer.md
 
-## sim: the simulator: the paper's Tables 2 and 3 and costs, then policies under faults
-## (tables and plots in docs/results/sim-*.{md,svg,png}); then a 1M-job, 100k-prover scale run
+## sim: the simulator: the paper's Tables 2 and 3 and costs, then policies under faults,
+## then the reassignment-rule study (tables and plots in docs/results/sim-*.{md,svg,png});
+## then a 1M-job, 100k-prover scale run
 # The dev profile builds the simulator and its dependencies at opt-level 3 (Cargo.toml).
 SIM := cargo run --quiet -p crowdprove-sim --
 sim:
 	$(SIM) paper --out docs/results
 	$(SIM) compare --out docs/results
+	$(SIM) study --out docs/results
 	$(SIM) scale --jobs 1000000 --provers 100000
 	$(SIM) scale --jobs 1000000 --provers 100000 --aggregation
 

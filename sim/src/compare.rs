@@ -8,7 +8,8 @@ use rayon::prelude::*;
 
 use crate::engine::{Outcome, run};
 use crate::scenario::{
-    Economics, Fault, FaultKind, HARDWARE, Hardware, Policy, ProverGroup, Scenario, Strike, Timing,
+    Economics, Fault, FaultKind, HARDWARE, Hardware, Policy, ProverGroup, Rules, Scenario, Strike,
+    Timing,
 };
 
 /// The policies compared.
@@ -116,6 +117,8 @@ pub fn scenario(
         jobs: setup.jobs,
         aggregation: true,
         policy,
+        rules: Rules::default(),
+        ready_on_chain: false,
         timing: Timing::default(),
         economics: Economics::default(),
         cancel_at_secs: None,

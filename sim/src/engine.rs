@@ -169,10 +169,16 @@ pub struct Sim {
 impl Sim {
     /// Prepares a run of `sc` (which must pass `validate`).
     pub fn new(sc: Scenario) -> Self {
+        let mut rules = sc.rules;
         let (min_age, max_attempts) = match sc.policy {
             Policy::Lrp => (0, CONTRACT_MAX_ATTEMPTS),
             Policy::LrpMinAge { secs } => (secs, CONTRACT_MAX_ATTEMPTS),
-            Policy::Timeout { secs, max_attempts } => (secs, max_attempts),
+            Policy::Timeout { secs, max_attempts } => {
+                // zkSync's `get_next_job` orders by aggregation round, batch and id, so a
+                // timed-out job goes ahead of fresh round-0 jobs of later batches.
+                rules.stale_age = rules.stale_age.or(Some(secs));
+                (secs, max_attempts)
+            }
         };
         let e = sc.economics;
         let params = Params {
@@ -182,6 +188,7 @@ impl Sim {
             min_reassign_age: min_age,
             upload_deadline: e.upload_deadline,
             max_attempts,
+            rules,
         };
         // The tree's shape is the protocol's: one job per chunk, then halving up to the top.
         let level_sizes: Vec<u32> = match TreeShape::new(sc.jobs) {
@@ -549,13 +556,32 @@ impl Sim {
             && self.model.queue().0 > 0
             && self.provers[p as usize].ahead.is_none()
         {
-            let t = self.included(self.now + self.net());
+            // The prover expects its mean time; it cannot know this job's draw.
+            let sent = match timing.prefetch_lead_secs {
+                None => self.now,
+                Some(lead) => {
+                    let mut expected = self.provers[p as usize].job_secs;
+                    if level > 0 {
+                        expected *= timing.aggregation_factor;
+                    }
+                    let expected = timing.job_overhead_secs + expected + timing.upload_secs;
+                    self.now.max(start + us((expected - lead).max(0.0)))
+                }
+            };
+            let t = self.included(sent + self.net());
             self.at(t, Ev::LeaseAheadTx { p, token });
         }
     }
 
     fn lease_ahead_tx(&mut self, p: u32) {
         let account = p + 1;
+        // Sent just in time, it is sent only while fresh jobs remain then (as the client
+        // checks): a busy prover should not take over another prover's pending job.
+        if self.sc.timing.prefetch_lead_secs.is_some()
+            && (self.model.queue().0 == 0 || self.provers[p as usize].ahead.is_some())
+        {
+            return;
+        }
         self.warp();
         let now_s = self.chain_secs();
         let result = self.model.lease(account, 1, now_s);
@@ -731,6 +757,11 @@ impl Sim {
         let right = left + 1;
         let has_right = right < self.level_sizes[l];
         if self.proven[l][left as usize] && (!has_right || self.proven[l][right as usize]) {
+            if self.sc.ready_on_chain {
+                // Fresh in the verdict's own transaction: the contract holds the whole tree.
+                self.post(1, level + 1, vec![parent]);
+                return;
+            }
             self.ready[l + 1].push(parent);
             if !self.tick_scheduled {
                 self.tick_scheduled = true;

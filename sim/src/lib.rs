@@ -11,6 +11,7 @@ pub mod model;
 pub mod paper;
 pub mod plot;
 pub mod rng;
+pub mod rules;
 pub mod scenario;
 pub mod trace;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use crowdprove_sim::{Scenario, compare, paper, plot, trace};
+use crowdprove_sim::{Scenario, compare, paper, plot, rules, trace};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,22 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         seeds: u64,
         /// Where to write sim-compare.md and the plots.
+        #[arg(long, default_value = "docs/results")]
+        out: PathBuf,
+    },
+    /// Candidate reassignment rules with the tree ready on-chain: makespan next to its lower
+    /// bound, wasted compute, slowdown under hoarders.
+    Study {
+        /// Round-0 jobs (plus their aggregation tree).
+        #[arg(long, default_value_t = 1_024)]
+        jobs: u32,
+        /// Provers.
+        #[arg(long, default_value_t = 128)]
+        provers: u32,
+        /// Seeds averaged per cell.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Where to write sim-rules.md.
         #[arg(long, default_value = "docs/results")]
         out: PathBuf,
     },
@@ -90,6 +106,31 @@ fn main() -> anyhow::Result<()> {
             write(&out.join("sim-paper.md"), &doc)?;
             plot::table2(&out, &report)?;
             println!("wrote {}", out.join("sim-paper.md").display());
+        }
+        Cmd::Study {
+            jobs,
+            provers,
+            seeds,
+            out,
+        } => {
+            anyhow::ensure!(
+                jobs >= 1 && provers >= 1 && seeds >= 1,
+                "jobs, provers and seeds must be at least 1"
+            );
+            let setup = compare::Setup {
+                jobs,
+                provers,
+                seeds,
+            };
+            let rows = rules::study(setup);
+            let md = rules::markdown(setup, &rows);
+            println!("{md}");
+            let doc = format!(
+                "# Simulator: reassignment rules with the tree ready on-chain\n\nProduced by `make sim` \
+                 (`crowdprove-sim study --jobs {jobs} --provers {provers} --seeds {seeds}`).\n\n{md}"
+            );
+            write(&out.join("sim-rules.md"), &doc)?;
+            println!("wrote {}", out.join("sim-rules.md").display());
         }
         Cmd::Compare {
             jobs,

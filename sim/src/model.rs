@@ -39,6 +39,40 @@ pub struct Params {
     pub upload_deadline: u64,
     /// Leases per job at most (the contract: 2^24 - 1).
     pub max_attempts: u32,
+    /// Reassignment rules studied here before they go on-chain (the contract: none).
+    pub rules: Rules,
+}
+
+/// Candidate reassignment rules, measured in the simulator before one goes on-chain. The
+/// default (all off) is the contract as deployed, which the differential replay checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rules {
+    /// A pending job whose latest lease is at least this old (seconds) goes before fresh
+    /// round-0 jobs, so that a hoarder on a tree's top node cannot hold the batch while fresh
+    /// work of later batches remains. zkSync's queue does the same for its timeout.
+    pub stale_age: Option<u64>,
+    /// A job is not reassigned before this percentage of its tree's mean observed proof time
+    /// (lease to submission of the leases that completed jobs), when that is above the fixed
+    /// minimum age: the wait adapts to the hardware that is actually proving.
+    pub adaptive_pct: Option<u32>,
+    /// A pending job goes only to a prover that holds no other lease: a busy prover taking it
+    /// would only queue it behind its own work.
+    pub idle_only: bool,
+    /// Fresh round-0 jobs go before fresh aggregation nodes of their own or later trees: the
+    /// longest remaining path first (Hu's highest-level-first rule, optimal for in-trees of
+    /// unit jobs). Nodes of an older tree still go before a later tree's leaves.
+    pub leaves_first: bool,
+}
+
+impl Rules {
+    /// None of them: the contract as deployed.
+    pub const OFF: Rules = Rules {
+        stale_age: None,
+        adaptive_pct: None,
+        idle_only: false,
+        leaves_first: false,
+    };
 }
 
 /// Why `lease` reverted.
@@ -223,6 +257,8 @@ pub struct Coordinator {
     pending_tail: JobId,
     pending_count: u64,
     totals: Totals,
+    // Per tree (its round-0 batch): sum and count of observed proof times, for `adaptive_pct`.
+    observed: FxHashMap<BatchId, (u64, u64)>,
 }
 
 const NO_JOB: Job = Job {
@@ -270,6 +306,7 @@ impl Coordinator {
             pending_tail: 0,
             pending_count: 0,
             totals: Totals::default(),
+            observed: FxHashMap::default(),
         }
     }
 
@@ -466,7 +503,8 @@ impl Coordinator {
         let mut got = Vec::new();
         let mut undo = Vec::new();
         while (got.len() as u64) < n {
-            match self.take_job(account, now, &mut undo) {
+            let busy = p.active + got.len() as u64 > 0;
+            match self.take_job(account, busy, now, &mut undo) {
                 Some(l) => got.push(l),
                 None => break,
             }
@@ -482,14 +520,32 @@ impl Coordinator {
         Ok(got)
     }
 
-    fn take_job(&mut self, me: Account, now: u64, undo: &mut Vec<JobId>) -> Option<Leased> {
-        let batch = if self.agg_head != 0 {
+    fn take_job(
+        &mut self,
+        me: Account,
+        busy: bool,
+        now: u64,
+        undo: &mut Vec<JobId>,
+    ) -> Option<Leased> {
+        // Leaves first within a tree, but a tree older than every tree with fresh leaves
+        // has its nodes go first: otherwise a stream of source batches starves every tree.
+        let leaves_first = self.params.rules.leaves_first
+            && self.round0_head != 0
+            && (self.agg_head == 0 || self.tree_of(self.agg_head) >= self.round0_head);
+        let batch = if leaves_first {
+            self.round0_head
+        } else if self.agg_head != 0 {
             self.agg_head
         } else {
+            if let Some(stale) = self.params.rules.stale_age {
+                if let Some(l) = self.take_from_pending_head(me, busy, now, stale, undo) {
+                    return Some(l);
+                }
+            }
             self.round0_head
         };
         if batch == 0 {
-            return self.take_from_pending_head(me, now, undo);
+            return self.take_from_pending_head(me, busy, now, 0, undo);
         }
         let job = self.take_fresh(batch);
         let tail = self.pending_tail;
@@ -526,12 +582,18 @@ impl Coordinator {
         job
     }
 
+    // LRP from the pending list's head; `at_least` raises the minimum age (the stale age).
     fn take_from_pending_head(
         &mut self,
         me: Account,
+        busy: bool,
         now: u64,
+        at_least: u64,
         undo: &mut Vec<JobId>,
     ) -> Option<Leased> {
+        if busy && self.params.rules.idle_only {
+            return None;
+        }
         let mut job = self.pending_head;
         let mut k = 0;
         while job != 0 && k < MAX_CLEAR_PER_LEASE {
@@ -560,7 +622,7 @@ impl Coordinator {
         if self.batches[j.batch as usize].cancelled || j.attempt >= self.params.max_attempts {
             return None;
         }
-        if now < j.leased_at + self.params.min_reassign_age {
+        if now < j.leased_at + self.min_age(j.batch).max(at_least) {
             return None;
         }
         let previous = j.holder;
@@ -593,6 +655,24 @@ impl Coordinator {
             job,
             previous: Some(previous),
         })
+    }
+
+    // The minimum reassign age of a job of `batch`: the fixed one, or the adaptive one.
+    fn min_age(&self, batch: BatchId) -> u64 {
+        let fixed = self.params.min_reassign_age;
+        let Some(pct) = self.params.rules.adaptive_pct else {
+            return fixed;
+        };
+        match self.observed.get(&self.tree_of(batch)) {
+            Some(&(sum, n)) if n > 0 => fixed.max(sum * u64::from(pct) / (100 * n)),
+            _ => fixed,
+        }
+    }
+
+    // The round-0 batch a batch's tree belongs to.
+    fn tree_of(&self, batch: BatchId) -> BatchId {
+        let b = &self.batches[batch as usize];
+        if b.aggregation { b.parent } else { batch }
     }
 
     fn link_at_tail(&mut self, job: JobId) {
@@ -824,6 +904,12 @@ impl Coordinator {
         self.unlink_pending(j.prev, j.next);
         if !latest && j.state == LeaseState::Leased {
             self.provers[j.holder as usize].active -= 1;
+        }
+        if latest && self.params.rules.adaptive_pct.is_some() {
+            let tree = self.tree_of(j.batch);
+            let o = self.observed.entry(tree).or_default();
+            o.0 += j.submitted_at.saturating_sub(j.leased_at);
+            o.1 += 1;
         }
         let jm = &mut self.jobs[job as usize];
         jm.status = JobStatus::Complete;

@@ -37,6 +37,26 @@ pub const COST_COMMUNITY: f64 = 0.0006;
 /// The paper's jobs per day for a MacBook prover.
 pub const MACBOOK_JOBS_PER_DAY_PAPER: f64 = 1_781.0;
 
+/// The per-job overhead (seconds, on top of the 8-core CPU's 97.6 s) that best fits measured
+/// Table 3 points (provers, minutes for its 100 jobs): least squares for x in
+/// rounds * (job + x) = measured.
+pub fn fit_overhead(points: &[(u32, f64)]) -> f64 {
+    let job = Hardware::Cpu8.job_secs();
+    let (num, den) = points.iter().fold((0.0, 0.0), |(num, den), &(n, minutes)| {
+        let r = f64::from(TABLE3_JOBS.div_ceil(n));
+        (num + r * (minutes * 60.0 - r * job), den + r * r)
+    });
+    num / den
+}
+
+/// Simulated minutes of Table 3's 100 jobs on `provers` 8-core CPUs with `overhead` seconds
+/// per job on top of proving.
+pub fn table3_minutes(provers: u32, overhead: f64) -> f64 {
+    let mut sc = Scenario::ideal(TABLE3_JOBS, provers, Hardware::Cpu8);
+    sc.timing.job_overhead_secs = overhead;
+    minutes(&run(sc))
+}
+
 /// One simulated cell beside the paper's.
 #[derive(Clone, Debug)]
 pub struct Cell {
@@ -153,29 +173,21 @@ pub fn reproduce() -> PaperReport {
         .iter()
         .map(|&n| f64::from(TABLE3_JOBS.div_ceil(n)))
         .collect();
-    // Least squares for x in rounds * (job + x) = paper.
-    let num: f64 = rounds
-        .iter()
-        .zip(TABLE3_PAPER)
-        .map(|(r, p)| r * (p * 60.0 - r * job))
-        .sum();
-    let den: f64 = rounds.iter().map(|r| r * r).sum();
-    let fitted_overhead = num / den;
+    let points: Vec<(u32, f64)> = TABLE3_PROVERS.into_iter().zip(TABLE3_PAPER).collect();
+    let fitted_overhead = fit_overhead(&points);
     let table3 = TABLE3_PROVERS
         .iter()
         .zip(TABLE3_PAPER)
         .zip(&rounds)
         .map(|((&n, paper), r)| {
             let sim = minutes(&run(Scenario::ideal(TABLE3_JOBS, n, Hardware::Cpu8)));
-            let mut sc = Scenario::ideal(TABLE3_JOBS, n, Hardware::Cpu8);
-            sc.timing.job_overhead_secs = fitted_overhead;
             let sim_l2 = minutes(&run(on_l2(Scenario::ideal(TABLE3_JOBS, n, Hardware::Cpu8))));
             Table3Row {
                 provers: n,
                 lower_bound: r * job / 60.0,
                 sim,
                 sim_l2,
-                sim_overhead: minutes(&run(sc)),
+                sim_overhead: table3_minutes(n, fitted_overhead),
                 paper,
             }
         })

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::Rules;
+
 /// The paper's Table 1: seconds per job by hardware.
 pub const HARDWARE: [(Hardware, &str, f64); 4] = [
     (Hardware::Cpu8, "8-core CPU", 97.6),
@@ -224,6 +226,10 @@ pub struct Timing {
     /// Honest provers lease and fetch their next job while proving, as long as fresh jobs
     /// remain and their bond allows (as the client does), hiding chain latency.
     pub lease_ahead: bool,
+    /// When to lease ahead: `None` as soon as a proof starts (the client today), or this many
+    /// seconds before the prover expects to finish, so that a job leased ahead (an aggregation
+    /// node on the critical path, say) does not wait behind a whole proof.
+    pub prefetch_lead_secs: Option<f64>,
 }
 
 impl Timing {
@@ -242,6 +248,7 @@ impl Timing {
         slow_factor: 4.0,
         cheat_secs: 5.0,
         lease_ahead: false,
+        prefetch_lead_secs: None,
     };
 }
 
@@ -263,6 +270,7 @@ impl Default for Timing {
             slow_factor: 4.0,
             cheat_secs: 5.0,
             lease_ahead: true,
+            prefetch_lead_secs: None,
         }
     }
 }
@@ -311,6 +319,13 @@ pub struct Scenario {
     /// The reassignment policy.
     #[serde(default = "lrp")]
     pub policy: Policy,
+    /// Reassignment rules on top of the policy: candidates for the contract.
+    #[serde(default)]
+    pub rules: Rules,
+    /// The whole tree is posted at once and a node becomes fresh in the verdict that completes
+    /// its last child; otherwise the relayer posts ready nodes as it polls (the relayer today).
+    #[serde(default)]
+    pub ready_on_chain: bool,
     /// Latencies.
     #[serde(default)]
     pub timing: Timing,
@@ -344,6 +359,8 @@ impl Scenario {
             jobs,
             aggregation: false,
             policy: Policy::Lrp,
+            rules: Rules::default(),
+            ready_on_chain: false,
             timing: Timing::IDEAL,
             economics: Economics::default(),
             cancel_at_secs: None,

@@ -258,6 +258,7 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
         slow_factor: 3.0,
         cheat_secs: 3.0,
         lease_ahead: true,
+        prefetch_lead_secs: None,
     };
     let economics = Economics {
         reward: 3,
@@ -271,6 +272,8 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
         jobs,
         aggregation: true,
         policy,
+        rules: Rules::default(),
+        ready_on_chain: false,
         timing,
         economics,
         cancel_at_secs: None,
