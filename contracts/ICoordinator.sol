@@ -158,6 +158,8 @@ interface ICoordinator {
     event TreasuryChanged(address indexed previous, address indexed current);
     /// @notice Timing parameters changed (they take effect at once).
     event TimingsChanged(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay);
+    /// @notice The stale age changed (it takes effect at once; 0 = off).
+    event StaleAgeChanged(uint24 staleAge);
     /// @notice New stake parameters were announced; they can be applied from `effectiveAt`.
     event StakeParamsProposed(StakeParams params, uint256 effectiveAt);
     /// @notice Announced stake parameters took effect.
@@ -262,8 +264,11 @@ interface ICoordinator {
 
     // ------------------------------------------------------------------ provers
 
-    /// @notice Leases one job: a fresh aggregation job, else a fresh round-0 job, else the
-    ///         least recently leased pending job (not one whose latest lease is the caller's).
+    /// @notice Leases one job. Fresh round-0 jobs go before fresh aggregation jobs of the same or
+    ///         later trees, aggregation jobs of older trees before them; a pending job leased at
+    ///         least `staleAge` ago goes before fresh round-0 jobs; other pending jobs (least
+    ///         recently leased first, not one whose latest lease is the caller's) only when nothing
+    ///         is fresh. A caller that already holds a lease gets fresh jobs only.
     /// @return requestId The lease's id, needed to submit.
     /// @return jobId The leased job.
     function lease() external returns (uint64 requestId, uint40 jobId);
@@ -328,6 +333,11 @@ interface ICoordinator {
     /// @param unbondingDelay Seconds between `requestUnstake` and `withdrawUnstaked`.
     function setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
         external;
+
+    /// @notice Sets the stale age: a pending job whose latest lease is at least this old goes
+    ///         before fresh round-0 jobs (0 = never), at most MAX_MIN_REASSIGN_AGE.
+    /// @param staleAge_ Seconds.
+    function setStaleAge(uint24 staleAge_) external;
 
     /// @notice Moves the relayer role.
     /// @param newRelayer The new relayer.

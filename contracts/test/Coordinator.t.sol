@@ -238,16 +238,21 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.assertEq(_active(alice), 3, "three active leases");
     }
 
-    function test_Lease_PrefersAggregationJobs() public {
-        uint32 parent = _post(4);
-        _bond(alice, 4);
+    function test_Lease_LeavesFirstWithinATreeAndAnOlderTreesNodesBeforeLaterLeaves() public {
+        uint32 parent = _post(4); // jobs 1..4
+        _bond(alice, 8);
         (, uint40 a) = _lease(alice);
         (, uint40 b) = _lease(alice);
-        uint32 agg = _postAgg(parent, 1, 1);
+        uint32 agg = _postAgg(parent, 1, 1); // job 5
         (, uint40 c) = _lease(alice);
-        vm.assertEq(c, coord.batch(agg).firstJobId, "aggregation job jumps the round-0 queue");
+        vm.assertEq(c, 3, "the tree's own leaves first");
+        _post(2); // jobs 6, 7: a later tree
         (, uint40 d) = _lease(alice);
-        vm.assertEq(d, 3, "then round 0 resumes");
+        vm.assertEq(d, 4, "the last leaf of the older tree");
+        (, uint40 e) = _lease(alice);
+        vm.assertEq(e, coord.batch(agg).firstJobId, "the older tree's node before later leaves");
+        (, uint40 f) = _lease(alice);
+        vm.assertEq(f, 6, "then the later tree");
         vm.assertTrue(a == 1 && b == 2, "round 0 in order before");
     }
 
@@ -285,12 +290,79 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _bond(alice, 2);
         _bond(bob, 2);
-        _lease(alice); // job 1
+        (uint64 r1,) = _lease(alice); // job 1
+        _submit(alice, r1);
+        _verdict(r1, INVALID); // job 1 pending, alice its latest holder, holding no lease
         _lease(bob); // job 2
         (, uint40 j) = _lease(alice);
         vm.assertEq(j, 2, "alice holds the head, so she gets the job after it");
         (, uint40 k) = _lease(bob);
-        vm.assertEq(k, 1, "bob gets job 1, now the head");
+        vm.assertEq(k, 1, "bob, idle again, gets job 1, now the head");
+    }
+
+    function test_Lease_ABusyProverGetsFreshJobsOnly() public {
+        _post(2);
+        _bond(alice, 2);
+        _bond(bob, 2);
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(bob); // holds job 2: may not take job 1 over
+        _post(1); // job 3
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 3, "fresh jobs still come");
+        // In one call, the first lease makes the caller busy for the rest.
+        _bond(carol, 4);
+        vm.prank(carol);
+        (, uint40[] memory got) = coord.leaseMany(4);
+        vm.assertEq(got.length, 1, "one takeover, then busy");
+    }
+
+    function test_Lease_AStaleJobGoesBeforeFreshLeaves() public {
+        vm.prank(owner);
+        coord.setStaleAge(300);
+        _post(1); // job 1: the hoarded top of a finished tree's work
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        uint256 t0 = block.timestamp;
+        _lease(alice);
+        _post(3); // jobs 2..4: fresh work of a later batch
+        vm.warp(t0 + 299);
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 2, "not stale yet: fresh work first");
+        vm.warp(t0 + 300);
+        (, uint40 k) = _lease(carol);
+        vm.assertEq(k, 1, "stale: ahead of fresh leaves");
+    }
+
+    function test_Lease_WithoutAStaleAgeFreshLeavesAlwaysGoFirst() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 3);
+        uint256 t0 = block.timestamp;
+        _lease(alice);
+        _post(3);
+        vm.warp(t0 + 10 days);
+        vm.prank(bob);
+        (, uint40[] memory got) = coord.leaseMany(3);
+        vm.assertEq(got[0], 2, "fresh first");
+        vm.assertEq(got.length, 3, "all fresh");
+    }
+
+    function test_SetStaleAge_OwnerOnlyAndBounded() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        coord.setStaleAge(1);
+        uint24 tooLong = uint24(coord.MAX_MIN_REASSIGN_AGE() + 1);
+        vm.prank(owner);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setStaleAge(tooLong);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.StaleAgeChanged(600);
+        vm.prank(owner);
+        coord.setStaleAge(600);
+        vm.assertEq(coord.staleAge(), 600, "set");
     }
 
     function test_Lease_RevertsWhen_ProverHoldsHeadAndNext() public {
@@ -625,9 +697,10 @@ contract CoordinatorTest is CoordinatorFixture {
         _post(2);
         _stake(alice, 10 ether);
         _bond(bob, 2);
+        _bond(carol, 1);
         (uint64 r1,) = _lease(alice); // job 1
         _lease(bob); // job 2
-        _lease(bob); // job 1 again: alice's lease stops counting
+        _lease(carol); // job 1 again: alice's lease stops counting
         vm.prank(alice);
         coord.requestUnstake(7 ether); // bond 3, unbonding 7
         _submit(alice, r1); // her stale lease may still submit
@@ -1226,14 +1299,17 @@ contract CoordinatorTest is CoordinatorFixture {
         uint32 b = _post(1); // job 2
         _bond(alice, 2);
         _bond(bob, 2);
-        _lease(alice); // job 1
+        _bond(carol, 1);
+        (uint64 r1,) = _lease(alice); // job 1
+        _submit(alice, r1);
+        _verdict(r1, INVALID); // judged: alice holds no lease, job 1 pending
         _lease(bob); // job 2
         vm.prank(relayer);
         coord.cancelBatch(b);
         vm.expectRevert(ICoordinator.NoJobAvailable.selector);
         _lease(alice); // head is hers, the one after it is cancelled: nothing
-        (, uint40 j) = _lease(bob);
-        vm.assertEq(j, 1, "bob may still take the head");
+        (, uint40 j) = _lease(carol);
+        vm.assertEq(j, 1, "an idle prover may still take the head");
     }
 
     function test_SubmitProof_EarlierLeaseChecksHolderAndOnce() public {

@@ -80,11 +80,12 @@ contract CoordinatorDifferentialTest is TestBase {
             uint24(w[i + 5]),
             1 days
         );
+        coord.setStaleAge(uint24(w[i + 6]));
         token.mint(relayer, type(uint96).max);
         vm.prank(relayer);
         token.approve(address(coord), type(uint256).max);
         vm.warp(T0);
-        return i + 6;
+        return i + 7;
     }
 
     function _warp(uint256[] memory w, uint256 i) internal returns (uint256) {
@@ -158,13 +159,15 @@ contract CoordinatorDifferentialTest is TestBase {
         }
         vm.assertFalse(ok, "the model refused the submission, the contract did not");
         bytes memory expected;
-        if (code == 1) expected = abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, rid);
-        else if (code == 2) {
+        if (code == 1) {
+            expected = abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, rid);
+        } else if (code == 2) {
             expected = abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, rid);
         } else if (code == 3) {
             expected = abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, rid);
         } else {
-            expected = abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(rid >> 24));
+            expected =
+                abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(rid >> 24));
         }
         vm.assertEq(keccak256(ret), keccak256(expected), "submission revert");
         return i + 4;

@@ -32,7 +32,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice Forge fuzzes these calls only (not the handler's views or its bootstrap).
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](16);
+        bytes4[] memory s = new bytes4[](17);
         s[0] = CoordinatorHandler.stake.selector;
         s[1] = CoordinatorHandler.requestUnstake.selector;
         s[2] = CoordinatorHandler.withdrawUnstaked.selector;
@@ -49,6 +49,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         s[13] = CoordinatorHandler.finalize.selector;
         s[14] = CoordinatorHandler.warp.selector;
         s[15] = CoordinatorHandler.sweep.selector;
+        s[16] = CoordinatorHandler.setStaleAge.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }

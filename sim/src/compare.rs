@@ -242,7 +242,14 @@ pub fn markdown(setup: Setup, rows: &[Row]) -> String {
             r.runs
         );
     };
-    let _ = writeln!(s, "### No faults\n\n{header}");
+    let t = crate::scenario::Hardware::Cpu8.job_secs();
+    let _ = writeln!(
+        s,
+        "### No faults\n\nLower bound max(work / N, leaf rounds + depth): {:.1} min; the best schedule \
+         of jobs that all take exactly {t} s (Hu's, see sim-rules.md): {:.1} min.\n\n{header}",
+        crate::rules::lower_bound_secs(setup.jobs, setup.provers, t, 1.0) / 60.0,
+        f64::from(crate::rules::optimal_unit_rounds(setup.jobs, setup.provers)) * t / 60.0
+    );
     for r in rows.iter().filter(|r| r.fault.is_none() && !r.mixed) {
         line(&mut s, r);
     }

@@ -12,7 +12,7 @@ use crowdprove_protocol::TreeShape;
 
 use crate::model::{
     Account, BatchId, CONTRACT_MAX_ATTEMPTS, Coordinator, JobId, LeaseError, MAX_LEASES_PER_CALL,
-    Params, RequestId, Verdict, VerdictOutcome,
+    Params, RequestId, Rules, Verdict, VerdictOutcome,
 };
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Policy, Scenario, Strike};
@@ -174,9 +174,13 @@ impl Sim {
             Policy::Lrp => (0, CONTRACT_MAX_ATTEMPTS),
             Policy::LrpMinAge { secs } => (secs, CONTRACT_MAX_ATTEMPTS),
             Policy::Timeout { secs, max_attempts } => {
-                // zkSync's `get_next_job` orders by aggregation round, batch and id, so a
-                // timed-out job goes ahead of fresh round-0 jobs of later batches.
-                rules.stale_age = rules.stale_age.or(Some(secs));
+                // zkSync's queue, not ours: `get_next_job` orders by aggregation round
+                // (descending), batch and id, so aggregation jobs go first and a timed-out job
+                // goes ahead of fresh round-0 jobs of later batches; any prover may take it.
+                rules = Rules {
+                    stale_age: Some(secs),
+                    ..Rules::OFF
+                };
                 (secs, max_attempts)
             }
         };

@@ -43,36 +43,62 @@ pub struct Params {
     pub rules: Rules,
 }
 
-/// Candidate reassignment rules, measured in the simulator before one goes on-chain. The
-/// default (all off) is the contract as deployed, which the differential replay checks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Reassignment rules. [`Rules::CONTRACT`] is what the contract does (the differential replay
+/// checks it); the others were measured in the simulator as candidates (docs/results/
+/// sim-rules.md), [`Rules::OFF`] being the contract before they were chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Rules {
     /// A pending job whose latest lease is at least this old (seconds) goes before fresh
     /// round-0 jobs, so that a hoarder on a tree's top node cannot hold the batch while fresh
-    /// work of later batches remains. zkSync's queue does the same for its timeout.
+    /// work of later batches remains (the contract's `staleAge`, 0 there = None here). zkSync's
+    /// queue does the same for its timeout.
     pub stale_age: Option<u64>,
     /// A job is not reassigned before this percentage of its tree's mean observed proof time
     /// (lease to submission of the leases that completed jobs), when that is above the fixed
     /// minimum age: the wait adapts to the hardware that is actually proving.
     pub adaptive_pct: Option<u32>,
     /// A pending job goes only to a prover that holds no other lease: a busy prover taking it
-    /// would only queue it behind its own work.
+    /// would only queue it behind its own work (the contract).
     pub idle_only: bool,
     /// Fresh round-0 jobs go before fresh aggregation nodes of their own or later trees: the
     /// longest remaining path first (Hu's highest-level-first rule, optimal for in-trees of
-    /// unit jobs). Nodes of an older tree still go before a later tree's leaves.
+    /// unit jobs). Nodes of an older tree still go before a later tree's leaves (the contract).
     pub leaves_first: bool,
 }
 
 impl Rules {
-    /// None of them: the contract as deployed.
+    /// None of them: the contract before the study (aggregation first, any prover may take a
+    /// pending job over).
     pub const OFF: Rules = Rules {
         stale_age: None,
         adaptive_pct: None,
         idle_only: false,
         leaves_first: false,
     };
+
+    /// The contract's rules (with its stale age off).
+    pub const CONTRACT: Rules = Rules {
+        stale_age: None,
+        adaptive_pct: None,
+        idle_only: true,
+        leaves_first: true,
+    };
+
+    /// Whether the contract can run these rules (any stale age, nothing else of its own).
+    pub fn on_chain(&self) -> bool {
+        *self
+            == Rules {
+                stale_age: self.stale_age,
+                ..Rules::CONTRACT
+            }
+    }
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules::CONTRACT
+    }
 }
 
 /// Why `lease` reverted.
@@ -527,23 +553,21 @@ impl Coordinator {
         now: u64,
         undo: &mut Vec<JobId>,
     ) -> Option<Leased> {
-        // Leaves first within a tree, but a tree older than every tree with fresh leaves
-        // has its nodes go first: otherwise a stream of source batches starves every tree.
-        let leaves_first = self.params.rules.leaves_first
-            && self.round0_head != 0
-            && (self.agg_head == 0 || self.tree_of(self.agg_head) >= self.round0_head);
-        let batch = if leaves_first {
-            self.round0_head
-        } else if self.agg_head != 0 {
-            self.agg_head
-        } else {
-            if let Some(stale) = self.params.rules.stale_age {
+        let rules = self.params.rules;
+        let mut batch = self.agg_head;
+        let leaves = self.round0_head;
+        // Leaves first within a tree, but a tree older than every tree with fresh leaves has
+        // its nodes go first: otherwise a stream of source batches starves every tree.
+        if leaves != 0
+            && (batch == 0 || (rules.leaves_first && self.batches[batch as usize].parent >= leaves))
+        {
+            if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
                 if let Some(l) = self.take_from_pending_head(me, busy, now, stale, undo) {
                     return Some(l);
                 }
             }
-            self.round0_head
-        };
+            batch = leaves;
+        }
         if batch == 0 {
             return self.take_from_pending_head(me, busy, now, 0, undo);
         }

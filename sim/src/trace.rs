@@ -17,7 +17,7 @@ use crate::model::{
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 pub enum Op {
-    /// bondPerLease, minBond, slash, minReassignAge, uploadDeadline.
+    /// bondPerLease, minBond, slash, minReassignAge, uploadDeadline, staleAge.
     Config = 0,
     /// seconds since the start.
     Warp = 1,
@@ -51,8 +51,13 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// A trace for a coordinator with `params`.
+    /// A trace for a coordinator with `params`, whose rules must be the contract's.
     pub fn new(params: &Params) -> Self {
+        assert!(
+            params.rules.on_chain(),
+            "a trace replays on the contract: its rules must be the contract's, not {:?}",
+            params.rules
+        );
         let mut t = Trace::default();
         t.push(
             Op::Config,
@@ -62,6 +67,7 @@ impl Trace {
                 params.slash_amount,
                 u128::from(params.min_reassign_age),
                 u128::from(params.upload_deadline),
+                u128::from(params.rules.stale_age.unwrap_or(0)),
             ],
         );
         t
@@ -310,7 +316,11 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
     cancel.cancel_at_secs = Some(50.0);
     vec![
         base("lrp", Policy::Lrp, 16, hostile.clone()),
-        base("min-age", Policy::LrpMinAge { secs: 30 }, 16, hostile),
+        {
+            let mut s = base("min-age", Policy::LrpMinAge { secs: 30 }, 16, hostile);
+            s.rules.stale_age = Some(45);
+            s
+        },
         cancel,
     ]
 }

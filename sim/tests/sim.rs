@@ -19,7 +19,7 @@ const PARAMS: Params = Params {
     min_reassign_age: 0,
     upload_deadline: 60,
     max_attempts: 1 << 24,
-    rules: Rules::OFF,
+    rules: Rules::CONTRACT,
 };
 
 fn coord(params: Params, provers: &[(u32, u128)]) -> Coordinator {
@@ -37,8 +37,9 @@ fn jobs(r: &Result<Vec<crowdprove_sim::model::Leased>, LeaseError>) -> Vec<u64> 
 // ------------------------------------------------------------------ the queue model
 
 #[test]
-fn aggregation_jobs_go_before_round0_jobs_and_fresh_before_pending() {
-    let mut c = coord(PARAMS, &[(1, 100), (2, 100)]);
+fn without_the_rules_aggregation_jobs_go_first_and_any_prover_takes_pending_jobs() {
+    // The contract before the study (`Rules::OFF`), kept as the study's baseline.
+    let mut c = coord(with_rules(Rules::OFF), &[(1, 100), (2, 100)]);
     let r0 = c.post_batch(4, 1, false, 0, 0).unwrap();
     assert_eq!(jobs(&c.lease(1, 2, 0)), [1, 2]);
     let agg = c.post_batch(2, 1, true, 1, r0).unwrap();
@@ -211,9 +212,11 @@ fn on_chain_readiness_and_the_candidate_rules_prove_every_tree() {
 
 #[test]
 fn lrp_moves_the_head_to_the_tail_and_releases_the_previous_holder() {
+    // The LRP mechanics, shown without idle-only (with it, a prover takes over one job at a
+    // time and only while it holds none).
     // The paper's example: a pending queue [1, 2, 3]; each request takes the least recently
     // processed job, even if another prover holds it.
-    let mut c = coord(PARAMS, &[(1, 30), (2, 30)]);
+    let mut c = coord(with_rules(Rules::OFF), &[(1, 30), (2, 30)]);
     c.post_batch(3, 1, false, 0, 0).unwrap();
     c.lease(1, 3, 0).unwrap();
     assert_eq!(c.prover(1).active, 3);
@@ -232,7 +235,8 @@ fn lrp_moves_the_head_to_the_tail_and_releases_the_previous_holder() {
 
 #[test]
 fn lrp_skips_the_callers_own_head_once_and_no_further() {
-    let mut c = coord(PARAMS, &[(1, 100), (2, 100)]);
+    // Without idle-only, as above.
+    let mut c = coord(with_rules(Rules::OFF), &[(1, 100), (2, 100)]);
     c.post_batch(3, 1, false, 0, 0).unwrap();
     c.lease(1, 2, 0).unwrap(); // jobs 1, 2 held by 1
     c.lease(2, 1, 0).unwrap(); // job 3 held by 2
@@ -811,6 +815,39 @@ fn the_example_scenarios_parse_and_bad_ones_say_why() {
             "policy = {{ kind = \"timeout\", secs = 600, max_attempts = 0 }}\n{ok}"
         ))
         .contains("max_attempts")
+    );
+}
+
+#[test]
+fn the_differential_traces_exercise_the_stale_age_and_idle_only() {
+    // The replay ties the contract's stale age to the model's only if a trace takes a stale job
+    // ahead of fresh leaves: recorded without the stale age, the min-age trace must differ.
+    let record = |sc: Scenario| {
+        let (_, sim) = crowdprove_sim::Sim::new(sc).with_trace().run();
+        sim.trace().unwrap().to_hex()
+    };
+    let sc = trace::differential_scenarios()
+        .into_iter()
+        .find(|s| s.name == "min-age")
+        .unwrap();
+    assert!(sc.rules.stale_age.is_some());
+    let mut without = sc.clone();
+    without.rules.stale_age = None;
+    assert_ne!(
+        record(sc.clone()),
+        record(without),
+        "the stale age never applied"
+    );
+    let mut busy = sc.clone();
+    busy.rules.stale_age = None;
+    let mut any = busy.clone();
+    any.rules.idle_only = false;
+    let (_, a) = crowdprove_sim::Sim::new(busy).run();
+    let (_, b) = crowdprove_sim::Sim::new(any).run();
+    assert_ne!(
+        a.model().totals().reassignments,
+        b.model().totals().reassignments,
+        "idle-only never applied"
     );
 }
 

@@ -315,6 +315,15 @@ contract CoordinatorHandler is TestBase {
         calls[keccak256("warp")]++;
     }
 
+    /// @notice The owner sets the stale age (0 = off), which reorders leasing but moves no funds.
+    function setStaleAge(uint256 age) external {
+        // Off a quarter of the time, else anything from a second to the bound.
+        uint24 a = age % 4 == 0 ? 0 : uint24(bound(age, 1, 1 days));
+        vm.prank(owner);
+        coord.setStaleAge(a);
+        calls[keccak256("setStaleAge")]++;
+    }
+
     /// @notice Anyone sweeps slashed funds to the treasury.
     function sweep() external {
         if (coord.slashedOwed() == 0) return;
