@@ -51,7 +51,7 @@ test-rust: setup
 ## pass options with DEMO_ARGS, e.g. make demo DEMO_ARGS="--hoarders 1 --json docs/results/devnet.json"
 DEMO_ARGS ?=
 demo: setup
-	cargo run --quiet -p crowdprove -- devnet $(DEMO_ARGS)
+	cargo run --quiet -p crowdprove -- devnet --sequential $(DEMO_ARGS)
 
 ## demo-contract: one job's life cycle against the contract alone, with cast
 demo-contract: setup

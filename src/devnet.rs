@@ -60,6 +60,12 @@ pub struct DevnetOptions {
     pub exe: PathBuf,
     /// Accounts beyond the roles above, for tests.
     pub spare_accounts: usize,
+    /// Seconds between blocks (None: anvil mines a block per transaction). An L2 mines every
+    /// 1-2 s, which is the latency the orchestration meets on a testnet.
+    pub block_time: Option<u64>,
+    /// The Coordinator's stale age (0 = off): a job leased this long ago goes before fresh
+    /// round-0 jobs.
+    pub stale_age: u32,
 }
 
 impl DevnetOptions {
@@ -80,6 +86,8 @@ impl DevnetOptions {
             prover_threads: 1,
             exe: std::env::current_exe().unwrap_or_else(|_| "crowdprove".into()),
             spare_accounts: 0,
+            block_time: None,
+            stale_age: 60,
         }
     }
 }
@@ -189,9 +197,15 @@ impl Devnet {
                 unbonding_delay: 60,
             },
             operator_tokens: U256::from(10_000 * TOKEN),
+            block_time: opts.block_time,
         })
         .await
         .context("starting the chain")?;
+        let stale = alloy::primitives::aliases::U24::try_from(opts.stale_age)
+            .context("the stale age does not fit 24 bits")?;
+        crowdprove_bindings::test_utils::confirm(chain.coord().setStaleAge(stale))
+            .await
+            .context("setting the stale age")?;
         let url = chain.url();
         let operator_key = chain.operator.clone();
         let (token, coordinator) = (chain.token, chain.coordinator);

@@ -67,6 +67,13 @@ struct DevnetArgs {
     /// Leave the devnet up after the batch for manual use with cast and the prover CLI.
     #[arg(long)]
     keep_running: bool,
+    /// Mine a block every this many seconds, as an L2 does (default: a block per transaction).
+    #[arg(long, value_name = "SECS")]
+    block_time: Option<u64>,
+    /// After the run, prove one chunk and the top job in turn and print the time one prover
+    /// would take for the whole batch next to the makespan.
+    #[arg(long)]
+    sequential: bool,
 }
 
 fn main() {
@@ -114,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     opts.crashy = a.crashy;
     opts.seed = a.seed;
     opts.prover_threads = a.threads;
+    opts.block_time = a.block_time;
     println!(
         "starting a devnet: {} provers ({} hoarders, {} invalid, {} crashy), a batch of {} chunks, {} parameters",
         a.provers + a.hoarders + a.invalid + a.crashy,
@@ -165,7 +173,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let summary = report::summarize(&devnet, makespan).await?;
+    let mut summary = report::summarize(&devnet, makespan).await?;
+    if a.sequential {
+        println!("proving one chunk and the top job in turn, for the sequential reference");
+        match report::sequential_reference(&devnet).await {
+            Ok(q) => summary.sequential = Some(q),
+            Err(e) => eprintln!("crowdprove: no sequential reference: {e:#}"),
+        }
+    }
     println!("\n{}", report::table(&summary));
     if let Some(path) = &a.json {
         if let Some(dir) = path.parent() {

@@ -96,6 +96,60 @@ pub struct Summary {
     pub final_proof: Option<FinalSummary>,
     /// token balance = bonds + unbonding + earnings + unspent escrow + slashes owed.
     pub books_balance: bool,
+    /// One prover proving the batch's jobs one after another on this machine (see
+    /// [`sequential_reference`]), when measured.
+    pub sequential: Option<Sequential>,
+}
+
+/// The makespan's reference: one chunk and one aggregation proven in turn on this machine,
+/// after the run (so the provers' processes are gone), scaled to the batch's jobs.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Sequential {
+    /// Seconds to prove the batch's first chunk.
+    pub chunk_secs: f64,
+    /// Seconds to prove the tree's top aggregation.
+    pub aggregation_secs: f64,
+    /// Chunks x chunk_secs + aggregations x aggregation_secs.
+    pub total_secs: f64,
+}
+
+/// Proves the batch's first chunk and its top job once each, in this process, with the
+/// witnesses the relayer serves, and scales their times to the batch's jobs: what one prover
+/// proving every job one after another would take on this machine.
+pub async fn sequential_reference(devnet: &Devnet) -> anyhow::Result<Sequential> {
+    let ids = devnet.coord().nextIds().call().await?;
+    let top: u64 = ids.nextJobId.to::<u64>() - 1;
+    let base = devnet.relayer_url();
+    let set = devnet.opts.params;
+    let prover = crowdprove_circuits::ProverAddress([0x11; 20]);
+    let mut secs = Vec::new();
+    for job in [1u64, top] {
+        let bytes = reqwest::get(format!("{base}/v1/jobs/{job}/witness"))
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?
+            .to_vec();
+        let took = tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+            let w = crowdprove_circuits::JobWitness::decode(&bytes)
+                .map_err(|e| anyhow::anyhow!("job {job}'s witness: {e}"))?;
+            let circuits = crowdprove_circuits::Circuits::shared(set);
+            let t = std::time::Instant::now();
+            circuits
+                .prove_job(&w, job, prover)
+                .map_err(|e| anyhow::anyhow!("proving job {job}: {e}"))?;
+            Ok(t.elapsed().as_secs_f64())
+        })
+        .await??;
+        secs.push(took);
+    }
+    let chunks = f64::from(devnet.opts.chunks);
+    let aggregations = (top as f64 - chunks).max(0.0);
+    Ok(Sequential {
+        chunk_secs: secs[0],
+        aggregation_secs: secs[1],
+        total_secs: chunks * secs[0] + aggregations * secs[1],
+    })
 }
 
 fn tokens(v: U256) -> f64 {
@@ -214,6 +268,7 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
         gas,
         final_proof,
         books_balance,
+        sequential: None,
     })
 }
 
@@ -226,6 +281,20 @@ pub fn table(s: &Summary) -> String {
         format!("{} / {}", s.params, s.chunks),
     );
     row("makespan", format!("{:.1} s", s.makespan_secs));
+    if let Some(q) = &s.sequential {
+        row(
+            "one prover, every job in turn",
+            format!(
+                "{:.1} s ({} x {:.2} s chunk + {} x {:.2} s aggregation, this machine); makespan {:.2}x that",
+                q.total_secs,
+                s.chunks,
+                q.chunk_secs,
+                s.jobs_completed.saturating_sub(u64::from(s.chunks)),
+                q.aggregation_secs,
+                s.makespan_secs / q.total_secs
+            ),
+        );
+    }
     row("jobs completed", s.jobs_completed.to_string());
     for p in &s.provers {
         row(

@@ -70,6 +70,8 @@ pub struct ChainSpec {
     pub params: DeployParams,
     /// Tokens minted to the operator to fund rewards.
     pub operator_tokens: U256,
+    /// Seconds between blocks, as an L2 mines them (None: a block per transaction).
+    pub block_time: Option<u64>,
 }
 
 impl Default for ChainSpec {
@@ -89,6 +91,7 @@ impl Default for ChainSpec {
                 unbonding_delay: 60,
             },
             operator_tokens: U256::from(1_000_000u64),
+            block_time: None,
         }
     }
 }
@@ -113,13 +116,15 @@ pub struct TestChain {
 impl TestChain {
     /// Starts anvil with `spec.accounts` accounts, deploys, and funds the operator.
     pub async fn start(spec: ChainSpec) -> Result<TestChain, TestChainError> {
-        let anvil = Anvil::at(anvil_binary())
-            .args(["--accounts", &spec.accounts.max(2).to_string()])
-            .try_spawn()
-            .map_err(|e| TestChainError::Anvil {
-                binary: anvil_binary().display().to_string(),
-                why: e.to_string(),
-            })?;
+        let mut anvil =
+            Anvil::at(anvil_binary()).args(["--accounts", &spec.accounts.max(2).to_string()]);
+        if let Some(secs) = spec.block_time {
+            anvil = anvil.block_time(secs);
+        }
+        let anvil = anvil.try_spawn().map_err(|e| TestChainError::Anvil {
+            binary: anvil_binary().display().to_string(),
+            why: e.to_string(),
+        })?;
         let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
         let url = anvil.endpoint();
         let provider = signing_provider(operator.clone(), &url).map_err(TestChainError::Rpc)?;

@@ -170,7 +170,9 @@ pub struct JobOpts {
     /// Round-0 batches to post from the demo source in all (0: no limit).
     #[arg(long, env = "BATCHES", default_value_t = defaults::BATCHES)]
     pub batches: u64,
-    /// Round-0 batches of ours that may be open (posted, not finalized) at once.
+    /// Round-0 batches of ours that may still have fresh round-0 jobs at once; the next is posted
+    /// as soon as fewer do (before provers run out of work), with at most twice this many
+    /// unfinished.
     #[arg(long, env = "MAX_OPEN_BATCHES", default_value_t = defaults::MAX_OPEN_BATCHES)]
     pub max_open_batches: u64,
     /// Reward per round-0 job, in token base units.

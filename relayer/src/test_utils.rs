@@ -73,6 +73,7 @@ pub async fn test_net(
             ..ChainSpec::default().params
         },
         operator_tokens: spec.operator_tokens,
+        block_time: None,
     })
     .await?;
     let mut cfg = RelayerConfig::local(chain.url(), chain.operator.clone(), chain.coordinator, dir);

@@ -1,7 +1,9 @@
 //! Posting batches: take round-0 batches from the job source while fewer than
-//! `max_open_batches` of ours are open, store their witnesses and manifest, and post each
-//! with one `postBatch`. A batch whose posting fails is kept and tried again, never lost; one
-//! an earlier life of this relayer already posted is recognised by its root and skipped.
+//! `max_open_batches` of ours still have fresh round-0 jobs (so the next batch is on chain
+//! before provers run out of work) and fewer than twice that many are unfinished, store their
+//! witnesses and manifest, and post each with one `postBatch`. A batch whose posting fails is
+//! kept and tried again, never lost; one an earlier life of this relayer already posted is
+//! recognised by its root and skipped.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,8 +25,8 @@ use crate::chain::retry;
 use crate::config::{RelayerConfig, SourceSpec};
 use crate::source::{DemoSource, DirectorySource, JobSource, SourceBatch};
 
-/// A round-0 batch posted by this process is not followed by another for this long unless
-/// the chain shows it first.
+/// A round-0 batch posted by this process counts as open until the follower has it, or for
+/// this long at most (a reorg may have dropped it).
 const IN_FLIGHT_FOR: Duration = Duration::from_secs(60);
 /// Source batches looked at per step, at most (posted ones are skipped quickly).
 const PER_STEP: usize = 64;
@@ -33,7 +35,9 @@ const PER_STEP: usize = 64;
 pub(super) struct Poster {
     source: Mutex<Box<dyn JobSource>>,
     unposted: Mutex<Option<SourceBatch>>,
-    in_flight: Mutex<Option<Instant>>,
+    /// Our round-0 batches the follower had when we last posted, and when: until it has more,
+    /// the posted batch is in flight and counts as open.
+    in_flight: Mutex<Option<(usize, Instant)>>,
 }
 
 impl Poster {
@@ -58,16 +62,32 @@ impl Poster {
 
     /// Posts the next source batch if there is room for one.
     pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
+        let ours = s.db.our_round0()?;
         let in_flight = *self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        if in_flight.is_some_and(|t| t.elapsed() < IN_FLIGHT_FOR) {
+        if in_flight.is_some_and(|(known, at)| ours.len() <= known && at.elapsed() < IN_FLIGHT_FOR)
+        {
             return Ok(());
         }
-        let open =
-            s.db.our_round0()?
-                .iter()
-                .filter(|b| !b.cancelled && b.final_hash.is_none())
-                .count() as u64;
-        if open >= s.cfg.jobs.max_open_batches {
+        let unfinished: Vec<_> = ours
+            .iter()
+            .filter(|b| !b.cancelled && b.final_hash.is_none())
+            .collect();
+        let max_open = s.cfg.jobs.max_open_batches;
+        if unfinished.len() as u64 >= 2 * max_open {
+            return Ok(());
+        }
+        let mut with_fresh = 0;
+        for b in &unfinished {
+            let id = u32::try_from(b.batch_id)?;
+            let info = retry("read a batch", || async {
+                s.chain.coordinator.batch(id).call().await
+            })
+            .await?;
+            if info.leasedFresh < info.jobCount {
+                with_fresh += 1;
+            }
+        }
+        if with_fresh >= max_open {
             return Ok(());
         }
         let set = s.cfg.jobs.params;
@@ -106,7 +126,7 @@ impl Poster {
                         "posted round-0 jobs"
                     );
                     *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(Instant::now());
+                        Some((ours.len(), Instant::now()));
                     return Ok(());
                 }
                 Ok(false) => {}
