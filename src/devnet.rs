@@ -66,6 +66,8 @@ pub struct DevnetOptions {
     /// The Coordinator's stale age (0 = off): a job leased this long ago goes before fresh
     /// round-0 jobs.
     pub stale_age: u32,
+    /// The Coordinator's minimum reassign age (0 = the paper's LRP).
+    pub min_reassign_age: u32,
 }
 
 impl DevnetOptions {
@@ -88,6 +90,7 @@ impl DevnetOptions {
             spare_accounts: 0,
             block_time: None,
             stale_age: 60,
+            min_reassign_age: 0,
         }
     }
 }
@@ -192,7 +195,7 @@ impl Devnet {
                 bond_per_lease: bond,
                 min_bond: bond,
                 slash_amount: bond / U256::from(2),
-                min_reassign_age: 0,
+                min_reassign_age: opts.min_reassign_age,
                 upload_deadline: opts.upload_deadline,
                 unbonding_delay: 60,
             },
