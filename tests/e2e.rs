@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
-use alloy::providers::ext::AnvilApi;
 use alloy::rpc::types::Filter;
-use alloy::rpc::types::anvil::ReorgOptions;
 use alloy::sol_types::SolEventInterface;
 
 use crowdprove::devnet::{Devnet, DevnetOptions, REWARD, Role, TOKEN};
@@ -498,13 +496,7 @@ async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
         complete_jobs(&d).await >= 3
     })
     .await;
-    d.operator
-        .anvil_reorg(ReorgOptions {
-            depth: 3,
-            tx_block_pairs: vec![],
-        })
-        .await
-        .unwrap();
+    d.chain.reorg(3).await.unwrap();
     let m = run_to_final(&mut d).await;
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await

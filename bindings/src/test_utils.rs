@@ -206,6 +206,18 @@ impl TestChain {
         Ok(())
     }
 
+    /// Replaces the last `depth` blocks with empty ones: their transactions are gone, as a
+    /// chain reorganization that does not include them again leaves them.
+    pub async fn reorg(&self, depth: u64) -> Result<(), TestChainError> {
+        self.provider
+            .anvil_reorg(alloy::rpc::types::anvil::ReorgOptions {
+                depth,
+                tx_block_pairs: vec![],
+            })
+            .await
+            .map_err(|e| TestChainError::Rpc(e.to_string()))
+    }
+
     /// Moves chain time forward by `secs` and mines a block.
     pub async fn advance(&self, secs: u64) -> Result<(), TestChainError> {
         let rpc = |e: alloy::transports::TransportError| TestChainError::Rpc(e.to_string());

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use alloy::primitives::{B256, U256, keccak256};
 use alloy::providers::ext::AnvilApi;
-use alloy::rpc::types::anvil::ReorgOptions;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -193,14 +192,7 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
     let lying = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    net.fund(1, 10).await;
-    let data = net.dir.path().join("p1");
-    assert!(
-        net.run_client(1, &lying, &data, SMALL, &["stake", "10"])
-            .await
-            .status
-            .success()
-    );
+    let data = net.staked(1, 10, &lying, "p1").await;
     eventually("the batch", 30, async || {
         net.coord().nextIds().call().await.unwrap().nextBatchId > 1
     })
@@ -258,15 +250,8 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
         .get_receipt()
         .await
         .unwrap();
-    net.fund(1, 10).await;
-    let data = net.dir.path().join("p1");
     let relayer = "http://127.0.0.1:9"; // never reached: the check comes first
-    assert!(
-        net.run_client(1, relayer, &data, SMALL, &["stake", "10"])
-            .await
-            .status
-            .success()
-    );
+    let data = net.staked(1, 10, relayer, "p1").await;
     let run = net
         .run_client(1, relayer, &data, SMALL, &["run", "--max-failures", "1"])
         .await;
@@ -284,14 +269,7 @@ async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
     let net = Net::new(SMALL, 1).await;
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
-    net.fund(1, 10).await;
-    let data = net.dir.path().join("p1");
-    assert!(
-        net.run_client(1, &base, &data, SMALL, &["stake", "10"])
-            .await
-            .status
-            .success()
-    );
+    let data = net.staked(1, 10, &base, "p1").await;
     let crashed = output({
         let mut c = net.client(1, &base, &data, SMALL);
         c.env("CROWDPROVE_FAULT", "exit-after-spool")
@@ -404,14 +382,7 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     .unwrap();
 
     // Alice's client takes the job over by LRP and starts proving it.
-    net.fund(1, 10).await;
-    let data = net.dir.path().join("alice");
-    assert!(
-        net.run_client(1, &base, &data, set, &["stake", "10"])
-            .await
-            .status
-            .success()
-    );
+    let data = net.staked(1, 10, &base, "alice").await;
     let log = net.dir.path().join("alice.log");
     let mut c = net.client(1, &base, &data, set);
     c.args(["run", "--poll-ms", "100"]);
@@ -465,14 +436,7 @@ async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
     cfg.follow.poll_ms = 100;
     let relayer = crowdprove_relayer::start(cfg).await.unwrap();
     let base = format!("http://{}", relayer.addr);
-    net.fund(1, 10).await;
-    let data = net.dir.path().join("p1");
-    assert!(
-        net.run_client(1, &base, &data, SMALL, &["stake", "10"])
-            .await
-            .status
-            .success()
-    );
+    let data = net.staked(1, 10, &base, "p1").await;
     let anvil = &net.chain.provider;
     eventually("the relayer serving job 1", 60, async || {
         anvil.anvil_mine(Some(1), None).await.unwrap();
@@ -496,13 +460,7 @@ async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
         net.chain.lease_state(rid).await.unwrap(),
         LeaseState::Submitted
     );
-    anvil
-        .anvil_reorg(ReorgOptions {
-            depth: 1,
-            tx_block_pairs: vec![],
-        })
-        .await
-        .unwrap();
+    net.chain.reorg(1).await.unwrap();
     assert_eq!(
         net.chain.lease_state(rid).await.unwrap(),
         LeaseState::Leased,

@@ -465,9 +465,6 @@ async fn clients_over_the_rate_limit_get_429() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() {
-    use alloy::providers::ext::AnvilApi;
-    use alloy::rpc::types::anvil::ReorgOptions;
-
     let (net, relayer, base) = Net::running(2, 1).await;
     let p = net.prover(1, 2, &base).await;
     let job = p.prove_one().await;
@@ -491,14 +488,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
     .await;
     assert_eq!(net.chain.lease_state(rid).await.unwrap(), LeaseState::Valid);
     // ...then replace that block by an empty one: the verdict is gone from the chain.
-    net.chain
-        .provider
-        .anvil_reorg(ReorgOptions {
-            depth: 1,
-            tx_block_pairs: vec![],
-        })
-        .await
-        .unwrap();
+    net.chain.reorg(1).await.unwrap();
     assert_eq!(
         net.chain.lease_state(rid).await.unwrap(),
         LeaseState::Submitted

@@ -26,37 +26,11 @@ enum Cmd {
         #[arg(long, default_value = "docs/results")]
         out: PathBuf,
     },
-    /// Policies under faults: Markdown tables and plots.
-    Compare {
-        /// Round-0 jobs (plus their aggregation tree).
-        #[arg(long, default_value_t = 1_024)]
-        jobs: u32,
-        /// Provers.
-        #[arg(long, default_value_t = 128)]
-        provers: u32,
-        /// Seeds averaged per cell.
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-        /// Where to write sim-compare.md and the plots.
-        #[arg(long, default_value = "docs/results")]
-        out: PathBuf,
-    },
+    /// Policies under faults: Markdown tables and plots (sim-compare.md).
+    Compare(Network),
     /// Candidate reassignment rules with the tree ready on-chain: makespan next to its lower
-    /// bound, wasted compute, slowdown under hoarders.
-    Study {
-        /// Round-0 jobs (plus their aggregation tree).
-        #[arg(long, default_value_t = 1_024)]
-        jobs: u32,
-        /// Provers.
-        #[arg(long, default_value_t = 128)]
-        provers: u32,
-        /// Seeds averaged per cell.
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-        /// Where to write sim-rules.md.
-        #[arg(long, default_value = "docs/results")]
-        out: PathBuf,
-    },
+    /// bound and the optimum, wasted compute, slowdown under hoarders (sim-rules.md).
+    Study(Network),
     /// One scenario from a TOML file (see sim/scenarios/).
     Run {
         /// The scenario.
@@ -85,6 +59,38 @@ enum Cmd {
     },
 }
 
+/// The compared network and where its report goes.
+#[derive(clap::Args)]
+struct Network {
+    /// Round-0 jobs (plus their aggregation tree).
+    #[arg(long, default_value_t = 1_024)]
+    jobs: u32,
+    /// Provers.
+    #[arg(long, default_value_t = 128)]
+    provers: u32,
+    /// Seeds averaged per cell.
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Where to write the report and its plots.
+    #[arg(long, default_value = "docs/results")]
+    out: PathBuf,
+}
+
+impl Network {
+    // Faults strike 10% of the provers at least, so there must be ten.
+    fn setup(&self) -> anyhow::Result<compare::Setup> {
+        anyhow::ensure!(
+            self.jobs >= 2 && self.provers >= 10 && self.seeds >= 1,
+            "need jobs >= 2, provers >= 10, seeds >= 1"
+        );
+        Ok(compare::Setup {
+            jobs: self.jobs,
+            provers: self.provers,
+            seeds: self.seeds,
+        })
+    }
+}
+
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -107,21 +113,14 @@ fn main() -> anyhow::Result<()> {
             plot::table2(&out, &report)?;
             println!("wrote {}", out.join("sim-paper.md").display());
         }
-        Cmd::Study {
-            jobs,
-            provers,
-            seeds,
-            out,
-        } => {
-            anyhow::ensure!(
-                jobs >= 1 && provers >= 1 && seeds >= 1,
-                "jobs, provers and seeds must be at least 1"
-            );
-            let setup = compare::Setup {
+        Cmd::Study(net) => {
+            let setup = net.setup()?;
+            let Network {
                 jobs,
                 provers,
                 seeds,
-            };
+                out,
+            } = net;
             let rows = rules::study(setup);
             let md = rules::markdown(setup, &rows);
             println!("{md}");
@@ -132,21 +131,14 @@ fn main() -> anyhow::Result<()> {
             write(&out.join("sim-rules.md"), &doc)?;
             println!("wrote {}", out.join("sim-rules.md").display());
         }
-        Cmd::Compare {
-            jobs,
-            provers,
-            seeds,
-            out,
-        } => {
-            anyhow::ensure!(
-                jobs >= 2 && provers >= 10 && seeds >= 1,
-                "need jobs >= 2, provers >= 10, seeds >= 1"
-            );
-            let setup = compare::Setup {
+        Cmd::Compare(net) => {
+            let setup = net.setup()?;
+            let Network {
                 jobs,
                 provers,
                 seeds,
-            };
+                out,
+            } = net;
             let started = std::time::Instant::now();
             let rows = compare::compare(setup);
             let md = compare::markdown(setup, &rows);

@@ -68,6 +68,24 @@ impl Net {
             .unwrap();
     }
 
+    /// Funds account `index` with `tokens`, stakes them with the client's `stake` command and
+    /// returns the client's data directory (`name` under the test's directory).
+    pub async fn staked(&self, index: usize, tokens: u64, relayer: &str, name: &str) -> PathBuf {
+        self.fund(index, tokens).await;
+        let data = self.dir.path().join(name);
+        let stake = self
+            .run_client(
+                index,
+                relayer,
+                &data,
+                ParamSet::Small,
+                &["stake", &tokens.to_string()],
+            )
+            .await;
+        assert!(stake.status.success(), "{}", text(&stake));
+        data
+    }
+
     pub async fn advance(&self, secs: u64) {
         self.chain.advance(secs).await.unwrap();
     }
