@@ -89,6 +89,14 @@ impl Network {
             seeds: self.seeds,
         })
     }
+
+    // The command line that makes the report, for its header.
+    fn command(&self, name: &str) -> String {
+        format!(
+            "crowdprove-sim {name} --jobs {} --provers {} --seeds {}",
+            self.jobs, self.provers, self.seeds
+        )
+    }
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -115,47 +123,39 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Study(net) => {
             let setup = net.setup()?;
-            let Network {
-                jobs,
-                provers,
-                seeds,
-                out,
-            } = net;
+            let out = &net.out;
             let rows = rules::study(setup);
             let md = rules::markdown(setup, &rows);
             println!("{md}");
             let doc = format!(
                 "# Simulator: reassignment rules with the tree ready on-chain\n\nProduced by `make sim` \
-                 (`crowdprove-sim study --jobs {jobs} --provers {provers} --seeds {seeds}`).\n\n{md}"
+                 (`{}`).\n\n{md}",
+                net.command("study")
             );
             write(&out.join("sim-rules.md"), &doc)?;
             println!("wrote {}", out.join("sim-rules.md").display());
         }
         Cmd::Compare(net) => {
             let setup = net.setup()?;
-            let Network {
-                jobs,
-                provers,
-                seeds,
-                out,
-            } = net;
+            let out = &net.out;
             let started = std::time::Instant::now();
             let rows = compare::compare(setup);
             let md = compare::markdown(setup, &rows);
             println!("{md}");
             println!(
                 "{} runs in {:.1} s",
-                rows.len() as u64 * seeds,
+                rows.len() as u64 * net.seeds,
                 started.elapsed().as_secs_f64()
             );
             let doc = format!(
                 "# Simulator: reassignment policies under faults\n\nProduced by `make sim` \
-                 (`crowdprove-sim compare --jobs {jobs} --provers {provers} --seeds {seeds}`).\n\n\
-                 ![faults at the start](sim-compare-start.svg)\n![faults late](sim-compare-late.svg)\n\n{md}"
+                 (`{}`).\n\n\
+                 ![faults at the start](sim-compare-start.svg)\n![faults late](sim-compare-late.svg)\n\n{md}",
+                net.command("compare")
             );
             write(&out.join("sim-compare.md"), &doc)?;
-            plot::compare(&out, &rows, "start")?;
-            plot::compare(&out, &rows, "late")?;
+            plot::compare(out, &rows, "start")?;
+            plot::compare(out, &rows, "late")?;
             println!("wrote {}", out.join("sim-compare.md").display());
         }
         Cmd::Run { scenario, seed } => {
