@@ -75,10 +75,12 @@ struct DevnetArgs {
     /// would take for the whole batch next to the makespan.
     #[arg(long)]
     sequential: bool,
-    /// The Coordinator's minimum reassign age, seconds (0 = the paper's LRP). The devnet's
-    /// provers share one machine, where a duplicate proof adds no capacity but takes CPU from
-    /// the original: 30 s measured 199 s against 227 s for 0 (docs/results/devnet.md).
-    #[arg(long, default_value_t = 30)]
+    /// The Coordinator's minimum reassign age, seconds (0 = the paper's LRP). On one shared
+    /// machine a duplicate proof adds no capacity but takes CPU from the original (30 s measured
+    /// 199 s against 227 s for 0, docs/results/devnet.md). The age is chain time, which anvil's
+    /// automine advances only with transactions: with an age set and nothing else sent, a job a
+    /// hoarder sits on is never handed on. Use it with --block-time.
+    #[arg(long, default_value_t = 0)]
     min_reassign_age: u32,
 }
 
