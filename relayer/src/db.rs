@@ -363,21 +363,6 @@ impl Db {
             .optional()?)
     }
 
-    /// Whether node (`level`, `node`) of `root_batch`'s tree is complete on chain (false when
-    /// it is unknown: not posted yet or not followed yet).
-    pub(crate) fn node_complete(&self, root_batch: u64, level: u8, node: u64) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM jobs WHERE root_batch = ?1 AND level = ?2 AND node = ?3
-                   AND winning_proof IS NOT NULL LIMIT 1",
-                params![root_batch as i64, level, node as i64],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
     /// The jobs of a round-0 batch's tree, every level.
     pub(crate) fn tree_jobs(&self, root_batch: u64) -> Result<Vec<JobRow>> {
         let conn = self.conn();

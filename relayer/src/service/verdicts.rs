@@ -1,8 +1,7 @@
 //! Verdicts: a submission whose bytes never came within the upload deadline is judged
 //! Missing; decided verdicts are posted in `recordVerdicts` batches (by count, or once the
-//! oldest has waited long enough, or at once when one readies an aggregation node or completes
-//! the top), in submission order so the first valid proof wins. A verdict sent but not seen on
-//! chain is sent again after a while.
+//! oldest has waited long enough), in submission order so the first valid proof wins. A
+//! verdict sent but not seen on chain is sent again after a while.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -13,11 +12,10 @@ use alloy::primitives::aliases::U40;
 use anyhow::anyhow;
 
 use crowdprove_bindings::{ICoordinator, describe};
-use crowdprove_protocol::{TreeShape, Verdict};
+use crowdprove_protocol::Verdict;
 
 use super::{Shared, now_ms};
 use crate::chain::retry;
-use crate::db::SubmissionRow;
 
 /// A verdict sent but not yet seen on chain is sent again after this long.
 const RESEND_AFTER_MS: u64 = 60_000;
@@ -76,43 +74,6 @@ impl Verdicts {
     }
 }
 
-// Whether a Valid verdict among `rows` completes the last open child of a node (or the top):
-// such a verdict is on the critical path, so it goes at once rather than waiting for the batch
-// to fill. Siblings count as complete when the chain says so or a Valid verdict here judges
-// them.
-fn readies_a_node(s: &Shared, rows: &[SubmissionRow]) -> anyhow::Result<bool> {
-    let mut valid = Vec::new();
-    for r in rows {
-        if r.local_verdict == Some(Verdict::Valid) {
-            if let Some(job) = s.db.job(r.job_id)? {
-                valid.push(job);
-            }
-        }
-    }
-    for job in &valid {
-        let Some(root) = s.db.batch(job.root_batch)? else {
-            continue;
-        };
-        let Some(shape) = TreeShape::new(root.job_count as u32) else {
-            continue;
-        };
-        if job.level >= shape.height() {
-            return Ok(true);
-        }
-        let sibling = job.node ^ 1;
-        let judged_here = valid
-            .iter()
-            .any(|o| o.root_batch == job.root_batch && o.level == job.level && o.node == sibling);
-        if judged_here
-            || sibling >= u64::from(shape.nodes_at(job.level))
-            || s.db.node_complete(job.root_batch, job.level, sibling)?
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 async fn post(s: &Shared) -> anyhow::Result<()> {
     let now = now_ms();
     let batch = s.cfg.verdicts.verdict_batch;
@@ -121,7 +82,7 @@ async fn post(s: &Shared) -> anyhow::Result<()> {
         return Ok(());
     }
     let age = now.saturating_sub(oldest.unwrap_or(now));
-    if rows.len() < batch && age < s.cfg.verdicts.verdict_max_age_ms && !readies_a_node(s, &rows)? {
+    if rows.len() < batch && age < s.cfg.verdicts.verdict_max_age_ms {
         return Ok(());
     }
     let verdicts: Vec<ICoordinator::Verdict> = rows
