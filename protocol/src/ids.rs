@@ -74,8 +74,8 @@ macro_rules! contract_enum {
 }
 
 contract_enum! {
-    /// The kind of a batch's jobs (`ICoordinator.BatchKind`).
-    JobKind as "BatchKind" {
+    /// The kind of a job, as its leaf commits to it: a batch's tree has both.
+    JobKind as "JobKind" {
         /// A chunk of transfers.
         Round0 = 0,
         /// Child proofs joined into one.
@@ -94,6 +94,8 @@ contract_enum! {
         Complete = 2,
         /// Cancelled and cleared.
         Cleared = 3,
+        /// An aggregation node some of whose children are not complete yet.
+        Waiting = 4,
     }
 }
 
@@ -236,9 +238,9 @@ mod tests {
         );
         assert_eq!(
             JobKind::try_from(2).unwrap_err().to_string(),
-            "2 is not a BatchKind"
+            "2 is not a JobKind"
         );
-        assert_eq!(JobStatus::try_from(4).unwrap_err().code, 4);
+        assert_eq!(JobStatus::try_from(5).unwrap_err().code, 5);
         assert_eq!(LeaseState::Missing.verdict(), Some(Verdict::Missing));
         assert_eq!(LeaseState::Submitted.verdict(), None);
     }

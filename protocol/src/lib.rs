@@ -22,5 +22,5 @@ pub use params::{ParamSet, Params, UnknownParamSet};
 pub use statement::{Statement, abi_word, job_leaf};
 pub use tree::{JobTree, TreeNode, TreeShape};
 pub use wire::{
-    FinalProof, HexDigest, JobInfo, MANIFEST_VERSION, Manifest, ManifestJob, StatementJson,
+    FinalProof, HexDigest, JobInfo, MANIFEST_VERSION, Manifest, StatementJson, TreeJob,
 };

@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn enums_match_the_interface() {
-        use crate::{JobKind, JobStatus, LeaseState, Verdict};
+        use crate::{JobStatus, LeaseState, Verdict};
         let src = contract("ICoordinator.sol");
         let members = |name: &str| -> Vec<String> {
             let at = src.find(&format!("enum {name} {{")).expect("the enum") + name.len() + 7;
@@ -129,10 +129,6 @@ mod tests {
             body.split(',').map(|m| m.trim().to_string()).collect()
         };
         let names = |all: &[&str]| all.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            members("BatchKind"),
-            names(&JobKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>())
-        );
         assert_eq!(
             members("JobStatus"),
             names(&JobStatus::ALL.iter().map(|k| k.name()).collect::<Vec<_>>())

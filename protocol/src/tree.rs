@@ -78,6 +78,40 @@ impl TreeShape {
         })
     }
 
+    /// The index in the batch of node `index` of `level` (leaves first, then each level up).
+    pub fn index_of(&self, level: u8, index: u32) -> Option<u32> {
+        (index < self.nodes_at(level))
+            .then(|| (0..level).map(|l| self.nodes_at(l)).sum::<u32>() + index)
+    }
+
+    /// The node at `index` in the batch; `None` past the top.
+    pub fn locate(&self, index: u32) -> Option<TreeNode> {
+        let mut offset = 0;
+        for level in 0..=self.height() {
+            let n = self.nodes_at(level);
+            if index < offset + n {
+                return self.node(level, index - offset);
+            }
+            offset += n;
+        }
+        None
+    }
+
+    /// The batch indices of the children of the node at `index` (none for a leaf).
+    pub fn children_of(&self, index: u32) -> Vec<u32> {
+        let Some(node) = self.locate(index) else {
+            return Vec::new();
+        };
+        let Some((left, right)) = node.children else {
+            return Vec::new();
+        };
+        [Some(left), right]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.index_of(node.level - 1, c))
+            .collect()
+    }
+
     /// Every job, level by level from the chunks up.
     pub fn jobs(&self) -> impl Iterator<Item = TreeNode> + '_ {
         (0..=self.height())
@@ -191,6 +225,37 @@ mod tests {
             !JobTree::verify([7; 32], 1, &[], [7; 32]),
             "index beyond the path"
         );
+    }
+
+    #[test]
+    fn batch_indices_walk_the_tree_level_by_level() {
+        // The contract's `_parentOf` walks the same layout; its forge fuzz test re-derives it.
+        for n in [1u32, 2, 3, 5, 8, 13, 64, 1000] {
+            let t = TreeShape::new(n).unwrap();
+            let all: Vec<TreeNode> = t.jobs().collect();
+            assert_eq!(all.len() as u32, t.job_count());
+            let mut parents = vec![0u32; all.len()];
+            for (i, node) in all.iter().enumerate() {
+                assert_eq!(t.locate(i as u32), Some(*node), "n={n} i={i}");
+                assert_eq!(t.index_of(node.level, node.index), Some(i as u32));
+                for c in t.children_of(i as u32) {
+                    assert!(c < i as u32, "a child comes before its parent");
+                    assert_eq!(t.locate(c).unwrap().level + 1, node.level);
+                    parents[c as usize] += 1;
+                }
+            }
+            let top = t.job_count() - 1;
+            assert_eq!(t.locate(top).unwrap().level, t.height());
+            assert!(t.locate(top + 1).is_none());
+            for (i, p) in parents.iter().enumerate() {
+                assert_eq!(
+                    *p,
+                    u32::from(i as u32 != top),
+                    "n={n}: node {i} has one parent"
+                );
+            }
+            assert!(t.children_of(0).is_empty(), "a leaf has no children");
+        }
     }
 
     #[test]

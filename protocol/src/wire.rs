@@ -10,10 +10,10 @@ use crate::hash::{Digest, hex0x, parse_hash};
 use crate::ids::JobKind;
 use crate::params::ParamSet;
 use crate::statement::{Statement, job_leaf};
-use crate::tree::JobTree;
+use crate::tree::{JobTree, TreeShape};
 
 /// Version of the manifest format.
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// A digest as a 0x-hex bytes32 string; decoding refuses a limb outside the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,55 +123,87 @@ impl Statement {
     }
 }
 
-/// One job of a manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestJob {
-    /// Its tree node within its level.
-    pub node: u64,
+/// One job of a batch's proving tree, as its manifest describes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeJob {
+    /// Its index in the batch (job id minus the batch's first job id).
+    pub index: u32,
+    /// Its tree level (0: a round-0 job).
+    pub level: u8,
+    /// Its node index within the level.
+    pub node: u32,
+    /// Round0 at level 0, Aggregation above.
+    pub kind: JobKind,
     /// What its proof must state.
-    pub statement: StatementJson,
-    /// keccak256 of its witness.
-    #[serde(with = "hex32")]
+    pub statement: Statement,
+    /// keccak256 of its witness; zero for an aggregation node, whose witness is its children's
+    /// winning proofs, known only once they are proven (the chain holds their hashes).
     pub witness_hash: [u8; 32],
 }
 
-/// A batch's manifest: what each of its jobs must prove and the hash of its witness, and for
-/// a round-0 batch the statements of its whole aggregation tree. Stored in the blob store
-/// under the batch's witness root, it is what lets a relayer that lost its database rebuild
-/// its jobs from the chain's `BatchPosted` events.
+/// A batch's manifest: the statements of its whole proving tree and the witness hashes of its
+/// round-0 jobs. Stored in the blob store under the batch's witness root, it is what lets a
+/// relayer that lost its database rebuild its jobs from the chain's `BatchPosted` events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     /// Format version.
     pub version: u32,
     /// The parameter set of its circuits.
     pub params: ParamSet,
-    /// The kind of its jobs.
-    pub kind: JobKind,
-    /// Tree level of its jobs.
-    pub level: u8,
-    /// For a round-0 batch, the statements of its whole tree, level by level.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The statements of the tree, level by level (level 0: the round-0 jobs).
     pub tree: Vec<Vec<StatementJson>>,
-    /// The jobs, in leaf order.
-    pub jobs: Vec<ManifestJob>,
+    /// keccak256 of each round-0 job's witness, in leaf order.
+    #[serde(with = "hex32_vec")]
+    pub witnesses: Vec<[u8; 32]>,
 }
 
 impl Manifest {
-    /// The leaves of the batch's job tree.
-    pub fn leaves(&self) -> Vec<[u8; 32]> {
-        self.jobs
-            .iter()
+    /// The tree's shape; `None` if the statements do not fill exactly the tree over the
+    /// round-0 jobs.
+    pub fn shape(&self) -> Option<TreeShape> {
+        let shape = TreeShape::new(u32::try_from(self.witnesses.len()).ok()?)?;
+        let fits = self.tree.len() == usize::from(shape.height()) + 1
+            && self
+                .tree
+                .iter()
+                .enumerate()
+                .all(|(l, level)| level.len() == shape.nodes_at(l as u8) as usize);
+        fits.then_some(shape)
+    }
+
+    /// Every job of the tree in batch order (leaves, then each level up); empty if the
+    /// manifest is not a whole tree.
+    pub fn jobs(&self) -> Vec<TreeJob> {
+        let Some(shape) = self.shape() else {
+            return Vec::new();
+        };
+        shape
+            .jobs()
             .enumerate()
-            .map(|(i, j)| {
-                let statement: Statement = j.statement.into();
-                job_leaf(
-                    i as u32,
-                    self.kind,
-                    self.level,
-                    statement.hash(),
-                    j.witness_hash,
-                )
+            .map(|(i, n)| TreeJob {
+                index: i as u32,
+                level: n.level,
+                node: n.index,
+                kind: if n.level == 0 {
+                    JobKind::Round0
+                } else {
+                    JobKind::Aggregation
+                },
+                statement: self.tree[n.level as usize][n.index as usize].into(),
+                witness_hash: if n.level == 0 {
+                    self.witnesses[n.index as usize]
+                } else {
+                    [0; 32]
+                },
             })
+            .collect()
+    }
+
+    /// The leaves of the batch's job tree, one per job in batch order.
+    pub fn leaves(&self) -> Vec<[u8; 32]> {
+        self.jobs()
+            .iter()
+            .map(|j| job_leaf(j.index, j.kind, j.level, j.statement.hash(), j.witness_hash))
             .collect()
     }
 
@@ -185,11 +217,11 @@ impl Manifest {
         serde_json::to_vec(self).expect("a manifest serializes")
     }
 
-    /// Parses JSON bytes; `None` unless they are a manifest of this version with jobs.
+    /// Parses JSON bytes; `None` unless they are a manifest of this version with a whole tree.
     pub fn decode(bytes: &[u8]) -> Option<Manifest> {
         serde_json::from_slice::<Manifest>(bytes)
             .ok()
-            .filter(|m| m.version == MANIFEST_VERSION && !m.jobs.is_empty())
+            .filter(|m| m.version == MANIFEST_VERSION && m.shape().is_some())
     }
 }
 
@@ -203,7 +235,7 @@ pub struct JobInfo {
     pub batch_id: u64,
     /// Its leaf index in the batch.
     pub index: u64,
-    /// The kind of its batch.
+    /// Its kind (Round0 at level 0, Aggregation above).
     pub kind: JobKind,
     /// Tree level.
     pub level: u8,
@@ -286,33 +318,60 @@ mod tests {
     }
 
     #[test]
-    fn manifests_round_trip_and_refuse_other_versions() {
+    fn manifests_round_trip_and_refuse_other_versions_and_torn_trees() {
+        let leaf = |i: u32| Statement {
+            range_start: i,
+            range_end: i + 1,
+            ..statement()
+        };
+        // Three leaves: level 1 has a pair and a single-child node, level 2 the top.
+        let top = Statement {
+            range_start: 0,
+            range_end: 3,
+            ..statement()
+        };
         let m = Manifest {
             version: MANIFEST_VERSION,
             params: ParamSet::Small,
-            kind: JobKind::Aggregation,
-            level: 1,
-            tree: vec![],
-            jobs: vec![ManifestJob {
-                node: 0,
-                statement: statement().into(),
-                witness_hash: [7; 32],
-            }],
+            tree: vec![
+                vec![leaf(0).into(), leaf(1).into(), leaf(2).into()],
+                vec![leaf(0).into(), leaf(2).into()],
+                vec![top.into()],
+            ],
+            witnesses: vec![[7; 32], [8; 32], [9; 32]],
         };
         let bytes = m.encode();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(
-            text.contains(r#""kind":1"#),
-            "kinds are the contract's numbers: {text}"
-        );
-        assert!(text.contains(&format!(r#""witness_hash":"{}""#, hex0x(&[7; 32]))));
+        assert!(text.contains(&hex0x(&[7; 32])), "{text}");
         assert_eq!(Manifest::decode(&bytes), Some(m.clone()));
-        let leaf = job_leaf(0, JobKind::Aggregation, 1, statement().hash(), [7; 32]);
-        assert_eq!(m.job_tree().root(), leaf, "one leaf is its own root");
-        let old = text.replace(r#""version":1"#, r#""version":0"#);
+        let jobs = m.jobs();
+        assert_eq!(jobs.len(), 6);
+        assert_eq!(
+            (jobs[4].level, jobs[4].node, jobs[4].kind),
+            (1, 1, JobKind::Aggregation)
+        );
+        assert_eq!(
+            jobs[4].witness_hash, [0; 32],
+            "a node's witness is not known at posting"
+        );
+        assert_eq!(jobs[2].witness_hash, [9; 32]);
+        assert_eq!(
+            m.leaves()[5],
+            job_leaf(5, JobKind::Aggregation, 2, top.hash(), [0; 32])
+        );
+        let old = text.replace(r#""version":2"#, r#""version":1"#);
         assert_eq!(Manifest::decode(old.as_bytes()), None);
-        let bad_kind = text.replace(r#""kind":1"#, r#""kind":7"#);
-        assert_eq!(Manifest::decode(bad_kind.as_bytes()), None);
+        let mut torn = m.clone();
+        torn.tree[1].pop();
+        assert_eq!(Manifest::decode(&torn.encode()), None, "a level short");
+        assert!(torn.jobs().is_empty());
+        let mut extra = m;
+        extra.witnesses.push([1; 32]);
+        assert_eq!(
+            Manifest::decode(&extra.encode()),
+            None,
+            "a leaf without its tree"
+        );
     }
 
     #[test]
