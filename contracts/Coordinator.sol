@@ -46,20 +46,22 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     ///         delay, so a prover who dislikes an announcement can leave before it applies.
     uint256 public immutable paramDelay;
 
-    // Packed to fit into 1 slot (216 bits): read and written once per lease/verdict call.
+    // Packed to fit into 1 slot (256 bits): read and written once per lease/verdict call.
+    // Fresh aggregation nodes form a singly linked list of job ids (through the jobs' `next`)
+    // in the order they became ready; fresh leaves are served batch by batch.
     struct Queue {
         uint40 pendingHead;
         uint40 pendingTail;
         uint32 pendingCount;
-        uint40 freshCount;
-        uint32 aggHead;
+        uint32 freshCount;
+        uint40 aggHead;
+        uint40 aggTail;
         uint32 round0Head;
     }
 
-    // Packed to fit into 1 slot (168 bits): only postBatch, stake and the end of a fresh batch
-    // touch it.
+    // Packed to fit into 1 slot (136 bits): only postBatch, stake and the end of a batch's
+    // fresh leaves touch it.
     struct Registry {
-        uint32 aggTail;
         uint32 round0Tail;
         uint32 nextBatchId;
         uint40 nextJobId;
@@ -75,30 +77,31 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         bool leasingPaused;
     }
 
-    // Packed into 6 slots; slot 2 holds everything lease/submit/verdict read.
+    // One source batch's whole proving tree: `leafCount` round-0 jobs, then each aggregation
+    // level in order (`TreeShape` in the protocol crate), ids `firstJobId..+jobCount-1`.
+    // Packed into 5 slots; slot 2 holds everything lease/submit/verdict read.
     struct Batch {
         bytes32 witnessRoot;
         bytes32 circuitId;
         uint40 firstJobId;
-        uint24 jobCount;
+        uint24 leafCount;
         uint24 jobsLeft;
         uint24 leasedFresh;
         uint96 rewardPerJob;
-        BatchKind kind;
-        uint8 level;
+        uint24 freshNodes;
         bool cancelled;
-        bool isTop;
-        uint32 parent;
+        uint24 jobCount;
         uint32 queuePrev;
         uint32 queueNext;
-        bytes32 topProofHash;
         bytes32 finalProofHash;
     }
 
     // Packed to fit into 1 slot (248 bits). The job's latest lease lives here too (attempt,
     // holder, submittedAt, state), so an honest job costs two fresh slots in all: this one and
     // its proof hash. Earlier leases move to `_leases` when LRP hands the job on. Once the job
-    // is Complete its list links are unused, and `prev` holds the winning attempt.
+    // is Complete its list links are unused, and `prev` holds the winning attempt. A Waiting
+    // aggregation node counts its completed children in `attempt`; a Fresh one links to the
+    // next fresh node in `next`.
     struct Job {
         JobStatus status;
         uint32 batchId;
@@ -200,8 +203,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         paramDelay = paramDelay_;
         relayer = relayer_;
         treasury = treasury_;
-        _registry =
-            Registry({aggTail: 0, round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
+        _registry = Registry({round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
         _checkStakeParams(stakeParams_);
         _setStakeParams(stakeParams_);
         _setTimings(minReassignAge_, uploadDeadline_, unbondingDelay_, paramDelay_);
@@ -215,33 +217,31 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function postBatch(
         bytes32 witnessRoot,
-        uint24 jobCount,
+        uint24 leafCount,
         uint96 rewardPerJob,
-        BatchKind kind,
-        uint8 level,
-        uint32 parent,
         bytes32 circuitId
     ) external onlyRelayer nonReentrant returns (uint32 batchId) {
         if (witnessRoot == 0 || rootUsed[witnessRoot]) {
             revert RootAlreadyUsed(witnessRoot);
         }
-        if (jobCount == 0 || jobCount > MAX_JOBS_PER_BATCH) revert BadJobCount(jobCount);
+        uint256 jobCount = _treeSize(leafCount);
+        if (leafCount == 0 || jobCount > MAX_JOBS_PER_BATCH) revert BadJobCount(leafCount);
         if (circuitId == 0) revert ZeroCircuitId();
-        bool isTop = _checkShape(jobCount, kind, level, parent);
 
-        batchId = _createBatch(jobCount, kind == BatchKind.Aggregation);
+        uint40 firstJobId;
+        (batchId, firstJobId) = _createBatch(leafCount, jobCount);
         Batch storage b = _batches[batchId];
         b.witnessRoot = witnessRoot;
         b.circuitId = circuitId;
         b.rewardPerJob = rewardPerJob;
-        b.kind = kind;
-        b.level = level;
-        b.isTop = isTop;
-        b.parent = parent;
         rootUsed[witnessRoot] = true;
-        uint256 escrow = uint256(jobCount) * rewardPerJob;
+        uint256 escrow = jobCount * rewardPerJob;
         totalEscrow += escrow;
-        _emitBatchPosted(batchId);
+        // forge-lint: disable-next-line(unsafe-typecast) jobCount <= MAX_JOBS_PER_BATCH < 2^24
+        uint24 count = uint24(jobCount);
+        emit BatchPosted(
+            batchId, witnessRoot, firstJobId, leafCount, count, rewardPerJob, circuitId
+        );
         if (escrow != 0) token.safeTransferFrom(msg.sender, address(this), escrow);
     }
 
@@ -252,33 +252,23 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (b.cancelled) revert BatchIsCancelled(batchId);
         if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
 
-        uint256 freshLeft = b.jobCount - b.leasedFresh;
-        if (freshLeft != 0) {
-            Queue memory q = _loadQueue();
+        Queue memory q = _loadQueue();
+        uint256 freshLeaves = b.leafCount - b.leasedFresh;
+        if (freshLeaves != 0) {
             Registry memory r = _registry;
-            _unlinkFresh(q, r, batchId, b.kind == BatchKind.Aggregation);
-            // forge-lint: disable-next-line(unsafe-typecast) freshLeft <= jobCount < 2^24
-            q.freshCount -= uint40(freshLeft);
-            _storeQueue(q);
+            _unlinkFresh(q, r, batchId);
             _registry = r;
         }
+        // The batch's fresh aggregation nodes stay linked until a lease meets them at the head
+        // of the fresh-node list and drops them; they stop counting as fresh now.
+        // forge-lint: disable-next-line(unsafe-typecast) both counts are below 2^24
+        q.freshCount -= uint32(freshLeaves + b.freshNodes);
+        _storeQueue(q);
         b.cancelled = true;
         uint256 refund = uint256(b.jobsLeft) * b.rewardPerJob;
         totalEscrow -= refund;
         emit BatchCancelled(batchId, msg.sender, refund);
         if (refund != 0) token.safeTransfer(msg.sender, refund);
-    }
-
-    /// @inheritdoc ICoordinator
-    function finalizeBatch(uint32 batchId, bytes32 finalProofHash) external onlyRelayer {
-        Batch storage b = _existingBatch(batchId);
-        if (b.kind != BatchKind.Round0) revert BadBatchShape();
-        if (b.cancelled) revert BatchIsCancelled(batchId);
-        if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
-        bytes32 top = b.topProofHash;
-        if (top == 0 || top != finalProofHash) revert NotTopProof(finalProofHash, top);
-        b.finalProofHash = finalProofHash;
-        emit BatchFinalized(batchId, finalProofHash);
     }
 
     /// @inheritdoc ICoordinator
@@ -399,6 +389,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             Job storage j = _jobs[jobId];
             if (j.status == JobStatus.Pending && _batches[j.batchId].cancelled) _clear(q, jobId);
         }
+        // A lease drops a bounded number of them and reverts when it finds nothing else, so
+        // a live node behind more cancelled ones than that needs this way out.
+        _freshNode(q, MAX_CLEAR_PER_CALL);
         _storeQueue(q);
     }
 
@@ -479,15 +472,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             circuitId: b.circuitId,
             firstJobId: b.firstJobId,
             jobCount: b.jobCount,
+            leafCount: b.leafCount,
             jobsLeft: b.jobsLeft,
             leasedFresh: b.leasedFresh,
+            freshNodes: b.freshNodes,
             rewardPerJob: b.rewardPerJob,
-            kind: b.kind,
-            level: b.level,
             cancelled: b.cancelled,
-            isTop: b.isTop,
-            parent: b.parent,
-            topProofHash: b.topProofHash,
             finalProofHash: b.finalProofHash
         });
     }
@@ -505,7 +495,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         )
     {
         Job memory j = _loadJob(jobId);
-        if (j.status == JobStatus.Fresh) return (JobStatus.Fresh, _batchOf(jobId), 0, 0, 0);
+        if (j.status == JobStatus.Fresh) {
+            // An aggregation node none of whose children is complete has no storage yet.
+            batchId = _batchOf(jobId);
+            Batch storage b = _batches[batchId];
+            bool waiting = j.batchId == 0 && batchId != 0 && jobId >= b.firstJobId + b.leafCount;
+            return (waiting ? JobStatus.Waiting : JobStatus.Fresh, batchId, 0, 0, 0);
+        }
+        if (j.status == JobStatus.Waiting) return (JobStatus.Waiting, j.batchId, 0, 0, 0);
         if (j.status == JobStatus.Complete) proofHash = _proofHashes[_rid(jobId, uint24(j.prev))];
         return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, proofHash);
     }
@@ -668,33 +665,38 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     // Picks the next job under the protocol's order and makes `self` its latest lease holder at
-    // the pending list's tail. Within a tree, fresh leaves go before fresh aggregation jobs:
+    // the pending list's tail. Within a tree, fresh leaves go before fresh aggregation nodes:
     // the job farthest from the top first (Hu's rule, optimal for trees of equal jobs; the
     // simulator measured 37.6 min against 40.2 for aggregation first, docs/results/sim-rules.md).
-    // Fresh aggregation jobs of a tree older than every tree with fresh leaves go first, so a
+    // Fresh aggregation nodes of a tree older than every tree with fresh leaves go first, so a
     // stream of batches never starves a tree's top. A stale pending job (see `staleAge`) goes
     // before fresh leaves; other pending jobs only when nothing is fresh (LRP). A prover that
-    // holds a lease (`busy`) gets fresh jobs only: taking over another prover's job would only
-    // queue it behind its own.
+    // holds a lease (`busy`) gets fresh leaves only: a node or another prover's job would wait
+    // behind its own, and they are the critical path (a busy prover's lease-ahead held a ready
+    // node for 30 s while another prover idled, in a devnet run).
     function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy)
         internal
         returns (uint40 jobId, uint64 requestId, address previousHolder)
     {
-        uint32 batchId = q.aggHead;
+        if (!busy) jobId = _freshNode(q, MAX_CLEAR_PER_LEASE);
+        uint32 batchId;
+        if (jobId != 0) batchId = _jobs[jobId].batchId;
         uint32 leaves = q.round0Head;
-        if (leaves != 0 && (batchId == 0 || _batches[batchId].parent >= leaves)) {
+        if (leaves != 0 && (jobId == 0 || batchId >= leaves)) {
             uint24 stale = staleAge;
             if (stale != 0 && !busy) {
-                (jobId, requestId, previousHolder) = _takeFromPendingHead(q, cfg, self, stale);
-                if (jobId != 0) return (jobId, requestId, previousHolder);
+                (uint40 staleJob, uint64 rid, address previous) =
+                    _takeFromPendingHead(q, cfg, self, stale);
+                if (staleJob != 0) return (staleJob, rid, previous);
             }
             batchId = leaves;
-        }
-        if (batchId == 0) {
+            jobId = _takeFreshLeaf(q, leaves);
+        } else if (jobId != 0) {
+            _takeFreshNode(q, jobId, batchId);
+        } else {
             if (busy) return (0, 0, address(0));
             return _takeFromPendingHead(q, cfg, self, 0);
         }
-        jobId = _takeFresh(q, batchId);
         _jobs[jobId] = Job({
             status: JobStatus.Pending,
             batchId: batchId,
@@ -710,19 +712,44 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return (jobId, _rid(jobId, 1), address(0));
     }
 
-    // The next fresh job of the batch at the head of a fresh queue; the batch leaves the queue
-    // with its last fresh job.
-    function _takeFresh(Queue memory q, uint32 batchId) internal returns (uint40 jobId) {
+    // The next fresh leaf of the batch at the head of the leaves' queue; the batch leaves the
+    // queue with its last fresh leaf.
+    function _takeFreshLeaf(Queue memory q, uint32 batchId) internal returns (uint40 jobId) {
         Batch storage b = _batches[batchId];
         uint24 taken = b.leasedFresh;
         jobId = b.firstJobId + taken;
         b.leasedFresh = taken + 1;
         q.freshCount -= 1;
-        if (taken + 1 == b.jobCount) {
+        if (taken + 1 == b.leafCount) {
             Registry memory r = _registry;
-            _unlinkFresh(q, r, batchId, b.kind == BatchKind.Aggregation);
+            _unlinkFresh(q, r, batchId);
             _registry = r;
         }
+    }
+
+    // The head of the fresh-node list, after dropping (up to `limit`) nodes of cancelled
+    // batches met there; 0 if none is left in reach.
+    function _freshNode(Queue memory q, uint256 limit) internal returns (uint40 jobId) {
+        jobId = q.aggHead;
+        for (uint256 k; jobId != 0 && k < limit; ++k) {
+            Job storage j = _jobs[jobId];
+            if (!_batches[j.batchId].cancelled) return jobId;
+            jobId = j.next;
+            j.status = JobStatus.Cleared;
+            j.next = 0;
+            q.aggHead = jobId;
+            if (jobId == 0) q.aggTail = 0;
+        }
+        return jobId != 0 && !_batches[_jobs[jobId].batchId].cancelled ? jobId : 0;
+    }
+
+    // Removes `jobId`, the head of the fresh-node list, from the list.
+    function _takeFreshNode(Queue memory q, uint40 jobId, uint32 batchId) internal {
+        uint40 next = _jobs[jobId].next;
+        q.aggHead = next;
+        if (next == 0) q.aggTail = 0;
+        q.freshCount -= 1;
+        _batches[batchId].freshNodes -= 1;
     }
 
     // LRP: the head of the pending list moves to the tail, unless its latest lease is the
@@ -805,35 +832,25 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (j.state == LeaseState.Leased) _provers[_proverAt[j.holder]].activeLeases -= 1;
     }
 
-    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId, bool agg) internal {
-        uint32 tail = agg ? r.aggTail : r.round0Tail;
+    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId) internal {
+        uint32 tail = r.round0Tail;
         if (tail == 0) {
-            if (agg) q.aggHead = batchId;
-            else q.round0Head = batchId;
+            q.round0Head = batchId;
         } else {
             _batches[tail].queueNext = batchId;
             _batches[batchId].queuePrev = tail;
         }
-        if (agg) r.aggTail = batchId;
-        else r.round0Tail = batchId;
+        r.round0Tail = batchId;
     }
 
-    function _unlinkFresh(Queue memory q, Registry memory r, uint32 batchId, bool agg) internal {
+    function _unlinkFresh(Queue memory q, Registry memory r, uint32 batchId) internal {
         Batch storage b = _batches[batchId];
         uint32 prev = b.queuePrev;
         uint32 next = b.queueNext;
-        if (prev == 0) {
-            if (agg) q.aggHead = next;
-            else q.round0Head = next;
-        } else {
-            _batches[prev].queueNext = next;
-        }
-        if (next == 0) {
-            if (agg) r.aggTail = prev;
-            else r.round0Tail = prev;
-        } else {
-            _batches[next].queuePrev = prev;
-        }
+        if (prev == 0) q.round0Head = next;
+        else _batches[prev].queueNext = next;
+        if (next == 0) r.round0Tail = prev;
+        else _batches[next].queuePrev = prev;
         b.queuePrev = 0;
         b.queueNext = 0;
     }
@@ -961,14 +978,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         emit VerdictRecorded(t.requestId, t.jobId, t.prover, result, completed, amount);
     }
 
-    // First valid proof of a pending job: complete it, pay its holder, and if it is the top of a
-    // batch's tree, record its proof hash as that batch's final-proof candidate. Updates `j` in
-    // memory; the caller stores it.
+    // First valid proof of a pending job: complete it, pay its holder, and count it as done
+    // for its parent node, which becomes fresh with its last child; the top's proof is the
+    // batch's final proof. Updates `j` in memory; the caller stores it.
     function _complete(Queue memory q, Target memory t, Job memory j)
         internal
         returns (bool completed, uint256 reward)
     {
-        Batch storage b = _batches[j.batchId];
+        uint32 batchId = j.batchId;
+        Batch storage b = _batches[batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
 
         _unlinkPending(q, j.prev, j.next);
@@ -983,11 +1001,48 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // forge-lint: disable-next-line(unsafe-typecast) reward is a uint96
         s.earnings += uint128(reward);
         s.jobsProven += 1;
-        if (b.isTop) {
-            Batch storage root = b.kind == BatchKind.Round0 ? b : _batches[b.parent];
-            if (root.topProofHash == 0) root.topProofHash = _proofHashes[t.requestId];
+
+        uint40 first = b.firstJobId;
+        (uint256 parent, uint256 children) = _parentOf(t.jobId - first, b.leafCount);
+        if (children == 0) {
+            bytes32 finalProofHash = _proofHashes[t.requestId];
+            b.finalProofHash = finalProofHash;
+            emit BatchFinalized(batchId, finalProofHash);
+        } else {
+            // forge-lint: disable-next-line(unsafe-typecast) parent < jobCount, within the batch
+            _childDone(q, b, batchId, first + uint40(parent), children);
         }
         return (true, reward);
+    }
+
+    // One more child of node `jobId` (which has `children` of them) is complete; with the last
+    // one the node becomes fresh, at the tail of the fresh-node list. Each child completes once,
+    // so each node becomes fresh once.
+    function _childDone(
+        Queue memory q,
+        Batch storage b,
+        uint32 batchId,
+        uint40 jobId,
+        uint256 children
+    ) internal {
+        Job memory p = _loadJob(jobId);
+        p.batchId = batchId;
+        if (p.attempt + 1 < children) {
+            p.status = JobStatus.Waiting;
+            p.attempt += 1;
+            _storeJob(jobId, p);
+            return;
+        }
+        p.status = JobStatus.Fresh;
+        p.attempt = 0;
+        p.next = 0;
+        _storeJob(jobId, p);
+        uint40 tail = q.aggTail;
+        if (tail == 0) q.aggHead = jobId;
+        else _jobs[tail].next = jobId;
+        q.aggTail = jobId;
+        q.freshCount += 1;
+        b.freshNodes += 1;
     }
 
     // Slashes up to the slash amount, from bond first, then from unbonding funds.
@@ -1011,59 +1066,28 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // ================================================================== helpers
 
-    // Allocates a batch id and its job ids and appends the batch to its fresh queue.
-    function _createBatch(uint24 jobCount, bool agg) internal returns (uint32 batchId) {
+    // Allocates a batch id and its job ids and appends the batch to the leaves' queue.
+    function _createBatch(uint24 leafCount, uint256 jobCount)
+        internal
+        returns (uint32 batchId, uint40 firstJobId)
+    {
         Registry memory r = _registry;
         Queue memory q = _loadQueue();
         batchId = r.nextBatchId;
+        firstJobId = r.nextJobId;
         Batch storage b = _batches[batchId];
-        b.firstJobId = r.nextJobId;
-        b.jobCount = jobCount;
-        b.jobsLeft = jobCount;
+        b.firstJobId = firstJobId;
+        b.leafCount = leafCount;
+        // forge-lint: disable-start(unsafe-typecast) jobCount <= MAX_JOBS_PER_BATCH < 2^24
+        b.jobCount = uint24(jobCount);
+        b.jobsLeft = uint24(jobCount);
         r.nextBatchId = batchId + 1;
-        r.nextJobId += jobCount;
-        q.freshCount += jobCount;
-        _appendFresh(q, r, batchId, agg);
+        r.nextJobId += uint40(jobCount);
+        // forge-lint: disable-end(unsafe-typecast)
+        q.freshCount += leafCount;
+        _appendFresh(q, r, batchId);
         _registry = r;
         _storeQueue(q);
-    }
-
-    function _emitBatchPosted(uint32 batchId) internal {
-        Batch storage b = _batches[batchId];
-        emit BatchPosted(
-            batchId,
-            b.witnessRoot,
-            b.firstJobId,
-            b.jobCount,
-            b.rewardPerJob,
-            b.kind,
-            b.level,
-            b.parent,
-            b.circuitId
-        );
-    }
-
-    // Validates kind/level/parent and tells whether the batch's jobs are its tree's top.
-    function _checkShape(uint24 jobCount, BatchKind kind, uint8 level, uint32 parent)
-        internal
-        view
-        returns (bool isTop)
-    {
-        if (kind == BatchKind.Round0) {
-            if (level != 0 || parent != 0) revert BadBatchShape();
-            return jobCount == 1;
-        }
-        if (parent == 0 || parent >= _registry.nextBatchId) revert BadBatchShape();
-        Batch storage pb = _batches[parent];
-        if (pb.kind != BatchKind.Round0) revert BadBatchShape();
-        if (pb.cancelled) revert BatchIsCancelled(parent);
-        if (pb.finalProofHash != 0) revert BatchIsFinalized(parent);
-        uint256 top = _ceilLog2(pb.jobCount);
-        // A binary tree of height `top` has at most 2^(top - level) nodes at `level`.
-        if (level == 0 || level > top || jobCount > (uint256(1) << (top - level))) {
-            revert BadBatchShape();
-        }
-        return level == top;
     }
 
     function _existingBatch(uint32 batchId) internal view returns (Batch storage b) {
@@ -1118,8 +1142,31 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return cap < MAX_ACTIVE_LEASES ? cap : MAX_ACTIVE_LEASES;
     }
 
-    function _ceilLog2(uint256 x) internal pure returns (uint256 r) {
-        while ((uint256(1) << r) < x) ++r;
+    // Nodes of the proving tree over `leaves` leaves: each level halves the one below, rounding
+    // up (an odd node out gets a single-child parent), until one node is left.
+    function _treeSize(uint256 leaves) internal pure returns (uint256 size) {
+        for (uint256 c = leaves; c != 0; c = (c + 1) / 2) {
+            size += c;
+            if (c == 1) break;
+        }
+    }
+
+    // The parent of the node at `index` of a tree over `leaves` leaves, and how many children
+    // that parent has (1 or 2); (0, 0) for the top.
+    function _parentOf(uint256 index, uint256 leaves)
+        internal
+        pure
+        returns (uint256 parent, uint256 children)
+    {
+        uint256 offset;
+        uint256 c = leaves;
+        while (index >= offset + c) {
+            offset += c;
+            c = (c + 1) / 2;
+        }
+        if (c == 1) return (0, 0);
+        uint256 pos = (index - offset) / 2;
+        return (offset + c + pos, 2 * pos + 1 < c ? 2 : 1);
     }
 
     function _checkStakeParams(StakeParams memory sp) internal pure {

@@ -15,19 +15,15 @@ pragma solidity ^0.8.24;
 interface ICoordinator {
     // ------------------------------------------------------------------ types
 
-    /// @notice What a batch's jobs prove: round-0 witnesses, or aggregations of child proofs.
-    enum BatchKind {
-        Round0,
-        Aggregation
-    }
-
-    /// @notice Life cycle of a job. Fresh jobs have no storage yet; Cleared = cancelled and
-    ///         removed from the pending list.
+    /// @notice Life cycle of a job. Fresh leaves have no storage yet; an aggregation node is
+    ///         Waiting until its last child completes, then Fresh; Cleared = cancelled and
+    ///         removed from the pending list or the fresh-node list.
     enum JobStatus {
         Fresh,
         Pending,
         Complete,
-        Cleared
+        Cleared,
+        Waiting
     }
 
     /// @notice Life cycle of a lease (one prover's claim on one job).
@@ -69,21 +65,21 @@ interface ICoordinator {
         uint8 result;
     }
 
-    /// @notice A batch of jobs as stored (see `batch`).
+    /// @notice A batch, one source batch's whole proving tree, as stored (see `batch`). Its jobs
+    ///         are the `leafCount` round-0 jobs, then each aggregation level bottom up: level
+    ///         `l + 1` has ceil(n_l / 2) nodes, node k aggregating nodes 2k and 2k + 1 of level l
+    ///         (2k alone when 2k + 1 is past the level's end); the last job is the top.
     struct BatchInfo {
         bytes32 witnessRoot;
         bytes32 circuitId;
         uint40 firstJobId;
         uint24 jobCount;
+        uint24 leafCount;
         uint24 jobsLeft;
         uint24 leasedFresh;
+        uint24 freshNodes;
         uint96 rewardPerJob;
-        BatchKind kind;
-        uint8 level;
         bool cancelled;
-        bool isTop;
-        uint32 parent;
-        bytes32 topProofHash;
         bytes32 finalProofHash;
     }
 
@@ -96,21 +92,20 @@ interface ICoordinator {
 
     // ------------------------------------------------------------------ events
 
-    /// @notice A batch of `jobCount` jobs with ids `firstJobId..firstJobId+jobCount-1` was posted.
+    /// @notice A batch of `jobCount` jobs (a tree over `leafCount` leaves) with ids
+    ///         `firstJobId..firstJobId+jobCount-1` was posted.
     event BatchPosted(
         uint32 indexed batchId,
         bytes32 indexed witnessRoot,
         uint40 firstJobId,
+        uint24 leafCount,
         uint24 jobCount,
         uint96 rewardPerJob,
-        BatchKind kind,
-        uint8 level,
-        uint32 indexed parent,
         bytes32 circuitId
     );
     /// @notice A batch was cancelled and `refund` of unspent escrow returned to `to`.
     event BatchCancelled(uint32 indexed batchId, address indexed to, uint256 refund);
-    /// @notice A round-0 batch's final (top) proof was recorded.
+    /// @notice A batch's top job completed: its winning proof is the batch's final proof.
     event BatchFinalized(uint32 indexed batchId, bytes32 finalProofHash);
     /// @notice `prover` leased `jobId` under `requestId`; `previousHolder` is set on an LRP
     ///         reassignment (zero for a fresh job).
@@ -179,16 +174,12 @@ interface ICoordinator {
     error BadJobCount(uint256 jobCount);
     /// @notice The circuit id is zero.
     error ZeroCircuitId();
-    /// @notice Kind, level or parent do not describe a node of the parent batch's tree.
-    error BadBatchShape();
     /// @notice No batch with this id.
     error UnknownBatch(uint32 batchId);
     /// @notice The batch was cancelled.
     error BatchIsCancelled(uint32 batchId);
     /// @notice The batch was already finalized.
     error BatchIsFinalized(uint32 batchId);
-    /// @notice The hash is not the winning proof hash of the batch tree's top job.
-    error NotTopProof(bytes32 given, bytes32 expected);
     /// @notice Leasing is paused.
     error LeasingIsPaused();
     /// @notice No job can be leased now: try again later.
@@ -226,36 +217,28 @@ interface ICoordinator {
 
     // ------------------------------------------------------------------ relayer
 
-    /// @notice Posts a batch of `jobCount` jobs committed to by `witnessRoot` and pulls
-    ///         `jobCount * rewardPerJob` from the caller into escrow.
+    /// @notice Posts the proving tree of a source batch of `leafCount` round-0 jobs (see
+    ///         `BatchInfo` for its shape) and pulls `jobCount * rewardPerJob` from the caller
+    ///         into escrow. The leaves are fresh at once; each aggregation node becomes fresh
+    ///         when the Valid verdict on its last child is recorded, and the top's Valid
+    ///         verdict records the batch's final proof.
     /// @param witnessRoot Merkle root over the jobs' leaves; each root is accepted once.
-    /// @param jobCount Number of jobs, 1..MAX_JOBS_PER_BATCH.
+    /// @param leafCount Number of round-0 jobs; the tree may hold MAX_JOBS_PER_BATCH jobs.
     /// @param rewardPerJob Paid to the first valid proof of each job (may be zero).
-    /// @param kind Round0 (level 0, parent 0) or Aggregation (level >= 1 of parent's tree).
-    /// @param level Tree level of the jobs: 0 for round 0.
-    /// @param parent For aggregation batches, the round-0 batch whose tree they belong to.
-    /// @param circuitId Digest of the verifier data the batch's proofs must have.
+    /// @param circuitId Digest of the verifier data the round-0 proofs must have.
     /// @return batchId The new batch's id.
     function postBatch(
         bytes32 witnessRoot,
-        uint24 jobCount,
+        uint24 leafCount,
         uint96 rewardPerJob,
-        BatchKind kind,
-        uint8 level,
-        uint32 parent,
         bytes32 circuitId
     ) external returns (uint32 batchId);
 
-    /// @notice Cancels a batch: its fresh jobs are never leased, its pending jobs are cleared
-    ///         lazily (see `clearCancelled`), and its unspent escrow goes back to the caller.
+    /// @notice Cancels a batch: its fresh jobs are never leased, nodes not yet fresh never
+    ///         become so, its pending jobs are cleared lazily (see `clearCancelled`), and the
+    ///         escrow of every job not completed goes back to the caller.
     /// @param batchId The batch to cancel; relayer or owner only.
     function cancelBatch(uint32 batchId) external;
-
-    /// @notice Records a round-0 batch's final proof: it must be the winning proof hash of the
-    ///         single job at the top level of the batch's aggregation tree.
-    /// @param batchId The round-0 batch.
-    /// @param finalProofHash keccak256 of the final proof bytes.
-    function finalizeBatch(uint32 batchId, bytes32 finalProofHash) external;
 
     /// @notice Applies verdicts in order. An entry that does not match its lease or no longer
     ///         applies is skipped with `VerdictSkipped`; the rest of the batch goes through.
@@ -264,11 +247,11 @@ interface ICoordinator {
 
     // ------------------------------------------------------------------ provers
 
-    /// @notice Leases one job. Fresh round-0 jobs go before fresh aggregation jobs of the same or
-    ///         later trees, aggregation jobs of older trees before them; a pending job leased at
+    /// @notice Leases one job. Fresh round-0 jobs go before fresh aggregation nodes of the same
+    ///         or later trees, aggregation nodes of older trees before them; a pending job leased at
     ///         least `staleAge` ago goes before fresh round-0 jobs; other pending jobs (least
     ///         recently leased first, not one whose latest lease is the caller's) only when nothing
-    ///         is fresh. A caller that already holds a lease gets fresh jobs only.
+    ///         is fresh. A caller that already holds a lease gets fresh round-0 jobs only.
     /// @return requestId The lease's id, needed to submit.
     /// @return jobId The leased job.
     function lease() external returns (uint64 requestId, uint40 jobId);
@@ -309,7 +292,9 @@ interface ICoordinator {
     function withdrawEarnings() external;
 
     /// @notice Clears pending jobs of cancelled batches from the pending list and from their
-    ///         holders' active-lease counts. Anyone may call; ids that do not apply are ignored.
+    ///         holders' active-lease counts, then drops up to MAX_CLEAR_PER_CALL fresh nodes of
+    ///         cancelled batches from the head of the fresh-node list. Anyone may call; ids that
+    ///         do not apply are ignored.
     /// @param jobIds Jobs to clear, at most MAX_CLEAR_PER_CALL.
     function clearCancelled(uint40[] calldata jobIds) external;
 

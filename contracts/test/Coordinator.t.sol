@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
+import {TreeChecks} from "./utils/TreeChecks.sol";
 import {Coordinator} from "../Coordinator.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /// @notice Unit tests: every external function and every revert path of the Coordinator.
-contract CoordinatorTest is CoordinatorFixture {
+contract CoordinatorTest is TreeChecks {
     ICoordinator.VerdictResult internal constant VALID = ICoordinator.VerdictResult.Valid;
     ICoordinator.VerdictResult internal constant INVALID = ICoordinator.VerdictResult.Invalid;
     ICoordinator.VerdictResult internal constant MISSING = ICoordinator.VerdictResult.Missing;
@@ -80,44 +80,73 @@ contract CoordinatorTest is CoordinatorFixture {
 
     // ------------------------------------------------------------------ postBatch
 
-    function test_PostBatch_EscrowsRewardsAndQueuesJobs() public {
+    function test_PostBatch_EscrowsTheWholeTreeAndQueuesItsLeaves() public {
         uint256 before = token.balanceOf(relayer);
         bytes32 root = keccak256("r");
+        // 7 leaves: levels of 7, 4, 2 and 1 jobs.
         vm.expectEmit(address(coord));
-        emit ICoordinator.BatchPosted(
-            1, root, 1, 7, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT
-        );
+        emit ICoordinator.BatchPosted(1, root, 1, 7, 14, REWARD, CIRCUIT);
         vm.prank(relayer);
-        uint32 id = coord.postBatch(root, 7, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        uint32 id = coord.postBatch(root, 7, REWARD, CIRCUIT);
         vm.assertEq(id, 1, "batch id");
-        vm.assertEq(token.balanceOf(relayer), before - 7 * REWARD, "relayer paid");
-        vm.assertEq(token.balanceOf(address(coord)), 7 * REWARD, "escrow held");
-        vm.assertEq(coord.totalEscrow(), 7 * REWARD, "escrow counted");
-        vm.assertEq(_fresh(), 7, "fresh jobs");
+        vm.assertEq(token.balanceOf(relayer), before - 14 * REWARD, "relayer paid every job");
+        vm.assertEq(token.balanceOf(address(coord)), 14 * REWARD, "escrow held");
+        vm.assertEq(coord.totalEscrow(), 14 * REWARD, "escrow counted");
+        vm.assertEq(_fresh(), 7, "only the leaves are fresh");
         vm.assertTrue(coord.rootUsed(root), "root used");
         ICoordinator.BatchInfo memory b = coord.batch(id);
         vm.assertEq(b.witnessRoot, root, "root");
         vm.assertEq(b.circuitId, CIRCUIT, "circuit");
         vm.assertEq(b.firstJobId, 1, "first job");
-        vm.assertEq(b.jobCount, 7, "count");
-        vm.assertEq(b.jobsLeft, 7, "left");
+        vm.assertEq(b.leafCount, 7, "leaves");
+        vm.assertEq(b.jobCount, 14, "count");
+        vm.assertEq(b.jobsLeft, 14, "left");
+        vm.assertEq(b.leasedFresh, 0, "none leased");
+        vm.assertEq(b.freshNodes, 0, "no node ready");
         vm.assertEq(b.rewardPerJob, REWARD, "reward");
-        vm.assertFalse(b.isTop, "a 7-job round is not a top");
+        vm.assertFalse(b.cancelled, "live");
+        vm.assertEq(b.finalProofHash, 0, "no final proof yet");
+        (uint32 nextBatch, uint40 nextJob) = coord.nextIds();
+        vm.assertEq(nextBatch, 2, "next batch");
+        vm.assertEq(nextJob, 15, "the tree took ids 1..14");
+    }
+
+    function test_PostBatch_LeavesAreFreshAndNodesWaiting() public {
+        uint32 id = _post(5); // leaves 1-5; nodes 6-8, then 9-10, then the top 11
+        for (uint40 j = 1; j <= 11; ++j) {
+            (ICoordinator.JobStatus s, uint32 b, uint64 latest,,) = coord.job(j);
+            ICoordinator.JobStatus want =
+                j <= 5 ? ICoordinator.JobStatus.Fresh : ICoordinator.JobStatus.Waiting;
+            vm.assertEq(uint8(s), uint8(want), "leaves fresh, nodes waiting");
+            vm.assertEq(b, id, "every job of the tree maps to its batch");
+            vm.assertEq(latest, 0, "never leased");
+        }
+        vm.assertEq(_top(id), 11, "the last job is the top");
+    }
+
+    function test_PostBatch_OneLeafIsItsOwnTop() public {
+        uint32 id = _post(1);
+        ICoordinator.BatchInfo memory b = coord.batch(id);
+        vm.assertEq(b.jobCount, 1, "a single job");
+        vm.assertEq(coord.totalEscrow(), REWARD, "one reward");
+        vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Fresh), "leaf and top, fresh");
     }
 
     function test_PostBatch_GivesConsecutiveJobIds() public {
-        _post(3);
-        uint32 second = _post(5);
-        vm.assertEq(coord.batch(second).firstJobId, 4, "second batch starts after the first");
-        (, uint32 batchOfJob,,,) = coord.job(6);
-        vm.assertEq(batchOfJob, second, "fresh job maps to its batch");
-        (, uint32 none,,,) = coord.job(9);
+        _post(3); // jobs 1-6 (3 + 2 + 1)
+        uint32 second = _post(5); // jobs 7-17 (5 + 3 + 2 + 1)
+        vm.assertEq(coord.batch(second).firstJobId, 7, "second tree starts after the first");
+        (, uint32 batchOfJob,,,) = coord.job(9);
+        vm.assertEq(batchOfJob, second, "fresh leaf maps to its batch");
+        (, uint32 batchOfNode,,,) = coord.job(17);
+        vm.assertEq(batchOfNode, second, "waiting top maps to its batch");
+        (, uint32 none,,,) = coord.job(18);
         vm.assertEq(none, 0, "job beyond the last batch has none");
     }
 
     function test_PostBatch_AllowsZeroReward() public {
         vm.prank(relayer);
-        coord.postBatch(_nextRoot(), 3, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(_nextRoot(), 3, 0, CIRCUIT);
         vm.assertEq(coord.totalEscrow(), 0, "nothing escrowed");
         _bond(alice, 1);
         (uint64 r,) = _prove(alice);
@@ -128,30 +157,36 @@ contract CoordinatorTest is CoordinatorFixture {
     function test_PostBatch_RevertsWhen_NotRelayer() public {
         vm.expectRevert(ICoordinator.NotRelayer.selector);
         vm.prank(alice);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(_nextRoot(), 1, REWARD, CIRCUIT);
     }
 
     function test_PostBatch_RevertsWhen_RootZeroOrReused() public {
         vm.startPrank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.RootAlreadyUsed.selector, bytes32(0)));
-        coord.postBatch(0, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(0, 1, REWARD, CIRCUIT);
         bytes32 root = keccak256("once");
-        coord.postBatch(root, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(root, 1, REWARD, CIRCUIT);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.RootAlreadyUsed.selector, root));
-        coord.postBatch(root, 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(root, 1, REWARD, CIRCUIT);
         vm.stopPrank();
     }
 
+    /// @notice The cap is on the tree's jobs: 2^19 leaves make 2^20 - 1 jobs, one more leaf
+    ///         makes a tree past MAX_JOBS_PER_BATCH.
     function test_PostBatch_RevertsWhen_BadCountOrCircuit() public {
         vm.startPrank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 0));
-        coord.postBatch(_nextRoot(), 0, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
-        uint24 tooMany = uint24(coord.MAX_JOBS_PER_BATCH() + 1);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, tooMany));
-        coord.postBatch(_nextRoot(), tooMany, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(_nextRoot(), 0, REWARD, CIRCUIT);
+        uint24 most = uint24(coord.MAX_JOBS_PER_BATCH() / 2);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, most + 1));
+        coord.postBatch(_nextRoot(), most + 1, 0, CIRCUIT);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, type(uint24).max));
+        coord.postBatch(_nextRoot(), type(uint24).max, 0, CIRCUIT);
         vm.expectRevert(ICoordinator.ZeroCircuitId.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, 0);
+        coord.postBatch(_nextRoot(), 1, REWARD, 0);
+        uint32 id = coord.postBatch(_nextRoot(), most, 0, CIRCUIT);
         vm.stopPrank();
+        vm.assertEq(coord.batch(id).jobCount, coord.MAX_JOBS_PER_BATCH() - 1, "largest tree");
     }
 
     function test_PostBatch_RevertsWhen_EscrowNotApproved() public {
@@ -159,101 +194,77 @@ contract CoordinatorTest is CoordinatorFixture {
         token.approve(address(coord), 0);
         vm.expectRevert();
         vm.prank(relayer);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
-    }
-
-    function test_PostBatch_RevertsWhen_Round0HasLevelOrParent() public {
-        uint32 parent = _post(4);
-        vm.startPrank(relayer);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 1, 0, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, ICoordinator.BatchKind.Round0, 0, parent, CIRCUIT);
-        vm.stopPrank();
-    }
-
-    function test_PostBatch_ChecksAggregationShape() public {
-        uint32 parent = _post(5); // tree height ceil(log2 5) = 3
-        ICoordinator.BatchKind agg = ICoordinator.BatchKind.Aggregation;
-        vm.startPrank(relayer);
-        // parent must exist and be a round-0 batch
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, agg, 1, 0, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, agg, 1, 99, CIRCUIT);
-        uint32 level1 = coord.postBatch(_nextRoot(), 4, REWARD, agg, 1, parent, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, agg, 2, level1, CIRCUIT);
-        // level within 1..height, count within 2^(height - level)
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, agg, 0, parent, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 1, REWARD, agg, 4, parent, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 5, REWARD, agg, 1, parent, CIRCUIT);
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.postBatch(_nextRoot(), 2, REWARD, agg, 3, parent, CIRCUIT);
-        uint32 top = coord.postBatch(_nextRoot(), 1, REWARD, agg, 3, parent, CIRCUIT);
-        vm.stopPrank();
-        vm.assertFalse(coord.batch(level1).isTop, "level 1 of 3 is not the top");
-        vm.assertTrue(coord.batch(top).isTop, "level 3 of 3 is the top");
-    }
-
-    function test_PostBatch_RevertsWhen_ParentCancelledOrFinalized() public {
-        uint32 cancelled = _post(2);
-        vm.prank(relayer);
-        coord.cancelBatch(cancelled);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsCancelled.selector, cancelled));
-        _postAgg(cancelled, 1, 1);
-
-        uint32 single = _post(1); // a one-job batch is its own top
-        _bond(alice, 1);
-        (uint64 r,) = _prove(alice);
-        vm.prank(relayer);
-        coord.finalizeBatch(single, _proofHash(r));
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, single));
-        vm.prank(relayer);
-        coord.postBatch(
-            _nextRoot(), 1, REWARD, ICoordinator.BatchKind.Aggregation, 1, single, CIRCUIT
-        );
+        coord.postBatch(_nextRoot(), 1, REWARD, CIRCUIT);
     }
 
     // ------------------------------------------------------------------ lease: order
 
     function test_Lease_TakesFreshJobsInPostingOrder() public {
-        _post(2);
-        _post(1);
+        _post(2); // leaves 1-2, top 3 (waiting)
+        _post(1); // job 4
         _bond(alice, 3);
         (uint64 r1, uint40 j1) = _lease(alice);
         (uint64 r2, uint40 j2) = _lease(alice);
         (uint64 r3, uint40 j3) = _lease(alice);
         vm.assertEq(j1, 1, "job 1 first");
         vm.assertEq(j2, 2, "job 2 second");
-        vm.assertEq(j3, 3, "then the next batch");
+        vm.assertEq(j3, 4, "then the next batch: the waiting top is not leasable");
         vm.assertEq(r1, _rid(1, 1), "request id = job << 24 | attempt");
         vm.assertEq(r2, _rid(2, 1), "first attempt of job 2");
-        vm.assertEq(r3, _rid(3, 1), "first attempt of job 3");
+        vm.assertEq(r3, _rid(4, 1), "first attempt of job 4");
         vm.assertEq(_fresh(), 0, "no fresh jobs left");
         vm.assertEq(_pending(), 3, "all pending");
         vm.assertEq(_active(alice), 3, "three active leases");
     }
 
     function test_Lease_LeavesFirstWithinATreeAndAnOlderTreesNodesBeforeLaterLeaves() public {
-        uint32 parent = _post(4); // jobs 1..4
+        uint32 older = _post(4); // leaves 1-4, nodes 5 (1, 2) and 6 (3, 4), top 7
         _bond(alice, 8);
-        (, uint40 a) = _lease(alice);
-        (, uint40 b) = _lease(alice);
-        uint32 agg = _postAgg(parent, 1, 1); // job 5
+        (, uint40 a) = _prove(alice);
+        (, uint40 b) = _prove(alice);
+        vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Fresh), "node 5 ready");
+        vm.assertEq(coord.batch(older).freshNodes, 1, "one ready node");
         (, uint40 c) = _lease(alice);
-        vm.assertEq(c, 3, "the tree's own leaves first");
-        _post(2); // jobs 6, 7: a later tree
+        vm.assertEq(c, 3, "the tree's own leaves before its ready node");
+        _post(2); // leaves 8, 9, top 10: a later tree
         (, uint40 d) = _lease(alice);
         vm.assertEq(d, 4, "the last leaf of the older tree");
-        (, uint40 e) = _lease(alice);
-        vm.assertEq(e, coord.batch(agg).firstJobId, "the older tree's node before later leaves");
+        (, uint40 busy) = _lease(alice);
+        vm.assertEq(busy, 8, "a prover holding leases gets leaves, never the ready node");
+        _bond(bob, 1);
+        (, uint40 e) = _lease(bob);
+        vm.assertEq(e, 5, "the older tree's node before later leaves, to an idle prover");
+        vm.assertEq(coord.batch(older).freshNodes, 0, "leased: no longer ready");
         (, uint40 f) = _lease(alice);
-        vm.assertEq(f, 6, "then the later tree");
+        vm.assertEq(f, 9, "then the later tree");
         vm.assertTrue(a == 1 && b == 2, "round 0 in order before");
+    }
+
+    /// @notice Ready nodes are leased in the order they became ready, whatever their position.
+    function test_Lease_ReadyNodesInTheOrderTheyBecameReady() public {
+        _post(4); // leaves 1-4, nodes 5 (1, 2) and 6 (3, 4), top 7
+        _bond(alice, 4);
+        vm.prank(alice);
+        (uint64[] memory rs,) = coord.leaseMany(4);
+        for (uint256 i; i < 4; ++i) {
+            _submit(alice, rs[i]);
+        }
+        _verdict(rs[3], VALID);
+        _verdict(rs[2], VALID); // node 6 ready first
+        _verdict(rs[0], VALID);
+        _verdict(rs[1], VALID); // then node 5
+        vm.assertEq(_fresh(), 2, "two ready nodes");
+        (, uint40 first) = _lease(alice);
+        vm.assertEq(first, 6, "the first node to become ready");
+        // Alice now holds a lease: a node would wait behind it, so it goes to an idle prover.
+        vm.prank(alice);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        coord.lease();
+        _bond(bob, 1);
+        (, uint40 second) = _lease(bob);
+        vm.assertEq(second, 5, "then the next");
+        vm.assertEq(_fresh(), 0, "none left ready");
+        vm.assertEq(uint8(_status(7)), uint8(ICoordinator.JobStatus.Waiting), "top waits");
     }
 
     function test_Lease_EmitsJobLeased() public {
@@ -301,16 +312,16 @@ contract CoordinatorTest is CoordinatorFixture {
     }
 
     function test_Lease_ABusyProverGetsFreshJobsOnly() public {
-        _post(2);
+        _post(2); // leaves 1, 2, top 3
         _bond(alice, 2);
         _bond(bob, 2);
         _lease(alice); // job 1
         _lease(bob); // job 2
         vm.expectRevert(ICoordinator.NoJobAvailable.selector);
         _lease(bob); // holds job 2: may not take job 1 over
-        _post(1); // job 3
+        _post(1); // job 4
         (, uint40 j) = _lease(bob);
-        vm.assertEq(j, 3, "fresh jobs still come");
+        vm.assertEq(j, 4, "fresh jobs still come");
         // In one call, the first lease makes the caller busy for the rest.
         _bond(carol, 4);
         vm.prank(carol);
@@ -318,31 +329,44 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.assertEq(got.length, 1, "one takeover, then busy");
     }
 
+    /// @notice A hoarder on a tree's top job is reassigned after staleAge, before fresh leaves.
     function test_Lease_AStaleJobGoesBeforeFreshLeaves() public {
         vm.prank(owner);
         coord.setStaleAge(300);
-        _post(1); // job 1: the hoarded top of a finished tree's work
+        uint32 tree = _post(2); // leaves 1, 2, top 3
         _bond(alice, 1);
         _bond(bob, 1);
         _bond(carol, 1);
+        _proveTwo(bob);
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Fresh), "the top is ready");
         uint256 t0 = block.timestamp;
-        _lease(alice);
-        _post(3); // jobs 2..4: fresh work of a later batch
+        (, uint40 top) = _lease(alice); // the hoarder takes the top and sits on it
+        vm.assertEq(top, 3, "hoarded top");
+        _post(3); // jobs 4-6 are leaves: fresh work of a later tree
         vm.warp(t0 + 299);
         (, uint40 j) = _lease(bob);
-        vm.assertEq(j, 2, "not stale yet: fresh work first");
+        vm.assertEq(j, 4, "not stale yet: fresh work first");
         vm.warp(t0 + 300);
-        (, uint40 k) = _lease(carol);
-        vm.assertEq(k, 1, "stale: ahead of fresh leaves");
+        (uint64 r, uint40 k) = _lease(carol);
+        vm.assertEq(k, 3, "stale: ahead of fresh leaves");
+        _submit(carol, r);
+        _verdict(r, VALID);
+        vm.assertEq(coord.batch(tree).finalProofHash, _proofHash(r), "the tree is finished");
+    }
+
+    /// @dev `who` proves the two next jobs.
+    function _proveTwo(address who) internal {
+        _prove(who);
+        _prove(who);
     }
 
     function test_Lease_WithoutAStaleAgeFreshLeavesAlwaysGoFirst() public {
-        _post(1);
+        _post(1); // job 1, its own top
         _bond(alice, 1);
         _bond(bob, 3);
         uint256 t0 = block.timestamp;
         _lease(alice);
-        _post(3);
+        _post(3); // leaves 2-4
         vm.warp(t0 + 10 days);
         vm.prank(bob);
         (, uint40[] memory got) = coord.leaseMany(3);
@@ -634,7 +658,7 @@ contract CoordinatorTest is CoordinatorFixture {
     // ------------------------------------------------------------------ verdicts
 
     function test_Verdict_ValidCompletesAndPays() public {
-        uint32 b = _post(2);
+        uint32 b = _post(2); // leaves 1, 2, top 3
         _bond(alice, 1);
         (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
@@ -645,8 +669,9 @@ contract CoordinatorTest is CoordinatorFixture {
         (,,,, bytes32 proof) = coord.job(j);
         vm.assertEq(proof, _proofHash(r), "winning hash recorded");
         vm.assertEq(_earnings(alice), REWARD, "paid");
-        vm.assertEq(coord.totalEscrow(), REWARD, "escrow drops by one reward");
-        vm.assertEq(coord.batch(b).jobsLeft, 1, "one left");
+        vm.assertEq(coord.totalEscrow(), 2 * REWARD, "escrow drops by one reward");
+        vm.assertEq(coord.batch(b).jobsLeft, 2, "the other leaf and the top left");
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "top waits");
         vm.assertEq(_pending(), 0, "left the pending list");
         vm.assertEq(_active(alice), 0, "released");
         (,,,,, uint256 proven,) = coord.prover(alice);
@@ -830,84 +855,86 @@ contract CoordinatorTest is CoordinatorFixture {
     // ------------------------------------------------------------------ cancel and clear
 
     function test_CancelBatch_RefundsUnspentEscrow() public {
-        uint32 b = _post(4);
+        uint32 b = _post(4); // 7 jobs
         _bond(alice, 1);
         _prove(alice); // one job paid
         uint256 before = token.balanceOf(relayer);
         vm.expectEmit(address(coord));
-        emit ICoordinator.BatchCancelled(b, relayer, 3 * REWARD);
+        emit ICoordinator.BatchCancelled(b, relayer, 6 * REWARD);
         vm.prank(relayer);
         coord.cancelBatch(b);
-        vm.assertEq(token.balanceOf(relayer), before + 3 * REWARD, "refunded the unpaid three");
+        vm.assertEq(token.balanceOf(relayer), before + 6 * REWARD, "refunded the unpaid six");
         vm.assertEq(coord.totalEscrow(), 0, "no escrow left");
         vm.assertEq(_fresh(), 0, "fresh jobs withdrawn");
         vm.assertTrue(coord.batch(b).cancelled, "flagged");
     }
 
     function test_CancelBatch_OwnerMayCancelAndRefundGoesToCaller() public {
-        uint32 b = _post(2);
+        uint32 b = _post(2); // 3 jobs
         vm.prank(owner);
         coord.cancelBatch(b);
-        vm.assertEq(token.balanceOf(owner), 2 * REWARD, "refund to the caller");
+        vm.assertEq(token.balanceOf(owner), 3 * REWARD, "refund to the caller");
     }
 
     function test_CancelBatch_RemovesBatchFromMiddleOfFreshQueue() public {
-        _post(1); // jobs 1
-        uint32 mid = _post(2); // jobs 2-3
-        _post(1); // job 4
+        _post(1); // job 1
+        uint32 mid = _post(2); // leaves 2, 3, top 4
+        _post(1); // job 5
         vm.prank(relayer);
         coord.cancelBatch(mid);
         _bond(alice, 3);
         (, uint40 a) = _lease(alice);
         (, uint40 b) = _lease(alice);
         vm.assertEq(a, 1, "first batch");
-        vm.assertEq(b, 4, "cancelled jobs 2 and 3 are never leased");
+        vm.assertEq(b, 5, "cancelled leaves 2 and 3 are never leased");
         vm.assertEq(_fresh(), 0, "fresh count excludes cancelled jobs");
     }
 
     function test_CancelBatch_ClearsPendingJobsAtTheHeadOnLease() public {
-        uint32 b = _post(2);
+        uint32 b = _post(2); // leaves 1, 2, top 3
         _bond(alice, 2);
         _bond(bob, 1);
         _lease(alice); // job 1
         _lease(alice); // job 2
-        _post(1); // job 3
+        _post(1); // job 4
         vm.prank(relayer);
         coord.cancelBatch(b);
         vm.assertEq(_active(alice), 2, "cleared lazily");
-        (, uint40 j) = _lease(bob); // fresh job 3 first
-        vm.assertEq(j, 3, "fresh job");
+        (, uint40 j) = _lease(bob); // fresh job 4 first
+        vm.assertEq(j, 4, "fresh job");
         _bond(carol, 1);
         vm.expectEmit(address(coord));
         emit ICoordinator.JobCleared(1);
         vm.expectEmit(address(coord));
         emit ICoordinator.JobCleared(2);
-        (, uint40 k) = _lease(carol); // clears 1 and 2 at the head, then takes 3
-        vm.assertEq(k, 3, "LRP after clearing");
+        (, uint40 k) = _lease(carol); // clears 1 and 2 at the head, then takes 4
+        vm.assertEq(k, 4, "LRP after clearing");
         vm.assertEq(_active(alice), 0, "alice's cancelled leases stopped counting");
         vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
-        vm.assertEq(_pending(), 1, "only job 3 left");
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "top never ready");
+        vm.assertEq(_pending(), 1, "only job 4 left");
     }
 
     function test_ClearCancelled_ReleasesHoldersAndIgnoresOthers() public {
-        uint32 b = _post(2);
-        _post(1);
+        uint32 b = _post(2); // leaves 1, 2, top 3
+        _post(1); // job 4
         _bond(alice, 3);
         _lease(alice); // 1
         _lease(alice); // 2
-        _lease(alice); // 3
+        _lease(alice); // 4
         vm.prank(relayer);
         coord.cancelBatch(b);
-        uint40[] memory ids = new uint40[](4);
-        (ids[0], ids[1], ids[2], ids[3]) = (2, 3, 77, 2);
+        uint40[] memory ids = new uint40[](5);
+        (ids[0], ids[1], ids[2], ids[3], ids[4]) = (2, 4, 77, 2, 3);
         vm.prank(bob); // anyone
         coord.clearCancelled(ids);
         vm.assertEq(_active(alice), 2, "only job 2 was cancelled and cleared");
         vm.assertEq(uint8(_status(2)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
-        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Pending), "untouched");
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "not pending");
+        vm.assertEq(uint8(_status(4)), uint8(ICoordinator.JobStatus.Pending), "untouched");
         (uint40 prev, uint40 next) = coord.pendingLinks(1);
         vm.assertEq(prev, 0, "job 1 is the head");
-        vm.assertEq(next, 3, "job 2 unlinked");
+        vm.assertEq(next, 4, "job 2 unlinked");
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
         coord.clearCancelled(new uint40[](0));
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
@@ -946,54 +973,218 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.stopPrank();
     }
 
-    // ------------------------------------------------------------------ finalize
+    // ------------------------------------------------------------------ the tree
 
-    function test_FinalizeBatch_AcceptsTheTopProofOfTheTree() public {
-        uint32 b = _post(4); // height 2
-        _bond(alice, 4);
-        for (uint256 i; i < 4; ++i) {
+    /// @notice The top's Valid verdict finalizes the batch: it comes last, its proof is the
+    ///         batch's final proof, every job was paid, and the batch can no longer be cancelled.
+    function test_Top_ValidVerdictFinalizesTheBatch() public {
+        uint32 b = _post(4); // leaves 1-4, nodes 5 and 6, top 7
+        _bond(alice, 1);
+        for (uint256 i; i < 6; ++i) {
             _prove(alice);
         }
-        _postAgg(b, 1, 2);
-        _prove(alice);
-        _prove(alice);
-        vm.assertEq(coord.batch(b).topProofHash, 0, "no top yet");
-        _postAgg(b, 2, 1);
-        (uint64 top,) = _prove(alice);
+        vm.assertEq(coord.batch(b).finalProofHash, 0, "no final proof before the top");
+        vm.assertEq(coord.batch(b).jobsLeft, 1, "the top is left");
+        (uint64 top, uint40 j) = _lease(alice);
+        vm.assertEq(j, 7, "the top comes last");
+        _submit(alice, top);
         bytes32 h = _proofHash(top);
-        vm.assertEq(coord.batch(b).topProofHash, h, "top proof recorded on the round-0 batch");
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotTopProof.selector, bytes32("x"), h));
-        vm.prank(relayer);
-        coord.finalizeBatch(b, bytes32("x"));
         vm.expectEmit(address(coord));
         emit ICoordinator.BatchFinalized(b, h);
-        vm.prank(relayer);
-        coord.finalizeBatch(b, h);
-        vm.assertEq(coord.batch(b).finalProofHash, h, "finalized");
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, b));
-        vm.prank(relayer);
-        coord.finalizeBatch(b, h);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictRecorded(top, 7, alice, VALID, true, REWARD);
+        _verdict(top, VALID);
+        ICoordinator.BatchInfo memory info = coord.batch(b);
+        vm.assertEq(info.finalProofHash, h, "finalized with the top's proof");
+        vm.assertEq(info.jobsLeft, 0, "every job done");
+        vm.assertEq(coord.totalEscrow(), 0, "every job paid");
+        vm.assertEq(_earnings(alice), 7 * REWARD, "seven rewards");
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, b));
         vm.prank(relayer);
         coord.cancelBatch(b);
     }
 
-    function test_FinalizeBatch_RevertsWhen_NoTopYetOrWrongBatch() public {
-        uint32 b = _post(2);
-        uint32 agg = _postAgg(b, 1, 1);
-        vm.startPrank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotTopProof.selector, bytes32("x"), 0));
-        coord.finalizeBatch(b, bytes32("x"));
-        vm.expectRevert(ICoordinator.BadBatchShape.selector);
-        coord.finalizeBatch(agg, bytes32("x"));
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownBatch.selector, 9));
-        coord.finalizeBatch(9, bytes32("x"));
-        coord.cancelBatch(b);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsCancelled.selector, b));
-        coord.finalizeBatch(b, bytes32("x"));
-        vm.stopPrank();
-        vm.expectRevert(ICoordinator.NotRelayer.selector);
-        coord.finalizeBatch(b, bytes32("x"));
+    /// @notice An invalid proof of the top finalizes nothing; the first valid one does, and a
+    ///         later valid proof of the top changes nothing.
+    function test_Top_OnlyTheFirstValidProofIsFinal() public {
+        uint32 b = _post(1); // job 1: a leaf and the top
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        (uint64 ra,) = _lease(alice);
+        _submit(alice, ra);
+        _verdict(ra, INVALID);
+        vm.assertEq(coord.batch(b).finalProofHash, 0, "an invalid proof is not final");
+        (uint64 rb,) = _lease(bob); // LRP: the top again
+        (uint64 rc,) = _lease(carol); // and once more
+        _submit(bob, rb);
+        _submit(carol, rc);
+        _verdict(rc, VALID);
+        _verdict(rb, VALID);
+        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(rc), "the first valid proof");
+        vm.assertEq(_earnings(carol), REWARD, "paid");
+        vm.assertEq(_earnings(bob), 0, "second valid proof not paid");
+    }
+
+    /// @notice A node with two children waits for both; a single-child node (the odd one out
+    ///         of a level) is ready with its only child; each verdict readies at most one node.
+    function test_Tree_ReadinessStepByStepOverFiveLeaves() public {
+        uint32 b = _post(5); // leaves 1-5; 6 = (1, 2), 7 = (3, 4), 8 = (5); 9 = (6, 7), 10 = (8)
+        _bond(alice, 5);
+        vm.prank(alice);
+        (uint64[] memory rs,) = coord.leaseMany(5);
+        for (uint256 i; i < 5; ++i) {
+            _submit(alice, rs[i]);
+        }
+        _verdict(rs[0], VALID);
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Waiting), "one child of two");
+        vm.assertEq(coord.batch(b).freshNodes, 0, "nothing ready");
+        _verdict(rs[4], VALID);
+        vm.assertEq(uint8(_status(8)), uint8(ICoordinator.JobStatus.Fresh), "its only child");
+        vm.assertEq(uint8(_status(10)), uint8(ICoordinator.JobStatus.Waiting), "8 not proven");
+        vm.assertEq(coord.batch(b).freshNodes, 1, "one ready");
+        vm.assertEq(_fresh(), 1, "counted fresh");
+        _verdict(rs[1], VALID);
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Fresh), "both children");
+        _verdict(rs[2], VALID);
+        vm.assertEq(uint8(_status(7)), uint8(ICoordinator.JobStatus.Waiting), "3 of (3, 4)");
+        _verdict(rs[3], VALID);
+        vm.assertEq(coord.batch(b).freshNodes, 3, "6, 7 and 8 ready");
+        vm.assertEq(_fresh(), 3, "all three fresh");
+        // Ready nodes go in the order they became ready: 8, then 6, then 7.
+        (uint64 r8, uint40 j8) = _prove(alice);
+        vm.assertEq(j8, 8, "8 first");
+        vm.assertEq(uint8(_status(10)), uint8(ICoordinator.JobStatus.Fresh), "10 = (8) ready");
+        (, uint40 j6) = _prove(alice);
+        (, uint40 j7) = _prove(alice);
+        vm.assertTrue(j6 == 6 && j7 == 7, "then 6 and 7");
+        vm.assertEq(uint8(_status(9)), uint8(ICoordinator.JobStatus.Fresh), "9 = (6, 7) ready");
+        vm.assertEq(uint8(_status(11)), uint8(ICoordinator.JobStatus.Waiting), "top waits");
+        _prove(alice); // 10
+        (uint64 r9,) = _prove(alice); // 9
+        vm.assertEq(uint8(_status(11)), uint8(ICoordinator.JobStatus.Fresh), "top ready");
+        vm.assertEq(coord.batch(b).finalProofHash, 0, "not final yet");
+        (uint64 top, uint40 j11) = _prove(alice);
+        vm.assertEq(j11, 11, "the top");
+        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(top), "final");
+        vm.assertTrue(r8 != r9, "distinct leases");
+    }
+
+    /// @notice Readiness against the model for the tree shapes that matter: one leaf (its own
+    ///         top), odd levels (5, 13) and a full tree (8), in several verdict orders.
+    function test_Tree_ReadinessFollowsTheModel() public {
+        uint24[4] memory shapes = [uint24(1), 5, 8, 13];
+        _bond(alice, 14);
+        for (uint256 s; s < shapes.length; ++s) {
+            for (uint256 seed; seed < 3; ++seed) {
+                Drive memory d = _drive(alice, shapes[s], seed, type(uint256).max);
+                vm.assertEq(coord.batch(d.batchId).jobsLeft, 0, "driven to the top");
+                for (uint256 i = shapes[s]; i < d.tree.size; ++i) {
+                    vm.assertEq(d.readied[i], 1, "every node became fresh exactly once");
+                }
+            }
+        }
+        vm.assertEq(coord.totalEscrow(), 0, "every job of every tree paid");
+    }
+
+    /// @notice Cancelling mid-tree refunds exactly the jobs not completed; its ready nodes stop
+    ///         counting as fresh and are never leased, its waiting nodes never become ready.
+    function test_CancelBatch_MidTree() public {
+        _bond(alice, 13);
+        Drive memory d = _drive(alice, 13, 7, 12); // 12 verdicts into a 27-job tree
+        uint256 complete = 12;
+        ICoordinator.BatchInfo memory info = coord.batch(d.batchId);
+        vm.assertEq(info.jobsLeft, d.tree.size - complete, "left");
+        uint256 freshLeaves = info.leafCount - info.leasedFresh;
+        vm.assertEq(_fresh(), freshLeaves + info.freshNodes, "fresh before the cancel");
+        vm.assertGt(info.freshNodes, 0, "the seed leaves ready nodes unleased");
+        for (uint256 i; i < d.opened; ++i) {
+            if (d.open[i] != 0) _submit(alice, d.open[i]); // judged after the cancel
+        }
+        uint256 before = token.balanceOf(relayer);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.BatchCancelled(d.batchId, relayer, (d.tree.size - complete) * REWARD);
+        vm.prank(relayer);
+        coord.cancelBatch(d.batchId);
+        vm.assertEq(token.balanceOf(relayer) - before, (d.tree.size - complete) * REWARD, "refund");
+        vm.assertEq(coord.totalEscrow(), 0, "nothing owed");
+        vm.assertEq(_fresh(), 0, "its fresh leaves and nodes stop counting");
+        uint8[] memory atCancel = _snapshot(d);
+
+        // Proofs submitted before the cancel are judged valid after it: nothing completes,
+        // nothing becomes ready, nobody is paid out of refunded escrow.
+        uint256 earned = _earnings(alice);
+        uint256 judged;
+        for (uint256 i; i < d.opened; ++i) {
+            if (d.open[i] == 0) continue;
+            _verdict(d.open[i], VALID);
+            ++judged;
+        }
+        vm.assertGt(judged, 0, "the seed leaves leases open");
+        vm.assertEq(_earnings(alice), earned, "no reward out of refunded escrow");
+        uint8[] memory after_ = _snapshot(d);
+        for (uint256 i; i < d.tree.size; ++i) {
+            vm.assertEq(after_[i], atCancel[i], "no job of a cancelled tree changes");
+        }
+
+        // A later tree is leased around it; its ready nodes are dropped, never leased.
+        uint32 later = _post(2);
+        _bond(bob, 3);
+        for (uint256 i; i < 3; ++i) {
+            (, uint40 j) = _prove(bob);
+            (, uint32 holderBatch,,,) = coord.job(j);
+            vm.assertEq(holderBatch, later, "only the live tree's jobs are leased");
+            vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs of live batches");
+        }
+        vm.assertEq(coord.batch(later).jobsLeft, 0, "the later tree is done");
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(bob);
+        for (uint256 i; i < d.tree.size; ++i) {
+            ICoordinator.JobStatus s = _status(d.first + uint40(i));
+            vm.assertTrue(s != ICoordinator.JobStatus.Fresh, "ready nodes dropped from the list");
+        }
+    }
+
+    /// @notice More cancelled ready nodes at the head of the fresh-node list than one lease
+    ///         drops must not hide a live ready node behind them for good: clearCancelled
+    ///         drops them (before the fix, nothing could, and the small tree never finished).
+    function test_Lease_ReachesALiveNodeBehindManyCancelledOnes() public {
+        uint32 big = _post(32); // 16 nodes on level 1
+        uint32 small = _post(2); // leaves 64, 65, top 66
+        _bond(alice, 34);
+        vm.prank(alice);
+        (uint64[] memory a,) = coord.leaseMany(16);
+        vm.prank(alice);
+        (uint64[] memory b,) = coord.leaseMany(16);
+        vm.prank(alice);
+        (uint64[] memory c,) = coord.leaseMany(2); // the small tree's leaves
+        for (uint256 i; i < 16; ++i) {
+            _submit(alice, a[i]);
+            _verdict(a[i], VALID);
+            _submit(alice, b[i]);
+            _verdict(b[i], VALID);
+        }
+        for (uint256 i; i < 2; ++i) {
+            _submit(alice, c[i]);
+            _verdict(c[i], VALID);
+        }
+        vm.assertEq(coord.batch(big).freshNodes, 16, "16 ready nodes of the big tree");
+        vm.assertEq(coord.batch(small).freshNodes, 1, "the small tree's top, behind them");
+        vm.prank(relayer);
+        coord.cancelBatch(big);
+        vm.assertEq(_fresh(), 1, "only the small tree's top is fresh");
+        _bond(bob, 1);
+        // A lease drops 8 cancelled nodes, finds nothing else, and reverts: the drops with it.
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(bob);
+        uint40[] memory none = new uint40[](1);
+        vm.prank(carol); // anyone
+        coord.clearCancelled(none); // drops the cancelled nodes at the list's head
+        for (uint40 j = 33; j <= 48; ++j) {
+            vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Cleared), "dropped");
+        }
+        (, uint40 got) = _lease(bob);
+        vm.assertEq(got, _top(small), "the live top is reached");
     }
 
     // ------------------------------------------------------------------ bonds and earnings
@@ -1191,9 +1382,9 @@ contract CoordinatorTest is CoordinatorFixture {
         coord.setRelayer(carol);
         vm.expectRevert(ICoordinator.NotRelayer.selector);
         vm.prank(relayer);
-        coord.postBatch(_nextRoot(), 1, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(_nextRoot(), 1, 0, CIRCUIT);
         vm.prank(carol);
-        coord.postBatch(_nextRoot(), 1, 0, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        coord.postBatch(_nextRoot(), 1, 0, CIRCUIT);
         vm.expectRevert(ICoordinator.ZeroAddress.selector);
         vm.prank(owner);
         coord.setRelayer(address(0));
@@ -1282,15 +1473,19 @@ contract CoordinatorTest is CoordinatorFixture {
         vm.assertEq(at, block.timestamp + PARAM_DELAY, "effective at");
     }
 
-    function test_Job_FindsTheBatchOfAFreshJob() public {
-        _post(2); // jobs 1-2
-        _post(3); // jobs 3-5
-        _post(1); // job 6
-        uint32[7] memory expected = [uint32(0), 1, 1, 2, 2, 2, 3];
-        for (uint40 j = 1; j <= 6; ++j) {
+    function test_Job_FindsTheBatchOfAFreshOrWaitingJob() public {
+        _post(2); // leaves 1-2, top 3
+        _post(3); // leaves 4-6, nodes 7-8, top 9
+        _post(1); // job 10
+        uint32[11] memory expected = [uint32(0), 1, 1, 1, 2, 2, 2, 2, 2, 2, 3];
+        bool[11] memory leaf =
+            [false, true, true, false, true, true, true, false, false, false, true];
+        for (uint40 j = 1; j <= 10; ++j) {
             (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
-            vm.assertEq(uint8(s), uint8(ICoordinator.JobStatus.Fresh), "fresh");
-            vm.assertEq(b, expected[j], "batch of a fresh job");
+            ICoordinator.JobStatus want =
+                leaf[j] ? ICoordinator.JobStatus.Fresh : ICoordinator.JobStatus.Waiting;
+            vm.assertEq(uint8(s), uint8(want), "leaves fresh, nodes waiting");
+            vm.assertEq(b, expected[j], "batch of a job without storage");
         }
     }
 
@@ -1353,24 +1548,31 @@ contract CoordinatorTest is CoordinatorFixture {
         _verdict(rc, INVALID);
         vm.assertEq(uint8(_status(jc)), uint8(ICoordinator.JobStatus.Pending), "invalid: pending");
 
-        // Honest provers finish everything: fresh jobs first, then LRP takes the hoarded ones.
+        // Honest provers finish the whole tree: fresh jobs first (leaves, then nodes as they
+        // become ready), then LRP takes the hoarded ones.
         uint256 fresh = _fresh();
         uint256 steps;
         while (coord.batch(b).jobsLeft > 0) {
             address who = steps % 2 == 0 ? alice : bob;
             (uint256 freshBefore,, uint40 head,) = coord.queue();
-            (, uint40 j) = _prove(who);
+            (uint64 r, uint40 j) = _lease(who);
             if (freshBefore > 0) {
-                vm.assertEq(_fresh(), freshBefore - 1, "a fresh job while any is left");
+                vm.assertEq(uint24(r), 1, "a fresh job while any is left");
+                vm.assertEq(_fresh(), freshBefore - 1, "one fresh job fewer");
             } else {
                 vm.assertEq(j, head, "then the head of the pending list");
             }
+            _submit(who, r);
+            _verdict(r, VALID);
             ++steps;
             vm.assertLt(steps, 100, "terminates");
         }
-        vm.assertEq(steps, n, "each job proven exactly once by the honest pair");
+        uint256 jobs = _treeSize(n);
+        vm.assertEq(jobs, 24, "12 + 6 + 3 + 2 + 1 jobs");
+        vm.assertEq(steps, jobs, "each job proven exactly once by the honest pair");
         vm.assertEq(fresh, n - 5, "hoarder and cheat took five fresh jobs");
-        vm.assertEq(_earnings(alice) + _earnings(bob), n * REWARD, "every job paid once");
+        vm.assertEq(_earnings(alice) + _earnings(bob), jobs * REWARD, "every job paid once");
+        vm.assertTrue(coord.batch(b).finalProofHash != 0, "the tree's top is proven");
         vm.assertEq(_earnings(hoarder), 0, "hoarder earns nothing");
         vm.assertEq(_active(hoarder), 0, "every hoarded lease reassigned and released");
         for (uint256 i; i < hoarded.length; ++i) {

@@ -7,10 +7,14 @@ import {ICoordinator} from "../ICoordinator.sol";
 import {TestToken} from "../devnet/TestToken.sol";
 
 /// @notice Differential test of the simulator's queue model (sim/src/model.rs) against the
-///         contract: replays traces that `crowdprove-sim traces` recorded (hostile provers,
-///         LRP, minimum age, caps, slashing, missing proofs, cancellation) and compares every
-///         lease, every revert and every state check with what the model produced. A cargo
-///         test keeps the committed traces equal to what the current model records.
+///         contract: replays traces that `crowdprove-sim traces` recorded (several source
+///         batches' whole trees, nodes made fresh by their last child's verdict, single-child
+///         nodes, hostile provers, LRP, minimum and stale age, caps, slashing, missing proofs,
+///         cancellation mid-tree with dropped fresh nodes and clearCancelled) and compares
+///         every lease, every revert and every state check (queue, provers, job status
+///         including Waiting, batch counters and final proof hash) with what the model
+///         produced. A cargo test keeps the committed traces equal to what the current model
+///         records.
 contract CoordinatorDifferentialTest is TestBase {
     uint256 internal constant T0 = 1_700_000_000;
     bytes32 internal constant CIRCUIT = keccak256("circuit");
@@ -21,6 +25,8 @@ contract CoordinatorDifferentialTest is TestBase {
     uint256 internal roots;
     uint256 internal leases;
     uint256 internal checks;
+    uint256 internal waitingChecks;
+    uint256 internal finalChecks;
 
     function test_Replay_Lrp() public {
         _replay("lrp");
@@ -58,12 +64,16 @@ contract CoordinatorDifferentialTest is TestBase {
             else if (op == 8) i = _checkProver(w, i);
             else if (op == 9) i = _checkQueue(w, i);
             else if (op == 10) i = _checkJob(w, i);
+            else if (op == 11) i = _checkBatch(w, i);
+            else if (op == 12) i = _clearCancelled(w, i);
             else revert("unknown op");
             ++ops;
         }
         // A replay that checks nothing would pass vacuously.
         vm.assertGt(leases, 20, "leases replayed");
         vm.assertGt(checks, 50, "state checks replayed");
+        vm.assertGt(waitingChecks, 0, "Waiting nodes checked");
+        vm.assertGt(finalChecks, 0, "final proof hashes checked");
         emit log_named_uint(string.concat(name, ": operations replayed"), ops);
     }
 
@@ -106,19 +116,12 @@ contract CoordinatorDifferentialTest is TestBase {
     }
 
     function _post(uint256[] memory w, uint256 i) internal returns (uint256) {
-        bool agg = w[i + 3] == 1;
         vm.prank(relayer);
         uint32 id = coord.postBatch(
-            keccak256(abi.encode("root", ++roots)),
-            uint24(w[i + 1]),
-            uint96(w[i + 2]),
-            agg ? ICoordinator.BatchKind.Aggregation : ICoordinator.BatchKind.Round0,
-            uint8(w[i + 4]),
-            uint32(w[i + 5]),
-            CIRCUIT
+            keccak256(abi.encode("root", ++roots)), uint24(w[i + 1]), uint96(w[i + 2]), CIRCUIT
         );
-        vm.assertEq(id, w[i + 6], "batch id");
-        return i + 7;
+        vm.assertEq(id, w[i + 3], "batch id");
+        return i + 4;
     }
 
     function _lease(uint256[] memory w, uint256 i) internal returns (uint256) {
@@ -189,6 +192,17 @@ contract CoordinatorDifferentialTest is TestBase {
         return i + 2;
     }
 
+    function _clearCancelled(uint256[] memory w, uint256 i) internal returns (uint256) {
+        uint256 n = w[i + 1];
+        uint40[] memory ids = new uint40[](n);
+        for (uint256 k; k < n; ++k) {
+            ids[k] = uint40(w[i + 2 + k]);
+        }
+        vm.prank(relayer);
+        coord.clearCancelled(ids);
+        return i + 2 + n;
+    }
+
     function _checkProver(uint256[] memory w, uint256 i) internal returns (uint256) {
         (uint256 bond,,, uint256 active, uint256 earnings, uint256 proven, uint256 slashes) =
             coord.prover(_account(w[i + 1]));
@@ -215,6 +229,24 @@ contract CoordinatorDifferentialTest is TestBase {
         (ICoordinator.JobStatus status,,,,) = coord.job(uint40(w[i + 1]));
         vm.assertEq(uint256(status), w[i + 2], "job status");
         ++checks;
+        if (status == ICoordinator.JobStatus.Waiting) ++waitingChecks;
         return i + 3;
+    }
+
+    function _checkBatch(uint256[] memory w, uint256 i) internal returns (uint256) {
+        ICoordinator.BatchInfo memory b = coord.batch(uint32(w[i + 1]));
+        vm.assertEq(b.firstJobId, w[i + 2], "first job id");
+        vm.assertEq(b.jobCount, w[i + 3], "job count");
+        vm.assertEq(b.leafCount, w[i + 4], "leaf count");
+        vm.assertEq(b.jobsLeft, w[i + 5], "jobs left");
+        vm.assertEq(b.leasedFresh, w[i + 6], "leased fresh leaves");
+        vm.assertEq(b.freshNodes, w[i + 7], "fresh nodes");
+        vm.assertEq(b.cancelled, w[i + 8] == 1, "cancelled");
+        uint64 top = uint64(w[i + 9]);
+        bytes32 expected = top == 0 ? bytes32(0) : keccak256(abi.encode(top));
+        vm.assertEq(b.finalProofHash, expected, "final proof hash");
+        if (top != 0) ++finalChecks;
+        ++checks;
+        return i + 10;
     }
 }

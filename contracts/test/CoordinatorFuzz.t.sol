@@ -1,16 +1,26 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
-import {Coordinator} from "../Coordinator.sol";
+import {TreeChecks} from "./utils/TreeChecks.sol";
+import {TreeModel} from "./utils/TreeModel.sol";
+import {CoordinatorHarness} from "./utils/CoordinatorHarness.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 
 /// @notice Fuzz tests of every money path (stake, unstake, escrow, payout, refund, slash,
-///         sweep) and of the rules whose outcome depends on amounts, counts, times and order.
-contract CoordinatorFuzzTest is CoordinatorFixture {
+///         sweep), of the rules whose outcome depends on amounts, counts, times and order, and
+///         of the proving tree: its shape against TreeModel, readiness and cancellation.
+contract CoordinatorFuzzTest is TreeChecks {
     ICoordinator.VerdictResult internal constant VALID = ICoordinator.VerdictResult.Valid;
     ICoordinator.VerdictResult internal constant INVALID = ICoordinator.VerdictResult.Invalid;
     ICoordinator.VerdictResult internal constant MISSING = ICoordinator.VerdictResult.Missing;
+
+    /// @dev The contract's tree arithmetic, deployed once (fuzz runs start from setUp's state).
+    CoordinatorHarness internal harness;
+
+    function setUp() public override {
+        super.setUp();
+        harness = new CoordinatorHarness(token, owner, relayer, treasury);
+    }
 
     function _books() internal view {
         address[3] memory ps = [alice, bob, carol];
@@ -80,20 +90,27 @@ contract CoordinatorFuzzTest is CoordinatorFixture {
     function testFuzz_EscrowPayoutAndRefund(uint24 n, uint96 reward, uint256 proven) public {
         n = uint24(bound(n, 1, 40));
         reward = uint96(bound(reward, 0, 1e24));
-        proven = bound(proven, 0, n);
-        token.mint(relayer, uint256(n) * reward);
+        uint256 jobs = _treeSize(n);
+        proven = bound(proven, 0, jobs);
+        token.mint(relayer, jobs * reward);
         vm.prank(relayer);
-        uint32 b =
-            coord.postBatch(_nextRoot(), n, reward, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        uint32 b = coord.postBatch(_nextRoot(), n, reward, CIRCUIT);
+        vm.assertEq(coord.totalEscrow(), jobs * reward, "escrow covers every job of the tree");
         _bond(alice, 1);
         for (uint256 i; i < proven; ++i) {
-            _prove(alice);
+            _prove(alice); // one prover proves the tree job by job, the top last
         }
         _books();
         uint256 before = token.balanceOf(relayer);
         vm.prank(relayer);
-        coord.cancelBatch(b);
-        vm.assertEq(token.balanceOf(relayer) - before, (n - proven) * uint256(reward), "refund");
+        if (proven == jobs) {
+            // The top is proven: the batch is final and owes nothing.
+            vm.expectRevert(abi.encodeWithSelector(ICoordinator.BatchIsFinalized.selector, b));
+            coord.cancelBatch(b);
+        } else {
+            coord.cancelBatch(b);
+        }
+        vm.assertEq(token.balanceOf(relayer) - before, (jobs - proven) * uint256(reward), "refund");
         vm.assertEq(_earnings(alice), proven * uint256(reward), "earned");
         vm.prank(alice);
         if (proven * uint256(reward) == 0) {
@@ -289,7 +306,123 @@ contract CoordinatorFuzzTest is CoordinatorFixture {
         for (uint256 i; i < 3; ++i) {
             paid += _earnings(ps[i]);
         }
-        uint256 complete = n - coord.batch(1).jobsLeft;
+        uint256 complete = _treeSize(n) - coord.batch(1).jobsLeft;
         vm.assertEq(paid, complete * REWARD, "each complete job paid once");
+        vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs");
+    }
+
+    // ------------------------------------------------------------------ the tree
+
+    /// @notice `_parentOf` agrees with the tree built level by level, for every node of trees
+    ///         of up to 300 leaves; `_treeSize` with the model's size.
+    function testFuzz_Tree_ParentOfMatchesTheModel(uint24 leaves) public view {
+        leaves = uint24(bound(leaves, 1, 300));
+        CoordinatorHarness h = harness;
+        TreeModel.Tree memory t = TreeModel.build(leaves);
+        vm.assertEq(h.treeSize(leaves), t.size, "tree size");
+        for (uint256 i; i < t.size; ++i) {
+            (uint256 parent, uint256 children) = h.parentOf(i, leaves);
+            if (i == t.size - 1) {
+                vm.assertEq(children, 0, "the top has no parent");
+                continue;
+            }
+            vm.assertEq(parent, t.parent[i], "parent");
+            vm.assertEq(children, t.children[parent], "the parent's children");
+            vm.assertGt(parent, i, "parents come after their children");
+            vm.assertEq(t.level[parent], t.level[i] + 1, "one level up");
+        }
+    }
+
+    /// @notice The same for any node of any tree the contract accepts (up to 2^19 leaves), and
+    ///         postBatch accepts exactly the trees of at most MAX_JOBS_PER_BATCH jobs.
+    function testFuzz_Tree_ParentOfMatchesTheModelForLargeTrees(uint24 leaves, uint256 index)
+        public
+    {
+        leaves = uint24(bound(leaves, 0, 1 << 20)); // about half of them fit
+        CoordinatorHarness h = harness;
+        uint256[] memory sizes = TreeModel.levelSizes(leaves == 0 ? 1 : leaves);
+        uint256 size;
+        for (uint256 l; l < sizes.length; ++l) {
+            size += sizes[l];
+        }
+        if (leaves != 0) vm.assertEq(h.treeSize(leaves), size, "tree size");
+        bool fits = leaves != 0 && size <= coord.MAX_JOBS_PER_BATCH();
+        vm.prank(relayer);
+        if (!fits) {
+            vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, leaves));
+        }
+        coord.postBatch(_nextRoot(), leaves, 0, CIRCUIT);
+        if (!fits) return;
+        index = bound(index, 0, size - 1);
+        (uint256 parent, uint256 children) = h.parentOf(index, leaves);
+        (uint256 wantParent, uint256 wantChildren) = TreeModel.parentOf(leaves, index);
+        vm.assertEq(children, wantChildren, "children");
+        if (wantChildren != 0) vm.assertEq(parent, wantParent, "parent");
+    }
+
+    /// @notice Any tree, proven in any order of verdicts: no node is fresh before all its
+    ///         children are complete, each becomes fresh exactly once, the top completes last
+    ///         and its winning proof is the batch's final proof.
+    function testFuzz_Tree_ReadinessAndFinalProof(uint24 leaves, uint256 seed) public {
+        leaves = uint24(bound(leaves, 1, 16));
+        _bond(alice, leaves + 1);
+        Drive memory d = _drive(alice, leaves, seed, type(uint256).max);
+        ICoordinator.BatchInfo memory b = coord.batch(d.batchId);
+        vm.assertEq(d.verdicts, d.tree.size, "one verdict per job");
+        vm.assertEq(b.jobsLeft, 0, "all done");
+        vm.assertTrue(b.finalProofHash != 0, "final");
+        (,,,, bytes32 top) = coord.job(_top(d.batchId));
+        vm.assertEq(b.finalProofHash, top, "the top's winning proof");
+        for (uint256 i = leaves; i < d.tree.size; ++i) {
+            vm.assertEq(d.readied[i], 1, "every node became fresh exactly once");
+        }
+        vm.assertEq(coord.totalEscrow(), 0, "every job paid");
+        vm.assertEq(_earnings(alice), d.tree.size * REWARD, "to its prover");
+        _books();
+    }
+
+    /// @notice Cancelling a tree at any point refunds exactly the jobs not completed; after it
+    ///         no waiting node becomes fresh, no job of it is leased, and the fresh count stays
+    ///         the number of fresh jobs of live batches.
+    function testFuzz_Tree_CancelMidTree(uint24 leaves, uint256 seed, uint256 stop) public {
+        leaves = uint24(bound(leaves, 2, 16));
+        stop = bound(stop, 0, _treeSize(leaves) - 1);
+        _bond(alice, leaves + 1);
+        Drive memory d = _drive(alice, leaves, seed, stop);
+        uint256 complete;
+        for (uint256 i; i < d.tree.size; ++i) {
+            if (_status(d.first + uint40(i)) == ICoordinator.JobStatus.Complete) ++complete;
+        }
+        vm.assertEq(complete, stop, "each verdict completed a job");
+        for (uint256 i; i < d.opened; ++i) {
+            if (d.open[i] != 0) _submit(alice, d.open[i]); // judged after the cancel
+        }
+        uint256 before = token.balanceOf(relayer);
+        uint256 escrow = coord.totalEscrow();
+        vm.prank(relayer);
+        coord.cancelBatch(d.batchId);
+        uint256 refund = (d.tree.size - complete) * REWARD;
+        vm.assertEq(token.balanceOf(relayer) - before, refund, "refund = jobs not completed");
+        vm.assertEq(escrow - coord.totalEscrow(), refund, "escrow released");
+        vm.assertEq(_fresh(), 0, "nothing of it counts as fresh");
+        uint8[] memory atCancel = _snapshot(d);
+        for (uint256 i; i < d.opened; ++i) {
+            if (d.open[i] != 0) _verdict(d.open[i], ICoordinator.VerdictResult.Valid);
+        }
+        uint32 later = _post(uint24(bound(seed >> 128, 1, 6)));
+        _bond(bob, 1);
+        while (coord.batch(later).jobsLeft != 0) {
+            (, uint40 j) = _prove(bob);
+            (, uint32 of_,,,) = coord.job(j);
+            vm.assertEq(of_, later, "only the live tree is leased");
+            vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs of live batches");
+        }
+        uint8[] memory after_ = _snapshot(d);
+        for (uint256 i; i < d.tree.size; ++i) {
+            bool dropped = atCancel[i] == uint8(ICoordinator.JobStatus.Fresh)
+                && after_[i] == uint8(ICoordinator.JobStatus.Cleared);
+            vm.assertTrue(after_[i] == atCancel[i] || dropped, "a cancelled tree stands still");
+        }
+        _books();
     }
 }

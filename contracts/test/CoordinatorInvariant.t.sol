@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {CoordinatorHandler} from "./handlers/CoordinatorHandler.sol";
+import {TreeModel} from "./utils/TreeModel.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {Console} from "./utils/Console.sol";
 
@@ -46,7 +47,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         s[10] = CoordinatorHandler.judge.selector;
         s[11] = CoordinatorHandler.cancel.selector;
         s[12] = CoordinatorHandler.clear.selector;
-        s[13] = CoordinatorHandler.finalize.selector;
+        s[13] = CoordinatorHandler.drive.selector;
         s[14] = CoordinatorHandler.warp.selector;
         s[15] = CoordinatorHandler.sweep.selector;
         s[16] = CoordinatorHandler.setStaleAge.selector;
@@ -80,16 +81,18 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice No job is paid twice; the payments are exactly the completed jobs' rewards.
     function invariant_NoJobPaidTwice() public view {
-        (, uint40 nextJob) = coord.nextIds();
-        uint256 complete;
+        (uint32 nextBatch,) = coord.nextIds();
         uint256 rewards;
-        for (uint40 j = 1; j < nextJob; ++j) {
-            vm.assertLe(handler.timesPaid(j), 1, "a job was paid twice");
-            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
-            if (s == ICoordinator.JobStatus.Complete) {
-                complete += 1;
-                rewards += coord.batch(b).rewardPerJob;
-                vm.assertEq(handler.timesPaid(j), 1, "a complete job was paid once");
+        for (uint32 b = 1; b < nextBatch; ++b) {
+            ICoordinator.BatchInfo memory info = coord.batch(b);
+            for (uint40 j = info.firstJobId; j < info.firstJobId + info.jobCount; ++j) {
+                uint256 paid = handler.timesPaid(j);
+                vm.assertLe(paid, 1, "a job was paid twice");
+                (ICoordinator.JobStatus s,,,,) = coord.job(j);
+                if (s == ICoordinator.JobStatus.Complete) {
+                    rewards += info.rewardPerJob;
+                    vm.assertEq(paid, 1, "a complete job was paid once");
+                }
             }
         }
         address[] memory actors = handler.actorList();
@@ -102,10 +105,73 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         vm.assertEq(earned + handler.ghostWithdrawnEarnings(), rewards, "earnings add up");
     }
 
-    /// @notice A complete or cancelled job is never leased again; hostile calls never pass.
+    /// @notice A complete, cancelled or waiting job is never leased; hostile calls never pass;
+    ///         a cancel refunds exactly the jobs not completed.
     function invariant_FinishedJobsNeverLeasedAndHostileCallsRefused() public view {
-        vm.assertFalse(handler.leasedFinishedJob(), "a complete or cancelled job was leased");
+        vm.assertFalse(
+            handler.leasedFinishedJob(), "a complete, cancelled or waiting job was leased"
+        );
         vm.assertFalse(handler.hostileCallSucceeded(), "a hostile call went through");
+        vm.assertFalse(handler.badRefund(), "a cancel refunded other than the jobs left");
+    }
+
+    /// @notice Every batch's tree follows its shape (TreeModel): a node is Waiting exactly while
+    ///         one of its children is not Complete (so never fresh before them) and none was
+    ///         ever seen Waiting again after leaving it (so fresh once); an uncancelled batch's
+    ///         freshNodes and leasedFresh count its Fresh nodes and leased leaves. And (Complete
+    ///         jobs) + jobsLeft = jobCount; the batch has a final proof iff its top is Complete,
+    ///         which happens only after every other job of it, and that proof is the top's
+    ///         winning proof, announced once by BatchFinalized. (One function, so that the
+    ///         statuses are read once per call.)
+    function invariant_TreesReadyInOrderAndTheTopIsFinal() public view {
+        vm.assertFalse(handler.readiedTwice(), "a node was ready, then waiting again");
+        (uint32 nextBatch,) = coord.nextIds();
+        for (uint32 b = 1; b < nextBatch; ++b) {
+            ICoordinator.BatchInfo memory info = coord.batch(b);
+            TreeModel.Tree memory t = TreeModel.build(info.leafCount);
+            vm.assertEq(info.jobCount, t.size, "jobCount = the model's size");
+            ICoordinator.JobStatus[] memory s = new ICoordinator.JobStatus[](t.size);
+            uint256 complete;
+            for (uint256 i; i < t.size; ++i) {
+                s[i] = _status(info.firstJobId + uint40(i));
+                if (s[i] == ICoordinator.JobStatus.Complete) ++complete;
+            }
+            _checkReadiness(info, t, s);
+            vm.assertEq(complete + info.jobsLeft, info.jobCount, "complete + left = jobs");
+            bool topDone = s[t.size - 1] == ICoordinator.JobStatus.Complete;
+            vm.assertEq(info.finalProofHash != 0, topDone, "final proof iff the top is complete");
+            vm.assertLe(handler.timesFinalized(b), 1, "finalized once");
+            if (!topDone) continue;
+            vm.assertEq(complete, info.jobCount, "the top completes last");
+            (,,,, bytes32 topProof) = coord.job(info.firstJobId + info.jobCount - 1);
+            vm.assertEq(info.finalProofHash, topProof, "final proof = the top's winning proof");
+            vm.assertEq(handler.announcedFinal(b), topProof, "as BatchFinalized announced");
+            vm.assertFalse(info.cancelled, "a finished batch cannot be cancelled");
+        }
+    }
+
+    function _checkReadiness(
+        ICoordinator.BatchInfo memory info,
+        TreeModel.Tree memory t,
+        ICoordinator.JobStatus[] memory s
+    ) internal pure {
+        uint256 freshNodes;
+        uint256 leasedLeaves;
+        for (uint256 i; i < t.size; ++i) {
+            if (i < t.leaves) {
+                vm.assertTrue(s[i] != ICoordinator.JobStatus.Waiting, "a leaf never waits");
+                if (s[i] != ICoordinator.JobStatus.Fresh) ++leasedLeaves;
+                continue;
+            }
+            bool done = s[t.firstChild[i]] == ICoordinator.JobStatus.Complete;
+            if (t.children[i] == 2) {
+                done = done && s[t.firstChild[i] + 1] == ICoordinator.JobStatus.Complete;
+            }
+            vm.assertEq(s[i] != ICoordinator.JobStatus.Waiting, done, "waiting iff children left");
+            if (s[i] == ICoordinator.JobStatus.Fresh) ++freshNodes;
+        }
+        vm.assertEq(info.leasedFresh, leasedLeaves, "leasedFresh = leaves leased");
+        if (!info.cancelled) vm.assertEq(info.freshNodes, freshNodes, "freshNodes");
     }
 
     /// @notice The pending list holds exactly the Pending jobs, linked both ways, in LRP order
@@ -166,7 +232,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[12] memory keys = [
+        string[14] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -176,6 +242,8 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "submit",
             "completed",
             "judge",
+            "drive",
+            "finalized",
             "cancel",
             "clear",
             "hostile"

@@ -91,7 +91,7 @@ contract CoordinatorReentrancyTest is TestBase {
     function test_Reentrancy_MoneyPathsCannotBeReentered() public {
         attacker.act(abi.encodeCall(ICoordinator.stake, (40 ether)));
         vm.prank(relayer);
-        coord.postBatch(keccak256("r"), 2, 3 ether, ICoordinator.BatchKind.Round0, 0, 0, "c");
+        coord.postBatch(keccak256("r"), 2, 3 ether, "c"); // a tree of 3 jobs: 9 ether escrowed
         bytes memory ret = attacker.act(abi.encodeCall(ICoordinator.lease, ()));
         (uint64 rid, uint40 jobId) = abi.decode(ret, (uint64, uint40));
         attacker.act(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256("p"))));

@@ -12,16 +12,23 @@ import {TestToken} from "../../devnet/TestToken.sol";
 ///         invariants compare with the contract's.
 /// @dev Roles: actors 0-2 are honest (their proofs are judged Valid); 3 hoards (leases as much as
 ///      its bond backs, never submits); 4 cheats (its proofs are judged Invalid); 5 never
-///      uploads (judged Missing once the deadline passes).
+///      uploads (judged Missing once the deadline passes). The relayer posts whole proving
+///      trees of random leaf counts and cancels some; `drive` lets the honest provers and the
+///      relayer work for a while, which finishes trees.
 contract CoordinatorHandler is TestBase {
     uint256 internal constant ACTORS = 6;
     uint256 internal constant HOARDER = 3;
     uint256 internal constant CHEAT = 4;
     uint256 internal constant SILENT = 5;
-    uint256 internal constant MAX_JOBS = 96;
+    uint256 internal constant HONEST = 3;
+    uint256 internal constant UPLOAD_DEADLINE_PASSED = 61;
+    /// Jobs posted in one run at most: every invariant scans them all after every call.
+    uint256 internal constant MAX_JOBS = 64;
+    uint256 internal constant MAX_LEAVES = 13;
     bytes32 internal constant CIRCUIT = keccak256("circuit");
     bytes32 internal constant VERDICT_RECORDED =
         keccak256("VerdictRecorded(uint64,uint40,address,uint8,bool,uint256)");
+    bytes32 internal constant BATCH_FINALIZED = keccak256("BatchFinalized(uint32,bytes32)");
 
     Coordinator public coord;
     TestToken public token;
@@ -33,8 +40,8 @@ contract CoordinatorHandler is TestBase {
     uint64[] public rids;
     /// @notice Submitted leases not yet seen judged, in submission order.
     uint64[] internal awaiting;
-    /// @notice Round-0 batches posted, for aggregation batches to hang under.
-    uint32[] internal round0;
+    /// @notice Leases that may still be submitted (pruned as they stop being so).
+    uint64[] internal unsubmitted;
     uint32 public batchCount;
 
     /// @notice How often each job was paid (must stay at most 1).
@@ -50,6 +57,16 @@ contract CoordinatorHandler is TestBase {
     /// @notice Set if a hostile call (foreign request, double submission, non-relayer verdict)
     ///         went through.
     bool public hostileCallSucceeded;
+    /// @notice Jobs seen out of Waiting (ready at least once).
+    mapping(uint40 => bool) public sawReady;
+    /// @notice Set if a job seen ready was later seen Waiting again (it would become fresh twice).
+    bool public readiedTwice;
+    /// @notice Set if a cancel refunded other than (jobs not complete) * reward.
+    bool public badRefund;
+    /// @notice Final proofs announced by BatchFinalized, per batch (must be the top's proof).
+    mapping(uint32 => bytes32) public announcedFinal;
+    /// @notice Times each batch was announced final (must stay at most 1).
+    mapping(uint32 => uint256) public timesFinalized;
     /// @notice Calls per action, for the summary.
     mapping(bytes32 => uint256) public calls;
 
@@ -119,39 +136,21 @@ contract CoordinatorHandler is TestBase {
         calls[keccak256("withdrawEarnings")]++;
     }
 
-    /// @notice The relayer posts a round-0 batch, or an aggregation batch under one.
-    function postBatch(uint256 count, uint256 reward, uint256 shapeSeed) external {
+    /// @notice The relayer posts a source batch's whole proving tree of 1..MAX_LEAVES leaves.
+    function postBatch(uint256 leaves, uint256 reward) external {
         (, uint40 nextJob) = coord.nextIds();
         if (nextJob > MAX_JOBS) return;
         reward = bound(reward, 0, 3 ether);
-        uint24 n = uint24(bound(count, 1, 8));
-        ICoordinator.BatchKind kind = ICoordinator.BatchKind.Round0;
-        uint8 level;
-        uint32 parent;
-        if (shapeSeed % 3 == 0 && round0.length != 0) {
-            parent = round0[shapeSeed % round0.length];
-            ICoordinator.BatchInfo memory pb = coord.batch(parent);
-            uint256 top = _ceilLog2(pb.jobCount);
-            if (pb.cancelled || pb.finalProofHash != 0 || top == 0) return;
-            kind = ICoordinator.BatchKind.Aggregation;
-            level = uint8(bound(shapeSeed >> 8, 1, top));
-            n = uint24(bound(count, 1, 1 << (top - level)));
-        }
-        token.mint(relayer, uint256(n) * reward);
+        uint24 n = uint24(bound(leaves, 1, MAX_LEAVES));
+        uint256 jobs = _treeSize(n);
+        token.mint(relayer, jobs * reward);
         vm.startPrank(relayer);
-        token.approve(address(coord), uint256(n) * reward);
+        token.approve(address(coord), jobs * reward);
         uint32 id = coord.postBatch(
-            keccak256(abi.encode("root", batchCount, block.timestamp)),
-            n,
-            uint96(reward),
-            kind,
-            level,
-            parent,
-            CIRCUIT
+            keccak256(abi.encode("root", batchCount, block.timestamp)), n, uint96(reward), CIRCUIT
         );
         vm.stopPrank();
         batchCount = id;
-        if (kind == ICoordinator.BatchKind.Round0) round0.push(id);
         calls[keccak256("postBatch")]++;
     }
 
@@ -162,12 +161,7 @@ contract CoordinatorHandler is TestBase {
         n = idx == HOARDER ? 16 : bound(n, 1, 4);
         vm.prank(a);
         try coord.leaseMany(n) returns (uint64[] memory got, uint40[] memory jobs) {
-            for (uint256 i; i < got.length; ++i) {
-                rids.push(got[i]);
-                if (uint24(got[i]) > 1) calls[keccak256("reassigned")]++;
-                (, uint32 b,,,) = coord.job(jobs[i]);
-                if (finished[jobs[i]] || coord.batch(b).cancelled) leasedFinishedJob = true;
-            }
+            _noteLeased(got, jobs);
             calls[keccak256("lease")]++;
         } catch (bytes memory reason) {
             calls[keccak256("lease (refused)")]++;
@@ -278,8 +272,16 @@ contract CoordinatorHandler is TestBase {
         uint32 id = uint32(bound(pick >> 8, 1, batchCount));
         ICoordinator.BatchInfo memory b = coord.batch(id);
         if (b.cancelled || b.finalProofHash != 0) return;
-        vm.prank(pick % 2 == 0 ? relayer : owner);
+        uint256 notComplete;
+        for (uint40 j = b.firstJobId; j < b.firstJobId + b.jobCount; ++j) {
+            (ICoordinator.JobStatus s,,,,) = coord.job(j);
+            if (s != ICoordinator.JobStatus.Complete) ++notComplete;
+        }
+        address by = pick % 2 == 0 ? relayer : owner;
+        uint256 before = token.balanceOf(by);
+        vm.prank(by);
         coord.cancelBatch(id);
+        if (token.balanceOf(by) - before != notComplete * b.rewardPerJob) badRefund = true;
         calls[keccak256("cancel")]++;
     }
 
@@ -298,15 +300,28 @@ contract CoordinatorHandler is TestBase {
         calls[keccak256("clear")]++;
     }
 
-    /// @notice The relayer finalizes a batch whose top proof is in.
-    function finalize(uint256 pick) external {
-        if (round0.length == 0) return;
-        uint32 id = round0[pick % round0.length];
-        ICoordinator.BatchInfo memory b = coord.batch(id);
-        if (b.topProofHash == 0 || b.finalProofHash != 0 || b.cancelled) return;
-        vm.prank(relayer);
-        coord.finalizeBatch(id, b.topProofHash);
-        calls[keccak256("finalize")]++;
+    /// @notice The honest provers and the relayer work for up to `rounds` rounds: each honest
+    ///         prover submits what it holds and leases one more job, then the relayer judges
+    ///         everything submitted. Trees get finished; the hoarder's, the cheat's and the
+    ///         silent prover's jobs are taken over by LRP on the way.
+    function drive(uint256 rounds) external {
+        rounds = bound(rounds, 1, 8);
+        for (uint256 r; r < rounds; ++r) {
+            bool progress;
+            for (uint256 idx; idx < HONEST; ++idx) {
+                progress = _submitAll(actors[idx]) || progress;
+                vm.prank(actors[idx]);
+                try coord.leaseMany(1) returns (uint64[] memory got, uint40[] memory jobs) {
+                    _noteLeased(got, jobs);
+                    progress = true;
+                    _submitAll(actors[idx]);
+                } catch {}
+            }
+            progress = _judgeAll() || progress;
+            if (!progress) break;
+            vm.warp(block.timestamp + UPLOAD_DEADLINE_PASSED);
+        }
+        calls[keccak256("drive")]++;
     }
 
     /// @notice Time passes.
@@ -388,8 +403,82 @@ contract CoordinatorHandler is TestBase {
         return 0;
     }
 
+    // Records leases the handler obtained; a job seen finished, or of a cancelled batch, or
+    // not ready (Waiting is never leasable), must never be among them.
+    function _noteLeased(uint64[] memory got, uint40[] memory jobs) internal {
+        for (uint256 i; i < got.length; ++i) {
+            rids.push(got[i]);
+            if (uint24(got[i]) > 1) calls[keccak256("reassigned")]++;
+            (, uint32 b,,,) = coord.job(jobs[i]);
+            ICoordinator.BatchInfo memory info = coord.batch(b);
+            if (finished[jobs[i]] || info.cancelled) leasedFinishedJob = true;
+            // A node is ready only after a verdict, and every verdict is observed.
+            bool node = jobs[i] >= info.firstJobId + info.leafCount;
+            if (node && !sawReady[jobs[i]]) leasedFinishedJob = true;
+            unsubmitted.push(got[i]);
+        }
+    }
+
+    // Submits every lease `a` holds whose job is still pending; true if it submitted any.
+    // Leases that can no longer be submitted leave `unsubmitted`.
+    function _submitAll(address a) internal returns (bool any) {
+        uint256 w;
+        for (uint256 k; k < unsubmitted.length; ++k) {
+            uint64 rid = unsubmitted[k];
+            (address holder,, ICoordinator.LeaseState s,,) = coord.leaseInfo(rid);
+            (,,,, bool pending) = _jobOf(rid);
+            if (s != ICoordinator.LeaseState.Leased || !pending) continue;
+            if (holder != a) {
+                unsubmitted[w++] = rid;
+                continue;
+            }
+            vm.prank(a);
+            coord.submitProof(rid, keccak256(abi.encode(rid, a)));
+            awaiting.push(rid);
+            calls[keccak256("submit")]++;
+            any = true;
+        }
+        while (unsubmitted.length > w) unsubmitted.pop();
+    }
+
+    // The relayer judges every awaiting submission (Missing ones before their deadline are
+    // skipped and stay); true if any verdict was applied.
+    function _judgeAll() internal returns (bool any) {
+        uint256 n = awaiting.length;
+        if (n == 0) return false;
+        if (n > 256) n = 256;
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n);
+        for (uint256 i; i < n; ++i) {
+            uint64 rid = awaiting[i];
+            (address holder, uint40 jobId,,,) = coord.leaseInfo(rid);
+            vs[i] = ICoordinator.Verdict(rid, jobId, holder, uint8(_resultFor(holder)));
+        }
+        vm.recordLogs();
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        _countPayments(vm.getRecordedLogs());
+        uint256 before = awaiting.length;
+        _dropJudged();
+        calls[keccak256("judge")]++;
+        return awaiting.length < before;
+    }
+
+    function _treeSize(uint256 leaves) internal pure returns (uint256 size) {
+        for (uint256 c = leaves; c != 0; c = (c + 1) / 2) {
+            size += c;
+            if (c == 1) break;
+        }
+    }
+
     function _countPayments(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(coord) && logs[i].topics[0] == BATCH_FINALIZED) {
+                uint32 b = uint32(uint256(logs[i].topics[1]));
+                announcedFinal[b] = abi.decode(logs[i].data, (bytes32));
+                timesFinalized[b] += 1;
+                calls[keccak256("finalized")]++;
+                continue;
+            }
             if (logs[i].emitter != address(coord) || logs[i].topics[0] != VERDICT_RECORDED) {
                 continue;
             }
@@ -414,6 +503,9 @@ contract CoordinatorHandler is TestBase {
         while (awaiting.length > w) awaiting.pop();
     }
 
+    // Runs after every verdict (the only calls that ready nodes) and every clear: notes the
+    // jobs that finished, and the jobs that left Waiting; one seen Waiting after that would
+    // become ready twice.
     function _noteFinished() internal {
         (, uint40 nextJob) = coord.nextIds();
         for (uint40 j = 1; j < nextJob; ++j) {
@@ -421,10 +513,8 @@ contract CoordinatorHandler is TestBase {
             if (s == ICoordinator.JobStatus.Complete || s == ICoordinator.JobStatus.Cleared) {
                 finished[j] = true;
             }
+            if (s != ICoordinator.JobStatus.Waiting) sawReady[j] = true;
+            else if (sawReady[j]) readiedTwice = true;
         }
-    }
-
-    function _ceilLog2(uint256 x) internal pure returns (uint256 r) {
-        while ((uint256(1) << r) < x) ++r;
     }
 }

@@ -61,18 +61,24 @@ abstract contract CoordinatorFixture is TestBase {
         return keccak256(abi.encode("root", ++rootNonce));
     }
 
-    /// @dev Posts a round-0 batch of `n` jobs at REWARD each.
-    function _post(uint24 n) internal returns (uint32 batchId) {
+    /// @dev Posts the proving tree over `leaves` round-0 jobs at REWARD per job.
+    function _post(uint24 leaves) internal returns (uint32 batchId) {
         vm.prank(relayer);
-        batchId =
-            coord.postBatch(_nextRoot(), n, REWARD, ICoordinator.BatchKind.Round0, 0, 0, CIRCUIT);
+        batchId = coord.postBatch(_nextRoot(), leaves, REWARD, CIRCUIT);
     }
 
-    function _postAgg(uint32 parent, uint8 level, uint24 n) internal returns (uint32 batchId) {
-        vm.prank(relayer);
-        batchId = coord.postBatch(
-            _nextRoot(), n, REWARD, ICoordinator.BatchKind.Aggregation, level, parent, CIRCUIT
-        );
+    /// @dev Jobs in the tree over `leaves` leaves (each level halves the one below, rounding up).
+    function _treeSize(uint256 leaves) internal pure returns (uint256 size) {
+        for (uint256 c = leaves; c != 0; c = (c + 1) / 2) {
+            size += c;
+            if (c == 1) break;
+        }
+    }
+
+    /// @dev The batch's top job (its last).
+    function _top(uint32 batchId) internal view returns (uint40) {
+        ICoordinator.BatchInfo memory b = coord.batch(batchId);
+        return b.firstJobId + b.jobCount - 1;
     }
 
     /// @dev Mints and stakes `amount` for `who`.
@@ -114,6 +120,14 @@ abstract contract CoordinatorFixture is TestBase {
         vs[0] = ICoordinator.Verdict(requestId, jobId, holder, uint8(result));
         vm.prank(relayer);
         coord.recordVerdicts(vs);
+    }
+
+    /// @dev `who` proves jobs one at a time until the batch's top is complete; returns how many.
+    function _proveTree(address who, uint32 batchId) internal returns (uint256 steps) {
+        while (coord.batch(batchId).jobsLeft != 0) {
+            _prove(who);
+            ++steps;
+        }
     }
 
     /// @dev Lease, submit and judge valid: the honest life cycle of one job.
