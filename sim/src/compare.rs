@@ -115,10 +115,11 @@ pub fn scenario(
         name: String::new(),
         seed,
         jobs: setup.jobs,
+        batches: 1,
+        batch_interval_secs: 0.0,
         aggregation: true,
         policy,
         rules: Rules::default(),
-        ready_on_chain: false,
         timing: Timing::default(),
         economics: Economics::default(),
         cancel_at_secs: None,
@@ -217,7 +218,7 @@ pub fn markdown(setup: Setup, rows: &[Row]) -> String {
          over the same policy's fault-free makespan; `wasted` is compute that completed no job, \
          over the compute that did.\n",
         setup.jobs,
-        2 * setup.jobs - 1,
+        crate::model::tree_size(setup.jobs.into()),
         setup.provers,
         setup.seeds,
         setup.provers

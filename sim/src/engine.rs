@@ -1,6 +1,7 @@
 //! The discrete-event engine: provers lease, prove and submit through the model of the
-//! contract; the relayer verifies, records verdicts and posts the aggregation tree level by
-//! level as children complete; faults strike when the scenario says.
+//! contract; the relayer posts each source batch's proving tree, verifies and records
+//! verdicts (a verdict that completes a node's last child makes the node fresh on-chain);
+//! faults strike when the scenario says.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -11,12 +12,12 @@ use rustc_hash::FxHashMap;
 use crowdprove_protocol::TreeShape;
 
 use crate::model::{
-    Account, BatchId, CONTRACT_MAX_ATTEMPTS, Coordinator, JobId, LeaseError, MAX_LEASES_PER_CALL,
-    Params, RequestId, Rules, Verdict, VerdictOutcome,
+    Account, BatchId, CONTRACT_MAX_ATTEMPTS, Coordinator, JobId, JobStatus, LeaseError,
+    MAX_LEASES_PER_CALL, Params, RequestId, Rules, Verdict, VerdictOutcome, parent_of,
 };
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Policy, Scenario, Strike};
-use crate::trace::Trace;
+use crate::trace::{Coverage, Trace};
 
 /// Simulated time in microseconds.
 type Time = u64;
@@ -30,9 +31,9 @@ fn us(secs: f64) -> Time {
 /// What a run measured.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
-    /// The whole tree (or every round-0 job, without aggregation) proven.
+    /// Every batch's whole tree (or every round-0 job, without aggregation) proven.
     pub finished: bool,
-    /// Seconds until the last job completed (the top of the tree with aggregation).
+    /// Seconds until the last job completed (the last top with aggregation).
     pub makespan_secs: f64,
     /// Seconds until the last round-0 job completed.
     pub round0_secs: f64,
@@ -91,12 +92,12 @@ enum Ev {
     Proved { p: u32, token: u32 },
     SubmitTx { p: u32, idx: u32 },
     VerdictTx { idx: u32 },
-    RelayerTick,
-    PostTx { idx: u32 },
+    PostTx,
     Strike { group: u32 },
     Leave { p: u32 },
     Join { p: u32 },
     Cancel,
+    Sweep,
 }
 
 /// A submission in flight: who, which lease, how much compute it took, whether it verifies.
@@ -131,11 +132,15 @@ struct ProverState {
     ahead: Option<(RequestId, JobId, Time)>,
 }
 
-/// Where a job sits in the tree.
-#[derive(Clone, Copy, Debug)]
-struct Node {
-    level: u8,
-    index: u32,
+/// One source batch as the relayer posted it: one tree with aggregation, else one batch (a
+/// tree of one job) per round-0 job. Its jobs have consecutive ids.
+#[derive(Clone, Debug)]
+struct Source {
+    first_job: JobId,
+    batches: Vec<BatchId>,
+    leaves_left: u64,
+    done: bool,
+    cancelled: bool,
 }
 
 /// The simulator for one scenario.
@@ -148,21 +153,19 @@ pub struct Sim {
     now: Time,
     provers: Vec<ProverState>,
     submissions: Vec<Submission>,
-    posts: Vec<(u8, Vec<u32>)>,
-    nodes: FxHashMap<JobId, Node>,
     workers: FxHashMap<JobId, Vec<u32>>,
-    level_sizes: Vec<u32>,
-    proven: Vec<Vec<bool>>,
-    ready: Vec<Vec<u32>>,
-    tick_scheduled: bool,
-    round0_batch: BatchId,
-    batches: Vec<BatchId>,
+    // Where each level of a source's jobs starts (a single level 0 without aggregation).
+    level_starts: Vec<u64>,
+    source_jobs: u64,
+    sources: Vec<Source>,
+    sources_done: u32,
     round0_left: u64,
     strike_pending: Vec<(u32, f64)>,
     round0_fresh_leased: u64,
     cancelled: bool,
     cancel_end: Time,
     trace: Option<Trace>,
+    coverage: Coverage,
     out: Outcome,
 }
 
@@ -194,16 +197,21 @@ impl Sim {
             max_attempts,
             rules,
         };
-        // The tree's shape is the protocol's: one job per chunk, then halving up to the top.
-        let level_sizes: Vec<u32> = match TreeShape::new(sc.jobs) {
-            Some(t) if sc.aggregation => (0..=t.height()).map(|l| t.nodes_at(l)).collect(),
-            _ => vec![sc.jobs],
+        // The tree's shape is the protocol's (and the contract's): one job per chunk, then
+        // halving up to the top.
+        let level_sizes: Vec<u64> = match TreeShape::new(sc.jobs) {
+            Some(t) if sc.aggregation => (0..=t.height()).map(|l| t.nodes_at(l).into()).collect(),
+            _ => vec![sc.jobs.into()],
         };
-        let proven = level_sizes
+        let level_starts = level_sizes
             .iter()
-            .map(|&n| vec![false; n as usize])
+            .scan(0, |start, &n| {
+                let at = *start;
+                *start += n;
+                Some(at)
+            })
             .collect();
-        let ready = vec![Vec::new(); level_sizes.len()];
+        let source_jobs = level_sizes.iter().sum();
         Sim {
             rng: Rng::new(sc.seed),
             model: Coordinator::new(params),
@@ -212,23 +220,30 @@ impl Sim {
             now: 0,
             provers: Vec::new(),
             submissions: Vec::new(),
-            posts: Vec::new(),
-            nodes: FxHashMap::default(),
             workers: FxHashMap::default(),
-            level_sizes,
-            proven,
-            ready,
-            tick_scheduled: false,
-            round0_batch: 0,
-            batches: Vec::new(),
-            round0_left: u64::from(sc.jobs),
+            level_starts,
+            source_jobs,
+            sources: Vec::new(),
+            sources_done: 0,
+            round0_left: u64::from(sc.jobs) * u64::from(sc.batches),
             strike_pending: Vec::new(),
             round0_fresh_leased: 0,
             cancelled: false,
             cancel_end: 0,
             trace: None,
+            coverage: Coverage::default(),
             out: Outcome::default(),
             sc,
+        }
+    }
+
+    /// What the run reached of the contract's rules (for the differential traces' tests).
+    pub fn coverage(&self) -> Coverage {
+        let t = self.model.totals();
+        Coverage {
+            nodes_readied: t.nodes_readied,
+            nodes_dropped: t.nodes_dropped,
+            ..self.coverage
         }
     }
 
@@ -307,7 +322,30 @@ impl Sim {
     }
 
     fn done(&self) -> bool {
-        self.out.finished || (self.cancelled && self.now >= self.cancel_end)
+        self.out.finished
+            || (self.cancelled
+                && self.now >= self.cancel_end
+                && self.sources.len() == self.sc.batches as usize
+                && self.sources.iter().all(|s| s.done || s.cancelled))
+    }
+
+    // The source, level and top-ness of a job.
+    fn node(&self, job: JobId) -> Option<(usize, u8, bool)> {
+        let s = self
+            .sources
+            .partition_point(|s| s.first_job <= job)
+            .checked_sub(1)?;
+        let offset = job - self.sources[s].first_job;
+        if offset >= self.source_jobs {
+            return None;
+        }
+        let level = self.level_starts.partition_point(|&at| at <= offset) - 1;
+        let top = self.sc.aggregation && level + 1 == self.level_starts.len();
+        Some((s, level as u8, top))
+    }
+
+    fn level(&self, job: JobId) -> u8 {
+        self.node(job).map_or(0, |n| n.1)
     }
 
     fn setup(&mut self) {
@@ -348,33 +386,52 @@ impl Sim {
             .filter(|g| g.fault.is_none())
             .map(|g| u64::from(g.count))
             .sum();
-        let jobs = self.sc.jobs;
-        self.warp();
-        let id = self.post(jobs, 0, (0..jobs).collect());
-        self.round0_batch = id;
+        self.post();
+        for k in 1..self.sc.batches {
+            let t = self.included(us(f64::from(k) * self.sc.batch_interval_secs));
+            self.at(t, Ev::PostTx);
+        }
         self.check_fresh_strikes();
         if let Some(c) = self.sc.cancel_at_secs {
             self.at(us(c), Ev::Cancel);
         }
     }
 
-    fn post(&mut self, count: u32, level: u8, indices: Vec<u32>) -> BatchId {
+    // The relayer posts the next source batch: its whole tree with aggregation, else each
+    // round-0 job as a tree of its own (a one-job batch, finalized by its proof).
+    fn post(&mut self) {
+        self.warp();
         let reward = u128::from(self.sc.economics.reward);
-        let parent = if level == 0 { 0 } else { self.round0_batch };
-        let id = self
-            .model
-            .post_batch(count, reward, level > 0, level, parent)
-            .expect("the simulator posts only well-shaped batches");
+        let (count, leaves) = if self.sc.aggregation {
+            (1, self.sc.jobs)
+        } else {
+            (self.sc.jobs, 1)
+        };
+        let mut batches = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let id = self
+                .model
+                .post_batch(leaves, reward)
+                .expect("the simulator posts only batches with leaves");
+            let b = self.model.batch(id).expect("just posted");
+            self.out.jobs_posted += u64::from(b.job_count);
+            if let Some(t) = self.trace.as_mut() {
+                t.post(leaves, reward, id);
+                t.check_batch(id, b);
+            }
+            batches.push(id);
+        }
+        let first_job = self.model.batch(batches[0]).expect("posted").first_job;
+        self.sources.push(Source {
+            first_job,
+            batches,
+            leaves_left: self.sc.jobs.into(),
+            done: false,
+            cancelled: false,
+        });
         if let Some(t) = self.trace.as_mut() {
-            t.post(count, reward, level > 0, level, parent, id);
+            t.check_queue(self.model.queue());
         }
-        let first = self.model.batch(id).expect("just posted").first_job;
-        for (k, index) in indices.into_iter().enumerate() {
-            self.nodes.insert(first + k as u64, Node { level, index });
-        }
-        self.batches.push(id);
-        self.out.jobs_posted += u64::from(count);
-        id
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -422,15 +479,9 @@ impl Sim {
             }
             Ev::SubmitTx { p, idx } => self.submit_tx(p, idx),
             Ev::VerdictTx { idx } => self.verdict_tx(idx),
-            Ev::RelayerTick => self.relayer_tick(),
-            Ev::PostTx { idx } => {
-                let (level, indices) = std::mem::take(&mut self.posts[idx as usize]);
-                if !self.cancelled {
-                    self.warp();
-                    self.post(indices.len() as u32, level, indices);
-                }
-            }
+            Ev::PostTx => self.post(),
             Ev::Cancel => self.cancel(),
+            Ev::Sweep => self.sweep(),
         }
     }
 
@@ -461,14 +512,7 @@ impl Sim {
         } else {
             1
         };
-        self.warp();
-        let now_s = self.chain_secs();
-        let result = self.model.lease(account, n, now_s);
-        if let Some(t) = self.trace.as_mut() {
-            t.lease(account, n, &result);
-            let q = self.model.queue();
-            t.check_queue(q);
-        }
+        let result = self.lease(account, n);
         let seen = self.now + self.net();
         // Jitter, as real clients have: identical periods would put the same provers first in
         // every block forever.
@@ -488,7 +532,7 @@ impl Sim {
             self.check_prover(prev);
         }
         for l in &got {
-            if self.nodes.get(&l.job).is_some_and(|n| n.level == 0) && l.previous.is_none() {
+            if self.level(l.job) == 0 && l.previous.is_none() {
                 self.round0_fresh_leased += 1;
             }
         }
@@ -536,7 +580,7 @@ impl Sim {
     // Proves `job` from `start` (its witness fetched); asks for the next job meanwhile.
     fn start_work(&mut self, p: u32, rid: RequestId, job: JobId, start: Time) {
         let timing = self.sc.timing;
-        let level = self.nodes.get(&job).map_or(0, |n| n.level);
+        let level = self.level(job);
         let s = &self.provers[p as usize];
         let token = s.token;
         let mut secs = self.rng.lognormal(s.job_secs, s.cv);
@@ -586,21 +630,14 @@ impl Sim {
         {
             return;
         }
-        self.warp();
-        let now_s = self.chain_secs();
-        let result = self.model.lease(account, 1, now_s);
-        if let Some(t) = self.trace.as_mut() {
-            t.lease(account, 1, &result);
-            let q = self.model.queue();
-            t.check_queue(q);
-        }
+        let result = self.lease(account, 1);
         // Refused (cap, nothing fresh): the prover asks again when it finishes.
         if let Ok(got) = result {
             let l = got[0];
             if let Some(prev) = l.previous {
                 self.check_prover(prev);
             }
-            if self.nodes.get(&l.job).is_some_and(|n| n.level == 0) && l.previous.is_none() {
+            if self.level(l.job) == 0 && l.previous.is_none() {
                 self.round0_fresh_leased += 1;
             }
             self.check_fresh_strikes();
@@ -613,6 +650,34 @@ impl Sim {
                 self.workers.entry(l.job).or_default().push(p);
             }
         }
+    }
+
+    // `leaseMany(n)` on the chain now, recorded; notes which rules it reached.
+    fn lease(&mut self, account: Account, n: u32) -> Result<Vec<crate::model::Leased>, LeaseError> {
+        self.warp();
+        let now_s = self.chain_secs();
+        let leaves_fresh = self.model.leaves_head() != 0;
+        let result = self.model.lease(account, n, now_s);
+        if let Some(t) = self.trace.as_mut() {
+            t.lease(account, n, &result);
+            t.check_queue(self.model.queue());
+        }
+        if let Ok(got) = &result {
+            // Under the contract's rules, with fresh leaves a pending job is taken only as a
+            // stale one, and a node only as one of a tree older than every tree with fresh
+            // leaves.
+            let first = got[0];
+            if leaves_fresh && first.previous.is_some() {
+                self.coverage.stale_takeovers += 1;
+                if self.node(first.job).is_some_and(|n| n.2) {
+                    self.coverage.stale_top_takeovers += 1;
+                }
+            }
+            if leaves_fresh && first.previous.is_none() && self.level(first.job) > 0 {
+                self.coverage.older_nodes_first += 1;
+            }
+        }
+        result
     }
 
     // After a proof (or a dropped job): the job leased ahead, else a new lease.
@@ -688,6 +753,12 @@ impl Sim {
         if let Some(t) = self.trace.as_mut() {
             t.check_job(s.job, status);
         }
+        if let VerdictOutcome::Judged {
+            completed: true, ..
+        } = outcome
+        {
+            self.check_tree(s.job);
+        }
         match outcome {
             VerdictOutcome::Judged {
                 completed: true,
@@ -731,63 +802,50 @@ impl Sim {
                 }
             }
         }
-        let Some(&Node { level, index }) = self.nodes.get(&job) else {
+        let Some((src, level, top)) = self.node(job) else {
             return;
         };
-        let top = self.level_sizes.len() as u8 - 1;
+        let source = &mut self.sources[src];
         if level == 0 {
+            source.leaves_left -= 1;
             self.round0_left -= 1;
             if self.round0_left == 0 {
                 self.out.round0_secs = self.now as f64 / US;
-                if top == 0 {
-                    self.out.finished = true;
-                    self.out.makespan_secs = self.out.round0_secs;
-                    return;
-                }
             }
         }
-        if top == 0 {
-            return;
-        }
-        if level == top {
-            self.out.finished = true;
-            self.out.makespan_secs = self.now as f64 / US;
-            return;
-        }
-        let l = level as usize;
-        self.proven[l][index as usize] = true;
-        let parent = index / 2;
-        let left = parent * 2;
-        let right = left + 1;
-        let has_right = right < self.level_sizes[l];
-        if self.proven[l][left as usize] && (!has_right || self.proven[l][right as usize]) {
-            if self.sc.ready_on_chain {
-                // Fresh in the verdict's own transaction: the contract holds the whole tree.
-                self.post(1, level + 1, vec![parent]);
-                return;
-            }
-            self.ready[l + 1].push(parent);
-            if !self.tick_scheduled {
-                self.tick_scheduled = true;
-                let poll = us(self.sc.timing.relayer_poll_secs);
-                let t = self.now + self.net() + poll;
-                self.at(t, Ev::RelayerTick);
+        // Without aggregation a source is done with its last leaf.
+        let done = top || (!self.sc.aggregation && source.leaves_left == 0);
+        if done {
+            source.done = true;
+            self.sources_done += 1;
+            if self.sources_done == self.sc.batches {
+                self.out.finished = true;
+                self.out.makespan_secs = self.now as f64 / US;
             }
         }
     }
 
-    fn relayer_tick(&mut self) {
-        self.tick_scheduled = false;
-        for level in 1..self.ready.len() {
-            if self.ready[level].is_empty() {
-                continue;
+    // After a verdict completed `job`: its parent (one more child done, or fresh now) and its
+    // batch, recorded for the replay; notes a single-child node made fresh.
+    fn check_tree(&mut self, job: JobId) {
+        if self.trace.is_none() {
+            return;
+        }
+        let batch = self.model.job_batch(job);
+        let b = self.model.batch(batch).expect("a job's batch").clone();
+        if let Some((parent, children)) = parent_of(job - b.first_job, b.leaf_count.into()) {
+            let parent = b.first_job + parent;
+            let status = self.model.job_status(parent);
+            if status == JobStatus::Fresh && children == 1 {
+                self.coverage.single_child_readied += 1;
             }
-            let mut nodes = std::mem::take(&mut self.ready[level]);
-            nodes.sort_unstable();
-            let idx = self.posts.len() as u32;
-            self.posts.push((level as u8, nodes));
-            let t = self.included(self.now + self.net());
-            self.at(t, Ev::PostTx { idx });
+            if let Some(t) = self.trace.as_mut() {
+                t.check_job(parent, status);
+            }
+        }
+        if let Some(t) = self.trace.as_mut() {
+            t.check_batch(batch, &b);
+            t.check_queue(self.model.queue());
         }
     }
 
@@ -847,7 +905,8 @@ impl Sim {
         if self.strike_pending.is_empty() {
             return;
         }
-        let leased = self.round0_fresh_leased as f64 / f64::from(self.sc.jobs);
+        let leaves = f64::from(self.sc.jobs) * f64::from(self.sc.batches);
+        let leased = self.round0_fresh_leased as f64 / leaves;
         let due: Vec<u32> = self
             .strike_pending
             .iter()
@@ -866,15 +925,70 @@ impl Sim {
         }
         self.cancelled = true;
         self.warp();
-        for id in self.batches.clone().into_iter().rev() {
-            if self.model.cancel_batch(id).is_ok() {
-                if let Some(t) = self.trace.as_mut() {
-                    t.cancel(id);
+        // Every source posted so far that is not proven yet, the latest first.
+        for src in (0..self.sources.len()).rev() {
+            if self.sources[src].done {
+                continue;
+            }
+            for k in (0..self.sources[src].batches.len()).rev() {
+                let id = self.sources[src].batches[k];
+                let mid_tree = self
+                    .model
+                    .batch(id)
+                    .is_some_and(|b| b.jobs_left < b.job_count && b.job_count > 1);
+                if self.model.cancel_batch(id).is_ok() {
+                    self.sources[src].cancelled = true;
+                    if mid_tree {
+                        self.coverage.cancelled_mid_tree += 1;
+                    }
+                    if let Some(t) = self.trace.as_mut() {
+                        t.cancel(id);
+                        t.check_batch(id, self.model.batch(id).expect("cancelled"));
+                    }
                 }
             }
         }
+        if let Some(t) = self.trace.as_mut() {
+            t.check_queue(self.model.queue());
+        }
         // Provers keep asking for work for a while: their leases meet the cancelled jobs.
         self.cancel_end = self.now + 2 * us(self.sc.timing.poll_secs) + us(1.0);
+        let t = self.included(self.cancel_end);
+        self.at(t, Ev::Sweep);
+    }
+
+    // The relayer clears the cancelled jobs still pending (`clearCancelled`): a lease clears
+    // at most MAX_CLEAR_PER_LEASE of them at the pending list's head, and reverts (undoing
+    // them) when it finds no live job, so more of them would block every reassignment.
+    fn sweep(&mut self) {
+        let jobs: Vec<JobId> = self
+            .sources
+            .iter()
+            .filter(|s| s.cancelled)
+            .flat_map(|s| s.first_job..s.first_job + self.source_jobs)
+            .filter(|&j| {
+                self.model.job_status(j) == JobStatus::Pending
+                    && self
+                        .model
+                        .batch(self.model.job_batch(j))
+                        .is_some_and(|b| b.cancelled)
+            })
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        self.warp();
+        for chunk in jobs.chunks(crate::model::MAX_CLEAR_PER_CALL) {
+            self.model
+                .clear_cancelled(chunk)
+                .expect("at most MAX_CLEAR_PER_CALL ids");
+            if let Some(t) = self.trace.as_mut() {
+                t.clear_cancelled(chunk);
+            }
+        }
+        if let Some(t) = self.trace.as_mut() {
+            t.check_queue(self.model.queue());
+        }
     }
 
     fn finish(&mut self) {
@@ -889,11 +1003,9 @@ impl Sim {
             if self.out.round0_secs == 0.0 {
                 self.out.round0_secs = self.out.makespan_secs;
             }
-            self.out.jobs_failed = self
-                .nodes
-                .keys()
-                .filter(|&&j| {
-                    self.model.job_status(j) == crate::model::JobStatus::Pending
+            self.out.jobs_failed = (1..=self.out.jobs_posted)
+                .filter(|&j| {
+                    self.model.job_status(j) == JobStatus::Pending
                         && self
                             .model
                             .latest_request(j)
@@ -904,6 +1016,20 @@ impl Sim {
         if self.trace.is_some() {
             for a in 1..=self.provers.len() as Account {
                 self.check_prover(a);
+            }
+            // Every batch and every job as the run left them: Waiting nodes of a cancelled
+            // tree, fresh nodes dropped (Cleared) or still listed, fresh leaves.
+            for id in 1..=self.model.batch_count() {
+                let b = self.model.batch(id).expect("posted").clone();
+                if let Some(t) = self.trace.as_mut() {
+                    t.check_batch(id, &b);
+                }
+            }
+            for job in 1..=self.out.jobs_posted {
+                let status = self.model.job_status(job);
+                if let Some(t) = self.trace.as_mut() {
+                    t.check_job(job, status);
+                }
             }
             let q = self.model.queue();
             if let Some(t) = self.trace.as_mut() {

@@ -1,7 +1,8 @@
 //! sim/: a deterministic discrete-event simulator of the CrowdProve protocol. The queue is the
 //! contract's, rule for rule ([`model`], checked against the Solidity contract on recorded
 //! traces); provers have the paper's hardware classes and the faults a permissionless network
-//! meets; the relayer posts the aggregation tree as children complete. It reproduces the
+//! meets; the relayer posts each source batch's whole proving tree, whose nodes become fresh
+//! on-chain as their children's proofs are judged valid. It reproduces the
 //! paper's Tables 2 and 3 and compares reassignment policies at the scale of thousands of
 //! provers.
 

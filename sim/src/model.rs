@@ -1,13 +1,15 @@
-//! The Coordinator contract's queue semantics in Rust: fresh queues (aggregation first), the
-//! pending list with LRP, active leases capped by bond, verdicts with first-valid-wins,
-//! slashing and cancellation. Every rule mirrors `contracts/Coordinator.sol` line for line
-//! (the differential forge test replays traces of this model on the contract); the only
-//! addition is `max_attempts` as a parameter, which the contract fixes at 2^24 - 1 and the
-//! timeout baseline of the paper (zkSync's retry limit) lowers.
+//! The Coordinator contract's queue semantics in Rust: a batch is one source batch's whole
+//! proving tree (leaves fresh at once, an aggregation node fresh in the verdict that completes
+//! its last child, the top's verdict finalizing the batch), fresh leaves batch by batch and a
+//! FIFO list of fresh nodes, the pending list with LRP, active leases capped by bond, verdicts
+//! with first-valid-wins, slashing and cancellation. Every rule mirrors
+//! `contracts/Coordinator.sol` line for line (the differential forge test replays traces of
+//! this model on the contract); the only additions are `max_attempts` as a parameter, which
+//! the contract fixes at 2^24 - 1 and the timeout baseline of the paper (zkSync's retry limit)
+//! lowers, and no bound on a batch's size (the contract's is 2^20 jobs), so that the scale
+//! runs can post a tree over a million leaves.
 
 use rustc_hash::FxHashMap;
-
-use crowdprove_protocol::TreeShape;
 
 /// A job id (1-based, global, as the contract numbers them).
 pub type JobId = u64;
@@ -16,7 +18,7 @@ pub type BatchId = u32;
 /// A prover account (1-based: the id the contract gives it at its first stake).
 pub type Account = u32;
 pub use crowdprove_protocol::limits::{
-    MAX_ACTIVE_LEASES, MAX_CLEAR_PER_LEASE, MAX_LEASES_PER_CALL,
+    MAX_ACTIVE_LEASES, MAX_CLEAR_PER_CALL, MAX_CLEAR_PER_LEASE, MAX_LEASES_PER_CALL,
 };
 pub use crowdprove_protocol::{JobStatus, LeaseState, RequestId, Verdict};
 
@@ -58,8 +60,9 @@ pub struct Rules {
     /// (lease to submission of the leases that completed jobs), when that is above the fixed
     /// minimum age: the wait adapts to the hardware that is actually proving.
     pub adaptive_pct: Option<u32>,
-    /// A pending job goes only to a prover that holds no other lease: a busy prover taking it
-    /// would only queue it behind its own work (the contract).
+    /// A pending job, or a fresh aggregation node, goes only to a prover that holds no other
+    /// lease: a busy prover taking it would only queue it behind its own work, and both are on
+    /// the critical path (the contract; a busy prover gets fresh leaves only).
     pub idle_only: bool,
     /// Fresh round-0 jobs go before fresh aggregation nodes of their own or later trees: the
     /// longest remaining path first (Hu's highest-level-first rule, optimal for in-trees of
@@ -164,12 +167,14 @@ pub enum VerdictOutcome {
 /// Why `post_batch` or `cancel_batch` reverted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchError {
-    /// Kind, level, parent or size do not fit the tree.
-    BadShape,
+    /// No leaves.
+    BadJobCount,
     /// No such batch.
     Unknown,
-    /// The batch (or the parent) was cancelled.
+    /// The batch was cancelled.
     Cancelled,
+    /// The batch's top job is complete.
+    Finalized,
 }
 
 /// One lease handed out.
@@ -194,6 +199,8 @@ struct Job {
     holder: Account,
     submitted_at: u64,
     state: LeaseState,
+    // A Waiting node's completed children (the contract counts them in `attempt`).
+    children_done: u8,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -203,33 +210,69 @@ struct OldLease {
     state: LeaseState,
 }
 
-/// A batch as the model keeps it.
+/// A batch, one source batch's proving tree, as the model keeps it: jobs `first_job..` are
+/// the `leaf_count` leaves, then each aggregation level bottom up (see [`parent_of`]).
 #[derive(Clone, Debug)]
 pub struct Batch {
     /// First job id.
     pub first_job: JobId,
-    /// Jobs in the batch.
+    /// Round-0 jobs (leaves).
+    pub leaf_count: u32,
+    /// Jobs in the tree.
     pub job_count: u32,
     /// Jobs not yet complete.
     pub jobs_left: u32,
-    /// Jobs taken from the fresh queue.
+    /// Leaves taken from the fresh queue.
     pub leased_fresh: u32,
+    /// Aggregation nodes in the fresh-node list (as of the cancellation, for a cancelled
+    /// batch).
+    pub fresh_nodes: u32,
     /// Paid per completed job.
     pub reward: u128,
-    /// An aggregation batch.
-    pub aggregation: bool,
-    /// Tree level (0 for round 0).
-    pub level: u8,
-    /// The round-0 batch an aggregation batch belongs to.
-    pub parent: BatchId,
-    /// Its jobs are the tree's top.
-    pub is_top: bool,
     /// Cancelled.
     pub cancelled: bool,
-    /// The top job's winning request (round-0 batches).
-    pub top_request: Option<RequestId>,
+    /// The top job's winning request, whose proof is the batch's final proof.
+    pub final_request: Option<RequestId>,
     queue_prev: BatchId,
     queue_next: BatchId,
+}
+
+impl Batch {
+    /// The top job.
+    pub fn top(&self) -> JobId {
+        self.first_job + u64::from(self.job_count) - 1
+    }
+}
+
+/// Jobs of the proving tree over `leaves` leaves: each level halves the one below, rounding
+/// up (an odd node out gets a single-child parent), until one node is left (the contract's
+/// `_treeSize`; `crowdprove_protocol::TreeShape::job_count`).
+pub fn tree_size(leaves: u64) -> u64 {
+    let (mut size, mut c) = (0, leaves);
+    while c != 0 {
+        size += c;
+        if c == 1 {
+            break;
+        }
+        c = c.div_ceil(2);
+    }
+    size
+}
+
+/// The parent of the job at `index` (from 0, within its batch) of the tree over `leaves`
+/// leaves, and how many children that parent has (1 or 2); `None` for the top (the
+/// contract's `_parentOf`).
+pub fn parent_of(index: u64, leaves: u64) -> Option<(u64, u32)> {
+    let (mut offset, mut c) = (0, leaves);
+    while c > 1 && index >= offset + c {
+        offset += c;
+        c = c.div_ceil(2);
+    }
+    if c <= 1 {
+        return None;
+    }
+    let pos = (index - offset) / 2;
+    Some((offset + c + pos, if 2 * pos + 1 < c { 2 } else { 1 }))
 }
 
 /// A prover's account as the model keeps it.
@@ -264,6 +307,10 @@ pub struct Totals {
     pub reassignments: u64,
     /// Jobs completed.
     pub completed: u64,
+    /// Aggregation nodes that became fresh.
+    pub nodes_readied: u64,
+    /// Fresh nodes of cancelled batches dropped from the fresh-node list.
+    pub nodes_dropped: u64,
 }
 
 /// The coordinator's state.
@@ -274,8 +321,9 @@ pub struct Coordinator {
     batches: Vec<Batch>,
     old_leases: FxHashMap<RequestId, OldLease>,
     provers: Vec<Prover>,
-    agg_head: BatchId,
-    agg_tail: BatchId,
+    // The fresh-node list, linked through the jobs' `next`, in the order nodes became fresh.
+    agg_head: JobId,
+    agg_tail: JobId,
     round0_head: BatchId,
     round0_tail: BatchId,
     fresh_count: u64,
@@ -283,7 +331,7 @@ pub struct Coordinator {
     pending_tail: JobId,
     pending_count: u64,
     totals: Totals,
-    // Per tree (its round-0 batch): sum and count of observed proof times, for `adaptive_pct`.
+    // Per tree (batch): sum and count of observed proof times, for `adaptive_pct`.
     observed: FxHashMap<BatchId, (u64, u64)>,
 }
 
@@ -297,23 +345,31 @@ const NO_JOB: Job = Job {
     holder: 0,
     submitted_at: 0,
     state: LeaseState::Leased,
+    children_done: 0,
 };
+
+// A change a lease made on its way that the EVM undoes if the lease reverts.
+#[derive(Clone, Copy, Debug)]
+enum Undo {
+    // A cancelled pending job cleared from the pending list's head.
+    Cleared(JobId),
+    // A cancelled batch's fresh node dropped from the fresh-node list's head.
+    Dropped(JobId),
+}
 
 impl Coordinator {
     /// An empty coordinator with `params`.
     pub fn new(params: Params) -> Self {
         let empty_batch = Batch {
             first_job: 0,
+            leaf_count: 0,
             job_count: 0,
             jobs_left: 0,
             leased_fresh: 0,
+            fresh_nodes: 0,
             reward: 0,
-            aggregation: false,
-            level: 0,
-            parent: 0,
-            is_top: false,
             cancelled: false,
-            top_request: None,
+            final_request: None,
             queue_prev: 0,
             queue_next: 0,
         };
@@ -392,6 +448,18 @@ impl Coordinator {
         )
     }
 
+    /// The batch at the head of the fresh leaves' queue (0 if no leaf is fresh).
+    pub fn leaves_head(&self) -> BatchId {
+        self.round0_head
+    }
+
+    /// The parent node of a job in its batch's tree (`None` for a top or an unknown job).
+    pub fn parent(&self, job: JobId) -> Option<JobId> {
+        let j = self.jobs.get(job as usize).filter(|_| job != 0)?;
+        let b = &self.batches[j.batch as usize];
+        parent_of(job - b.first_job, u64::from(b.leaf_count)).map(|(p, _)| b.first_job + p)
+    }
+
     /// The job after `job` in the pending list (0 at the tail).
     pub fn pending_next(&self, job: JobId) -> JobId {
         self.jobs.get(job as usize).map_or(0, |j| j.next)
@@ -428,40 +496,13 @@ impl Coordinator {
         p.registered = true;
     }
 
-    /// Posts a batch of `job_count` jobs; aggregation batches name their round-0 `parent`.
-    pub fn post_batch(
-        &mut self,
-        job_count: u32,
-        reward: u128,
-        aggregation: bool,
-        level: u8,
-        parent: BatchId,
-    ) -> Result<BatchId, BatchError> {
-        if job_count == 0 {
-            return Err(BatchError::BadShape);
+    /// `postBatch`: posts the proving tree over `leaf_count` round-0 jobs: the leaves are
+    /// fresh at once, every aggregation node Waiting until its last child completes.
+    pub fn post_batch(&mut self, leaf_count: u32, reward: u128) -> Result<BatchId, BatchError> {
+        if leaf_count == 0 {
+            return Err(BatchError::BadJobCount);
         }
-        let is_top = if !aggregation {
-            if level != 0 || parent != 0 {
-                return Err(BatchError::BadShape);
-            }
-            job_count == 1
-        } else {
-            let pb = self.batch(parent).ok_or(BatchError::BadShape)?;
-            if pb.aggregation {
-                return Err(BatchError::BadShape);
-            }
-            if pb.cancelled {
-                return Err(BatchError::Cancelled);
-            }
-            let top = TreeShape::new(pb.job_count).map_or(0, |t| u32::from(t.height()));
-            if level == 0
-                || u32::from(level) > top
-                || u64::from(job_count) > 1u64 << (top - u32::from(level))
-            {
-                return Err(BatchError::BadShape);
-            }
-            u32::from(level) == top
-        };
+        let job_count = tree_size(u64::from(leaf_count)) as u32;
         let id = self.batches.len() as BatchId;
         let first_job = self.jobs.len() as JobId;
         self.jobs.extend(std::iter::repeat_n(
@@ -469,42 +510,53 @@ impl Coordinator {
                 batch: id,
                 ..NO_JOB
             },
-            job_count as usize,
+            leaf_count as usize,
+        ));
+        self.jobs.extend(std::iter::repeat_n(
+            Job {
+                status: JobStatus::Waiting,
+                batch: id,
+                ..NO_JOB
+            },
+            (job_count - leaf_count) as usize,
         ));
         self.batches.push(Batch {
             first_job,
+            leaf_count,
             job_count,
             jobs_left: job_count,
             leased_fresh: 0,
+            fresh_nodes: 0,
             reward,
-            aggregation,
-            level,
-            parent,
-            is_top,
             cancelled: false,
-            top_request: None,
+            final_request: None,
             queue_prev: 0,
             queue_next: 0,
         });
-        self.fresh_count += u64::from(job_count);
-        self.append_fresh(id, aggregation);
+        self.fresh_count += u64::from(leaf_count);
+        self.append_fresh(id);
         self.totals.escrowed += u128::from(job_count) * reward;
         Ok(id)
     }
 
-    /// Cancels a batch: its fresh jobs are never leased, its pending jobs are cleared when a
-    /// lease meets them, unspent escrow is refunded.
+    /// Cancels a batch: its fresh leaves are never leased, its Waiting nodes never become
+    /// fresh, its fresh nodes are dropped when a lease meets them at the head of the fresh-node
+    /// list, its pending jobs are cleared when a lease meets them, and the escrow of every job
+    /// not complete is refunded.
     pub fn cancel_batch(&mut self, id: BatchId) -> Result<u128, BatchError> {
         let b = self.batch(id).ok_or(BatchError::Unknown)?;
         if b.cancelled {
             return Err(BatchError::Cancelled);
         }
-        let fresh_left = u64::from(b.job_count - b.leased_fresh);
-        let agg = b.aggregation;
-        if fresh_left != 0 {
-            self.unlink_fresh(id, agg);
-            self.fresh_count -= fresh_left;
+        if b.final_request.is_some() {
+            return Err(BatchError::Finalized);
         }
+        let fresh_leaves = u64::from(b.leaf_count - b.leased_fresh);
+        let fresh_nodes = u64::from(b.fresh_nodes);
+        if fresh_leaves != 0 {
+            self.unlink_fresh(id);
+        }
+        self.fresh_count -= fresh_leaves + fresh_nodes;
         let b = &mut self.batches[id as usize];
         b.cancelled = true;
         let refund = u128::from(b.jobs_left) * b.reward;
@@ -536,9 +588,12 @@ impl Coordinator {
             }
         }
         if got.is_empty() {
-            // The contract reverts: the clears made on the way are undone.
-            for job in undo.into_iter().rev() {
-                self.unclear(job);
+            // The contract reverts: the clears and drops made on the way are undone.
+            for u in undo.into_iter().rev() {
+                match u {
+                    Undo::Cleared(job) => self.unclear(job),
+                    Undo::Dropped(job) => self.undrop(job),
+                }
             }
             return Err(LeaseError::NoJobAvailable);
         }
@@ -551,27 +606,36 @@ impl Coordinator {
         me: Account,
         busy: bool,
         now: u64,
-        undo: &mut Vec<JobId>,
+        undo: &mut Vec<Undo>,
     ) -> Option<Leased> {
         let rules = self.params.rules;
-        let mut batch = self.agg_head;
+        let node = if busy && rules.idle_only {
+            0
+        } else {
+            self.fresh_node(MAX_CLEAR_PER_LEASE, undo)
+        };
+        let node_batch = if node != 0 {
+            self.jobs[node as usize].batch
+        } else {
+            0
+        };
         let leaves = self.round0_head;
         // Leaves first within a tree, but a tree older than every tree with fresh leaves has
         // its nodes go first: otherwise a stream of source batches starves every tree.
-        if leaves != 0
-            && (batch == 0 || (rules.leaves_first && self.batches[batch as usize].parent >= leaves))
-        {
-            if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
-                if let Some(l) = self.take_from_pending_head(me, busy, now, stale, undo) {
-                    return Some(l);
+        let (job, batch) =
+            if leaves != 0 && (node == 0 || (rules.leaves_first && node_batch >= leaves)) {
+                if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
+                    if let Some(l) = self.take_from_pending_head(me, busy, now, stale, undo) {
+                        return Some(l);
+                    }
                 }
-            }
-            batch = leaves;
-        }
-        if batch == 0 {
-            return self.take_from_pending_head(me, busy, now, 0, undo);
-        }
-        let job = self.take_fresh(batch);
+                (self.take_fresh_leaf(leaves), leaves)
+            } else if node != 0 {
+                self.take_fresh_node(node, node_batch);
+                (node, node_batch)
+            } else {
+                return self.take_from_pending_head(me, busy, now, 0, undo);
+            };
         let tail = self.pending_tail;
         self.jobs[job as usize] = Job {
             status: JobStatus::Pending,
@@ -583,6 +647,7 @@ impl Coordinator {
             holder: me,
             submitted_at: 0,
             state: LeaseState::Leased,
+            children_done: 0,
         };
         self.link_at_tail(job);
         Some(Leased {
@@ -592,18 +657,72 @@ impl Coordinator {
         })
     }
 
-    fn take_fresh(&mut self, id: BatchId) -> JobId {
+    // The next fresh leaf of the batch at the head of the leaves' queue; the batch leaves the
+    // queue with its last fresh leaf.
+    fn take_fresh_leaf(&mut self, id: BatchId) -> JobId {
         let b = &mut self.batches[id as usize];
         let taken = b.leased_fresh;
         let job = b.first_job + u64::from(taken);
         b.leased_fresh = taken + 1;
-        let last = taken + 1 == b.job_count;
-        let agg = b.aggregation;
+        let last = taken + 1 == b.leaf_count;
         self.fresh_count -= 1;
         if last {
-            self.unlink_fresh(id, agg);
+            self.unlink_fresh(id);
         }
         job
+    }
+
+    // The head of the fresh-node list, after dropping (at most `limit`) nodes of cancelled
+    // batches met there; 0 if none is left in reach (the contract's `_freshNode`).
+    fn fresh_node(&mut self, limit: usize, undo: &mut Vec<Undo>) -> JobId {
+        let mut job = self.agg_head;
+        let mut k = 0;
+        while job != 0 && k < limit {
+            let j = self.jobs[job as usize];
+            if !self.batches[j.batch as usize].cancelled {
+                return job;
+            }
+            let jm = &mut self.jobs[job as usize];
+            jm.status = JobStatus::Cleared;
+            jm.next = 0;
+            undo.push(Undo::Dropped(job));
+            self.totals.nodes_dropped += 1;
+            job = j.next;
+            self.agg_head = job;
+            if job == 0 {
+                self.agg_tail = 0;
+            }
+            k += 1;
+        }
+        if job != 0 && !self.batches[self.jobs[job as usize].batch as usize].cancelled {
+            job
+        } else {
+            0
+        }
+    }
+
+    // Undoes `fresh_node`'s drop of the node that was the head: it is the head again.
+    fn undrop(&mut self, job: JobId) {
+        let head = self.agg_head;
+        let j = &mut self.jobs[job as usize];
+        j.status = JobStatus::Fresh;
+        j.next = head;
+        if head == 0 {
+            self.agg_tail = job;
+        }
+        self.agg_head = job;
+        self.totals.nodes_dropped -= 1;
+    }
+
+    // Removes `job`, the head of the fresh-node list, from the list.
+    fn take_fresh_node(&mut self, job: JobId, batch: BatchId) {
+        let next = self.jobs[job as usize].next;
+        self.agg_head = next;
+        if next == 0 {
+            self.agg_tail = 0;
+        }
+        self.fresh_count -= 1;
+        self.batches[batch as usize].fresh_nodes -= 1;
     }
 
     // LRP from the pending list's head; `at_least` raises the minimum age (the stale age).
@@ -613,7 +732,7 @@ impl Coordinator {
         busy: bool,
         now: u64,
         at_least: u64,
-        undo: &mut Vec<JobId>,
+        undo: &mut Vec<Undo>,
     ) -> Option<Leased> {
         if busy && self.params.rules.idle_only {
             return None;
@@ -625,7 +744,7 @@ impl Coordinator {
                 break;
             }
             self.clear(job);
-            undo.push(job);
+            undo.push(Undo::Cleared(job));
             job = self.pending_head;
             k += 1;
         }
@@ -687,16 +806,10 @@ impl Coordinator {
         let Some(pct) = self.params.rules.adaptive_pct else {
             return fixed;
         };
-        match self.observed.get(&self.tree_of(batch)) {
+        match self.observed.get(&batch) {
             Some(&(sum, n)) if n > 0 => fixed.max(sum * u64::from(pct) / (100 * n)),
             _ => fixed,
         }
-    }
-
-    // The round-0 batch a batch's tree belongs to.
-    fn tree_of(&self, batch: BatchId) -> BatchId {
-        let b = &self.batches[batch as usize];
-        if b.aggregation { b.parent } else { batch }
     }
 
     fn link_at_tail(&mut self, job: JobId) {
@@ -760,44 +873,58 @@ impl Coordinator {
         }
     }
 
-    // The head and tail of one fresh queue.
-    fn fresh_ends(&mut self, agg: bool) -> (&mut BatchId, &mut BatchId) {
-        if agg {
-            (&mut self.agg_head, &mut self.agg_tail)
-        } else {
-            (&mut self.round0_head, &mut self.round0_tail)
-        }
-    }
-
-    fn append_fresh(&mut self, id: BatchId, agg: bool) {
-        let tail = *self.fresh_ends(agg).1;
+    fn append_fresh(&mut self, id: BatchId) {
+        let tail = self.round0_tail;
         if tail == 0 {
-            *self.fresh_ends(agg).0 = id;
+            self.round0_head = id;
         } else {
             self.batches[tail as usize].queue_next = id;
             self.batches[id as usize].queue_prev = tail;
         }
-        *self.fresh_ends(agg).1 = id;
+        self.round0_tail = id;
     }
 
-    fn unlink_fresh(&mut self, id: BatchId, agg: bool) {
+    fn unlink_fresh(&mut self, id: BatchId) {
         let (prev, next) = {
             let b = &self.batches[id as usize];
             (b.queue_prev, b.queue_next)
         };
         if prev == 0 {
-            *self.fresh_ends(agg).0 = next;
+            self.round0_head = next;
         } else {
             self.batches[prev as usize].queue_next = next;
         }
         if next == 0 {
-            *self.fresh_ends(agg).1 = prev;
+            self.round0_tail = prev;
         } else {
             self.batches[next as usize].queue_prev = prev;
         }
         let b = &mut self.batches[id as usize];
         b.queue_prev = 0;
         b.queue_next = 0;
+    }
+
+    /// `clearCancelled(jobIds)`: takes each listed job that is pending in a cancelled batch off
+    /// the pending list; how many it cleared, or `None` where the contract reverts (no ids, or
+    /// more than `MAX_CLEAR_PER_CALL`).
+    pub fn clear_cancelled(&mut self, jobs: &[JobId]) -> Option<usize> {
+        if jobs.is_empty() || jobs.len() > MAX_CLEAR_PER_CALL {
+            return None;
+        }
+        let mut cleared = 0;
+        for &job in jobs {
+            let Some(j) = self.jobs.get(job as usize).filter(|_| job != 0) else {
+                continue;
+            };
+            if j.status == JobStatus::Pending && self.batches[j.batch as usize].cancelled {
+                self.clear(job);
+                cleared += 1;
+            }
+        }
+        // As the contract: a live node behind more cancelled ones than a lease drops is
+        // reached through here.
+        self.fresh_node(MAX_CLEAR_PER_CALL, &mut Vec::new());
+        Some(cleared)
     }
 
     /// `submitProof(requestId, ...)` by `account` at `now`.
@@ -930,8 +1057,7 @@ impl Coordinator {
             self.provers[j.holder as usize].active -= 1;
         }
         if latest && self.params.rules.adaptive_pct.is_some() {
-            let tree = self.tree_of(j.batch);
-            let o = self.observed.entry(tree).or_default();
+            let o = self.observed.entry(j.batch).or_default();
             o.0 += j.submitted_at.saturating_sub(j.leased_at);
             o.1 += 1;
         }
@@ -942,13 +1068,10 @@ impl Coordinator {
         let b = &mut self.batches[j.batch as usize];
         let reward = b.reward;
         b.jobs_left -= 1;
-        let (is_top, agg, parent) = (b.is_top, b.aggregation, b.parent);
-        if is_top {
-            let root = if agg { parent } else { j.batch };
-            let root = &mut self.batches[root as usize];
-            if root.top_request.is_none() {
-                root.top_request = Some(rid);
-            }
+        let first = b.first_job;
+        match parent_of(job - first, u64::from(b.leaf_count)) {
+            None => b.final_request = Some(rid),
+            Some((parent, children)) => self.child_done(j.batch, first + parent, children),
         }
         let p = &mut self.provers[account as usize];
         p.earnings += reward;
@@ -956,6 +1079,28 @@ impl Coordinator {
         self.totals.paid += reward;
         self.totals.completed += 1;
         Some(reward)
+    }
+
+    // One more child of node `job` (which has `children` of them) is complete; with the last
+    // one the node becomes fresh, at the tail of the fresh-node list.
+    fn child_done(&mut self, batch: BatchId, job: JobId, children: u32) {
+        let p = &mut self.jobs[job as usize];
+        p.children_done += 1;
+        if u32::from(p.children_done) < children {
+            return;
+        }
+        p.status = JobStatus::Fresh;
+        p.next = 0;
+        let tail = self.agg_tail;
+        if tail == 0 {
+            self.agg_head = job;
+        } else {
+            self.jobs[tail as usize].next = job;
+        }
+        self.agg_tail = job;
+        self.fresh_count += 1;
+        self.batches[batch as usize].fresh_nodes += 1;
+        self.totals.nodes_readied += 1;
     }
 
     fn slash(&mut self, account: Account) -> u128 {
@@ -967,8 +1112,9 @@ impl Coordinator {
         amount
     }
 
-    /// Checks the model's own invariants (pending list links and counts, active leases per
-    /// prover recomputed from scratch, money conservation); O(jobs + leases), for tests.
+    /// Checks the model's own invariants (pending list links and counts, the fresh-node list
+    /// and the fresh count, jobs left per batch, active leases per prover recomputed from
+    /// scratch, money conservation); O(jobs + leases), for tests.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut n = 0u64;
         let mut prev = 0;
@@ -990,6 +1136,54 @@ impl Coordinator {
                 "pending list: {n} jobs, tail {prev}; recorded {} / {}",
                 self.pending_count, self.pending_tail
             ));
+        }
+        // The fresh-node list: fresh nodes only, each batch's count, the tail.
+        let mut listed = vec![0u32; self.batches.len()];
+        let (mut prev, mut cur) = (0, self.agg_head);
+        while cur != 0 {
+            let j = &self.jobs[cur as usize];
+            if j.status != JobStatus::Fresh {
+                return Err(format!(
+                    "job {cur} in the fresh-node list is {:?}",
+                    j.status
+                ));
+            }
+            listed[j.batch as usize] += 1;
+            prev = cur;
+            cur = j.next;
+        }
+        if prev != self.agg_tail {
+            return Err(format!(
+                "fresh-node list: tail {prev}, recorded {}",
+                self.agg_tail
+            ));
+        }
+        let mut fresh = 0u64;
+        for (id, b) in self.batches.iter().enumerate().skip(1) {
+            let jobs = b.first_job as usize..(b.first_job + u64::from(b.job_count)) as usize;
+            let left = self.jobs[jobs]
+                .iter()
+                .filter(|j| j.status != JobStatus::Complete)
+                .count();
+            if left != b.jobs_left as usize {
+                return Err(format!(
+                    "batch {id}: {left} jobs left, recorded {}",
+                    b.jobs_left
+                ));
+            }
+            if b.cancelled {
+                continue;
+            }
+            if listed[id] != b.fresh_nodes {
+                return Err(format!(
+                    "batch {id}: {} fresh nodes listed, recorded {}",
+                    listed[id], b.fresh_nodes
+                ));
+            }
+            fresh += u64::from(b.leaf_count - b.leased_fresh + b.fresh_nodes);
+        }
+        if fresh != self.fresh_count {
+            return Err(format!("{fresh} fresh jobs, recorded {}", self.fresh_count));
         }
         let mut active = vec![0u64; self.provers.len()];
         for j in self.jobs.iter().skip(1) {

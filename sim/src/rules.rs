@@ -1,5 +1,5 @@
-//! The reassignment study: candidate rules for the contract, with the tree ready on-chain,
-//! measured against the makespan's lower bound, the compute they waste, and their slowdown
+//! The reassignment study: candidate rules for the contract, which holds each batch's whole
+//! tree (a node fresh in the verdict that completes its last child), measured against the makespan's lower bound, the compute they waste, and their slowdown
 //! under hoarders striking at the start and as the last fresh jobs go.
 
 use std::collections::VecDeque;
@@ -13,7 +13,7 @@ use crate::compare::{FRACTIONS, STRIKES, Setup, scenario};
 use crate::engine::{Outcome, run};
 use crate::scenario::{FaultKind, Hardware, Policy, Rules, Scenario};
 
-/// One candidate: a policy, rules on top, and whether the tree is ready on-chain.
+/// One candidate: a policy, rules on top, and when provers lease ahead.
 #[derive(Clone, Copy, Debug)]
 pub struct Candidate {
     /// Name for tables.
@@ -22,8 +22,6 @@ pub struct Candidate {
     pub policy: Policy,
     /// Rules on top.
     pub rules: Rules,
-    /// Nodes fresh in the verdict that readies them.
-    pub ready_on_chain: bool,
     /// Provers lease ahead this long before they expect to finish (None: as a proof starts).
     pub prefetch_lead: Option<f64>,
 }
@@ -48,104 +46,84 @@ const fn leaves_first(r: Rules) -> Rules {
 /// two blocks for the lease and the witness fetch.
 pub const JIT: f64 = 5.0;
 
-/// The candidates, today's design first.
-pub const CANDIDATES: [Candidate; 14] = [
-    Candidate {
-        name: "today: relayer posts levels, LRP",
-        policy: Policy::Lrp,
-        rules: Rules::OFF,
-        ready_on_chain: false,
-        prefetch_lead: None,
-    },
+/// The candidates, the contract before the study first (aggregation first, LRP).
+pub const CANDIDATES: [Candidate; 13] = [
     Candidate {
         name: "tree on-chain, LRP, lease ahead at start",
         policy: Policy::Lrp,
         rules: Rules::OFF,
-        ready_on_chain: true,
         prefetch_lead: None,
     },
     Candidate {
         name: "tree on-chain, LRP",
         policy: Policy::Lrp,
         rules: Rules::OFF,
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, leaves first, LRP",
         policy: Policy::Lrp,
         rules: leaves_first(Rules::OFF),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, leaves first, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), None, true)),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, leaves first, adaptive 125%, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), Some(125), true)),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, leaves first, adaptive 50%, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), Some(50), true)),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, leaves first, adaptive 80%, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), Some(80), true)),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, LRP, stale 300 s",
         policy: Policy::Lrp,
         rules: rules(Some(300), None, false),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, min age 150 s, stale 300 s",
         policy: Policy::LrpMinAge { secs: 150 },
         rules: rules(Some(300), None, false),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: rules(Some(300), None, true),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, adaptive 125%, stale 300 s",
         policy: Policy::Lrp,
         rules: rules(Some(300), Some(125), false),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, adaptive 125%, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: rules(Some(300), Some(125), true),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
     Candidate {
         name: "tree on-chain, adaptive 150%, idle only, stale 300 s",
         policy: Policy::Lrp,
         rules: rules(Some(300), Some(150), true),
-        ready_on_chain: true,
         prefetch_lead: Some(JIT),
     },
 ];
@@ -250,7 +228,6 @@ pub fn optimal_unit_rounds(jobs: u32, provers: u32) -> u32 {
 fn with(mut sc: Scenario, c: Candidate) -> Scenario {
     sc.policy = c.policy;
     sc.rules = c.rules;
-    sc.ready_on_chain = c.ready_on_chain;
     sc.timing.prefetch_lead_secs = c.prefetch_lead;
     sc
 }
@@ -329,7 +306,7 @@ pub fn markdown(setup: Setup, rows: &[StudyRow]) -> String {
          the optimum of the honest provers alone (faulty provers are taken out of the {}, so \
          part of any slowdown is capacity lost, which no rule wins back).\n",
         setup.jobs,
-        2 * setup.jobs - 1,
+        crate::model::tree_size(setup.jobs.into()),
         setup.provers,
         setup.seeds,
         setup.provers

@@ -213,8 +213,6 @@ pub struct Timing {
     pub verify_secs: f64,
     /// A prover that found nothing to lease asks again after this long, seconds.
     pub poll_secs: f64,
-    /// The relayer looks for aggregation jobs to post this often, seconds.
-    pub relayer_poll_secs: f64,
     /// Aggregation jobs take this times a prover's round-0 job time.
     pub aggregation_factor: f64,
     /// A churning prover stays away this long, seconds.
@@ -242,7 +240,6 @@ impl Timing {
         job_overhead_secs: 0.0,
         verify_secs: 0.0,
         poll_secs: 1.0,
-        relayer_poll_secs: 0.0,
         aggregation_factor: 1.0,
         offline_secs: 600.0,
         slow_factor: 4.0,
@@ -264,7 +261,6 @@ impl Default for Timing {
             job_overhead_secs: 0.0,
             verify_secs: 0.006,
             poll_secs: 5.0,
-            relayer_poll_secs: 2.0,
             aggregation_factor: 1.0,
             offline_secs: 600.0,
             slow_factor: 4.0,
@@ -310,10 +306,17 @@ pub struct Scenario {
     /// Makes runs repeatable.
     #[serde(default)]
     pub seed: u64,
-    /// Round-0 jobs in the batch.
+    /// Round-0 jobs in each source batch.
     pub jobs: u32,
-    /// Also prove the batch's aggregation tree (posted level by level as children complete,
-    /// as the relayer does).
+    /// Source batches the relayer posts.
+    #[serde(default = "one")]
+    pub batches: u32,
+    /// Seconds between two source batches' posts (the first at the start).
+    #[serde(default)]
+    pub batch_interval_secs: f64,
+    /// Also prove each batch's aggregation tree: the relayer posts the whole tree (the
+    /// contract's `postBatch`), whose nodes become fresh on-chain as their children complete.
+    /// Without it each round-0 job is posted as a tree of its own, one job that is its top.
     #[serde(default)]
     pub aggregation: bool,
     /// The reassignment policy.
@@ -322,17 +325,13 @@ pub struct Scenario {
     /// Reassignment rules on top of the policy: candidates for the contract.
     #[serde(default)]
     pub rules: Rules,
-    /// The whole tree is posted at once and a node becomes fresh in the verdict that completes
-    /// its last child; otherwise the relayer posts ready nodes as it polls (the relayer today).
-    #[serde(default)]
-    pub ready_on_chain: bool,
     /// Latencies.
     #[serde(default)]
     pub timing: Timing,
     /// Money.
     #[serde(default)]
     pub economics: Economics,
-    /// The relayer cancels the batch at this time, seconds.
+    /// The relayer cancels every batch posted by then and not yet proven at this time, seconds.
     #[serde(default)]
     pub cancel_at_secs: Option<f64>,
     /// Give up after this much simulated time, seconds.
@@ -357,10 +356,11 @@ impl Scenario {
             name: format!("{jobs} jobs, {count} x {}", hardware.label()),
             seed: 1,
             jobs,
+            batches: 1,
+            batch_interval_secs: 0.0,
             aggregation: false,
             policy: Policy::Lrp,
             rules: Rules::default(),
-            ready_on_chain: false,
             timing: Timing::IDEAL,
             economics: Economics::default(),
             cancel_at_secs: None,
@@ -390,6 +390,15 @@ impl Scenario {
         ensure!(
             self.jobs <= 1 << 24,
             "jobs must be at most 16,777,216 (one batch)"
+        );
+        ensure!(self.batches >= 1, "batches must be at least 1");
+        ensure!(
+            u64::from(self.jobs) * u64::from(self.batches) <= 1 << 24,
+            "jobs x batches must be at most 16,777,216"
+        );
+        ensure!(
+            self.batch_interval_secs.is_finite() && self.batch_interval_secs >= 0.0,
+            "batch_interval_secs must be >= 0"
         );
         ensure!(
             !self.provers.is_empty(),
@@ -438,7 +447,6 @@ impl Scenario {
             ("upload_secs", t.upload_secs),
             ("job_overhead_secs", t.job_overhead_secs),
             ("verify_secs", t.verify_secs),
-            ("relayer_poll_secs", t.relayer_poll_secs),
             ("offline_secs", t.offline_secs),
             ("cheat_secs", t.cheat_secs),
         ] {

@@ -1,10 +1,11 @@
 //! The simulator's tests: the queue model on hand-worked cases (the paper's LRP example and
-//! the contract's rules), the engine against the paper's Table 3 bound, properties over random
-//! scenarios, TOML input, and the committed differential traces.
+//! the contract's rules, the proving tree on-chain), the engine against the paper's Table 3
+//! bound, properties over random scenarios, TOML input, and the committed differential
+//! traces.
 
 use crowdprove_sim::model::{
-    Coordinator, JobStatus, LeaseError, Params, RequestId, Rules, SkipReason, SubmitError, Verdict,
-    VerdictOutcome,
+    BatchError, Coordinator, JobStatus, LeaseError, Params, RequestId, Rules, SkipReason,
+    SubmitError, Verdict, VerdictOutcome, parent_of, tree_size,
 };
 use crowdprove_sim::scenario::{
     Fault, FaultKind, Hardware, Policy, ProverGroup, Scenario, Strike, Timing,
@@ -39,16 +40,20 @@ fn jobs(r: &Result<Vec<crowdprove_sim::model::Leased>, LeaseError>) -> Vec<u64> 
 #[test]
 fn without_the_rules_aggregation_jobs_go_first_and_any_prover_takes_pending_jobs() {
     // The contract before the study (`Rules::OFF`), kept as the study's baseline.
-    let mut c = coord(with_rules(Rules::OFF), &[(1, 100), (2, 100)]);
-    let r0 = c.post_batch(4, 1, false, 0, 0).unwrap();
-    assert_eq!(jobs(&c.lease(1, 2, 0)), [1, 2]);
-    let agg = c.post_batch(2, 1, true, 1, r0).unwrap();
-    assert_eq!(c.batch(agg).unwrap().first_job, 5);
-    // Aggregation jobs first, then the rest of round 0, then LRP from the head (job 1).
-    assert_eq!(jobs(&c.lease(2, 4, 0)), [5, 6, 3, 4]);
-    let lrp = c.lease(2, 1, 0).unwrap();
-    assert_eq!((lrp[0].job, lrp[0].previous), (1, Some(1)));
-    assert_eq!(lrp[0].request, RequestId::new(1, 2));
+    let mut c = coord(with_rules(Rules::OFF), &[(1, 100), (2, 100), (3, 100)]);
+    // 6 leaves (jobs 1..6), level 1 (7..9), level 2 (10, 11), the top (12).
+    c.post_batch(6, 1).unwrap();
+    let l = c.lease(1, 4, 0).unwrap();
+    assert_eq!(jobs(&c.lease(3, 1, 0)), [5]);
+    for leased in l {
+        submit_and_verdict(&mut c, 1, leased.request, 1);
+    }
+    // Nodes 7 and 8 are fresh: aggregation first, then the last leaf, then LRP from the head
+    // (job 5, another prover's: any prover may take it over).
+    assert_eq!(jobs(&c.lease(2, 3, 2)), [7, 8, 6]);
+    let lrp = c.lease(2, 1, 2).unwrap();
+    assert_eq!((lrp[0].job, lrp[0].previous), (5, Some(3)));
+    assert_eq!(lrp[0].request, RequestId::new(5, 2));
     c.check_invariants().unwrap();
 }
 
@@ -78,14 +83,21 @@ fn leaves_first_serves_a_trees_leaves_before_its_nodes_but_an_older_trees_nodes_
         ..Rules::OFF
     };
     let mut c = coord(with_rules(rules), &[(1, 100), (2, 100)]);
-    let r0 = c.post_batch(4, 1, false, 0, 0).unwrap();
-    assert_eq!(jobs(&c.lease(1, 2, 0)), [1, 2]);
-    c.post_batch(1, 1, true, 1, r0).unwrap(); // job 5, ready: its children are 1 and 2
+    c.post_batch(4, 1).unwrap(); // leaves 1..4, nodes 5 and 6, top 7
+    let l = c.lease(1, 2, 0).unwrap();
+    submit_and_verdict(&mut c, 1, l[0].request, 0);
+    assert_eq!(c.job_status(5), JobStatus::Waiting, "one child of two");
+    submit_and_verdict(&mut c, 1, l[1].request, 0);
+    assert_eq!(
+        c.job_status(5),
+        JobStatus::Fresh,
+        "fresh with its last child"
+    );
     assert_eq!(jobs(&c.lease(2, 1, 0)), [3], "the tree's leaves first");
     // A later tree's leaves wait behind the older tree's node.
-    c.post_batch(2, 1, false, 0, 0).unwrap(); // jobs 6, 7
+    c.post_batch(2, 1).unwrap(); // leaves 8, 9, top 10
     assert_eq!(jobs(&c.lease(2, 2, 0)), [4, 5]);
-    assert_eq!(jobs(&c.lease(2, 1, 0)), [6]);
+    assert_eq!(jobs(&c.lease(2, 1, 0)), [8]);
     c.check_invariants().unwrap();
 }
 
@@ -96,9 +108,9 @@ fn a_stale_pending_job_goes_before_fresh_leaves_and_a_younger_one_does_not() {
         ..Rules::OFF
     };
     let mut c = coord(with_rules(rules), &[(1, 100), (2, 100)]);
-    c.post_batch(1, 1, false, 0, 0).unwrap(); // job 1: the hoarded top of a tree
+    c.post_batch(1, 1).unwrap(); // job 1: the hoarded top of a tree
     c.lease(1, 1, 0).unwrap();
-    c.post_batch(3, 1, false, 0, 0).unwrap(); // jobs 2..4: fresh work of a later batch
+    c.post_batch(3, 1).unwrap(); // leaves 2..4: fresh work of a later batch
     assert_eq!(
         jobs(&c.lease(2, 1, 299)),
         [2],
@@ -112,9 +124,9 @@ fn a_stale_pending_job_goes_before_fresh_leaves_and_a_younger_one_does_not() {
     );
     // Without the rule, fresh jobs always go first.
     let mut plain = coord(PARAMS, &[(1, 100), (2, 100)]);
-    plain.post_batch(1, 1, false, 0, 0).unwrap();
+    plain.post_batch(1, 1).unwrap();
     plain.lease(1, 1, 0).unwrap();
-    plain.post_batch(3, 1, false, 0, 0).unwrap();
+    plain.post_batch(3, 1).unwrap();
     assert_eq!(jobs(&plain.lease(2, 3, 10_000)), [2, 3, 4]);
     c.check_invariants().unwrap();
 }
@@ -126,7 +138,7 @@ fn the_adaptive_age_follows_the_trees_observed_proof_times() {
         ..Rules::OFF
     };
     let mut c = coord(with_rules(rules), &[(1, 100), (2, 100)]);
-    c.post_batch(2, 1, false, 0, 0).unwrap();
+    c.post_batch(2, 1).unwrap();
     assert_eq!(jobs(&c.lease(1, 2, 0)), [1, 2]);
     // Nothing observed yet: the fixed minimum (0) applies.
     assert_eq!(c.lease(2, 1, 0).unwrap()[0].job, 1);
@@ -146,7 +158,7 @@ fn idle_only_keeps_pending_jobs_from_busy_provers() {
         ..Rules::OFF
     };
     let mut c = coord(with_rules(rules), &[(1, 100), (2, 100), (3, 100)]);
-    c.post_batch(2, 1, false, 0, 0).unwrap();
+    c.post_batch(2, 1).unwrap();
     c.lease(1, 1, 0).unwrap();
     c.lease(2, 1, 0).unwrap();
     // Prover 2 holds job 2: it may not take job 1 over; idle prover 3 may.
@@ -154,7 +166,7 @@ fn idle_only_keeps_pending_jobs_from_busy_provers() {
     assert_eq!(c.lease(3, 1, 50).unwrap()[0].previous, Some(1));
     // In one call, the first lease makes the caller busy for the rest.
     let mut d = coord(with_rules(rules), &[(1, 100), (2, 100)]);
-    d.post_batch(3, 1, false, 0, 0).unwrap();
+    d.post_batch(3, 1).unwrap();
     d.lease(1, 3, 0).unwrap();
     assert_eq!(d.lease(2, 3, 10).unwrap().len(), 1);
     c.check_invariants().unwrap();
@@ -186,7 +198,7 @@ fn the_optimal_unit_schedule_is_hus_and_never_beats_the_simple_bound() {
 }
 
 #[test]
-fn on_chain_readiness_and_the_candidate_rules_prove_every_tree() {
+fn the_candidate_rules_prove_every_tree() {
     for c in crowdprove_sim::rules::CANDIDATES {
         let mut sc = compare::scenario(
             compare::Setup {
@@ -201,7 +213,6 @@ fn on_chain_readiness_and_the_candidate_rules_prove_every_tree() {
             1,
         );
         sc.rules = c.rules;
-        sc.ready_on_chain = c.ready_on_chain;
         sc.timing.prefetch_lead_secs = c.prefetch_lead;
         let (o, sim) = crowdprove_sim::Sim::new(sc).run();
         assert!(o.finished, "{}: {o:?}", c.name);
@@ -217,7 +228,7 @@ fn lrp_moves_the_head_to_the_tail_and_releases_the_previous_holder() {
     // The paper's example: a pending queue [1, 2, 3]; each request takes the least recently
     // processed job, even if another prover holds it.
     let mut c = coord(with_rules(Rules::OFF), &[(1, 30), (2, 30)]);
-    c.post_batch(3, 1, false, 0, 0).unwrap();
+    c.post_batch(3, 1).unwrap();
     c.lease(1, 3, 0).unwrap();
     assert_eq!(c.prover(1).active, 3);
     assert_eq!(jobs(&c.lease(2, 1, 5)), [1]);
@@ -237,7 +248,7 @@ fn lrp_moves_the_head_to_the_tail_and_releases_the_previous_holder() {
 fn lrp_skips_the_callers_own_head_once_and_no_further() {
     // Without idle-only, as above.
     let mut c = coord(with_rules(Rules::OFF), &[(1, 100), (2, 100)]);
-    c.post_batch(3, 1, false, 0, 0).unwrap();
+    c.post_batch(3, 1).unwrap();
     c.lease(1, 2, 0).unwrap(); // jobs 1, 2 held by 1
     c.lease(2, 1, 0).unwrap(); // job 3 held by 2
     // Prover 1 holds the head (1): it gets the next (2)? No, 2 is its own too: nothing.
@@ -258,7 +269,7 @@ fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
         },
         &[(1, 10), (2, 10)],
     );
-    c.post_batch(1, 1, false, 0, 0).unwrap();
+    c.post_batch(1, 1).unwrap();
     c.lease(1, 1, 1_000).unwrap();
     assert_eq!(c.lease(2, 1, 1_099), Err(LeaseError::NoJobAvailable));
     assert_eq!(jobs(&c.lease(2, 1, 1_100)), [1]);
@@ -273,7 +284,7 @@ fn a_retry_limit_stops_reassignment_after_max_attempts() {
         },
         &[(1, 10), (2, 10), (3, 10)],
     );
-    c.post_batch(1, 1, false, 0, 0).unwrap();
+    c.post_batch(1, 1).unwrap();
     c.lease(1, 1, 0).unwrap();
     assert_eq!(c.lease(2, 1, 1).unwrap()[0].request, RequestId::new(1, 2));
     assert_eq!(
@@ -287,7 +298,7 @@ fn a_retry_limit_stops_reassignment_after_max_attempts() {
 #[test]
 fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
     let mut c = coord(PARAMS, &[(1, 25), (2, 10)]);
-    c.post_batch(10, 1, false, 0, 0).unwrap();
+    c.post_batch(10, 1).unwrap();
     assert_eq!(c.lease_cap(1), 2);
     assert_eq!(
         c.lease(1, 16, 0).unwrap().len(),
@@ -323,7 +334,7 @@ fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
 #[test]
 fn first_valid_proof_wins_and_no_job_is_paid_twice() {
     let mut c = coord(PARAMS, &[(1, 10), (2, 10)]);
-    c.post_batch(1, 7, false, 0, 0).unwrap();
+    c.post_batch(1, 7).unwrap();
     let a = c.lease(1, 1, 0).unwrap()[0].request;
     let b = c.lease(2, 1, 1).unwrap()[0].request;
     assert_eq!(c.prover(1).active, 0, "LRP moved the job on");
@@ -361,7 +372,7 @@ fn first_valid_proof_wins_and_no_job_is_paid_twice() {
 #[test]
 fn submissions_and_verdicts_that_do_not_apply_are_refused() {
     let mut c = coord(PARAMS, &[(1, 10), (2, 10)]);
-    c.post_batch(1, 1, false, 0, 0).unwrap();
+    c.post_batch(1, 1).unwrap();
     let r = c.lease(1, 1, 0).unwrap()[0].request;
     assert_eq!(
         c.submit(1, RequestId::new(1, 2), 0),
@@ -411,9 +422,9 @@ fn submissions_and_verdicts_that_do_not_apply_are_refused() {
 #[test]
 fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_only_by_a_lease_that_succeeds() {
     let mut c = coord(PARAMS, &[(1, 30), (2, 10)]);
-    let b1 = c.post_batch(3, 2, false, 0, 0).unwrap();
+    let b1 = c.post_batch(3, 2).unwrap(); // 6 jobs: escrow 12
     c.lease(1, 2, 0).unwrap(); // jobs 1, 2 pending, job 3 fresh
-    assert_eq!(c.cancel_batch(b1), Ok(6));
+    assert_eq!(c.cancel_batch(b1), Ok(12));
     assert_eq!(c.queue(), (0, 2, 1, 2));
     // Nothing else to lease: the lease reverts, so its clears are undone.
     assert_eq!(c.lease(2, 1, 1), Err(LeaseError::NoJobAvailable));
@@ -421,9 +432,9 @@ fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_only_by_a_lease_that_succe
     assert_eq!(c.prover(1).active, 2);
     // With another live job, a lease clears both on its way to it and succeeds.
     c.stake(3, 10);
-    c.post_batch(1, 2, false, 0, 0).unwrap();
-    assert_eq!(jobs(&c.lease(2, 1, 2)), [4], "fresh first");
-    assert_eq!(jobs(&c.lease(3, 1, 3)), [4], "LRP past the cleared jobs");
+    c.post_batch(1, 2).unwrap(); // job 7
+    assert_eq!(jobs(&c.lease(2, 1, 2)), [7], "fresh first");
+    assert_eq!(jobs(&c.lease(3, 1, 3)), [7], "LRP past the cleared jobs");
     assert_eq!(c.job_status(1), JobStatus::Cleared);
     assert_eq!(c.job_status(2), JobStatus::Cleared);
     assert_eq!(
@@ -431,28 +442,142 @@ fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_only_by_a_lease_that_succe
         0,
         "cleared jobs leave their holder's count"
     );
-    assert_eq!(c.queue(), (0, 1, 4, 4));
+    assert_eq!(c.queue(), (0, 1, 7, 7));
     c.check_invariants().unwrap();
 }
 
 #[test]
-fn aggregation_batches_must_fit_the_tree() {
-    let mut c = coord(PARAMS, &[]);
-    let r0 = c.post_batch(5, 1, false, 0, 0).unwrap(); // height 3
-    assert!(c.post_batch(3, 1, true, 1, r0).is_ok());
-    assert!(
-        c.post_batch(5, 1, true, 1, r0).is_err(),
-        "level 1 holds at most 4"
+fn a_batch_is_its_leaves_tree_in_the_protocols_shape() {
+    for leaves in [1u32, 2, 3, 5, 6, 7, 12, 13, 100, 1_024, 17_188] {
+        let shape = crowdprove_protocol::TreeShape::new(leaves).unwrap();
+        assert_eq!(tree_size(leaves.into()), u64::from(shape.job_count()));
+        // Every node's parent is the protocol's, with the protocol's children.
+        let mut offset = 0u64;
+        for level in 0..=shape.height() {
+            for index in 0..shape.nodes_at(level) {
+                let got = parent_of(offset + u64::from(index), leaves.into());
+                if level == shape.height() {
+                    assert_eq!(got, None, "{leaves}: the top");
+                    continue;
+                }
+                let parent = shape.node(level + 1, index / 2).unwrap();
+                let (left, right) = parent.children.unwrap();
+                let above = offset + u64::from(shape.nodes_at(level));
+                assert_eq!(
+                    got,
+                    Some((above + u64::from(index / 2), 1 + u32::from(right.is_some()))),
+                    "{leaves} leaves, level {level}, node {index}"
+                );
+                assert!(left == index || right == Some(index));
+            }
+            offset += u64::from(shape.nodes_at(level));
+        }
+    }
+}
+
+#[test]
+fn nodes_become_fresh_with_their_last_child_and_the_tops_proof_finalizes() {
+    // A minimum age keeps LRP out of the way.
+    let params = Params {
+        min_reassign_age: 1_000,
+        ..PARAMS
+    };
+    let mut c = coord(params, &[(1, 100), (2, 100), (3, 100)]);
+    assert_eq!(c.post_batch(0, 1), Err(BatchError::BadJobCount));
+    // 5 leaves (1..5), level 1 (6, 7, and 8 over leaf 5 alone), level 2 (9, and 10 over 8
+    // alone), the top (11).
+    let b = c.post_batch(5, 1).unwrap();
+    let batch = c.batch(b).unwrap();
+    assert_eq!((batch.first_job, batch.job_count, batch.top()), (1, 11, 11));
+    assert_eq!(c.totals().escrowed, 11);
+    assert_eq!(c.queue().0, 5, "only the leaves are fresh");
+    assert!((6..=11).all(|j| c.job_status(j) == JobStatus::Waiting));
+    let l = c.lease(1, 5, 0).unwrap();
+    assert_eq!(
+        c.lease(2, 1, 0),
+        Err(LeaseError::NoJobAvailable),
+        "nothing fresh"
     );
-    assert!(c.post_batch(1, 1, true, 4, r0).is_err(), "no level 4");
-    let top = c.post_batch(1, 1, true, 3, r0).unwrap();
-    assert!(c.batch(top).unwrap().is_top);
-    assert!(!c.batch(r0).unwrap().is_top);
-    assert!(c.post_batch(1, 1, true, 1, 99).is_err(), "unknown parent");
-    assert!(
-        c.post_batch(1, 1, false, 1, 0).is_err(),
-        "round 0 has level 0"
+    // The single-child node 8 is fresh with leaf 5's proof, and node 10 is not: it is the
+    // parent of 8, not of 5.
+    submit_and_verdict(&mut c, 1, l[4].request, 1);
+    assert_eq!(c.job_status(8), JobStatus::Fresh);
+    assert_eq!(c.job_status(10), JobStatus::Waiting);
+    submit_and_verdict(&mut c, 1, l[1].request, 1);
+    submit_and_verdict(&mut c, 1, l[0].request, 1);
+    // Fresh nodes go in the order they became fresh: 8, then 6; and only to a prover holding
+    // no lease, so a call for two gets one.
+    assert_eq!(c.queue().0, 2);
+    assert_eq!(c.batch(b).unwrap().fresh_nodes, 2);
+    assert_eq!(jobs(&c.lease(2, 2, 2)), [8]);
+    assert_eq!(c.lease(2, 1, 2), Err(LeaseError::NoJobAvailable), "busy");
+    assert_eq!(jobs(&c.lease(3, 1, 2)), [6]);
+    for (prover, job) in [(2, 8), (3, 6)] {
+        submit_and_verdict(&mut c, prover, RequestId::new(job, 1), 3);
+    }
+    assert_eq!(c.job_status(10), JobStatus::Fresh, "over 8 alone");
+    assert_eq!(c.job_status(9), JobStatus::Waiting, "6 done, 7 not");
+    for k in [2, 3] {
+        submit_and_verdict(&mut c, 1, l[k].request, 4);
+    }
+    assert_eq!(jobs(&c.lease(2, 1, 5)), [10]);
+    assert_eq!(jobs(&c.lease(3, 1, 5)), [7]);
+    submit_and_verdict(&mut c, 2, RequestId::new(10, 1), 6);
+    submit_and_verdict(&mut c, 3, RequestId::new(7, 1), 6);
+    assert_eq!(jobs(&c.lease(1, 1, 7)), [9]);
+    submit_and_verdict(&mut c, 1, RequestId::new(9, 1), 8);
+    assert_eq!(c.batch(b).unwrap().final_request, None);
+    let top = c.lease(2, 1, 9).unwrap()[0].request;
+    assert_eq!(top, RequestId::new(11, 1));
+    submit_and_verdict(&mut c, 2, top, 10);
+    let batch = c.batch(b).unwrap();
+    assert_eq!((batch.final_request, batch.jobs_left), (Some(top), 0));
+    assert_eq!(c.totals().paid, 11);
+    assert_eq!(c.cancel_batch(b), Err(BatchError::Finalized));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn a_tree_cancelled_mid_way_drops_its_fresh_nodes_and_never_readies_the_rest() {
+    let mut c = coord(PARAMS, &[(1, 100), (2, 100), (3, 100)]);
+    let b1 = c.post_batch(4, 2).unwrap(); // leaves 1..4, nodes 5, 6, top 7
+    let l = c.lease(1, 4, 0).unwrap();
+    for leased in &l[..2] {
+        submit_and_verdict(&mut c, 1, leased.request, 1);
+    }
+    assert_eq!(c.job_status(5), JobStatus::Fresh);
+    c.submit(1, l[2].request, 1).unwrap();
+    // Cancelled with leaves 3 and 4 pending, node 5 fresh, 6 and 7 waiting: 5 jobs unpaid.
+    assert_eq!(c.cancel_batch(b1), Ok(10));
+    assert_eq!(c.queue(), (0, 2, 3, 4), "node 5 no longer counts as fresh");
+    assert_eq!(c.batch(b1).unwrap().fresh_nodes, 1, "still listed");
+    // Leaf 3's proof completes nothing now: node 6 never becomes fresh.
+    let v = c.verdict(l[2].request, 3, 1, Verdict::Valid, 2);
+    assert_eq!(
+        v,
+        VerdictOutcome::Judged {
+            completed: false,
+            paid: 0,
+            slashed: 0
+        }
     );
+    assert_eq!(c.job_status(6), JobStatus::Waiting);
+    // A lease that meets node 5 drops it, and reverts with nothing to lease: undone.
+    assert_eq!(c.lease(2, 1, 3), Err(LeaseError::NoJobAvailable));
+    assert_eq!(c.job_status(5), JobStatus::Fresh);
+    assert_eq!(c.totals().nodes_dropped, 0);
+    // With a later tree's leaf to lease, the drop stays.
+    c.post_batch(1, 2).unwrap(); // job 8
+    assert_eq!(jobs(&c.lease(2, 1, 4)), [8]);
+    assert_eq!(c.job_status(5), JobStatus::Cleared);
+    assert_eq!(c.totals().nodes_dropped, 1);
+    c.check_invariants().unwrap();
+    // clearCancelled takes the cancelled pending jobs off the list; others stay.
+    assert_eq!(c.clear_cancelled(&[]), None);
+    assert_eq!(c.clear_cancelled(&[3, 4, 8, 99]), Some(2));
+    assert_eq!(c.queue(), (0, 1, 8, 8));
+    assert_eq!(c.prover(1).active, 0);
+    c.check_invariants().unwrap();
 }
 
 // ------------------------------------------------------------------ the engine
@@ -690,7 +815,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 idle_only,
                 leaves_first,
             }),
-        any::<bool>(),
+        (1u32..4, prop_oneof![Just(0.0), 0.0f64..200.0]),
     )
         .prop_map(
             |(
@@ -704,7 +829,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 seed,
                 block,
                 rules,
-                ready_on_chain,
+                (batches, batch_interval_secs),
             )| {
                 let mut provers = vec![ProverGroup {
                     count: honest,
@@ -728,10 +853,11 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     name: "prop".into(),
                     seed,
                     jobs,
+                    batches,
+                    batch_interval_secs,
                     aggregation,
                     policy,
                     rules,
-                    ready_on_chain,
                     timing: Timing {
                         block_secs: block,
                         poll_secs: 3.0,
@@ -765,23 +891,25 @@ proptest! {
         prop_assert!(sim.model().check_invariants().is_ok(), "{:?}", sim.model().check_invariants());
     }
 
-    /// Random calls straight on the model keep its invariants and never pay more than escrow.
+    /// Random calls straight on the model (trees of 1 to 3 leaves, so nodes become fresh and
+    /// cancelled ones are dropped) keep its invariants and never pay more than escrow.
     #[test]
-    fn random_calls_keep_the_models_invariants(ops in prop::collection::vec((0u8..5, 1u32..5, 0u64..40, 1u32..4), 1..200)) {
+    fn random_calls_keep_the_models_invariants(ops in prop::collection::vec((0u8..6, 1u32..5, 0u64..40, 1u32..4), 1..200)) {
         let mut c = coord(Params { min_reassign_age: 5, ..PARAMS }, &[(1, 30), (2, 20), (3, 10), (4, 40)]);
         let mut now = 0;
         let mut leased = Vec::new();
         for (op, who, x, n) in ops {
             now += x % 7;
             match op {
-                0 => { let _ = c.post_batch(n, 3, false, 0, 0); }
+                0 => { let _ = c.post_batch(n, 3); }
                 1 => if let Ok(got) = c.lease(who, n, now) { leased.extend(got.into_iter().map(|l| (who, l.request, l.job))); },
                 2 => if let Some(&(w, r, _)) = leased.get(x as usize % leased.len().max(1)) { let _ = c.submit(w, r, now); },
                 3 => if let Some(&(w, r, j)) = leased.get(x as usize % leased.len().max(1)) {
                     let v = [Verdict::Valid, Verdict::Invalid, Verdict::Missing][n as usize % 3];
                     let _ = c.verdict(r, j, w, v, now + 60);
                 },
-                _ => { let _ = c.cancel_batch(1 + (x as u32 % c.batch_count().max(1))); }
+                4 => { let _ = c.cancel_batch(1 + (x as u32 % c.batch_count().max(1))); }
+                _ => { let _ = c.clear_cancelled(&(x..x + u64::from(n)).collect::<Vec<_>>()); }
             }
             prop_assert!(c.check_invariants().is_ok(), "{:?}", c.check_invariants());
         }
@@ -849,6 +977,32 @@ fn the_differential_traces_exercise_the_stale_age_and_idle_only() {
         b.model().totals().reassignments,
         "idle-only never applied"
     );
+}
+
+#[test]
+fn the_differential_traces_exercise_the_tree_on_chain() {
+    let mut all = trace::Coverage::default();
+    for sc in trace::differential_scenarios() {
+        let (_, sim) = crowdprove_sim::Sim::new(sc).with_trace().run();
+        let c = sim.coverage();
+        all.nodes_readied += c.nodes_readied;
+        all.single_child_readied += c.single_child_readied;
+        all.nodes_dropped += c.nodes_dropped;
+        all.cancelled_mid_tree += c.cancelled_mid_tree;
+        all.stale_takeovers += c.stale_takeovers;
+        all.stale_top_takeovers += c.stale_top_takeovers;
+        all.older_nodes_first += c.older_nodes_first;
+    }
+    // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
+    // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
+    // dropped, a stale pending job (a tree's top among them) taken ahead of fresh leaves.
+    assert!(all.nodes_readied >= 50, "{all:?}");
+    assert!(all.single_child_readied >= 5, "{all:?}");
+    assert!(all.older_nodes_first >= 5, "{all:?}");
+    assert!(all.cancelled_mid_tree >= 1, "{all:?}");
+    assert!(all.nodes_dropped >= 1, "{all:?}");
+    assert!(all.stale_takeovers >= 3, "{all:?}");
+    assert!(all.stale_top_takeovers >= 1, "{all:?}");
 }
 
 #[test]
