@@ -110,6 +110,11 @@ struct RunArgs {
     /// Consecutive failures after which no new job is leased.
     #[arg(long, default_value_t = 3)]
     max_failures: u32,
+    /// Build the aggregation circuits up to this tree level before leasing (seconds per
+    /// level), so that a first job of a level is not held while they are built; 0: build each
+    /// on first use. 3 covers trees of up to 8 chunks; higher levels are built when met.
+    #[arg(long, env = "PROVER_WARM_LEVELS", default_value_t = 3)]
+    warm_levels: u8,
     /// How often to look at the chain, in milliseconds.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
@@ -211,6 +216,7 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
         max_jobs: args.max_jobs,
         prefetch: args.prefetch,
         max_failures: args.max_failures.max(1),
+        warm_levels: args.warm_levels,
         poll: Duration::from_millis(args.poll_ms.max(50)),
         eth_per_token: args.eth_per_token,
         min_eth: args.min_eth,

@@ -3,7 +3,7 @@
 //! proves; the oldest lease is proven first; a job another prover completes is dropped at once;
 //! consecutive failures trip a breaker that stops leasing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +17,10 @@ use tokio::sync::{oneshot, watch};
 
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::Coordinator::CoordinatorErrors;
+use crowdprove_circuits::AggregationWitness;
 use crowdprove_protocol::{
-    JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, Statement, hex0x, job_leaf,
-    keccak256, parse_hash,
+    JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, Statement, TreeShape, hex0x,
+    job_leaf, keccak256, parse_hash,
 };
 
 use crate::api::{RelayerApi, Upload};
@@ -45,6 +46,8 @@ pub struct RunConfig {
     pub prefetch: usize,
     /// Consecutive failures that stop leasing.
     pub max_failures: u32,
+    /// Aggregation levels whose circuits are built before the first lease.
+    pub warm_levels: u8,
     /// How often to look at the chain.
     pub poll: Duration,
     /// Value of one token base unit in wei, to compare rewards with gas costs.
@@ -94,6 +97,8 @@ struct Ready {
     request_id: u64,
     job_id: u64,
     level: u8,
+    /// The top level of its tree.
+    top: u8,
     statement: Statement,
     witness: Vec<u8>,
 }
@@ -214,7 +219,7 @@ pub struct Runner {
     api: RelayerApi,
     spool: Spool,
     worker: WorkerHandle,
-    circuit_ids: HashMap<u8, [u8; 32]>,
+    round0_circuit: Option<[u8; 32]>,
     summary: Summary,
     failures: Vec<String>,
     /// Delivered proofs (request id, proof hash) whose verdict is not yet on-chain.
@@ -234,7 +239,7 @@ impl Runner {
             api,
             spool,
             worker,
-            circuit_ids: HashMap::new(),
+            round0_circuit: None,
             summary: Summary::default(),
             failures: Vec::new(),
             awaiting_verdict: Vec::new(),
@@ -268,6 +273,11 @@ impl Runner {
     pub async fn run(mut self, mut stop: Stop) -> anyhow::Result<Summary> {
         let started = Instant::now();
         self.recover().await?;
+        if self.cfg.warm_levels > 0 {
+            let level = self.cfg.warm_levels;
+            self.worker.circuit_id(level).await?;
+            tracing::info!(level, "circuits built; ready to lease");
+        }
         let progress = std::io::stderr().is_terminal();
         let mut queue: VecDeque<Ready> = VecDeque::new();
         let mut proving: Option<Proving> = None;
@@ -304,6 +314,7 @@ impl Runner {
                         job_id: job.job_id,
                         prover: self.conn.address.0.0,
                         level: job.level,
+                        top: job.top,
                         statement: job.statement.into(),
                         witness: job.witness.clone(),
                     };
@@ -461,20 +472,25 @@ impl Runner {
             .call()
             .await
             .context("reading the batch")?;
-        let level = batch.level;
-        let ours = match self.circuit_ids.get(&level) {
-            Some(id) => *id,
-            None => {
-                let id = self.worker.circuit_id(level).await?;
-                self.circuit_ids.insert(level, id);
-                id
-            }
+        let first: u64 = batch.firstJobId.to();
+        let index = job_id - first;
+        let shape = TreeShape::new(batch.leafCount.to())
+            .ok_or_else(|| anyhow!("batch {} has no leaves", job.batchId))?;
+        let level = shape
+            .locate(index as u32)
+            .ok_or_else(|| anyhow!("job {job_id} is outside its batch's tree"))?
+            .level;
+        // The batch names its round-0 circuit; the aggregation circuits above it follow from
+        // the same parameter set and version, so that one check catches a mismatched client.
+        let ours = match self.round0_circuit {
+            Some(id) => id,
+            None => *self.round0_circuit.insert(self.worker.circuit_id(0).await?),
         };
         if batch.circuitId.0 != ours {
             return Err(Refusal {
                 job_id,
                 reason: format!(
-                    "its batch {} needs circuit {} at level {level}, this client builds {} with --params {}: update the client or pick the right parameter set",
+                    "its batch {} needs round-0 circuit {}, this client builds {} with --params {}: update the client or pick the right parameter set",
                     job.batchId,
                     hex0x(&batch.circuitId.0),
                     hex0x(&ours),
@@ -486,21 +502,40 @@ impl Runner {
         self.warn_if_unpaid(batch.rewardPerJob.to());
         let info = self.api.job(job_id).await?;
         let witness = self.api.witness(job_id).await?;
-        let first: u64 = batch.firstJobId.to();
+        let kind = if level == 0 {
+            JobKind::Round0
+        } else {
+            JobKind::Aggregation
+        };
         check_leaf(
             &info,
             &witness,
             job_id,
-            job_id - first,
-            JobKind::try_from(batch.kind)?,
+            index,
+            kind,
             level,
             batch.witnessRoot.0,
         )
         .map_err(|reason| Refusal { job_id, reason })?;
+        if level > 0 {
+            let mut winners = Vec::new();
+            for child in shape.children_of(index as u32) {
+                let child_id = first + u64::from(child);
+                let c = self
+                    .coord()
+                    .job(child_id.try_into()?)
+                    .call()
+                    .await
+                    .context("reading a child job")?;
+                winners.push(c.proofHash.0);
+            }
+            check_children(&witness, &winners).map_err(|reason| Refusal { job_id, reason })?;
+        }
         Ok(Some(Ready {
             request_id,
             job_id,
             level,
+            top: shape.height(),
             statement: info.statement.into(),
             witness,
         }))
@@ -720,9 +755,10 @@ async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
     }
 }
 
-/// Checks what the relayer served against the chain: the witness hashes to the leaf's witness
-/// hash, the statement to its statement hash, the leaf encodes this job's index, kind and level,
-/// and its Merkle path leads to the batch's on-chain root.
+/// Checks what the relayer served against the chain: the statement to its statement hash,
+/// the leaf encodes this job's index, kind and level, the witness hashes to the leaf's witness
+/// hash (zero for an aggregation node, whose witness [`check_children`] checks), and its Merkle
+/// path leads to the batch's on-chain root.
 pub fn check_leaf(
     info: &JobInfo,
     witness: &[u8],
@@ -738,7 +774,11 @@ pub fn check_leaf(
             info.job_id, info.index, info.kind, info.level
         ));
     }
-    let witness_hash = keccak256(witness);
+    let witness_hash = if kind == JobKind::Round0 {
+        keccak256(witness)
+    } else {
+        [0; 32]
+    };
     if witness_hash != info.witness_hash {
         return Err("the witness bytes do not hash to the leaf's witness hash".into());
     }
@@ -748,6 +788,26 @@ pub fn check_leaf(
         return Err(format!(
             "the witness and statement do not lead to the batch's on-chain root {}: the relayer served a witness the chain did not commit to",
             hex0x(&root)
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an aggregation node's witness against the chain: its child proofs are, in order,
+/// exactly the winning proofs the chain recorded for the node's children (`winners`, zero for
+/// a child not complete).
+pub fn check_children(witness: &[u8], winners: &[[u8; 32]]) -> Result<(), String> {
+    let w = AggregationWitness::decode(witness)
+        .map_err(|e| format!("the aggregation witness does not decode: {e}"))?;
+    let served: Vec<[u8; 32]> = std::iter::once(&w.left)
+        .chain(&w.right)
+        .map(|p| p.hash())
+        .collect();
+    if served != winners {
+        return Err(format!(
+            "the witness holds {} child proofs that are not the {} winning proofs the chain recorded for this node's children",
+            served.len(),
+            winners.len()
         ));
     }
     Ok(())

@@ -31,6 +31,9 @@ pub enum Request {
         prover: [u8; 20],
         /// Tree level.
         level: u8,
+        /// The top level of the job's tree: the worker builds the circuits up to it in the
+        /// background, so that its first job of each level does not wait seconds for them.
+        top: u8,
         /// What the leaf says the proof must state.
         statement: StatementJson,
         /// The witness bytes.
@@ -74,10 +77,20 @@ fn read_frame<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> anyhow::Re
 /// The worker's main loop (in the child process): builds the circuits of `set` and answers
 /// requests until stdin closes.
 pub fn serve(set: ParamSet) -> anyhow::Result<()> {
-    let circuits = Circuits::build(set);
+    let circuits = std::sync::Arc::new(Circuits::build(set));
     let mut input = std::io::stdin().lock();
     let mut output = std::io::stdout().lock();
+    let mut warmed = 0;
     while let Some(req) = read_frame::<Request>(&mut input)? {
+        if let Request::Prove { top, .. } = req {
+            if top > warmed {
+                warmed = top;
+                let c = circuits.clone();
+                std::thread::spawn(move || {
+                    let _ = c.circuit_id(top);
+                });
+            }
+        }
         let resp = match req {
             Request::CircuitId { level } => match circuits.circuit_id(level) {
                 Ok(id) => Response::CircuitId(id.0),
@@ -89,6 +102,7 @@ pub fn serve(set: ParamSet) -> anyhow::Result<()> {
                 level,
                 statement,
                 witness,
+                ..
             } => prove(
                 &circuits,
                 job_id,

@@ -239,9 +239,6 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
             keccak256("root"),
             1u32.try_into().unwrap(),
             U256::from(REWARD).to(),
-            0,
-            0,
-            0,
             keccak256("another circuit"),
         )
         .send()
@@ -256,7 +253,11 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
         .run_client(1, relayer, &data, SMALL, &["run", "--max-failures", "1"])
         .await;
     assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("needs circuit"), "{}", text(&run));
+    assert!(
+        text(&run).contains("needs round-0 circuit"),
+        "{}",
+        text(&run)
+    );
     assert!(
         text(&run).contains("(0.0 s proving"),
         "refused before proving: {}",

@@ -14,7 +14,7 @@ use alloy::primitives::{B256, U256, keccak256};
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::test_utils::confirm;
 use crowdprove_circuits::{Circuits, ProverAddress, PublicInputs, Sequencer};
-use crowdprove_protocol::{JobKind, ParamSet};
+use crowdprove_protocol::ParamSet;
 use crowdprove_relayer::bench::{Sample, VerdictRun, verdict_posting, verification_rate};
 use crowdprove_relayer::test_utils::{NetSpec, test_net};
 
@@ -107,9 +107,6 @@ async fn verdicts(n: usize, batch_size: usize) -> (VerdictRun, usize) {
         keccak256("bench"),
         U24::from(n),
         U256::from(1).to(),
-        JobKind::Round0.into(),
-        0,
-        0,
         keccak256("c"),
     ))
     .await

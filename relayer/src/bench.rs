@@ -70,7 +70,6 @@ pub async fn verification_rate(
                 job_id: sample.job_id,
                 batch_id: 1,
                 idx: sample.job_id - 1,
-                root_batch: 1,
                 level: 0,
                 node: sample.job_id - 1,
                 statement: sample.statement.to_json(),

@@ -170,22 +170,18 @@ pub struct JobOpts {
     /// Round-0 batches to post from the demo source in all (0: no limit).
     #[arg(long, env = "BATCHES", default_value_t = defaults::BATCHES)]
     pub batches: u64,
-    /// Round-0 batches of ours that may still have fresh round-0 jobs at once; the next is posted
+    /// Batches of ours that may still have fresh round-0 jobs at once; the next is posted
     /// as soon as fewer do (before provers run out of work), with at most twice this many
     /// unfinished.
     #[arg(long, env = "MAX_OPEN_BATCHES", default_value_t = defaults::MAX_OPEN_BATCHES)]
     pub max_open_batches: u64,
-    /// Reward per round-0 job, in token base units.
+    /// Reward per job (round-0 and aggregation alike: one escrow per tree), in token base units.
     #[arg(long, env = "REWARD", value_name = "WEI", default_value = defaults::REWARD)]
     pub reward: U256,
-    /// Reward per aggregation job, in token base units.
-    #[arg(long, env = "AGGREGATION_REWARD", value_name = "WEI", default_value = defaults::REWARD)]
-    pub aggregation_reward: U256,
 }
 
 impl Default for JobOpts {
     fn default() -> Self {
-        let reward = defaults::REWARD.parse().expect("the default reward parses");
         JobOpts {
             params: defaults::PARAMS.parse().expect("the default set parses"),
             source: defaults::SOURCE.parse().expect("the default source parses"),
@@ -193,8 +189,7 @@ impl Default for JobOpts {
             chunks: defaults::CHUNKS,
             batches: defaults::BATCHES,
             max_open_batches: defaults::MAX_OPEN_BATCHES,
-            reward,
-            aggregation_reward: reward,
+            reward: defaults::REWARD.parse().expect("the default reward parses"),
         }
     }
 }
@@ -209,6 +204,10 @@ pub struct VerdictOpts {
     /// ...or once the oldest has waited this long (milliseconds).
     #[arg(long, env = "VERDICT_MAX_AGE_MS", default_value_t = defaults::VERDICT_MAX_AGE_MS)]
     pub verdict_max_age_ms: u64,
+    /// Post a Valid verdict that readies an aggregation node (or completes the top) at once,
+    /// without waiting for the batch to fill (`false` only to study or test batching).
+    #[arg(long, env = "URGENT_VERDICTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub urgent_verdicts: bool,
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
@@ -219,6 +218,7 @@ impl Default for VerdictOpts {
         VerdictOpts {
             verdict_batch: defaults::VERDICT_BATCH,
             verdict_max_age_ms: defaults::VERDICT_MAX_AGE_MS,
+            urgent_verdicts: true,
             verify_workers: None,
         }
     }
@@ -301,6 +301,74 @@ impl RelayerConfig {
             },
         }
     }
+
+    /// The command line that makes `crowdprove-relayer run` (or `crowdprove relayer run`) run
+    /// this configuration in a process of its own, without its secrets: the key goes in the
+    /// environment ([`RelayerConfig::secret_env`]), where `ps` does not show it.
+    pub fn to_args(&self) -> Vec<String> {
+        let sink = match &self.store.sink {
+            SinkSpec::Directory(p) => format!("dir:{}", p.display()),
+            SinkSpec::Webhook(u) => format!("webhook:{u}"),
+        };
+        let source = match &self.jobs.source {
+            SourceSpec::Demo => "demo".to_string(),
+            SourceSpec::Directory(p) => format!("dir:{}", p.display()),
+        };
+        let mut args = vec![
+            ("--rpc-url", self.chain.rpc_url.clone()),
+            ("--from-block", self.follow.from_block.to_string()),
+            ("--confirmations", self.follow.confirmations.to_string()),
+            ("--poll-ms", self.follow.poll_ms.to_string()),
+            ("--db", self.store.db.display().to_string()),
+            ("--blobs", self.store.blobs.clone()),
+            ("--sink", sink),
+            ("--retention-secs", self.store.retention_secs.to_string()),
+            ("--params", self.jobs.params.name().to_string()),
+            ("--source", source),
+            ("--seed", self.jobs.seed.to_string()),
+            ("--chunks", self.jobs.chunks.to_string()),
+            ("--batches", self.jobs.batches.to_string()),
+            ("--max-open-batches", self.jobs.max_open_batches.to_string()),
+            ("--reward", self.jobs.reward.to_string()),
+            ("--verdict-batch", self.verdicts.verdict_batch.to_string()),
+            (
+                "--verdict-max-age-ms",
+                self.verdicts.verdict_max_age_ms.to_string(),
+            ),
+            (
+                "--urgent-verdicts",
+                self.verdicts.urgent_verdicts.to_string(),
+            ),
+            ("--listen", self.http.listen.to_string()),
+            ("--upload-limit", self.http.upload_limit.to_string()),
+            ("--rate-limit", self.http.rate_limit.to_string()),
+            ("--rate-burst", self.http.rate_burst.to_string()),
+        ];
+        if let Some(c) = &self.chain.coordinator {
+            args.push(("--coordinator", c.clone()));
+        }
+        if let Some(k) = &self.chain.keystore {
+            args.push(("--keystore", k.display().to_string()));
+        }
+        if let Some(w) = self.verdicts.verify_workers {
+            args.push(("--verify-workers", w.to_string()));
+        }
+        args.into_iter()
+            .flat_map(|(flag, value)| [flag.to_string(), value])
+            .collect()
+    }
+
+    /// The environment that carries this configuration's secrets to a process of its own.
+    pub fn secret_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = Vec::new();
+        if let Some(k) = &self.chain.private_key {
+            env.push(("RELAYER_KEY", k.clone()));
+        }
+        if let Some(p) = &self.chain.keystore_password {
+            env.push(("KEYSTORE_PASSWORD", p.clone()));
+        }
+        env
+    }
 }
 
 #[cfg(test)]
@@ -313,6 +381,34 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         cfg: RelayerConfig,
+    }
+
+    #[test]
+    fn a_configuration_survives_its_own_command_line() {
+        let key = PrivateKeySigner::random();
+        let mut cfg = RelayerConfig::local(
+            "http://127.0.0.1:8545".into(),
+            key,
+            Address::repeat_byte(7),
+            Path::new("/tmp/relayer-x"),
+        );
+        cfg.follow.confirmations = 2;
+        cfg.jobs.chunks = 5;
+        cfg.verdicts.urgent_verdicts = false;
+        cfg.verdicts.verify_workers = Some(3);
+        cfg.store.sink = SinkSpec::Webhook("http://sink.example/final".into());
+        let mut args = vec!["relayer".to_string()];
+        args.extend(cfg.to_args());
+        let (flag, secret) = cfg.secret_env().remove(0);
+        assert_eq!(flag, "RELAYER_KEY");
+        assert!(
+            !args.contains(&secret),
+            "the key stays out of the command line"
+        );
+        args.extend(["--relayer-key".to_string(), secret]);
+        let parsed = Cli::try_parse_from(&args).unwrap().cfg;
+        assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
+        assert_eq!(parsed.chain.private_key, cfg.chain.private_key);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crowdprove_protocol::{BadCode, JobKind, Verdict};
+use crowdprove_protocol::{BadCode, Verdict};
 
 /// A database error.
 #[derive(Debug, thiserror::Error)]
@@ -25,16 +25,12 @@ pub(crate) struct BatchRow {
     pub(crate) root: [u8; 32],
     /// First job id.
     pub(crate) first_job: u64,
-    /// Number of jobs.
+    /// Number of jobs: its whole proving tree.
     pub(crate) job_count: u64,
+    /// Number of round-0 jobs (the tree's leaves).
+    pub(crate) leaf_count: u64,
     /// Reward per job, decimal.
     pub(crate) reward: String,
-    /// The kind of its jobs.
-    pub(crate) kind: JobKind,
-    /// Tree level.
-    pub(crate) level: u8,
-    /// Parent round-0 batch (aggregation batches).
-    pub(crate) parent: u64,
     /// Circuit id.
     pub(crate) circuit: [u8; 32],
     /// Whether it was cancelled.
@@ -54,15 +50,14 @@ pub(crate) struct JobRow {
     pub(crate) batch_id: u64,
     /// Index within the batch (its leaf index).
     pub(crate) idx: u64,
-    /// The round-0 batch whose tree it belongs to.
-    pub(crate) root_batch: u64,
     /// Tree level.
     pub(crate) level: u8,
     /// Node index within the level.
     pub(crate) node: u64,
     /// The statement, as `Statement::to_json` encodes it.
     pub(crate) statement: Vec<u8>,
-    /// keccak256 of its witness blob.
+    /// keccak256 of its witness blob; zero for an aggregation node, whose witness (its
+    /// children's winning proofs) is put together when asked for.
     pub(crate) witness_hash: [u8; 32],
     /// The winning proof's hash once complete.
     pub(crate) winning_proof: Option<[u8; 32]>,
@@ -94,20 +89,24 @@ pub(crate) struct Db {
     conn: Mutex<Connection>,
 }
 
+/// Version of [`SCHEMA`]: a database of another version is a cache of another layout, so it is
+/// dropped and rebuilt from the chain (2: one batch per proving tree).
+const SCHEMA_VERSION: i64 = 2;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
   batch_id INTEGER PRIMARY KEY, root BLOB NOT NULL, first_job INTEGER NOT NULL,
-  job_count INTEGER NOT NULL, reward TEXT NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,
-  parent INTEGER NOT NULL, circuit BLOB NOT NULL, block INTEGER NOT NULL,
+  job_count INTEGER NOT NULL, leaf_count INTEGER NOT NULL, reward TEXT NOT NULL,
+  circuit BLOB NOT NULL, block INTEGER NOT NULL,
   cancelled_block INTEGER, final_hash BLOB, final_block INTEGER, delivered INTEGER NOT NULL DEFAULT 0,
   delivered_ms INTEGER, pruned INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS jobs (
   job_id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, idx INTEGER NOT NULL,
-  root_batch INTEGER NOT NULL, level INTEGER NOT NULL, node INTEGER NOT NULL,
+  level INTEGER NOT NULL, node INTEGER NOT NULL,
   statement BLOB NOT NULL, witness_hash BLOB NOT NULL, winning_proof BLOB, completed_block INTEGER);
-CREATE INDEX IF NOT EXISTS jobs_node ON jobs (root_batch, level, node);
+CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, level, node);
 CREATE TABLE IF NOT EXISTS leases (
   request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL, block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -172,7 +171,27 @@ impl Db {
     }
 
     fn init(conn: Connection) -> Result<Db> {
-        conn.execute_batch(SCHEMA)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != SCHEMA_VERSION {
+            let tables: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables != 0 {
+                tracing::warn!(
+                    version,
+                    "database of another layout: dropping it, to be rebuilt from the chain"
+                );
+                conn.execute_batch(
+                    "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS blocks;
+                     DROP TABLE IF EXISTS batches; DROP TABLE IF EXISTS jobs;
+                     DROP TABLE IF EXISTS leases; DROP TABLE IF EXISTS submissions;",
+                )?;
+            }
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -216,7 +235,7 @@ impl Db {
         Ok(self
             .conn()
             .query_row(
-                "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+                "SELECT batch_id, root, first_job, job_count, leaf_count, reward, circuit,
                         cancelled_block IS NOT NULL, final_hash, block FROM batches WHERE batch_id = ?1",
                 [batch_id],
                 batch_row,
@@ -228,7 +247,7 @@ impl Db {
     pub(crate) fn batches(&self) -> Result<Vec<BatchRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+            "SELECT batch_id, root, first_job, job_count, leaf_count, reward, circuit,
                     cancelled_block IS NOT NULL, final_hash, block FROM batches ORDER BY batch_id",
         )?;
         let rows = st
@@ -260,29 +279,27 @@ impl Db {
         Ok(())
     }
 
-    /// Round-0 batches whose jobs are ours (we hold their manifests), in id order.
-    pub(crate) fn our_round0(&self) -> Result<Vec<BatchRow>> {
+    /// Batches whose jobs are ours (we hold their manifests), in id order.
+    pub(crate) fn our_batches(&self) -> Result<Vec<BatchRow>> {
         let conn = self.conn();
-        let mut st = conn.prepare(&format!(
-            "SELECT batch_id, root, first_job, job_count, reward, kind, level, parent, circuit,
+        let mut st = conn.prepare(
+            "SELECT batch_id, root, first_job, job_count, leaf_count, reward, circuit,
                     cancelled_block IS NOT NULL, final_hash, block FROM batches b
-             WHERE kind = {} AND EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.batch_id)
+             WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.batch_id)
              ORDER BY batch_id",
-            JobKind::Round0 as u8
-        ))?;
+        )?;
         let rows = st
             .query_map([], batch_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
-    /// Delivered round-0 batches not yet pruned whose delivery is before `before_ms`.
+    /// Delivered batches not yet pruned whose delivery is before `before_ms`.
     pub(crate) fn prunable(&self, before_ms: u64) -> Result<Vec<u64>> {
         let conn = self.conn();
-        let mut st = conn.prepare(&format!(
-            "SELECT batch_id FROM batches WHERE kind = {} AND delivered = 1 AND pruned = 0 AND delivered_ms < ?1",
-            JobKind::Round0 as u8
-        ))?;
+        let mut st = conn.prepare(
+            "SELECT batch_id FROM batches WHERE delivered = 1 AND pruned = 0 AND delivered_ms < ?1",
+        )?;
         let rows = st
             .query_map([before_ms as i64], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<u64>>>()?;
@@ -299,13 +316,13 @@ impl Db {
     }
 
     /// Proof hashes of every submission for the jobs of a round-0 batch's tree.
-    pub(crate) fn tree_proof_hashes(&self, root_batch: u64) -> Result<Vec<[u8; 32]>> {
+    pub(crate) fn tree_proof_hashes(&self, batch_id: u64) -> Result<Vec<[u8; 32]>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT DISTINCT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.root_batch = ?1",
+            "SELECT DISTINCT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.batch_id = ?1",
         )?;
         let rows = st
-            .query_map([root_batch as i64], |r| r.get::<_, Vec<u8>>(0))?
+            .query_map([batch_id as i64], |r| r.get::<_, Vec<u8>>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows.into_iter().map(b32).collect())
     }
@@ -355,7 +372,7 @@ impl Db {
         Ok(self
             .conn()
             .query_row(
-                "SELECT job_id, batch_id, idx, root_batch, level, node, statement, witness_hash, winning_proof
+                "SELECT job_id, batch_id, idx, level, node, statement, witness_hash, winning_proof
                  FROM jobs WHERE job_id = ?1",
                 [job_id],
                 job_row,
@@ -363,15 +380,15 @@ impl Db {
             .optional()?)
     }
 
-    /// The jobs of a round-0 batch's tree, every level.
-    pub(crate) fn tree_jobs(&self, root_batch: u64) -> Result<Vec<JobRow>> {
+    /// The jobs of a batch's tree, every level.
+    pub(crate) fn tree_jobs(&self, batch_id: u64) -> Result<Vec<JobRow>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT job_id, batch_id, idx, root_batch, level, node, statement, witness_hash, winning_proof
-             FROM jobs WHERE root_batch = ?1 ORDER BY level, node, job_id",
+            "SELECT job_id, batch_id, idx, level, node, statement, witness_hash, winning_proof
+             FROM jobs WHERE batch_id = ?1 ORDER BY level, node, job_id",
         )?;
         let rows = st
-            .query_map([root_batch], job_row)?
+            .query_map([batch_id], job_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -626,14 +643,12 @@ fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
         root: b32(r.get(1)?),
         first_job: r.get(2)?,
         job_count: r.get(3)?,
-        reward: r.get(4)?,
-        kind: code(r, 5)?,
-        level: r.get(6)?,
-        parent: r.get(7)?,
-        circuit: b32(r.get(8)?),
-        cancelled: r.get(9)?,
-        final_hash: r.get::<_, Option<Vec<u8>>>(10)?.map(b32),
-        block: r.get(11)?,
+        leaf_count: r.get(4)?,
+        reward: r.get(5)?,
+        circuit: b32(r.get(6)?),
+        cancelled: r.get(7)?,
+        final_hash: r.get::<_, Option<Vec<u8>>>(8)?.map(b32),
+        block: r.get(9)?,
     })
 }
 
@@ -642,12 +657,11 @@ fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
         job_id: r.get(0)?,
         batch_id: r.get(1)?,
         idx: r.get(2)?,
-        root_batch: r.get(3)?,
-        level: r.get(4)?,
-        node: r.get(5)?,
-        statement: r.get(6)?,
-        witness_hash: b32(r.get(7)?),
-        winning_proof: r.get::<_, Option<Vec<u8>>>(8)?.map(b32),
+        level: r.get(3)?,
+        node: r.get(4)?,
+        statement: r.get(5)?,
+        witness_hash: b32(r.get(6)?),
+        winning_proof: r.get::<_, Option<Vec<u8>>>(7)?.map(b32),
     })
 }
 
@@ -717,17 +731,15 @@ impl Tx<'_> {
     /// Records a BatchPosted event.
     pub(crate) fn insert_batch(&self, b: &BatchRow) -> Result<()> {
         self.0.execute(
-            "INSERT OR REPLACE INTO batches (batch_id, root, first_job, job_count, reward, kind, level, parent, circuit, block)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT OR REPLACE INTO batches (batch_id, root, first_job, job_count, leaf_count, reward, circuit, block)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 b.batch_id as i64,
                 &b.root[..],
                 b.first_job as i64,
                 b.job_count as i64,
+                b.leaf_count as i64,
                 b.reward,
-                u8::from(b.kind),
-                b.level,
-                b.parent as i64,
                 &b.circuit[..],
                 b.block as i64
             ],
@@ -756,13 +768,12 @@ impl Tx<'_> {
     /// Records one of our jobs.
     pub(crate) fn insert_job(&self, j: &JobRow) -> Result<()> {
         self.0.execute(
-            "INSERT OR IGNORE INTO jobs (job_id, batch_id, idx, root_batch, level, node, statement, witness_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR IGNORE INTO jobs (job_id, batch_id, idx, level, node, statement, witness_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 j.job_id as i64,
                 j.batch_id as i64,
                 j.idx as i64,
-                j.root_batch as i64,
                 j.level,
                 j.node as i64,
                 j.statement,

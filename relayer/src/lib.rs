@@ -18,6 +18,7 @@ mod api;
 pub mod bench;
 mod blobs;
 mod chain;
+pub mod cli;
 pub mod config;
 mod db;
 mod metrics;

@@ -92,14 +92,14 @@ mod tests {
         let m = Metrics::default();
         m.reorgs.inc();
         m.verify_seconds.inc_by(1.5);
-        m.duty_failed("finalize");
+        m.duty_failed("deliver");
         m.escrow_wei.set(2e21);
         let text = m.render();
         for line in [
             "crowdprove_relayer_reorgs_total 1",
             "# TYPE crowdprove_relayer_reorgs counter",
             "crowdprove_relayer_verify_seconds_total 1.5",
-            "crowdprove_relayer_duty_failures_total{duty=\"finalize\"} 1",
+            "crowdprove_relayer_duty_failures_total{duty=\"deliver\"} 1",
             "crowdprove_relayer_proofs_valid_total 0",
             "# HELP crowdprove_relayer_jobs Jobs of this relayer's batches.",
         ] {

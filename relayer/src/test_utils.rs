@@ -82,7 +82,6 @@ pub async fn test_net(
     cfg.jobs.chunks = spec.chunks;
     cfg.jobs.batches = spec.batches;
     cfg.jobs.reward = spec.reward;
-    cfg.jobs.aggregation_reward = spec.reward;
     cfg.verdicts.verdict_batch = 4;
     cfg.verdicts.verdict_max_age_ms = 200;
     cfg.verdicts.verify_workers = Some(spec.verify_workers);

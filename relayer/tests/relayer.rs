@@ -341,6 +341,45 @@ async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batch() {
+    // Verdicts wait for 32 of them or ten minutes, unless one is on the critical path.
+    let mut net = Net::new(2, 1).await;
+    net.cfg.verdicts.verdict_batch = 32;
+    net.cfg.verdicts.verdict_max_age_ms = 600_000;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let a = net.prover(1, 2, &base).await;
+    a.prove_one().await;
+    eventually("the first leaf verified", 60, async || {
+        scrape(&base)
+            .await
+            .contains("crowdprove_relayer_proofs_valid_total 1")
+    })
+    .await;
+    // Its sibling is still open: the verdict waits (the relayer judged it; the next steps of
+    // its work loop would have posted it by now were it urgent).
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            verdict_events(&net).await.is_empty(),
+            "posted before it was due"
+        );
+    }
+    // The second leaf readies the top: both go at once, then the top finalizes the batch.
+    a.prove_one().await;
+    eventually("both leaf verdicts", 60, async || {
+        verdict_events(&net).await.len() == 2
+    })
+    .await;
+    a.prove_one().await;
+    eventually("the final proof", 60, async || {
+        batch_finalized(&net, 1).await
+    })
+    .await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_4xx_and_the_service_stays_up() {
     let mut net = Net::new(1, 1).await;
     net.cfg.http.upload_limit = 4096;
@@ -479,8 +518,8 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
-    // The sink cannot be reached, so delivering every final proof fails. Verdicts,
-    // finalization and the next batch's posting must go on regardless: in the first version
+    // The sink cannot be reached, so delivering every final proof fails. Verdicts (which
+    // finalize on chain) and the next batch's posting must go on regardless: in the first version
     // one failing duty stopped every duty after it in the step, and batch 2 was never posted.
     let mut net = Net::new(1, 2).await;
     net.cfg.store.sink = SinkSpec::Webhook("http://127.0.0.1:9/final".into());
@@ -501,7 +540,7 @@ async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
         failures("deliver") >= 1,
         "delivery failed and was counted:\n{metrics}"
     );
-    for duty in ["verdicts", "finalize", "post"] {
+    for duty in ["verdicts", "post"] {
         assert_eq!(failures(duty), 0, "{duty} never failed:\n{metrics}");
     }
     assert!(

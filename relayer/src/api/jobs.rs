@@ -1,5 +1,7 @@
 //! `GET /v1/jobs/{id}`: what a job's proof must state, with the leaf and Merkle path that tie
-//! its witness to the batch's on-chain root; `GET /v1/jobs/{id}/witness`: the witness bytes.
+//! it to the batch's on-chain root; `GET /v1/jobs/{id}/witness`: the witness bytes: a round-0
+//! job's stored chunk, or an aggregation node's children's winning proofs, put together once
+//! the chain has them all complete.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crowdprove_protocol::{JobInfo, JobTree, Manifest, Statement, job_leaf};
+use alloy::primitives::aliases::U40;
+use crowdprove_circuits::{AggregationWitness, Proof};
+use crowdprove_protocol::{
+    JobInfo, JobKind, JobStatus, JobTree, Manifest, Statement, TreeShape, job_leaf,
+};
 
 use super::{Api, ApiError, ApiResult, octets, parse_u64};
 use crate::blobs::BlobKind;
@@ -54,11 +60,12 @@ pub(super) async fn job(
     let leaf = jobs
         .leaf(row.idx as usize)
         .ok_or_else(|| ApiError::internal("leaf out of range"))?;
+    let kind = kind_at(row.level);
     debug_assert_eq!(
         leaf,
         job_leaf(
             row.idx as u32,
-            manifest.kind,
+            kind,
             row.level,
             statement.hash(),
             row.witness_hash
@@ -68,7 +75,7 @@ pub(super) async fn job(
         job_id,
         batch_id: row.batch_id,
         index: row.idx,
-        kind: manifest.kind,
+        kind,
         level: row.level,
         params: manifest.params,
         statement: statement.into(),
@@ -98,19 +105,93 @@ impl Api {
     }
 }
 
+/// The kind of the jobs at tree level `level`.
+fn kind_at(level: u8) -> JobKind {
+    if level == 0 {
+        JobKind::Round0
+    } else {
+        JobKind::Aggregation
+    }
+}
+
 pub(super) async fn witness(State(api): State<Api>, Path(id): Path<String>) -> ApiResult<Response> {
     let (job_id, row) = job_row(&api, &id)?;
+    if row.level > 0 {
+        return node_witness(&api, job_id, &row).await.map(octets);
+    }
     let s = &api.shared;
     let bytes = s
         .blobs
         .get(BlobKind::Witness, &row.witness_hash)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::GONE,
-                format!("the witness of job {job_id} was pruned"),
-            )
-        })?;
+        .ok_or_else(|| gone(job_id))?;
     Ok(octets(bytes))
+}
+
+fn gone(job_id: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        format!("the witness of job {job_id} was pruned"),
+    )
+}
+
+/// An aggregation node's witness: its children's winning proofs, as the chain names them (the
+/// database's copy of a completion may lag the chain by the confirmations, so the chain is
+/// asked for a child the database does not have complete yet). 404, retryable, while a child
+/// is not complete.
+async fn node_witness(api: &Api, job_id: u64, row: &JobRow) -> ApiResult<Vec<u8>> {
+    let s = &api.shared;
+    let batch =
+        s.db.batch(row.batch_id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal("batch of a known job missing"))?;
+    let shape = TreeShape::new(batch.leaf_count as u32)
+        .ok_or_else(|| ApiError::internal("a batch without leaves"))?;
+    let mut proofs = Vec::with_capacity(2);
+    for child in shape.children_of(row.idx as u32) {
+        let child_id = batch.first_job + u64::from(child);
+        let stored =
+            s.db.job(child_id)
+                .map_err(ApiError::internal)?
+                .and_then(|j| j.winning_proof);
+        let hash =
+            match stored {
+                Some(h) => h,
+                None => {
+                    let id = U40::from(child_id);
+                    let chain =
+                        s.chain.coordinator.job(id).call().await.map_err(|e| {
+                            ApiError::internal(format!("reading job {child_id}: {e}"))
+                        })?;
+                    if chain.status != JobStatus::Complete as u8 {
+                        return Err(ApiError::new(
+                            StatusCode::NOT_FOUND,
+                            format!(
+                                "job {job_id} is not ready: its child {child_id} is not proven yet"
+                            ),
+                        )
+                        .retryable());
+                    }
+                    chain.proofHash.0
+                }
+            };
+        let bytes = s
+            .blobs
+            .get(BlobKind::Proof, &hash)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| gone(job_id))?;
+        proofs.push(Proof::from_bytes(bytes).map_err(ApiError::internal)?);
+    }
+    let mut proofs = proofs.into_iter();
+    let left = proofs
+        .next()
+        .ok_or_else(|| ApiError::internal("a node without children"))?;
+    Ok(AggregationWitness {
+        level: row.level,
+        left,
+        right: proofs.next(),
+    }
+    .encode())
 }

@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crowdprove_protocol::{JobKind, hex0x};
+use crowdprove_protocol::hex0x;
 
 use super::{Api, ApiError, ApiResult};
 use crate::service::Shared;
@@ -20,9 +20,8 @@ use crate::service::Shared;
 #[derive(Serialize)]
 struct BatchStatus {
     batch_id: u64,
-    kind: JobKind,
-    level: u8,
-    parent: u64,
+    /// Round-0 jobs; `jobs` counts the whole tree.
+    leaves: u64,
     jobs: u64,
     cancelled: bool,
     final_proof: Option<String>,
@@ -80,9 +79,7 @@ pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
             .into_iter()
             .map(|b| BatchStatus {
                 batch_id: b.batch_id,
-                kind: b.kind,
-                level: b.level,
-                parent: b.parent,
+                leaves: b.leaf_count,
                 jobs: b.job_count,
                 cancelled: b.cancelled,
                 final_proof: b.final_hash.map(|h| hex0x(&h)),

@@ -13,7 +13,7 @@ use alloy::sol_types::SolEventInterface;
 use anyhow::anyhow;
 
 use crowdprove_bindings::Coordinator;
-use crowdprove_protocol::{JobKind, Manifest, Statement, Verdict};
+use crowdprove_protocol::{Manifest, Verdict};
 
 use super::Shared;
 use crate::blobs::BlobKind;
@@ -133,8 +133,7 @@ async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
         let kind = match event.data {
             Coordinator::CoordinatorEvents::BatchPosted(e) => {
                 let manifest = s.manifest(&e.witnessRoot.0).await?;
-                let kind = JobKind::try_from(e.kind)?;
-                EventKind::Posted(e, kind, manifest)
+                EventKind::Posted(e, manifest)
             }
             Coordinator::CoordinatorEvents::BatchCancelled(e) => {
                 EventKind::Cancelled(e.batchId.into())
@@ -196,7 +195,7 @@ struct Event {
 }
 
 enum EventKind {
-    Posted(Coordinator::BatchPosted, JobKind, Option<Arc<Manifest>>),
+    Posted(Coordinator::BatchPosted, Option<Arc<Manifest>>),
     Cancelled(u64),
     Finalized(u64, [u8; 32]),
     Leased {
@@ -223,42 +222,38 @@ enum EventKind {
 impl Event {
     fn apply(&self, tx: &crate::db::Tx<'_>) -> Result<(), crate::db::DbError> {
         match &self.kind {
-            EventKind::Posted(e, kind, manifest) => {
+            EventKind::Posted(e, manifest) => {
                 let batch_id = u64::from(e.batchId);
                 let first_job: u64 = e.firstJobId.to();
                 let job_count: u64 = e.jobCount.to();
+                let leaf_count: u64 = e.leafCount.to();
                 tx.insert_batch(&BatchRow {
                     batch_id,
                     root: e.witnessRoot.0,
                     first_job,
                     job_count,
+                    leaf_count,
                     reward: e.rewardPerJob.to_string(),
-                    kind: *kind,
-                    level: e.level,
-                    parent: e.parent.into(),
                     circuit: e.circuitId.0,
                     cancelled: false,
                     final_hash: None,
                     block: self.block,
                 })?;
+                // A batch is ours if we hold its manifest (its root commits to it, so the
+                // shape must agree with the chain's counts).
                 let Some(m) = manifest else { return Ok(()) };
-                if m.jobs.len() as u64 != job_count || m.level != e.level || m.kind != *kind {
+                let jobs = m.jobs();
+                if jobs.len() as u64 != job_count || m.witnesses.len() as u64 != leaf_count {
                     return Ok(());
                 }
-                let root_batch = if *kind == JobKind::Round0 {
-                    batch_id
-                } else {
-                    u64::from(e.parent)
-                };
-                for (i, j) in m.jobs.iter().enumerate() {
+                for j in jobs {
                     tx.insert_job(&JobRow {
-                        job_id: first_job + i as u64,
+                        job_id: first_job + u64::from(j.index),
                         batch_id,
-                        idx: i as u64,
-                        root_batch,
-                        level: e.level,
-                        node: j.node,
-                        statement: Statement::from(j.statement).to_json(),
+                        idx: u64::from(j.index),
+                        level: j.level,
+                        node: u64::from(j.node),
+                        statement: j.statement.to_json(),
                         witness_hash: j.witness_hash,
                         winning_proof: None,
                     })?;

@@ -1,25 +1,26 @@
 //! The relayer's work loop, one module per duty: [`follow`] the chain's events into the
-//! database, [`verify`] uploaded proofs, post [`verdicts`], drive each batch's proving
-//! [`tree`] (post aggregation jobs, finalize, deliver the final proof), [`post`] new batches
-//! from the job source, and [`prune`] old blobs. Each duty owns its state and reads its inputs
+//! database, [`verify`] uploaded proofs, post [`verdicts`] (the chain makes a node fresh when
+//! the verdict on its last child lands, and finalizes the batch with its top), [`deliver`]
+//! final proofs to the sink, [`post`] new batches (each a whole proving tree) from the job
+//! source, and [`prune`] old blobs. Each duty owns its state and reads its inputs
 //! from the database (a cache of the chain) and the blob store, so a restart, even with the
 //! database deleted, resumes where the chain is.
 //!
 //! One loop steps through the duties in turn (simple, and every step is idempotent). A duty
 //! that fails is logged, counted in `crowdprove_relayer_duty_failures_total` and retried on its
-//! own, after a back-off that doubles up to a minute, while the others go on: a finalize that
-//! keeps reverting no longer stops verdicts, posting and pruning.
+//! own, after a back-off that doubles up to a minute, while the others go on: a sink that
+//! keeps failing does not stop verdicts, posting and pruning.
 
+mod deliver;
 mod follow;
 mod post;
 mod prune;
-mod tree;
 mod verdicts;
 mod verify;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -29,7 +30,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crowdprove_circuits::Circuits;
-use crowdprove_protocol::{Manifest, hex0x};
+use crowdprove_protocol::{Manifest, TreeShape, hex0x};
 
 use crate::blobs::{BlobKind, BlobStore};
 use crate::chain::{Chain, retry};
@@ -130,10 +131,6 @@ pub(crate) enum Duty {
     Verify,
     /// Judge missing uploads and post verdicts.
     Verdicts,
-    /// Post the aggregation jobs whose children are proven.
-    Aggregate,
-    /// Record final proofs on chain.
-    Finalize,
     /// Hand final proofs to the sink.
     Deliver,
     /// Post new batches from the job source.
@@ -144,12 +141,10 @@ pub(crate) enum Duty {
 
 impl Duty {
     /// Every duty, in step order.
-    pub(crate) const ALL: [Duty; 8] = [
+    pub(crate) const ALL: [Duty; 6] = [
         Duty::Follow,
         Duty::Verify,
         Duty::Verdicts,
-        Duty::Aggregate,
-        Duty::Finalize,
         Duty::Deliver,
         Duty::Post,
         Duty::Prune,
@@ -161,8 +156,6 @@ impl Duty {
             Duty::Follow => "follow",
             Duty::Verify => "verify",
             Duty::Verdicts => "verdicts",
-            Duty::Aggregate => "aggregate",
-            Duty::Finalize => "finalize",
             Duty::Deliver => "deliver",
             Duty::Post => "post",
             Duty::Prune => "prune",
@@ -205,7 +198,7 @@ pub(crate) struct Service {
     shared: Arc<Shared>,
     verifier: Verifier,
     verdicts: verdicts::Verdicts,
-    tree: tree::Tree,
+    deliver: deliver::Deliverer,
     post: post::Poster,
     prune: prune::Pruner,
     schedule: Mutex<Schedule>,
@@ -220,10 +213,19 @@ impl Service {
             .verify_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let verifier = Verifier::start(shared.clone(), workers.max(1))?;
+        // The aggregation circuits are built on first use, seconds per level; the verdict on a
+        // node's proof is the critical path, so build the levels our batches reach now, in the
+        // background, rather than when their first proof waits for them.
+        if let Some(shape) = TreeShape::new(cfg.jobs.chunks) {
+            let circuits = shared.circuits.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = circuits.circuit_id(shape.height());
+            });
+        }
         Ok(Arc::new(Service {
             post: post::Poster::new(cfg),
             verdicts: verdicts::Verdicts::default(),
-            tree: tree::Tree::new(&cfg.store.sink),
+            deliver: deliver::Deliverer::new(&cfg.store.sink),
             prune: prune::Pruner::default(),
             verifier,
             shared,
@@ -283,9 +285,7 @@ impl Service {
             Duty::Follow => follow::run(&self.shared).await,
             Duty::Verify => self.verifier.feed().await,
             Duty::Verdicts => self.verdicts.run(&self.shared).await,
-            Duty::Aggregate => self.tree.aggregate(&self.shared).await,
-            Duty::Finalize => self.tree.finalize(&self.shared).await,
-            Duty::Deliver => self.tree.deliver(&self.shared).await,
+            Duty::Deliver => self.deliver.deliver(&self.shared).await,
             Duty::Post => self.post.run(&self.shared).await,
             Duty::Prune => self.prune.run(&self.shared).await,
         }
@@ -332,22 +332,6 @@ where
     first.map_or(Ok(()), Err)
 }
 
-/// The count of reorgs seen so far, which duties with in-flight state compare to drop it.
-fn reorgs(shared: &Shared) -> u64 {
-    shared.metrics.reorgs.get()
-}
-
-/// Lets a duty keep its own counter of something cheap to read without locking.
-#[derive(Default)]
-struct Seen(AtomicU64);
-
-impl Seen {
-    /// Whether `now` differs from what was seen last; remembers `now`.
-    fn changed(&self, now: u64) -> bool {
-        self.0.swap(now, Ordering::Relaxed) != now
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,22 +341,19 @@ mod tests {
         let mut s = Schedule::default();
         let t0 = Instant::now();
         let poll = Duration::from_millis(100);
-        s.failed(Duty::Finalize, t0, poll);
-        assert!(!s.due(Duty::Finalize, t0), "a failed duty waits");
+        s.failed(Duty::Deliver, t0, poll);
+        assert!(!s.due(Duty::Deliver, t0), "a failed duty waits");
         assert!(s.due(Duty::Verdicts, t0), "the others go on");
-        assert!(s.due(Duty::Finalize, t0 + poll));
-        s.failed(Duty::Finalize, t0 + poll, poll);
-        assert!(!s.due(Duty::Finalize, t0 + poll * 2), "the wait doubles");
-        assert!(s.due(Duty::Finalize, t0 + poll * 3));
+        assert!(s.due(Duty::Deliver, t0 + poll));
+        s.failed(Duty::Deliver, t0 + poll, poll);
+        assert!(!s.due(Duty::Deliver, t0 + poll * 2), "the wait doubles");
+        assert!(s.due(Duty::Deliver, t0 + poll * 3));
         for _ in 0..20 {
-            s.failed(Duty::Finalize, t0, poll);
+            s.failed(Duty::Deliver, t0, poll);
         }
-        assert!(
-            s.due(Duty::Finalize, t0 + MAX_BACKOFF),
-            "capped at a minute"
-        );
-        s.succeeded(Duty::Finalize);
-        assert!(s.due(Duty::Finalize, t0), "a success resets it");
+        assert!(s.due(Duty::Deliver, t0 + MAX_BACKOFF), "capped at a minute");
+        s.succeeded(Duty::Deliver);
+        assert!(s.due(Duty::Deliver, t0), "a success resets it");
     }
 
     #[tokio::test]
@@ -390,13 +371,5 @@ mod tests {
         .await;
         assert_eq!(tried, [1, 2, 3]);
         assert_eq!(r.unwrap_err().to_string(), "item 2");
-    }
-
-    #[test]
-    fn seen_reports_changes_once() {
-        let s = Seen::default();
-        assert!(!s.changed(0));
-        assert!(s.changed(1));
-        assert!(!s.changed(1));
     }
 }

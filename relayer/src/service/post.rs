@@ -1,23 +1,23 @@
-//! Posting batches: take round-0 batches from the job source while fewer than
+//! Posting batches: take source batches from the job source while fewer than
 //! `max_open_batches` of ours still have fresh round-0 jobs (so the next batch is on chain
 //! before provers run out of work) and fewer than twice that many are unfinished, store their
-//! witnesses and manifest, and post each with one `postBatch`. A batch whose posting fails is
+//! witnesses and manifest, and post each batch's whole proving tree with one `postBatch`: the
+//! chain makes each aggregation node fresh when its children are proven and records the top
+//! proof, so nothing here drives the tree. A batch whose posting fails is
 //! kept and tried again, never lost; one an earlier life of this relayer already posted is
 //! recognised by its root and skipped.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use alloy::primitives::B256;
 use alloy::primitives::aliases::{U24, U96};
 use alloy::primitives::ruint::UintTryFrom;
-use alloy::primitives::{B256, U256};
 use anyhow::anyhow;
 
 use crowdprove_bindings::describe;
 use crowdprove_circuits::tree_statements;
-use crowdprove_protocol::{
-    JobKind, MANIFEST_VERSION, Manifest, ManifestJob, Statement, StatementJson, TreeShape, hex0x,
-};
+use crowdprove_protocol::{MANIFEST_VERSION, Manifest, Statement, StatementJson, TreeShape, hex0x};
 
 use super::Shared;
 use crate::blobs::BlobKind;
@@ -62,7 +62,7 @@ impl Poster {
 
     /// Posts the next source batch if there is room for one.
     pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
-        let ours = s.db.our_round0()?;
+        let ours = s.db.our_batches()?;
         let in_flight = *self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         if in_flight.is_some_and(|(known, at)| ours.len() <= known && at.elapsed() < IN_FLIGHT_FOR)
         {
@@ -76,14 +76,20 @@ impl Poster {
         if unfinished.len() as u64 >= 2 * max_open {
             return Ok(());
         }
+        // Fewer unfinished than the limit: no batch needs reading to know there is room.
         let mut with_fresh = 0;
-        for b in &unfinished {
+        let to_read = if (unfinished.len() as u64) < max_open {
+            &unfinished[..0]
+        } else {
+            &unfinished[..]
+        };
+        for b in to_read {
             let id = u32::try_from(b.batch_id)?;
             let info = retry("read a batch", || async {
                 s.chain.coordinator.batch(id).call().await
             })
             .await?;
-            if info.leasedFresh < info.jobCount {
+            if info.leasedFresh < info.leafCount {
                 with_fresh += 1;
             }
         }
@@ -123,7 +129,7 @@ impl Poster {
                     tracing::info!(
                         batch = batch.label,
                         chunks = batch.chunks.len(),
-                        "posted round-0 jobs"
+                        "posted a batch's proving tree"
                     );
                     *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) =
                         Some((ours.len(), Instant::now()));
@@ -140,7 +146,8 @@ impl Poster {
     }
 }
 
-// Stores a source batch's witnesses and manifest and posts it; false if it was posted before.
+// Stores a source batch's witnesses and manifest and posts its proving tree; false if it was
+// posted before, by an earlier life of this relayer (recognised by its root).
 async fn post_source_batch(
     s: &Shared,
     batch: &SourceBatch,
@@ -148,42 +155,23 @@ async fn post_source_batch(
 ) -> anyhow::Result<bool> {
     let shape = TreeShape::new(statements.len() as u32).ok_or_else(|| anyhow!("empty batch"))?;
     let tree = tree_statements(&shape, statements).ok_or_else(|| anyhow!("chunks do not join"))?;
-    let mut jobs = Vec::with_capacity(batch.chunks.len());
-    for (i, chunk) in batch.chunks.iter().enumerate() {
-        let hash = s.blobs.put(BlobKind::Witness, chunk.encode()).await?;
-        jobs.push(ManifestJob {
-            node: i as u64,
-            statement: statements[i].into(),
-            witness_hash: hash,
-        });
+    let mut witnesses = Vec::with_capacity(batch.chunks.len());
+    for chunk in &batch.chunks {
+        witnesses.push(s.blobs.put(BlobKind::Witness, chunk.encode()).await?);
     }
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         params: s.cfg.jobs.params,
-        kind: JobKind::Round0,
-        level: 0,
         tree: tree
             .iter()
             .map(|l| l.iter().map(|s| StatementJson::from(*s)).collect())
             .collect(),
-        jobs,
+        witnesses,
     };
-    post_batch(s, manifest, 0, s.cfg.jobs.reward).await
-}
-
-/// Stores a manifest under its root and posts its batch (aggregation batches name their
-/// round-0 `parent`), unless the root was posted before, by an earlier life of this relayer.
-/// True if a transaction was sent.
-pub(super) async fn post_batch(
-    s: &Shared,
-    manifest: Manifest,
-    parent: u64,
-    reward: U256,
-) -> anyhow::Result<bool> {
     let root = manifest.job_tree().root();
-    let count = manifest.jobs.len();
-    let (kind, level) = (manifest.kind, manifest.level);
-    let circuit = s.circuits.circuit_id(level)?;
+    let leaves = manifest.witnesses.len();
+    let jobs = shape.job_count();
+    let circuit = s.circuits.circuit_id(0)?;
     s.blobs
         .put_at(BlobKind::Manifest, &root, manifest.encode())
         .await?;
@@ -196,15 +184,13 @@ pub(super) async fn post_batch(
         tracing::info!(root = %hex0x(&root), "batch already posted");
         return Ok(false);
     }
+    let reward = s.cfg.jobs.reward;
     let reward =
         U96::uint_try_from(reward).map_err(|_| anyhow!("{reward} does not fit a uint96 reward"))?;
     let call = s.chain.coordinator.postBatch(
         B256::from(root),
-        U24::try_from(count).map_err(|_| anyhow!("{count} jobs do not fit one batch"))?,
+        U24::try_from(leaves).map_err(|_| anyhow!("{leaves} chunks do not fit one batch"))?,
         reward,
-        u8::from(kind),
-        level,
-        u32::try_from(parent)?,
         B256::from(circuit.0),
     );
     let pending = call
@@ -214,6 +200,6 @@ pub(super) async fn post_batch(
     let receipt = pending.get_receipt().await?;
     anyhow::ensure!(receipt.status(), "postBatch reverted");
     s.metrics.batches_posted.inc();
-    tracing::info!(%kind, level, jobs = count, parent, root = %hex0x(&root), "posted a batch");
+    tracing::info!(leaves, jobs, root = %hex0x(&root), "posted a batch");
     Ok(true)
 }

@@ -33,8 +33,11 @@ impl Pruner {
                 continue;
             };
             let keep = batch.final_hash.unwrap_or_default();
+            // Aggregation nodes have no stored witness (zero hash): theirs are child proofs.
             for job in s.db.tree_jobs(batch_id)? {
-                s.blobs.delete(BlobKind::Witness, &job.witness_hash).await?;
+                if job.witness_hash != [0; 32] {
+                    s.blobs.delete(BlobKind::Witness, &job.witness_hash).await?;
+                }
             }
             for hash in s.db.tree_proof_hashes(batch_id)? {
                 if hash != keep {

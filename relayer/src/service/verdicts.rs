@@ -1,7 +1,9 @@
 //! Verdicts: a submission whose bytes never came within the upload deadline is judged
 //! Missing; decided verdicts are posted in `recordVerdicts` batches (by count, or once the
-//! oldest has waited long enough), in submission order so the first valid proof wins. A
-//! verdict sent but not seen on chain is sent again after a while.
+//! oldest has waited long enough, or at once when one readies an aggregation node or completes
+//! the top: the chain makes the node fresh in that transaction, so it is the critical path), in
+//! submission order so the first valid proof wins. A verdict sent but not seen on chain is
+//! sent again after a while.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -12,10 +14,11 @@ use alloy::primitives::aliases::U40;
 use anyhow::anyhow;
 
 use crowdprove_bindings::{ICoordinator, describe};
-use crowdprove_protocol::Verdict;
+use crowdprove_protocol::{TreeShape, Verdict};
 
 use super::{Shared, now_ms};
 use crate::chain::retry;
+use crate::db::SubmissionRow;
 
 /// A verdict sent but not yet seen on chain is sent again after this long.
 const RESEND_AFTER_MS: u64 = 60_000;
@@ -74,6 +77,45 @@ impl Verdicts {
     }
 }
 
+// Whether a Valid verdict among `rows` completes the last open child of a node (or the top).
+// Siblings count as complete when the chain says so or a Valid verdict here judges them.
+fn readies_a_node(s: &Shared, rows: &[SubmissionRow]) -> anyhow::Result<bool> {
+    let mut valid = Vec::new();
+    for r in rows {
+        if r.local_verdict == Some(Verdict::Valid) {
+            if let Some(job) = s.db.job(r.job_id)? {
+                valid.push(job);
+            }
+        }
+    }
+    for job in &valid {
+        let Some(batch) = s.db.batch(job.batch_id)? else {
+            continue;
+        };
+        let Some(shape) = TreeShape::new(batch.leaf_count as u32) else {
+            continue;
+        };
+        if job.level >= shape.height() {
+            return Ok(true);
+        }
+        let sibling = (job.node ^ 1) as u32;
+        let Some(index) = shape.index_of(job.level, sibling) else {
+            return Ok(true); // a single child
+        };
+        let judged_here = valid
+            .iter()
+            .any(|o| o.batch_id == job.batch_id && o.idx == u64::from(index));
+        let complete = || -> anyhow::Result<bool> {
+            let id = batch.first_job + u64::from(index);
+            Ok(s.db.job(id)?.is_some_and(|j| j.winning_proof.is_some()))
+        };
+        if judged_here || complete()? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 async fn post(s: &Shared) -> anyhow::Result<()> {
     let now = now_ms();
     let batch = s.cfg.verdicts.verdict_batch;
@@ -82,7 +124,10 @@ async fn post(s: &Shared) -> anyhow::Result<()> {
         return Ok(());
     }
     let age = now.saturating_sub(oldest.unwrap_or(now));
-    if rows.len() < batch && age < s.cfg.verdicts.verdict_max_age_ms {
+    if rows.len() < batch
+        && age < s.cfg.verdicts.verdict_max_age_ms
+        && !(s.cfg.verdicts.urgent_verdicts && readies_a_node(s, &rows)?)
+    {
         return Ok(());
     }
     let verdicts: Vec<ICoordinator::Verdict> = rows
