@@ -54,6 +54,8 @@ pub struct DevnetOptions {
     pub verdict_batch: usize,
     /// ...or fewer once the oldest waited this long (milliseconds).
     pub verdict_max_age_ms: u64,
+    /// Whether a verdict that readies a tree node goes at once (the relayer's default).
+    pub urgent_verdicts: bool,
     /// Threads per prover client.
     pub prover_threads: usize,
     /// Program whose `prover run` subcommand is a prover client (this one by default).
@@ -68,6 +70,10 @@ pub struct DevnetOptions {
     pub stale_age: u32,
     /// The Coordinator's minimum reassign age (0 = the paper's LRP).
     pub min_reassign_age: u32,
+    /// With a block per transaction, also mine an empty block every this many seconds, so that
+    /// chain time (which the reassign and stale ages count in) keeps up with the clock
+    /// while nothing is sent; without it, a hoarded job is never old enough to hand on.
+    pub tick_secs: Option<u64>,
 }
 
 impl DevnetOptions {
@@ -85,12 +91,16 @@ impl DevnetOptions {
             upload_deadline: 30,
             verdict_batch: 8,
             verdict_max_age_ms: 300,
+            urgent_verdicts: true,
             prover_threads: 1,
             exe: std::env::current_exe().unwrap_or_else(|_| "crowdprove".into()),
             spare_accounts: 0,
             block_time: None,
             stale_age: 60,
-            min_reassign_age: 0,
+            // On one shared machine a duplicate proof adds no capacity but takes CPU from the
+            // original; 60 s lets a job finish before anyone copies it (docs/results/devnet.md).
+            min_reassign_age: 60,
+            tick_secs: Some(1),
         }
     }
 }
@@ -161,6 +171,10 @@ pub struct Devnet {
     pub relayer_cfg: RelayerConfig,
     /// The relayer (None while stopped).
     pub relayer: Option<RelayerHandle>,
+    /// The relayer when it runs as a process of its own (the crash tests kill it).
+    pub relayer_process: Option<tokio::process::Child>,
+    /// The task that keeps chain time moving (see [`DevnetOptions::tick_secs`]).
+    clock: Option<tokio::task::JoinHandle<()>>,
     /// Every prover account, by role.
     pub accounts: Vec<Account>,
     /// Running clients.
@@ -209,6 +223,10 @@ impl Devnet {
         crowdprove_bindings::test_utils::confirm(chain.coord().setStaleAge(stale))
             .await
             .context("setting the stale age")?;
+        let clock = match (opts.block_time, opts.tick_secs) {
+            (None, Some(secs)) => Some(tokio::spawn(tick(chain.provider.clone(), secs))),
+            _ => None,
+        };
         let url = chain.url();
         let operator_key = chain.operator.clone();
         let (token, coordinator) = (chain.token, chain.coordinator);
@@ -228,11 +246,13 @@ impl Devnet {
         relayer_cfg.jobs.chunks = opts.chunks;
         relayer_cfg.jobs.batches = 1;
         relayer_cfg.jobs.reward = U256::from(REWARD * TOKEN);
-        relayer_cfg.jobs.aggregation_reward = U256::from(REWARD * TOKEN);
         relayer_cfg.verdicts.verdict_batch = opts.verdict_batch;
         relayer_cfg.verdicts.verdict_max_age_ms = opts.verdict_max_age_ms;
+        relayer_cfg.verdicts.urgent_verdicts = opts.urgent_verdicts;
         relayer_cfg.verdicts.verify_workers = Some(1);
         relayer_cfg.http.rate_burst = 2000;
+        // A fixed port, so that clients started before the relayer know where it will be.
+        relayer_cfg.http.listen = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?;
         let devnet = Devnet {
             opts,
             operator: chain.provider.clone(),
@@ -243,6 +263,8 @@ impl Devnet {
             treasury,
             relayer_cfg,
             relayer: None,
+            relayer_process: None,
+            clock,
             accounts,
             clients: Vec::new(),
             started: Instant::now(),
@@ -305,6 +327,85 @@ impl Devnet {
         self.relayer = Some(handle);
         self.started = Instant::now();
         Ok(url)
+    }
+
+    /// Waits until every client process has built its circuits (they build them before their
+    /// first lease), so that a run started now measures the protocol, not four provers building
+    /// the same circuits on one machine at once (the sequential reference is warm too).
+    pub async fn wait_clients_ready(&self, limit: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let mut ready = true;
+            for c in &self.clients {
+                let log = std::fs::read_to_string(&c.log).unwrap_or_default();
+                ready &= log.contains("ready to lease");
+            }
+            if ready {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the provers did not build their circuits within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Starts the relayer as a process of its own (`<exe> relayer run`, logging to
+    /// `logs/relayer.log`) on a fixed port, and waits until it answers.
+    pub async fn spawn_relayer_process(&mut self) -> anyhow::Result<String> {
+        if self.relayer_cfg.http.listen.port() == 0 {
+            let free = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?;
+            self.relayer_cfg.http.listen = free;
+        }
+        let log = self.opts.dir.join("logs/relayer.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
+        let mut cmd = Command::new(&self.opts.exe);
+        cmd.args(["relayer", "run"])
+            .args(self.relayer_cfg.to_args())
+            .envs(self.relayer_cfg.secret_env())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::from(file.try_clone()?))
+            .stderr(Stdio::from(file))
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting the relayer ({})", self.opts.exe.display()))?;
+        self.relayer_process = Some(child);
+        let url = self.relayer_url();
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(r) = http.get(format!("{url}/healthz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Some(c) = self.relayer_process.as_mut() {
+                if let Some(status) = c.try_wait()? {
+                    anyhow::bail!("the relayer exited with {status}; see {}", log.display());
+                }
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the relayer did not answer within 2 minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.started = Instant::now();
+        Ok(url)
+    }
+
+    /// Kills the relayer's own process with SIGKILL, as a crash would: no step finishes.
+    pub async fn kill_relayer_process(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.relayer_process.take() {
+            c.start_kill()?;
+            c.wait().await?;
+        }
+        Ok(())
     }
 
     /// Stops the relayer (as a crash would, mid-batch).
@@ -442,6 +543,10 @@ impl Devnet {
         self.cancel.cancel();
         self.stop_clients().await;
         self.stop_relayer().await;
+        let _ = self.kill_relayer_process().await;
+        if let Some(clock) = self.clock.take() {
+            clock.abort();
+        }
     }
 
     /// Whether round-0 batch `batch_id` has its final proof recorded.
@@ -677,4 +782,17 @@ pub type SharedDevnet = Arc<tokio::sync::Mutex<Devnet>>;
 /// The directory a devnet writes into by default.
 pub fn default_dir() -> PathBuf {
     Path::new("devnet-data").to_path_buf()
+}
+
+/// Mines an empty block every `secs` seconds while the chain answers (see
+/// [`DevnetOptions::tick_secs`]); blocks that transactions mine in between do no harm.
+async fn tick(provider: DynProvider, secs: u64) {
+    use alloy::providers::Provider;
+    loop {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let mined: Result<serde_json::Value, _> = provider.raw_request("evm_mine".into(), ()).await;
+        if mined.is_err() {
+            return;
+        }
+    }
 }

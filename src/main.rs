@@ -76,11 +76,10 @@ struct DevnetArgs {
     #[arg(long)]
     sequential: bool,
     /// The Coordinator's minimum reassign age, seconds (0 = the paper's LRP). On one shared
-    /// machine a duplicate proof adds no capacity but takes CPU from the original (30 s measured
-    /// 199 s against 227 s for 0, docs/results/devnet.md). The age is chain time, which anvil's
-    /// automine advances only with transactions: with an age set and nothing else sent, a job a
-    /// hoarder sits on is never handed on. Use it with --block-time.
-    #[arg(long, default_value_t = 0)]
+    /// machine a duplicate proof adds no capacity but takes CPU from the original
+    /// (docs/results/devnet.md). It counts in chain time, which the devnet keeps moving with an
+    /// empty block every second.
+    #[arg(long, default_value_t = 60)]
     min_reassign_age: u32,
 }
 
@@ -99,6 +98,9 @@ fn main() {
         ),
         Some("worker") => crowdprove_prover::cli::main_from(
             std::iter::once("crowdprove-prover".into()).chain(rest),
+        ),
+        Some("relayer") => crowdprove_relayer::cli::main_from(
+            std::iter::once("crowdprove-relayer".into()).chain(rest.into_iter().skip(1)),
         ),
         _ => {}
     }
@@ -145,6 +147,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         a.params
     );
     let mut devnet = Devnet::start(opts).await?;
+    // Provers run before work arrives, as at home: their circuits are built by the time the
+    // relayer posts the batch, and the makespan counts from the post.
+    devnet.spawn_provers()?;
+    println!("the provers are building their circuits");
+    devnet.wait_clients_ready(Duration::from_secs(600)).await?;
     let relayer = devnet.start_relayer().await?;
     println!(
         "chain {}  coordinator {}  token {}  relayer {relayer}",
@@ -152,7 +159,6 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         devnet.coordinator,
         devnet.token
     );
-    devnet.spawn_provers()?;
     let outcome = tokio::select! {
         r = devnet.wait_final(1, Duration::from_secs(a.timeout_secs), |p| println!("{p}")) => Some(r),
         _ = tokio::signal::ctrl_c() => None,

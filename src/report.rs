@@ -36,7 +36,8 @@ pub struct ProverLine {
 /// Gas from the receipts, by kind of call.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Gas {
-    /// All protocol transactions (posts, leases, submissions, verdicts, finalization).
+    /// All protocol transactions (posts, leases, submissions, verdicts; a batch finalizes in
+    /// the verdict transaction of its top job).
     pub total: u64,
     /// `total` over the jobs completed.
     pub per_proven_job: u64,
@@ -50,8 +51,6 @@ pub struct Gas {
     pub verdicts: (u64, u64),
     /// Verdicts applied in those transactions.
     pub verdict_count: u64,
-    /// `finalizeBatch` transactions and their gas.
-    pub finalize: (u64, u64),
 }
 
 /// The batch's final proof, as the summary shows it.
@@ -208,7 +207,6 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
                 4
             }
             Coordinator::CoordinatorEvents::VerdictSkipped(_) => 4,
-            Coordinator::CoordinatorEvents::BatchFinalized(_) => 5,
             _ => continue,
         };
         let entry = kinds.entry(tx).or_insert(kind);
@@ -228,8 +226,7 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
             1 => &mut gas.post,
             2 => &mut gas.lease,
             3 => &mut gas.submit,
-            4 => &mut gas.verdicts,
-            _ => &mut gas.finalize,
+            _ => &mut gas.verdicts,
         };
         slot.0 += 1;
         slot.1 += g;
@@ -336,7 +333,6 @@ pub fn table(s: &Summary) -> String {
         "  recordVerdicts",
         format!("{}, {} verdicts", per(s.gas.verdicts), s.gas.verdict_count),
     );
-    row("  finalizeBatch", per(s.gas.finalize));
     match &s.final_proof {
         Some(f) => {
             row("final proof", f.hash.clone());

@@ -32,6 +32,10 @@ fn options(dir: &tempfile::TempDir, provers: usize, chunks: u32) -> DevnetOption
     o.chunks = chunks;
     o.exe = env!("CARGO_BIN_EXE_crowdprove").into();
     o.upload_deadline = 10;
+    // The cases drive chain time themselves (reorgs, upload deadlines) and hand hoarded jobs on
+    // at once, as the paper's LRP does.
+    o.min_reassign_age = 0;
+    o.tick_secs = None;
     o
 }
 
@@ -252,6 +256,7 @@ async fn case_04_copied_proof_bytes_are_rejected() {
     let mut o = options(&dir, 2, 2);
     o.verdict_batch = 100;
     o.verdict_max_age_ms = 4_000; // a window for the copier to act in
+    o.urgent_verdicts = false; // even when job 1's sibling is already complete
     let (mut d, relayer, copier, c) = spare_leases(o, 1).await;
     let copier_rid = RequestId::new(1, 1).0; // it leased job 1 first
     d.spawn_provers().unwrap();
@@ -565,8 +570,8 @@ async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and
     let refund = token.balanceOf(operator).call().await.unwrap() - before;
     assert_eq!(
         refund,
-        U256::from(4 * REWARD * TOKEN),
-        "every unspent reward back"
+        U256::from(7 * REWARD * TOKEN),
+        "every unspent reward back: the 4 leaves and the 3 nodes above them"
     );
     assert_eq!(d.coord().totalEscrow().call().await.unwrap(), U256::ZERO);
     c.clearCancelled(vec![1u32.try_into().unwrap(), 2u32.try_into().unwrap()])
@@ -586,5 +591,55 @@ async fn case_10_missing_bytes_are_not_slashed_and_a_cancelled_batch_refunds_and
     let s = report::summarize(&d, Duration::ZERO).await.unwrap();
     assert!(s.books_balance);
     let _: Address = holder.address();
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_11_relayer_sigkilled_right_after_a_readying_verdict_restarts_with_confirmations() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 2, 4);
+    // Blocks keep coming while nothing happens, so a follower two blocks behind catches up.
+    o.block_time = Some(1);
+    let mut d = Devnet::start(o).await.unwrap();
+    d.spawn_relayer_process().await.unwrap();
+    d.spawn_provers().unwrap();
+    let c = d.coord();
+    wait_for("the batch", 60, async || {
+        c.batch(1)
+            .call()
+            .await
+            .is_ok_and(|b| b.jobCount.to::<u64>() > 0)
+    })
+    .await;
+    let b = c.batch(1).call().await.unwrap();
+    let first = b.firstJobId.to::<u64>();
+    let nodes = first + b.leafCount.to::<u64>()..first + b.jobCount.to::<u64>();
+    // SIGKILL the relayer the moment the chain shows a node readied by one of its verdicts.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    'watch: loop {
+        for id in nodes.clone() {
+            let j = c.job(id.try_into().unwrap()).call().await.unwrap();
+            if JobStatus::try_from(j.status).unwrap() != JobStatus::Waiting {
+                break 'watch;
+            }
+        }
+        assert!(Instant::now() < deadline, "no node became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    d.kill_relayer_process().await.unwrap();
+    let posted_before = events(&d).await.len();
+    // Restarted on the same database, now two blocks behind the head.
+    d.relayer_cfg.follow.confirmations = 2;
+    d.spawn_relayer_process().await.unwrap();
+    let m = run_to_final(&mut d).await;
+    let posts = events(&d)
+        .await
+        .iter()
+        .filter(|e| matches!(e, Coordinator::CoordinatorEvents::BatchPosted(_)))
+        .count();
+    assert_eq!(posts, 1, "the restarted relayer posted its tree again");
+    assert!(events(&d).await.len() > posted_before, "it went on");
+    let (s, d) = settle(d, m).await;
+    assert_eq!(s.jobs_completed, b.jobCount.to::<u64>(), "every node, once");
     d.shutdown().await;
 }

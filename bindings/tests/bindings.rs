@@ -8,7 +8,7 @@ use crowdprove_bindings::test_utils::{ChainSpec, TestChain, confirm};
 use crowdprove_bindings::{
     Coordinator, ICoordinator, TestToken, decode_revert, describe, workspace_root,
 };
-use crowdprove_protocol::{JobKind, JobStatus, LeaseState, RequestId, Verdict};
+use crowdprove_protocol::{JobStatus, LeaseState, RequestId, Verdict};
 
 #[test]
 fn committed_artifacts_match_the_contracts() {
@@ -51,9 +51,6 @@ async fn deploys_and_runs_one_job_on_anvil() {
         keccak256("root"),
         3u32.try_into().unwrap(),
         2u64.try_into().unwrap(),
-        JobKind::Round0.into(),
-        0,
-        0,
         keccak256("c"),
     ))
     .await
