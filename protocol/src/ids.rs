@@ -83,6 +83,18 @@ contract_enum! {
     }
 }
 
+impl JobKind {
+    /// The kind of the jobs at tree level `level`: round-0 jobs are the leaves, every node
+    /// above them aggregates.
+    pub fn at_level(level: u8) -> JobKind {
+        if level == 0 {
+            JobKind::Round0
+        } else {
+            JobKind::Aggregation
+        }
+    }
+}
+
 contract_enum! {
     /// Life cycle of a job (`ICoordinator.JobStatus`).
     JobStatus as "JobStatus" {

@@ -184,11 +184,7 @@ impl Manifest {
                 index: i as u32,
                 level: n.level,
                 node: n.index,
-                kind: if n.level == 0 {
-                    JobKind::Round0
-                } else {
-                    JobKind::Aggregation
-                },
+                kind: JobKind::at_level(n.level),
                 statement: self.tree[n.level as usize][n.index as usize].into(),
                 witness_hash: if n.level == 0 {
                     self.witnesses[n.index as usize]

@@ -502,11 +502,7 @@ impl Runner {
         self.warn_if_unpaid(batch.rewardPerJob.to());
         let info = self.api.job(job_id).await?;
         let witness = self.api.witness(job_id).await?;
-        let kind = if level == 0 {
-            JobKind::Round0
-        } else {
-            JobKind::Aggregation
-        };
+        let kind = JobKind::at_level(level);
         check_leaf(
             &info,
             &witness,

@@ -60,7 +60,7 @@ pub(super) async fn job(
     let leaf = jobs
         .leaf(row.idx as usize)
         .ok_or_else(|| ApiError::internal("leaf out of range"))?;
-    let kind = kind_at(row.level);
+    let kind = JobKind::at_level(row.level);
     debug_assert_eq!(
         leaf,
         job_leaf(
@@ -102,15 +102,6 @@ impl Api {
             .or_insert_with(|| Arc::new(manifest.job_tree()))
             .clone();
         Ok((manifest, tree))
-    }
-}
-
-/// The kind of the jobs at tree level `level`.
-fn kind_at(level: u8) -> JobKind {
-    if level == 0 {
-        JobKind::Round0
-    } else {
-        JobKind::Aggregation
     }
 }
 
