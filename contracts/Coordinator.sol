@@ -39,6 +39,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MAX_PARAM_DELAY = 30 days;
     /// @notice Most leases one job may have (the attempt part of a request id is 24 bits).
     uint256 public constant MAX_ATTEMPTS = (1 << 24) - 1;
+    /// @notice Upper bound of `spareAttempts`.
+    uint256 public constant MAX_SPARE_ATTEMPTS = 8;
+    /// @notice `spareAttempts` at deployment: a job leased at most twice goes at once to an
+    ///         idle prover that has not lapsed, so two spares at most (the simulator's choice,
+    ///         docs/results/sim-rules.md).
+    uint8 public constant DEFAULT_SPARE_ATTEMPTS = 2;
 
     /// @notice The token of bonds, rewards and slashes.
     IERC20 public immutable token;
@@ -121,12 +127,16 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         LeaseState state;
     }
 
-    // Packed to fit into 1 slot (256 bits): what leasing and staking need.
+    // Packed to fit into 1 slot (256 bits): what leasing and staking need. `lapsed`: a lease
+    // of this prover's was handed on before it submitted, and it has completed no job since
+    // (set where the count drops for the handed-on lease, cleared where a Valid verdict
+    // releases one, so it costs no slot of its own).
     struct Prover {
         uint96 bond;
         uint96 unbonding;
-        uint40 unbondingReadyAt;
+        uint32 unbondingReadyAt;
         uint24 activeLeases;
+        bool lapsed;
     }
 
     // Packed to fit into 1 slot (256 bits): what a verdict reads and credits, and the prover's
@@ -158,6 +168,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     ///         round-0 jobs (0 = never): a hoarder on a tree's top job cannot hold the batch while
     ///         fresh work of later batches remains. Shares a slot read only when it applies.
     uint24 public staleAge;
+    /// @notice A pending job leased at most this many times may go at once, whatever the minimum
+    ///         age, to an idle prover that has not lapsed (a spare lease: a second opinion on a
+    ///         job whose holder may be a hoarder); so may any job whose latest holder has lapsed.
+    ///         Other young leases are protected by the minimum age, so honest work is not
+    ///         duplicated over and over. Shares the slot of `staleAge`.
+    uint8 public spareAttempts;
     StakeParams internal _proposed;
     uint256 internal _proposedAt;
 
@@ -207,6 +223,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         _checkStakeParams(stakeParams_);
         _setStakeParams(stakeParams_);
         _setTimings(minReassignAge_, uploadDeadline_, unbondingDelay_, paramDelay_);
+        spareAttempts = DEFAULT_SPARE_ATTEMPTS;
         emit RelayerChanged(address(0), relayer_);
         emit TreasuryChanged(address(0), treasury_);
         emit StakeParamsApplied(stakeParams_);
@@ -348,10 +365,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (unbonding > type(uint96).max) revert BadAmount();
         uint256 readyAt = block.timestamp + _unbondingDelay;
         // forge-lint: disable-start(unsafe-typecast) amount <= free <= bond; unbonding checked
-        // above; readyAt = now + a uint32 delay fits 40 bits for the next 30,000 years
+        // above; readyAt = now + at most 30 days fits 32 bits until 2106, as leasedAt does
         p.bond -= uint96(amount);
         p.unbonding = uint96(unbonding);
-        p.unbondingReadyAt = uint40(readyAt);
+        p.unbondingReadyAt = uint32(readyAt);
         // forge-lint: disable-end(unsafe-typecast)
         _provers[msg.sender] = p;
         emit UnstakeRequested(msg.sender, amount, readyAt);
@@ -440,6 +457,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (staleAge_ > MAX_MIN_REASSIGN_AGE) revert ParamOutOfBounds();
         staleAge = staleAge_;
         emit StaleAgeChanged(staleAge_);
+    }
+
+    /// @inheritdoc ICoordinator
+    function setSpareAttempts(uint8 spareAttempts_) external onlyOwner {
+        if (spareAttempts_ > MAX_SPARE_ATTEMPTS) revert ParamOutOfBounds();
+        spareAttempts = spareAttempts_;
+        emit SpareAttemptsChanged(spareAttempts_);
     }
 
     /// @inheritdoc ICoordinator
@@ -560,6 +584,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICoordinator
+    function lapsed(address account) external view returns (bool) {
+        return _provers[account].lapsed;
+    }
+
+    /// @inheritdoc ICoordinator
     function leaseCap(address account) external view returns (uint256) {
         return _cap(_provers[account].bond, _config);
     }
@@ -647,7 +676,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 got;
         while (got < n) {
             (uint40 jobId, uint64 requestId, address previousHolder) =
-                _takeJob(q, cfg, self, active + got != 0);
+                _takeJob(q, cfg, self, active + got != 0, p.lapsed);
             if (jobId == 0) break;
             requestIds[got] = requestId;
             jobIds[got] = jobId;
@@ -673,8 +702,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // before fresh leaves; other pending jobs only when nothing is fresh (LRP). A prover that
     // holds a lease (`busy`) gets fresh leaves only: a node or another prover's job would wait
     // behind its own, and they are the critical path (a busy prover's lease-ahead held a ready
-    // node for 30 s while another prover idled, in a devnet run).
-    function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy)
+    // node for 30 s while another prover idled, in a devnet run). A prover that has lapsed
+    // takes no spare (see `spareAttempts`).
+    function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy, bool lapsed)
         internal
         returns (uint40 jobId, uint64 requestId, address previousHolder)
     {
@@ -686,7 +716,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             uint24 stale = staleAge;
             if (stale != 0 && !busy) {
                 (uint40 staleJob, uint64 rid, address previous) =
-                    _takeFromPendingHead(q, cfg, self, stale);
+                    _takeFromPendingHead(q, cfg, self, stale, false);
                 if (staleJob != 0) return (staleJob, rid, previous);
             }
             batchId = leaves;
@@ -695,7 +725,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             _takeFreshNode(q, jobId, batchId);
         } else {
             if (busy) return (0, 0, address(0));
-            return _takeFromPendingHead(q, cfg, self, 0);
+            return _takeFromPendingHead(q, cfg, self, 0, !lapsed);
         }
         _jobs[jobId] = Job({
             status: JobStatus.Pending,
@@ -754,12 +784,17 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // LRP: the head of the pending list moves to the tail, unless its latest lease is the
     // caller's (then the job after the head, no further) or it was leased less than
-    // max(minReassignAge, minAge) ago. Cancelled jobs met at the head are cleared first (a bounded number).
-    // The job's previous latest lease moves to `_leases`, where its holder can still submit.
-    function _takeFromPendingHead(Queue memory q, Config memory cfg, uint32 self, uint256 minAge)
-        internal
-        returns (uint40 jobId, uint64 requestId, address previousHolder)
-    {
+    // max(minReassignAge, minAge) ago and may not go as a spare (see `spareAttempts`; `spare`
+    // says whether the caller may take one). Cancelled jobs met at the head are cleared first
+    // (a bounded number). The job's previous latest lease moves to `_leases`, where its holder
+    // can still submit; if it was not submitted, its holder has lapsed.
+    function _takeFromPendingHead(
+        Queue memory q,
+        Config memory cfg,
+        uint32 self,
+        uint256 minAge,
+        bool spare
+    ) internal returns (uint40 jobId, uint64 requestId, address previousHolder) {
         jobId = q.pendingHead;
         for (uint256 k; jobId != 0 && k < MAX_CLEAR_PER_LEASE; ++k) {
             if (!_batches[_jobs[jobId].batchId].cancelled) break;
@@ -776,12 +811,19 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
         if (_batches[j.batchId].cancelled || j.attempt == MAX_ATTEMPTS) return (0, 0, address(0));
         if (minAge < cfg.minReassignAge) minAge = cfg.minReassignAge;
-        if (block.timestamp < uint256(j.leasedAt) + minAge) return (0, 0, address(0));
-
         previousHolder = _proverAt[j.holder];
+        Prover storage previous = _provers[previousHolder];
+        if (
+            block.timestamp < uint256(j.leasedAt) + minAge
+                && !(spare && (j.attempt <= spareAttempts || previous.lapsed))
+        ) return (0, 0, address(0));
+
         _leases[_rid(jobId, j.attempt)] =
             Lease({prover: previousHolder, submittedAt: j.submittedAt, state: j.state});
-        if (j.state == LeaseState.Leased) _provers[previousHolder].activeLeases -= 1;
+        if (j.state == LeaseState.Leased) {
+            previous.activeLeases -= 1;
+            previous.lapsed = true;
+        }
         _unlinkPending(q, j.prev, j.next);
         j.prev = q.pendingTail;
         j.next = 0;
@@ -963,13 +1005,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             : result == VerdictResult.Invalid ? LeaseState.Invalid : LeaseState.Missing;
         if (t.latest) j.state = judged;
         else _leases[t.requestId].state = judged;
-        _provers[t.prover].activeLeases -= 1;
+        Prover storage p = _provers[t.prover];
+        p.activeLeases -= 1;
 
         bool completed;
         uint256 amount;
         if (result == VerdictResult.Valid) {
             (completed, amount) = _complete(q, t, j);
             paid = amount;
+            if (completed) p.lapsed = false;
         } else if (result == VerdictResult.Invalid) {
             amount = _slash(t.prover, t.requestId);
             slashed = amount;

@@ -155,6 +155,9 @@ interface ICoordinator {
     event TimingsChanged(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay);
     /// @notice The stale age changed (it takes effect at once; 0 = off).
     event StaleAgeChanged(uint24 staleAge);
+    /// @notice The number of leases up to which a job may go as a spare changed (0 = only jobs
+    ///         whose holder has lapsed).
+    event SpareAttemptsChanged(uint8 spareAttempts);
     /// @notice New stake parameters were announced; they can be applied from `effectiveAt`.
     event StakeParamsProposed(StakeParams params, uint256 effectiveAt);
     /// @notice Announced stake parameters took effect.
@@ -251,7 +254,8 @@ interface ICoordinator {
     ///         or later trees, aggregation nodes of older trees before them; a pending job leased at
     ///         least `staleAge` ago goes before fresh round-0 jobs; other pending jobs (least
     ///         recently leased first, not one whose latest lease is the caller's) only when nothing
-    ///         is fresh. A caller that already holds a lease gets fresh round-0 jobs only.
+    ///         is fresh, and only once leased `minReassignAge` ago unless it may go as a spare
+    ///         (`spareAttempts`). A caller that already holds a lease gets fresh round-0 jobs only.
     /// @return requestId The lease's id, needed to submit.
     /// @return jobId The leased job.
     function lease() external returns (uint64 requestId, uint40 jobId);
@@ -323,6 +327,12 @@ interface ICoordinator {
     ///         before fresh round-0 jobs (0 = never), at most MAX_MIN_REASSIGN_AGE.
     /// @param staleAge_ Seconds.
     function setStaleAge(uint24 staleAge_) external;
+
+    /// @notice Sets `spareAttempts` (at most MAX_SPARE_ATTEMPTS): a pending job leased at most
+    ///         that many times goes at once, whatever the minimum age, to an idle prover that
+    ///         has not lapsed (a lease of its handed on unsubmitted, no job completed since).
+    /// @param spareAttempts_ Leases; 0 = only jobs whose latest holder has lapsed.
+    function setSpareAttempts(uint8 spareAttempts_) external;
 
     /// @notice Moves the relayer role.
     /// @param newRelayer The new relayer.
@@ -401,6 +411,12 @@ interface ICoordinator {
             uint256 jobsProven,
             uint256 slashes
         );
+
+    /// @notice Whether a lease of `account`'s was handed on before it submitted and it has
+    ///         completed no job since: it takes no spare, and its leases may go as spares.
+    /// @param account The prover.
+    /// @return Whether it has lapsed.
+    function lapsed(address account) external view returns (bool);
 
     /// @notice How many leases `account`'s bond backs in all (0 below the minimum bond).
     /// @param account The prover.

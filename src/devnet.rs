@@ -70,6 +70,9 @@ pub struct DevnetOptions {
     pub stale_age: u32,
     /// The Coordinator's minimum reassign age (0 = the paper's LRP).
     pub min_reassign_age: u32,
+    /// The Coordinator's `spareAttempts`: a job leased at most this many times goes at once to
+    /// an idle prover in good standing, whatever the minimum age.
+    pub spare_attempts: u8,
     /// With a block per transaction, also mine an empty block every this many seconds, so that
     /// chain time (which the reassign and stale ages count in) keeps up with the clock
     /// while nothing is sent; without it, a hoarded job is never old enough to hand on.
@@ -100,6 +103,10 @@ impl DevnetOptions {
             // On one shared machine a duplicate proof adds no capacity but takes CPU from the
             // original; 60 s lets a job finish before anyone copies it (docs/results/devnet.md).
             min_reassign_age: 60,
+            // For the same reason no spares: a spare lease is a second prover's own hardware on
+            // a job whose holder may be a hoarder; here it would halve the original's CPU
+            // (`make demo` took 1.21x sequential with 2 spares, 1.10x without).
+            spare_attempts: 0,
             tick_secs: Some(1),
         }
     }
@@ -223,6 +230,11 @@ impl Devnet {
         crowdprove_bindings::test_utils::confirm(chain.coord().setStaleAge(stale))
             .await
             .context("setting the stale age")?;
+        crowdprove_bindings::test_utils::confirm(
+            chain.coord().setSpareAttempts(opts.spare_attempts),
+        )
+        .await
+        .context("setting the spare attempts")?;
         let clock = match (opts.block_time, opts.tick_secs) {
             (None, Some(secs)) => Some(tokio::spawn(tick(chain.provider.clone(), secs))),
             _ => None,

@@ -419,6 +419,8 @@ contract CoordinatorTest is TreeChecks {
         coord = _deploy(120);
         vm.prank(relayer);
         token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setSpareAttempts(0);
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
@@ -429,6 +431,110 @@ contract CoordinatorTest is TreeChecks {
         vm.warp(block.timestamp + 1);
         (, uint40 j) = _lease(bob);
         vm.assertEq(j, 1, "old enough to reassign");
+    }
+
+    /// @notice A job leased at most `spareAttempts` times goes at once to an idle prover; the
+    ///         next lease waits for the minimum age. Each holder handed on unsubmitted lapses.
+    function test_Lease_SparesGoAtOnceUpToSpareAttempts() public {
+        coord = _deploy(120);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.assertEq(coord.spareAttempts(), coord.DEFAULT_SPARE_ATTEMPTS(), "the default");
+        vm.assertEq(coord.spareAttempts(), 2, "two spares");
+        address dave = makeAddr("dave");
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        _bond(dave, 1);
+        _lease(alice);
+        (uint64 rb, uint40 jb) = _lease(bob);
+        vm.assertEq(jb, 1, "a spare at once");
+        vm.assertEq(rb, _rid(1, 2), "second lease");
+        vm.assertTrue(coord.lapsed(alice), "alice handed on unsubmitted");
+        (uint64 rc,) = _lease(carol);
+        vm.assertEq(rc, _rid(1, 3), "second spare");
+        vm.assertTrue(coord.lapsed(bob), "bob too");
+        vm.warp(block.timestamp + 119);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(dave);
+        vm.warp(block.timestamp + 1);
+        (uint64 rd,) = _lease(dave);
+        vm.assertEq(rd, _rid(1, 4), "old enough");
+        vm.assertFalse(coord.lapsed(dave), "dave holds it");
+    }
+
+    /// @notice A submitted lease handed on is not a lapse; a Valid verdict that completes a job
+    ///         clears one.
+    function test_Lease_LapseIsForUnsubmittedLeasesAndCompletionClearsIt() public {
+        coord = _deploy(120);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        _post(2);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        (uint64 ra,) = _lease(alice); // job 1
+        (uint64 rb,) = _lease(bob); // job 2
+        _submit(bob, rb);
+        (, uint40 j) = _lease(carol); // job 1 as a spare (the head); alice lapses
+        vm.assertEq(j, 1, "the head");
+        vm.assertTrue(coord.lapsed(alice), "unsubmitted: lapsed");
+        _submit(alice, ra);
+        _verdict(ra, VALID);
+        vm.assertFalse(coord.lapsed(alice), "completed a job since");
+        vm.prank(owner);
+        coord.setSpareAttempts(1);
+        (, j) = _lease(alice); // job 2, submitted by bob: a spare
+        vm.assertEq(j, 2, "bob's submitted job");
+        vm.assertFalse(coord.lapsed(bob), "submitted: not a lapse");
+    }
+
+    /// @notice A prover that has lapsed takes no spare; its own young leases go as spares
+    ///         whatever their attempt, even with spares off.
+    function test_Lease_LapsedProverTakesNoSpareAndLosesItsProtection() public {
+        coord = _deploy(120);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setSpareAttempts(1);
+        _post(2);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        _lease(carol); // job 1 as a spare: alice lapses, holds nothing
+        vm.assertEq(_active(alice), 0, "idle");
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // job 2 is young and bob has not lapsed; alice may not spare anyway
+        vm.prank(owner);
+        coord.setSpareAttempts(0);
+        vm.warp(block.timestamp + 120);
+        (uint64 r, uint40 j) = _lease(alice); // job 2, old enough: bob lapses
+        vm.assertEq(j, 2, "old enough for anyone");
+        vm.assertTrue(coord.lapsed(bob), "bob handed on");
+        _submit(carol, _rid(1, 2));
+        _verdict(_rid(1, 2), VALID); // carol completes job 1 and is idle, not lapsed
+        (uint64 r2, uint40 j2) = _lease(carol);
+        vm.assertEq(j2, 2, "alice has lapsed: her young lease goes at once, spares off or not");
+        vm.assertEq(r2, r + 1, "the next attempt");
+    }
+
+    /// @notice The owner bounds spares; anyone else is refused.
+    function test_SetSpareAttempts_Bounds() public {
+        uint256 max = coord.MAX_SPARE_ATTEMPTS();
+        vm.prank(owner);
+        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+        coord.setSpareAttempts(uint8(max + 1));
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        coord.setSpareAttempts(1);
+        vm.prank(owner);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.SpareAttemptsChanged(uint8(max));
+        coord.setSpareAttempts(uint8(max));
+        vm.assertEq(coord.spareAttempts(), max, "set");
     }
 
     function test_Lease_KeepsSubmittedLeaseCounted() public {

@@ -27,6 +27,7 @@ contract CoordinatorDifferentialTest is TestBase {
     uint256 internal checks;
     uint256 internal waitingChecks;
     uint256 internal finalChecks;
+    uint256 internal lapsedChecks;
 
     function test_Replay_Lrp() public {
         _replay("lrp");
@@ -38,6 +39,11 @@ contract CoordinatorDifferentialTest is TestBase {
 
     function test_Replay_CancelledBatch() public {
         _replay("cancel");
+    }
+
+    function test_Replay_Spares() public {
+        _replay("spares");
+        vm.assertGt(lapsedChecks, 0, "lapsed provers checked");
     }
 
     function _account(uint256 id) internal pure returns (address) {
@@ -91,11 +97,12 @@ contract CoordinatorDifferentialTest is TestBase {
             1 days
         );
         coord.setStaleAge(uint24(w[i + 6]));
+        coord.setSpareAttempts(uint8(w[i + 7]));
         token.mint(relayer, type(uint96).max);
         vm.prank(relayer);
         token.approve(address(coord), type(uint256).max);
         vm.warp(T0);
-        return i + 7;
+        return i + 8;
     }
 
     function _warp(uint256[] memory w, uint256 i) internal returns (uint256) {
@@ -204,15 +211,18 @@ contract CoordinatorDifferentialTest is TestBase {
     }
 
     function _checkProver(uint256[] memory w, uint256 i) internal returns (uint256) {
+        address a = _account(w[i + 1]);
         (uint256 bond,,, uint256 active, uint256 earnings, uint256 proven, uint256 slashes) =
-            coord.prover(_account(w[i + 1]));
+            coord.prover(a);
         vm.assertEq(bond, w[i + 2], "bond");
         vm.assertEq(active, w[i + 3], "active leases");
         vm.assertEq(earnings, w[i + 4], "earnings");
         vm.assertEq(proven, w[i + 5], "jobs proven");
         vm.assertEq(slashes, w[i + 6], "slashes");
+        vm.assertEq(coord.lapsed(a), w[i + 7] == 1, "lapsed");
+        if (w[i + 7] == 1) ++lapsedChecks;
         ++checks;
-        return i + 7;
+        return i + 8;
     }
 
     function _checkQueue(uint256[] memory w, uint256 i) internal returns (uint256) {

@@ -217,6 +217,8 @@ contract CoordinatorFuzzTest is TreeChecks {
         coord = _deploy(age);
         vm.prank(relayer);
         token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setSpareAttempts(0);
         _post(1);
         _bond(alice, 1);
         _bond(bob, 1);
@@ -229,6 +231,30 @@ contract CoordinatorFuzzTest is TreeChecks {
         } else {
             (, uint40 j) = coord.lease();
             vm.assertEq(j, 1, "reassigned once old enough");
+        }
+    }
+
+    /// @notice With the minimum age unmet, a job goes at once to the next idle prover exactly
+    ///         while it was leased at most `spareAttempts` times, each lease by another prover.
+    function testFuzz_SpareAttempts(uint8 spares, uint24 age) public {
+        spares = uint8(bound(spares, 0, coord.MAX_SPARE_ATTEMPTS()));
+        age = uint24(bound(age, 1, coord.MAX_MIN_REASSIGN_AGE()));
+        coord = _deploy(age);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setSpareAttempts(spares);
+        _post(1);
+        for (uint256 i; i <= spares + 1; ++i) {
+            address p = makeAddr(string.concat("p", vm.toString(i)));
+            _bond(p, 1);
+            if (i <= spares) {
+                (uint64 r,) = _lease(p);
+                vm.assertEq(r, _rid(1, uint24(i + 1)), "at once");
+            } else {
+                vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+                _lease(p);
+            }
         }
     }
 

@@ -20,6 +20,10 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     function setUp() public override {
         super.setUp();
+        // A minimum age, so that spares apply from the start (the handler changes it).
+        (,, uint24 deadline, uint32 unbonding,) = coord.params();
+        vm.prank(owner);
+        coord.setTimings(300, deadline, unbonding);
         handler = new CoordinatorHandler(coord, token, relayer, owner);
         vm.label(address(handler), "handler");
         handler.bootstrap();
@@ -33,7 +37,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice Forge fuzzes these calls only (not the handler's views or its bootstrap).
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](17);
+        bytes4[] memory s = new bytes4[](18);
         s[0] = CoordinatorHandler.stake.selector;
         s[1] = CoordinatorHandler.requestUnstake.selector;
         s[2] = CoordinatorHandler.withdrawUnstaked.selector;
@@ -51,6 +55,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         s[14] = CoordinatorHandler.warp.selector;
         s[15] = CoordinatorHandler.sweep.selector;
         s[16] = CoordinatorHandler.setStaleAge.selector;
+        s[17] = CoordinatorHandler.setMinAgeAndSpares.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }
@@ -106,13 +111,15 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     }
 
     /// @notice A complete, cancelled or waiting job is never leased; hostile calls never pass;
-    ///         a cancel refunds exactly the jobs not completed.
+    ///         a cancel refunds exactly the jobs not completed; a job younger than the minimum
+    ///         age goes only as a spare.
     function invariant_FinishedJobsNeverLeasedAndHostileCallsRefused() public view {
         vm.assertFalse(
             handler.leasedFinishedJob(), "a complete, cancelled or waiting job was leased"
         );
         vm.assertFalse(handler.hostileCallSucceeded(), "a hostile call went through");
         vm.assertFalse(handler.badRefund(), "a cancel refunded other than the jobs left");
+        vm.assertFalse(handler.badSpare(), "a young job went other than as a spare");
     }
 
     /// @notice Every batch's tree follows its shape (TreeModel): a node is Waiting exactly while
@@ -232,13 +239,15 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[14] memory keys = [
+        string[16] memory keys = [
             "stake",
             "postBatch",
             "lease",
             "lease (refused)",
             "lease (no job)",
             "reassigned",
+            "spare",
+            "spare (lapsed holder)",
             "submit",
             "completed",
             "judge",

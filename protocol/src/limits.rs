@@ -26,6 +26,11 @@ pub const MAX_UPLOAD_DEADLINE: u64 = 86_400;
 pub const MAX_PARAM_DELAY: u64 = 30 * 86_400;
 /// Most leases one job may have: the attempt part of a request id is 24 bits.
 pub const MAX_ATTEMPTS: u64 = (1 << 24) - 1;
+/// Upper bound of `spareAttempts`.
+pub const MAX_SPARE_ATTEMPTS: u32 = 8;
+/// `spareAttempts` at deployment: a job leased at most twice goes at once to an idle prover
+/// that has not lapsed (two spare leases at most).
+pub const DEFAULT_SPARE_ATTEMPTS: u32 = 2;
 
 #[cfg(test)]
 mod tests {
@@ -98,7 +103,7 @@ mod tests {
     #[test]
     fn constants_match_the_contract() {
         let src = contract("Coordinator.sol");
-        let ours: [(&str, u64); 12] = [
+        let ours: [(&str, u64); 14] = [
             ("MAX_JOBS_PER_BATCH", MAX_JOBS_PER_BATCH),
             ("MAX_LEASES_PER_CALL", MAX_LEASES_PER_CALL.into()),
             ("MAX_SUBMISSIONS_PER_CALL", MAX_SUBMISSIONS_PER_CALL as u64),
@@ -111,11 +116,13 @@ mod tests {
             ("MAX_UPLOAD_DEADLINE", MAX_UPLOAD_DEADLINE),
             ("MAX_PARAM_DELAY", MAX_PARAM_DELAY),
             ("MAX_ATTEMPTS", MAX_ATTEMPTS),
+            ("MAX_SPARE_ATTEMPTS", MAX_SPARE_ATTEMPTS.into()),
+            ("DEFAULT_SPARE_ATTEMPTS", DEFAULT_SPARE_ATTEMPTS.into()),
         ];
         for (name, value) in ours {
             assert_eq!(solidity_constant(&src, name), value, "{name}");
         }
-        let declared = src.matches("uint256 public constant ").count();
+        let declared = src.matches(" public constant ").count();
         assert_eq!(declared, ours.len(), "a contract constant has no Rust twin");
     }
 

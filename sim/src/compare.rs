@@ -216,12 +216,16 @@ pub fn markdown(setup: Setup, rows: &[Row]) -> String {
          97.6 s/job, cv 0.1; bond for 4 leases each), 2 s blocks, 10 ms network; mean of {} \
          seeds. Faulty provers are taken out of the {} (not added). `slowdown` is the makespan \
          over the same policy's fault-free makespan; `wasted` is compute that completed no job, \
-         over the compute that did.\n",
+         over the compute that did. The LRP policies run the contract's rules (leaves first, \
+         idle only, spares with lapses, spareAttempts = {}: a job younger than the minimum age \
+         still goes to an idle prover in good standing while it was leased at most that many \
+         times or its holder has lapsed; with no minimum age every job is old enough anyway).\n",
         setup.jobs,
         crate::model::tree_size(setup.jobs.into()),
         setup.provers,
         setup.seeds,
-        setup.provers
+        setup.provers,
+        crate::model::DEFAULT_SPARE_ATTEMPTS
     );
     let header = "| policy | faulty | strike | makespan (min) | slowdown | wasted | paid | to faulty | slashed | reassignments | failed jobs | finished |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     let line = |s: &mut String, r: &Row| {

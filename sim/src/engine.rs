@@ -243,6 +243,8 @@ impl Sim {
         Coverage {
             nodes_readied: t.nodes_readied,
             nodes_dropped: t.nodes_dropped,
+            spares: t.spares,
+            lapsed_spares: t.lapsed_spares,
             ..self.coverage
         }
     }

@@ -18,7 +18,8 @@ pub type BatchId = u32;
 /// A prover account (1-based: the id the contract gives it at its first stake).
 pub type Account = u32;
 pub use crowdprove_protocol::limits::{
-    MAX_ACTIVE_LEASES, MAX_CLEAR_PER_CALL, MAX_CLEAR_PER_LEASE, MAX_LEASES_PER_CALL,
+    DEFAULT_SPARE_ATTEMPTS, MAX_ACTIVE_LEASES, MAX_CLEAR_PER_CALL, MAX_CLEAR_PER_LEASE,
+    MAX_LEASES_PER_CALL, MAX_SPARE_ATTEMPTS,
 };
 pub use crowdprove_protocol::{JobStatus, LeaseState, RequestId, Verdict};
 
@@ -68,6 +69,15 @@ pub struct Rules {
     /// longest remaining path first (Hu's highest-level-first rule, optimal for in-trees of
     /// unit jobs). Nodes of an older tree still go before a later tree's leaves (the contract).
     pub leaves_first: bool,
+    /// A pending job leased at most this many times goes at once, whatever the minimum age, to
+    /// an idle prover (a spare lease: a second opinion on a job whose holder may be a hoarder);
+    /// later leases wait for the minimum age, so honest work is not duplicated over and over
+    /// (the contract's `spareAttempts`).
+    pub spare_attempts: u32,
+    /// A prover whose lease was handed on before it submitted, and that has completed no job
+    /// since, has lapsed: it takes no spare, and its own young leases go as spares whatever
+    /// their attempt (the contract).
+    pub lapse: bool,
 }
 
 impl Rules {
@@ -78,6 +88,8 @@ impl Rules {
         adaptive_pct: None,
         idle_only: false,
         leaves_first: false,
+        spare_attempts: 0,
+        lapse: false,
     };
 
     /// The contract's rules (with its stale age off).
@@ -86,15 +98,20 @@ impl Rules {
         adaptive_pct: None,
         idle_only: true,
         leaves_first: true,
+        spare_attempts: DEFAULT_SPARE_ATTEMPTS,
+        lapse: true,
     };
 
-    /// Whether the contract can run these rules (any stale age, nothing else of its own).
+    /// Whether the contract can run these rules (any stale age and spare attempts within
+    /// bounds, nothing else of its own).
     pub fn on_chain(&self) -> bool {
-        *self
-            == Rules {
-                stale_age: self.stale_age,
-                ..Rules::CONTRACT
-            }
+        self.spare_attempts <= MAX_SPARE_ATTEMPTS
+            && *self
+                == Rules {
+                    stale_age: self.stale_age,
+                    spare_attempts: self.spare_attempts,
+                    ..Rules::CONTRACT
+                }
     }
 }
 
@@ -290,6 +307,8 @@ pub struct Prover {
     pub slashes: u64,
     /// Staked at least once.
     pub registered: bool,
+    /// A lease of its was handed on before it submitted, and it has completed no job since.
+    pub lapsed: bool,
 }
 
 /// Counters over the whole run, for invariants and reports.
@@ -311,6 +330,10 @@ pub struct Totals {
     pub nodes_readied: u64,
     /// Fresh nodes of cancelled batches dropped from the fresh-node list.
     pub nodes_dropped: u64,
+    /// Pending jobs leased as spares (younger than the minimum age).
+    pub spares: u64,
+    /// Of which jobs past `spare_attempts` whose latest holder had lapsed.
+    pub lapsed_spares: u64,
 }
 
 /// The coordinator's state.
@@ -765,8 +788,20 @@ impl Coordinator {
         if self.batches[j.batch as usize].cancelled || j.attempt >= self.params.max_attempts {
             return None;
         }
-        if now < j.leased_at + self.min_age(j.batch).max(at_least) {
+        // A spare: on the LRP path only (not the stale one), never to a prover that has lapsed.
+        let rules = self.params.rules;
+        let lapsed = |p: Account| rules.lapse && self.provers[p as usize].lapsed;
+        let spare =
+            at_least == 0 && !lapsed(me) && (j.attempt <= rules.spare_attempts || lapsed(j.holder));
+        let young = now < j.leased_at + self.min_age(j.batch).max(at_least);
+        if young && !spare {
             return None;
+        }
+        if young {
+            self.totals.spares += 1;
+            if j.attempt > rules.spare_attempts {
+                self.totals.lapsed_spares += 1;
+            }
         }
         let previous = j.holder;
         self.old_leases.insert(
@@ -778,7 +813,9 @@ impl Coordinator {
             },
         );
         if j.state == LeaseState::Leased {
-            self.provers[previous as usize].active -= 1;
+            let p = &mut self.provers[previous as usize];
+            p.active -= 1;
+            p.lapsed = true;
         }
         self.unlink_pending(j.prev, j.next);
         let tail = self.pending_tail;
@@ -1076,6 +1113,7 @@ impl Coordinator {
         let p = &mut self.provers[account as usize];
         p.earnings += reward;
         p.jobs_proven += 1;
+        p.lapsed = false;
         self.totals.paid += reward;
         self.totals.completed += 1;
         Some(reward)

@@ -32,6 +32,8 @@ const fn rules(stale_age: Option<u64>, adaptive_pct: Option<u32>, idle_only: boo
         adaptive_pct,
         idle_only,
         leaves_first: false,
+        spare_attempts: 0,
+        lapse: false,
     }
 }
 
@@ -42,18 +44,33 @@ const fn leaves_first(r: Rules) -> Rules {
     }
 }
 
+/// Spare leases up to `attempts`, with or without lapses.
+const fn spares(r: Rules, attempts: u32, lapse: bool) -> Rules {
+    Rules {
+        spare_attempts: attempts,
+        lapse,
+        ..r
+    }
+}
+
 /// Seconds before the expected end of a proof at which a prover leases ahead, just in time:
 /// two blocks for the lease and the witness fetch.
 pub const JIT: f64 = 5.0;
 
-/// The candidates, the contract before the study first (aggregation first, LRP).
-pub const CANDIDATES: [Candidate; 13] = [
-    Candidate {
-        name: "tree on-chain, LRP, lease ahead at start",
-        policy: Policy::Lrp,
-        rules: Rules::OFF,
-        prefetch_lead: None,
-    },
+/// The minimum reassign age the spare candidates run with: about 1.5 proof times, so that an
+/// honest prover's lease is not handed on a third time before it delivers.
+pub const SPARE_MIN_AGE: u64 = 150;
+
+/// The contract's rules with the stale age the study uses.
+const CONTRACT_300: Rules = Rules {
+    stale_age: Some(300),
+    ..Rules::CONTRACT
+};
+
+/// The candidates: the contract before the study first (aggregation first, LRP), the contract
+/// before spares (leaves first, idle only, stale 300 s), then the spare candidates; the
+/// contract now is `CONTRACT_300` with `SPARE_MIN_AGE`.
+pub const CANDIDATES: [Candidate; 11] = [
     Candidate {
         name: "tree on-chain, LRP",
         policy: Policy::Lrp,
@@ -61,69 +78,74 @@ pub const CANDIDATES: [Candidate; 13] = [
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, leaves first, LRP",
+        name: "leaves first, LRP",
         policy: Policy::Lrp,
         rules: leaves_first(Rules::OFF),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, leaves first, idle only, stale 300 s",
+        name: "leaves first, idle only, stale 300 s (the contract before spares)",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), None, true)),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, leaves first, adaptive 125%, idle only, stale 300 s",
-        policy: Policy::Lrp,
-        rules: leaves_first(rules(Some(300), Some(125), true)),
-        prefetch_lead: Some(JIT),
-    },
-    Candidate {
-        name: "tree on-chain, leaves first, adaptive 50%, idle only, stale 300 s",
+        name: "+ adaptive 50%",
         policy: Policy::Lrp,
         rules: leaves_first(rules(Some(300), Some(50), true)),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, leaves first, adaptive 80%, idle only, stale 300 s",
+        name: "+ adaptive 100%, lapses",
         policy: Policy::Lrp,
-        rules: leaves_first(rules(Some(300), Some(80), true)),
+        rules: spares(leaves_first(rules(Some(300), Some(100), true)), 0, true),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, LRP, stale 300 s",
-        policy: Policy::Lrp,
-        rules: rules(Some(300), None, false),
+        name: "+ min age 150 s, 2 spares, no lapses",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: spares(leaves_first(rules(Some(300), None, true)), 2, false),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, min age 150 s, stale 300 s",
-        policy: Policy::LrpMinAge { secs: 150 },
-        rules: rules(Some(300), None, false),
+        name: "+ min age 150 s, 1 spare, lapses",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: spares(CONTRACT_300, 1, true),
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, idle only, stale 300 s",
-        policy: Policy::Lrp,
-        rules: rules(Some(300), None, true),
+        name: "+ min age 150 s, 2 spares, lapses (the contract)",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: CONTRACT_300,
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, adaptive 125%, stale 300 s",
-        policy: Policy::Lrp,
-        rules: rules(Some(300), Some(125), false),
+        name: "+ min age 100 s, 2 spares, lapses",
+        policy: Policy::LrpMinAge { secs: 100 },
+        rules: CONTRACT_300,
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, adaptive 125%, idle only, stale 300 s",
+        name: "+ adaptive 100%, 2 spares, lapses",
         policy: Policy::Lrp,
-        rules: rules(Some(300), Some(125), true),
+        rules: Rules {
+            adaptive_pct: Some(100),
+            ..CONTRACT_300
+        },
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "tree on-chain, adaptive 150%, idle only, stale 300 s",
-        policy: Policy::Lrp,
-        rules: rules(Some(300), Some(150), true),
+        name: "+ min age 150 s, 3 spares, lapses",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: spares(CONTRACT_300, 3, true),
         prefetch_lead: Some(JIT),
     },
 ];
@@ -301,7 +323,10 @@ pub fn markdown(setup: Setup, rows: &[StudyRow]) -> String {
          t (Hu's highest-level-first schedule, optimal for in-trees of unit jobs), which no \
          policy can beat without faster provers. `stale` sends a pending job leased that long ago ahead of \
          fresh round-0 jobs; `adaptive p%` holds a job back for p% of its tree's mean observed \
-         proof time; `idle only` gives pending jobs only to provers holding no other lease. \
+         proof time; `idle only` gives pending jobs only to provers holding no other lease; \
+         `n spares` lets a job younger than the minimum age go at once to an idle prover while \
+         it was leased at most n times; with `lapses`, also when its holder has lapsed (a lease \
+         of its handed on unsubmitted, no job completed since), and never to a lapsed prover. \
          Slowdowns are makespans over the same candidate's fault-free one; in brackets, over \
          the optimum of the honest provers alone (faulty provers are taken out of the {}, so \
          part of any slowdown is capacity lost, which no rule wins back).\n",

@@ -17,7 +17,7 @@ use crate::model::{
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 pub enum Op {
-    /// bondPerLease, minBond, slash, minReassignAge, uploadDeadline, staleAge.
+    /// bondPerLease, minBond, slash, minReassignAge, uploadDeadline, staleAge, spareAttempts.
     Config = 0,
     /// seconds since the start.
     Warp = 1,
@@ -34,7 +34,7 @@ pub enum Op {
     Verdict = 6,
     /// batch id.
     Cancel = 7,
-    /// account, bond, active leases, earnings, jobs proven, slashes.
+    /// account, bond, active leases, earnings, jobs proven, slashes, lapsed (0/1).
     CheckProver = 8,
     /// fresh jobs, pending jobs, pending head, pending tail.
     CheckQueue = 9,
@@ -66,6 +66,10 @@ pub struct Coverage {
     pub stale_top_takeovers: u64,
     /// Fresh nodes leased while fresh leaves remained (an older tree's nodes first).
     pub older_nodes_first: u64,
+    /// Pending jobs leased as spares, younger than the minimum age.
+    pub spares: u64,
+    /// Of which past `spareAttempts`, their latest holder having lapsed.
+    pub lapsed_spares: u64,
 }
 
 /// A recorded trace.
@@ -94,6 +98,7 @@ impl Trace {
                 u128::from(params.min_reassign_age),
                 u128::from(params.upload_deadline),
                 u128::from(params.rules.stale_age.unwrap_or(0)),
+                u128::from(params.rules.spare_attempts),
             ],
         );
         t
@@ -209,6 +214,7 @@ impl Trace {
                 p.earnings,
                 u128::from(p.jobs_proven),
                 u128::from(p.slashes),
+                u128::from(p.lapsed),
             ],
         );
     }
@@ -358,20 +364,36 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
         {
             // Four trees 80 s apart: a hoarded top of one goes stale while the next one's
             // leaves are fresh. A hoarder holds leases, so it gets a node only when LRP has
-            // taken all of them: the seed is one of the few (about 1 in 40 searched) where that
-            // happens to a top.
+            // taken all of them, and once it has lapsed its leases go at once: the seed is one
+            // of the few (6 of the first 433) where a top goes stale. Spares off, so that the
+            // stale path is what takes hoarded jobs.
             let mut s = base(
                 "min-age",
                 Policy::LrpMinAge { secs: 30 },
                 11,
                 4,
                 80.0,
-                hostile,
+                hostile.clone(),
             );
             s.rules.stale_age = Some(30);
-            s.seed = 23;
+            s.rules.spare_attempts = 0;
+            s.seed = 45;
             s
         },
         cancel,
+        {
+            // Spares under a minimum age: hoarded and slow jobs go at once to idle provers
+            // that have not lapsed, up to spareAttempts, and so does a lapsed holder's job.
+            let mut s = base(
+                "spares",
+                Policy::LrpMinAge { secs: 40 },
+                9,
+                3,
+                50.0,
+                hostile,
+            );
+            s.rules.stale_age = Some(60);
+            s
+        },
     ]
 }

@@ -23,6 +23,15 @@ const PARAMS: Params = Params {
     rules: Rules::CONTRACT,
 };
 
+/// `PARAMS` without spare leases, for tests of the minimum age alone.
+const NO_SPARES: Params = Params {
+    rules: Rules {
+        spare_attempts: 0,
+        ..Rules::CONTRACT
+    },
+    ..PARAMS
+};
+
 fn coord(params: Params, provers: &[(u32, u128)]) -> Coordinator {
     let mut c = Coordinator::new(params);
     for &(a, bond) in provers {
@@ -265,7 +274,7 @@ fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
     let mut c = coord(
         Params {
             min_reassign_age: 100,
-            ..PARAMS
+            ..NO_SPARES
         },
         &[(1, 10), (2, 10)],
     );
@@ -273,6 +282,58 @@ fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
     c.lease(1, 1, 1_000).unwrap();
     assert_eq!(c.lease(2, 1, 1_099), Err(LeaseError::NoJobAvailable));
     assert_eq!(jobs(&c.lease(2, 1, 1_100)), [1]);
+}
+
+#[test]
+fn spares_go_at_once_up_to_spare_attempts_and_never_to_a_lapsed_prover() {
+    // The contract's test_Lease_SparesGoAtOnceUpToSpareAttempts and
+    // test_Lease_LapsedProverTakesNoSpareAndLosesItsProtection, on the model.
+    let params = Params {
+        min_reassign_age: 120,
+        ..PARAMS
+    };
+    assert_eq!(params.rules.spare_attempts, 2);
+    let mut c = coord(params, &[(1, 10), (2, 10), (3, 10), (4, 10)]);
+    c.post_batch(1, 1).unwrap();
+    c.lease(1, 1, 0).unwrap();
+    assert_eq!(c.lease(2, 1, 0).unwrap()[0].request, RequestId::new(1, 2));
+    assert!(c.prover(1).lapsed, "handed on unsubmitted");
+    assert_eq!(c.lease(3, 1, 0).unwrap()[0].request, RequestId::new(1, 3));
+    assert_eq!(c.lease(4, 1, 119), Err(LeaseError::NoJobAvailable));
+    assert_eq!(c.lease(4, 1, 120).unwrap()[0].request, RequestId::new(1, 4));
+    assert_eq!(c.totals().spares, 2);
+
+    let mut rules = Rules::CONTRACT;
+    rules.spare_attempts = 1;
+    let mut c = coord(
+        Params {
+            min_reassign_age: 120,
+            rules,
+            ..PARAMS
+        },
+        &[(1, 10), (2, 10), (3, 10)],
+    );
+    c.post_batch(2, 1).unwrap();
+    c.lease(1, 1, 0).unwrap(); // job 1
+    c.lease(2, 1, 0).unwrap(); // job 2
+    assert_eq!(jobs(&c.lease(3, 1, 0)), [1], "a spare: prover 1 lapses");
+    assert_eq!(
+        c.lease(1, 1, 0),
+        Err(LeaseError::NoJobAvailable),
+        "a lapsed prover takes no spare"
+    );
+    assert_eq!(jobs(&c.lease(1, 1, 120)), [2], "old enough for anyone");
+    assert!(c.prover(2).lapsed);
+    let r = RequestId::new(1, 2);
+    c.submit(3, r, 120).unwrap();
+    c.verdict(r, 1, 3, Verdict::Valid, 120);
+    assert!(!c.prover(3).lapsed);
+    assert_eq!(
+        jobs(&c.lease(3, 1, 120)),
+        [2],
+        "a lapsed holder's young lease goes at once, past spare_attempts"
+    );
+    assert_eq!(c.totals().lapsed_spares, 1);
 }
 
 #[test]
@@ -480,7 +541,7 @@ fn nodes_become_fresh_with_their_last_child_and_the_tops_proof_finalizes() {
     // A minimum age keeps LRP out of the way.
     let params = Params {
         min_reassign_age: 1_000,
-        ..PARAMS
+        ..NO_SPARES
     };
     let mut c = coord(params, &[(1, 100), (2, 100), (3, 100)]);
     assert_eq!(c.post_batch(0, 1), Err(BatchError::BadJobCount));
@@ -808,13 +869,19 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
             prop::option::of(50u32..300),
             any::<bool>(),
             any::<bool>(),
+            0u32..4,
+            any::<bool>(),
         )
-            .prop_map(|(stale_age, adaptive_pct, idle_only, leaves_first)| Rules {
-                stale_age,
-                adaptive_pct,
-                idle_only,
-                leaves_first,
-            }),
+            .prop_map(
+                |(stale_age, adaptive_pct, idle_only, leaves_first, spare_attempts, lapse)| Rules {
+                    stale_age,
+                    adaptive_pct,
+                    idle_only,
+                    leaves_first,
+                    spare_attempts,
+                    lapse,
+                },
+            ),
         (1u32..4, prop_oneof![Just(0.0), 0.0f64..200.0]),
     )
         .prop_map(
@@ -992,6 +1059,8 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
         all.stale_takeovers += c.stale_takeovers;
         all.stale_top_takeovers += c.stale_top_takeovers;
         all.older_nodes_first += c.older_nodes_first;
+        all.spares += c.spares;
+        all.lapsed_spares += c.lapsed_spares;
     }
     // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
     // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
@@ -1003,6 +1072,9 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
     assert!(all.nodes_dropped >= 1, "{all:?}");
     assert!(all.stale_takeovers >= 3, "{all:?}");
     assert!(all.stale_top_takeovers >= 1, "{all:?}");
+    // Spares under the minimum age, some of them of a lapsed holder's job past spareAttempts.
+    assert!(all.spares >= 5, "{all:?}");
+    assert!(all.lapsed_spares >= 1, "{all:?}");
 }
 
 #[test]

@@ -61,6 +61,12 @@ contract CoordinatorHandler is TestBase {
     mapping(uint40 => bool) public sawReady;
     /// @notice Set if a job seen ready was later seen Waiting again (it would become fresh twice).
     bool public readiedTwice;
+    /// @notice Set if a job younger than the minimum age went other than as a spare (see
+    ///         `spareAttempts`): to a lapsed prover, or past spareAttempts from a holder in good
+    ///         standing.
+    bool public badSpare;
+    /// @notice When each lease was made.
+    mapping(uint64 => uint256) internal leasedAt;
     /// @notice Set if a cancel refunded other than (jobs not complete) * reward.
     bool public badRefund;
     /// @notice Final proofs announced by BatchFinalized, per batch (must be the top's proof).
@@ -159,8 +165,13 @@ contract CoordinatorHandler is TestBase {
         uint256 idx = actorSeed % ACTORS;
         address a = actors[idx];
         n = idx == HOARDER ? 16 : bound(n, 1, 4);
+        bool[ACTORS] memory lapsedBefore;
+        for (uint256 k; k < ACTORS; ++k) {
+            lapsedBefore[k] = coord.lapsed(actors[k]);
+        }
         vm.prank(a);
         try coord.leaseMany(n) returns (uint64[] memory got, uint40[] memory jobs) {
+            _checkSpares(idx, got, lapsedBefore);
             _noteLeased(got, jobs);
             calls[keccak256("lease")]++;
         } catch (bytes memory reason) {
@@ -326,8 +337,21 @@ contract CoordinatorHandler is TestBase {
 
     /// @notice Time passes.
     function warp(uint256 dt) external {
-        vm.warp(block.timestamp + bound(dt, 1, 2 days));
+        // Mostly seconds to minutes (leases young and old, spares), now and then days (unbonding).
+        vm.warp(block.timestamp + (dt % 8 == 0 ? bound(dt, 1, 2 days) : bound(dt, 1, 600)));
         calls[keccak256("warp")]++;
+    }
+
+    /// @notice The owner sets the minimum reassign age (0 = pure LRP half the time) and the
+    ///         spare attempts, which reorder leasing but move no funds.
+    function setMinAgeAndSpares(uint256 seed) external {
+        (,, uint24 deadline, uint32 unbonding,) = coord.params();
+        uint24 age = seed % 2 == 0 ? 0 : uint24(bound(seed >> 8, 1, 2 hours));
+        vm.startPrank(owner);
+        coord.setTimings(age, deadline, unbonding);
+        coord.setSpareAttempts(uint8((seed >> 1) % (coord.MAX_SPARE_ATTEMPTS() + 1)));
+        vm.stopPrank();
+        calls[keccak256("setMinAgeAndSpares")]++;
     }
 
     /// @notice The owner sets the stale age (0 = off), which reorders leasing but moves no funds.
@@ -405,8 +429,33 @@ contract CoordinatorHandler is TestBase {
 
     // Records leases the handler obtained; a job seen finished, or of a cancelled batch, or
     // not ready (Waiting is never leasable), must never be among them.
+    // A job taken over younger than the minimum age is a spare: the taker had not lapsed, and
+    // the job had been leased at most `spareAttempts` times or its holder had lapsed.
+    function _checkSpares(uint256 taker, uint64[] memory got, bool[ACTORS] memory lapsedBefore)
+        internal
+    {
+        (, uint24 minAge,,,) = coord.params();
+        for (uint256 i; i < got.length; ++i) {
+            uint24 attempt = uint24(got[i]);
+            if (attempt < 2) continue;
+            uint64 prev = got[i] - 1;
+            if (block.timestamp >= leasedAt[prev] + minAge) continue;
+            calls[keccak256("spare")]++;
+            (address holder,,,,) = coord.leaseInfo(prev);
+            bool holderLapsed;
+            for (uint256 k; k < ACTORS; ++k) {
+                if (actors[k] == holder) holderLapsed = lapsedBefore[k];
+            }
+            if (holderLapsed) calls[keccak256("spare (lapsed holder)")]++;
+            if (lapsedBefore[taker] || (attempt - 1 > coord.spareAttempts() && !holderLapsed)) {
+                badSpare = true;
+            }
+        }
+    }
+
     function _noteLeased(uint64[] memory got, uint40[] memory jobs) internal {
         for (uint256 i; i < got.length; ++i) {
+            leasedAt[got[i]] = block.timestamp;
             rids.push(got[i]);
             if (uint24(got[i]) > 1) calls[keccak256("reassigned")]++;
             (, uint32 b,,,) = coord.job(jobs[i]);
