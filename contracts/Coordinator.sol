@@ -926,11 +926,18 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             j.submittedAt = uint32(block.timestamp);
             _storeJob(jobId, j);
         } else {
+            // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it
+            // does again, so the bond must back it: else a prover could unstake and withdraw,
+            // then submit junk with nothing left to slash.
+            Prover storage p = _provers[msg.sender];
+            uint256 active = p.activeLeases;
+            uint256 cap = _cap(p.bond, _config);
+            if (active >= cap) revert LeaseCapReached(active, cap);
+            // forge-lint: disable-next-line(unsafe-typecast) active < cap <= MAX_ACTIVE_LEASES
+            p.activeLeases = uint24(active + 1);
             l.state = LeaseState.Submitted;
             l.submittedAt = uint32(block.timestamp);
             _leases[requestId] = l;
-            // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it does.
-            _provers[msg.sender].activeLeases += 1;
         }
         _proofHashes[requestId] = proofHash;
         emit ProofSubmitted(requestId, jobId, msg.sender, proofHash);

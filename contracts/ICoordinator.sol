@@ -269,7 +269,9 @@ interface ICoordinator {
         returns (uint64[] memory requestIds, uint40[] memory jobIds);
 
     /// @notice Commits to a proof for a lease the caller holds; once per lease, while the job
-    ///         is pending. The proof bytes then go to the relayer, which checks their hash.
+    ///         is pending. The proof bytes then go to the relayer, which checks their hash. A
+    ///         lease that LRP handed on counts against the bond again once submitted, so the bond
+    ///         must back one more lease (`LeaseCapReached` otherwise).
     /// @param requestId The lease.
     /// @param proofHash keccak256 of the proof bytes.
     function submitProof(uint64 requestId, bytes32 proofHash) external;

@@ -824,40 +824,63 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(slashes, 1, "slash counted");
     }
 
+    /// @notice A bond backs each counted lease by bondPerLease >= slash, so a slash reaches
+    ///         unbonding funds only when the slash rose after the lease: bond first, then those.
     function test_Verdict_SlashReachesUnbondingFunds() public {
-        _post(2);
-        _stake(alice, 10 ether);
-        _bond(bob, 2);
-        _bond(carol, 1);
-        (uint64 r1,) = _lease(alice); // job 1
-        _lease(bob); // job 2
-        _lease(carol); // job 1 again: alice's lease stops counting
+        _post(1);
+        _stake(alice, 17 ether); // one lease
+        (uint64 r,) = _lease(alice);
         vm.prank(alice);
-        coord.requestUnstake(7 ether); // bond 3, unbonding 7
-        _submit(alice, r1); // her stale lease may still submit
-        _verdict(r1, INVALID);
+        coord.requestUnstake(7 ether); // bond 10 (locked), unbonding 7
+        _submit(alice, r);
+        vm.prank(owner);
+        coord.proposeStakeParams(ICoordinator.StakeParams(20 ether, 20 ether, 15 ether));
+        vm.warp(block.timestamp + PARAM_DELAY);
+        coord.applyStakeParams();
+        _verdict(r, INVALID);
         (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
         vm.assertEq(bond, 0, "bond taken first");
-        vm.assertEq(unbonding, 5 ether, "the rest from unbonding");
-        vm.assertEq(coord.slashedOwed(), SLASH, "full slash owed");
+        vm.assertEq(unbonding, 2 ether, "the rest from unbonding");
+        vm.assertEq(coord.slashedOwed(), 15 ether, "full slash owed");
     }
 
-    function test_Verdict_SlashIsCappedByWhatRemains() public {
+    /// @notice Slash evasion (hostile review, finding 3): a lease handed on no longer locks the
+    ///         bond, but submitting it must; else a prover unstakes and withdraws, then submits
+    ///         junk with nothing left to slash.
+    function test_Submit_HandedOnLeaseMustBeBackedByTheBond() public {
         _post(1);
         _stake(alice, 10 ether);
         _bond(bob, 1);
         (uint64 r,) = _lease(alice);
-        _lease(bob);
+        _lease(bob); // alice's lease handed on: her bond is free
         vm.prank(alice);
         coord.requestUnstake(10 ether);
         vm.warp(block.timestamp + UNBONDING_DELAY);
         vm.prank(alice);
         coord.withdrawUnstaked();
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 0, 0));
+        coord.submitProof(r, _proofHash(r));
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Leased), "not taken");
+    }
+
+    /// @notice A handed-on lease that the bond backs is submitted and counted again, so its
+    ///         Invalid verdict finds a full slash.
+    function test_Submit_HandedOnLeaseCountsAgainAndIsSlashedInFull() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 r,) = _lease(alice);
+        _lease(bob);
+        vm.assertEq(_active(alice), 0, "handed on");
         _submit(alice, r);
+        vm.assertEq(_active(alice), 1, "counted again");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BondLocked.selector, 1, 0));
+        coord.requestUnstake(1); // the bond is locked again
         vm.expectEmit(address(coord));
-        emit ICoordinator.Slashed(alice, r, 0);
+        emit ICoordinator.Slashed(alice, r, SLASH);
         _verdict(r, INVALID);
-        vm.assertEq(coord.slashedOwed(), 0, "nothing left to take");
     }
 
     function test_Verdict_MissingOnlyAfterDeadlineAndWithoutSlash() public {

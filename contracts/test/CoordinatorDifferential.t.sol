@@ -28,6 +28,7 @@ contract CoordinatorDifferentialTest is TestBase {
     uint256 internal waitingChecks;
     uint256 internal finalChecks;
     uint256 internal lapsedChecks;
+    uint256 internal capChecks;
 
     function test_Replay_Lrp() public {
         _replay("lrp");
@@ -44,6 +45,7 @@ contract CoordinatorDifferentialTest is TestBase {
     function test_Replay_Spares() public {
         _replay("spares");
         vm.assertGt(lapsedChecks, 0, "lapsed provers checked");
+        vm.assertGt(capChecks, 0, "an unbacked late submission refused");
     }
 
     function _account(uint256 id) internal pure returns (address) {
@@ -175,6 +177,11 @@ contract CoordinatorDifferentialTest is TestBase {
             expected = abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, rid);
         } else if (code == 3) {
             expected = abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, rid);
+        } else if (code == 5) {
+            // The model does not record the counts; the selector says enough.
+            vm.assertEq(bytes4(ret), ICoordinator.LeaseCapReached.selector, "submission revert");
+            ++capChecks;
+            return i + 4;
         } else {
             expected =
                 abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(rid >> 24));

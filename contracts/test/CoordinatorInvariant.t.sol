@@ -239,7 +239,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[16] memory keys = [
+        string[18] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -255,7 +255,9 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "finalized",
             "cancel",
             "clear",
-            "hostile"
+            "hostile",
+            "unstake then submit",
+            "submit (not backed)"
         ];
         for (uint256 i; i < keys.length; ++i) {
             Console.log(keys[i], handler.calls(keccak256(bytes(keys[i]))));

@@ -585,6 +585,19 @@ impl Runner {
                     Ok(_) => {
                         tracing::info!(request = rid, job = entry.job_id, "proof hash submitted")
                     }
+                    // The lease was handed on and submitting it would count it against a bond
+                    // that backs no more leases: a verdict on another lease frees room, and the
+                    // job may still be open then.
+                    Err(TxError::Refused {
+                        error: CoordinatorErrors::LeaseCapReached(_),
+                        ..
+                    }) => {
+                        tracing::info!(
+                            request = rid,
+                            "the bond backs no more leases now; the proof stays spooled until a verdict frees room"
+                        );
+                        return;
+                    }
                     Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
                         // Completed by someone else meanwhile: nothing to deliver.
                         tracing::info!(

@@ -13,7 +13,7 @@ use crowdprove_protocol::TreeShape;
 
 use crate::model::{
     Account, BatchId, CONTRACT_MAX_ATTEMPTS, Coordinator, JobId, JobStatus, LeaseError,
-    MAX_LEASES_PER_CALL, Params, RequestId, Rules, Verdict, VerdictOutcome, parent_of,
+    MAX_LEASES_PER_CALL, Params, RequestId, Rules, SubmitError, Verdict, VerdictOutcome, parent_of,
 };
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Policy, Scenario, Strike};
@@ -49,6 +49,8 @@ pub struct Outcome {
     pub useful_secs: f64,
     /// Valid proofs that came second (the job was complete already).
     pub duplicate_proofs: u64,
+    /// Submissions of handed-on leases that the prover's bond did not back, refused.
+    pub refused_late: u64,
     /// Leases of pending jobs (LRP reassignments).
     pub reassignments: u64,
     /// Paid to provers, in token units.
@@ -245,6 +247,7 @@ impl Sim {
             nodes_dropped: t.nodes_dropped,
             spares: t.spares,
             lapsed_spares: t.lapsed_spares,
+            refused_late: self.out.refused_late,
             ..self.coverage
         }
     }
@@ -723,11 +726,18 @@ impl Sim {
             t.submit(account, s.rid, r);
         }
         self.check_prover(account);
-        if r.is_err() {
-            if s.result == Verdict::Valid {
-                self.out.duplicate_proofs += 1;
+        match r {
+            Ok(()) => {}
+            Err(SubmitError::CapReached) => {
+                self.out.refused_late += 1;
+                return;
             }
-            return;
+            Err(_) => {
+                if s.result == Verdict::Valid {
+                    self.out.duplicate_proofs += 1;
+                }
+                return;
+            }
         }
         let timing = self.sc.timing;
         let at = match s.result {

@@ -148,6 +148,8 @@ pub enum SubmitError {
     AlreadySubmitted,
     /// The job is complete, cleared or cancelled.
     JobNotPending,
+    /// A handed-on lease, whose submission the bond does not back.
+    CapReached,
 }
 
 /// Why a verdict was skipped.
@@ -1003,6 +1005,11 @@ impl Coordinator {
             j.state = LeaseState::Submitted;
             j.submitted_at = now;
         } else {
+            // Counted again, so the bond must back it (nothing to slash otherwise).
+            let p = self.prover(account);
+            if p.active >= self.cap(p.bond) {
+                return Err(SubmitError::CapReached);
+            }
             let l = self.old_leases.get_mut(&rid).expect("checked above");
             l.state = LeaseState::Submitted;
             l.submitted_at = now;

@@ -28,7 +28,7 @@ pub enum Op {
     /// account, n, then the result (see the module docs).
     Lease = 4,
     /// account, request id, expected code (0 = ok, 1 = UnknownRequest, 2 = NotLeaseHolder,
-    /// 3 = AlreadySubmitted, 4 = JobNotPending).
+    /// 3 = AlreadySubmitted, 4 = JobNotPending, 5 = LeaseCapReached).
     Submit = 5,
     /// request id, job id, account, result.
     Verdict = 6,
@@ -70,6 +70,8 @@ pub struct Coverage {
     pub spares: u64,
     /// Of which past `spareAttempts`, their latest holder having lapsed.
     pub lapsed_spares: u64,
+    /// Submissions of handed-on leases refused because the bond did not back them.
+    pub refused_late: u64,
 }
 
 /// A recorded trace.
@@ -173,6 +175,7 @@ impl Trace {
             Err(SubmitError::NotLeaseHolder) => 2,
             Err(SubmitError::AlreadySubmitted) => 3,
             Err(SubmitError::JobNotPending) => 4,
+            Err(SubmitError::CapReached) => 5,
         };
         self.push(Op::Submit, &[u128::from(account), u128::from(rid.0), code]);
     }
@@ -384,15 +387,23 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
         {
             // Spares under a minimum age: hoarded and slow jobs go at once to idle provers
             // that have not lapsed, up to spareAttempts, and so does a lapsed holder's job.
+            // Two slow provers with a bond for one lease: a spare takes their job over, they
+            // lease ahead just in time, and the bond no longer backs their late submission.
+            let mut provers = hostile;
+            provers.push(group(2, 45.0, 0.3, 1, None));
             let mut s = base(
                 "spares",
                 Policy::LrpMinAge { secs: 40 },
                 9,
                 3,
                 50.0,
-                hostile,
+                provers,
             );
             s.rules.stale_age = Some(60);
+            s.timing.prefetch_lead_secs = Some(5.0);
+            // One of the few seeds (4 of the first 141) with a refused late submission and a
+            // lapsed holder's job taken as a spare.
+            s.seed = 54;
             s
         },
     ]

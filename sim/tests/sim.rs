@@ -1061,6 +1061,7 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
         all.older_nodes_first += c.older_nodes_first;
         all.spares += c.spares;
         all.lapsed_spares += c.lapsed_spares;
+        all.refused_late += c.refused_late;
     }
     // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
     // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
@@ -1075,6 +1076,8 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
     // Spares under the minimum age, some of them of a lapsed holder's job past spareAttempts.
     assert!(all.spares >= 5, "{all:?}");
     assert!(all.lapsed_spares >= 1, "{all:?}");
+    // A handed-on lease whose submission the bond no longer backs (slash evasion refused).
+    assert!(all.refused_late >= 1, "{all:?}");
 }
 
 #[test]

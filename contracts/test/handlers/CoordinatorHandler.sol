@@ -191,12 +191,10 @@ contract CoordinatorHandler is TestBase {
             uint64 rid = _pickLease(a, ICoordinator.LeaseState.Leased, pick);
             if (rid == 0) continue;
             (,,,, bool pending) = _jobOf(rid);
-            vm.prank(a);
             if (pending) {
-                coord.submitProof(rid, keccak256(abi.encode(rid, a)));
-                awaiting.push(rid);
-                calls[keccak256("submit")]++;
+                _trySubmit(a, rid);
             } else {
+                vm.prank(a);
                 try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
                     hostileCallSucceeded = true; // a finished job must refuse submissions
                 } catch {
@@ -214,7 +212,11 @@ contract CoordinatorHandler is TestBase {
         if (rids.length == 0) return;
         uint64 rid = rids[pick % rids.length];
         (address holder,, ICoordinator.LeaseState state,,) = coord.leaseInfo(rid);
-        kind %= 4;
+        kind %= 5;
+        if (kind == 4) {
+            _unstakeThenSubmit(rid, holder, state);
+            return;
+        }
         if (kind == 0) {
             if (holder == a) return;
             vm.prank(a);
@@ -248,6 +250,31 @@ contract CoordinatorHandler is TestBase {
             } catch {}
         }
         calls[keccak256("hostile")]++;
+    }
+
+    // Slash evasion: the holder of a lease that LRP handed on frees all its bond, then submits
+    // the lease; that must go through only if the bond still backs every counted lease.
+    function _unstakeThenSubmit(uint64 rid, address holder, ICoordinator.LeaseState state)
+        internal
+    {
+        (uint40 jobId,,,, bool pending) = _jobOf(rid);
+        (,, uint64 latest,,) = coord.job(jobId);
+        if (state != ICoordinator.LeaseState.Leased || !pending || latest == rid) return;
+        (uint256 bond,,, uint256 active,,,) = coord.prover(holder);
+        (ICoordinator.StakeParams memory sp,,,,) = coord.params();
+        uint256 locked = active * sp.bondPerLease;
+        uint256 free = bond > locked ? bond - locked : 0;
+        if (free != 0) {
+            vm.prank(holder);
+            coord.requestUnstake(free);
+        }
+        vm.prank(holder);
+        try coord.submitProof(rid, keccak256(abi.encode(rid, holder))) {
+            awaiting.push(rid);
+            (bond,,, active,,,) = coord.prover(holder);
+            if (bond < active * sp.bondPerLease) hostileCallSucceeded = true;
+        } catch {}
+        calls[keccak256("unstake then submit")]++;
     }
 
     /// @notice The relayer judges up to `count` awaiting submissions in submission order, with
@@ -481,13 +508,35 @@ contract CoordinatorHandler is TestBase {
                 unsubmitted[w++] = rid;
                 continue;
             }
-            vm.prank(a);
-            coord.submitProof(rid, keccak256(abi.encode(rid, a)));
-            awaiting.push(rid);
-            calls[keccak256("submit")]++;
+            if (!_trySubmit(a, rid)) {
+                unsubmitted[w++] = rid; // its bond may back it after a verdict
+                continue;
+            }
             any = true;
         }
         while (unsubmitted.length > w) unsubmitted.pop();
+    }
+
+    // Submits `a`'s lease `rid` of a pending job. A lease LRP handed on counts against the bond
+    // again once submitted: with no room for it the submission must revert LeaseCapReached.
+    function _trySubmit(address a, uint64 rid) internal returns (bool ok) {
+        (uint40 jobId,,,,) = _jobOf(rid);
+        (,, uint64 latest,,) = coord.job(jobId);
+        (,,, uint256 active,,,) = coord.prover(a);
+        bool backed = latest == rid || active < coord.leaseCap(a);
+        vm.prank(a);
+        try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
+            if (!backed) hostileCallSucceeded = true;
+            awaiting.push(rid);
+            calls[keccak256("submit")]++;
+            return true;
+        } catch (bytes memory reason) {
+            if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
+                hostileCallSucceeded = true;
+            }
+            calls[keccak256("submit (not backed)")]++;
+            return false;
+        }
     }
 
     // The relayer judges every awaiting submission (Missing ones before their deadline are
