@@ -37,7 +37,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MAX_UPLOAD_DEADLINE = 1 days;
     /// @notice Upper bound of the stake-parameter announcement delay.
     uint256 public constant MAX_PARAM_DELAY = 30 days;
-    /// @notice Most leases one job may have (the attempt part of a request id is 24 bits).
+    /// @notice Most leases one job may have (the attempt part of a request id is 24 bits). A
+    ///         job's last possible lease leaves it out of the pending list: nobody can take it
+    ///         over, and it blocks no other job; its holder can still complete it.
     uint256 public constant MAX_ATTEMPTS = (1 << 24) - 1;
     /// @notice Upper bound of `spareAttempts`.
     uint256 public constant MAX_SPARE_ATTEMPTS = 8;
@@ -128,7 +130,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     // Packed to fit into 1 slot (256 bits): what leasing and staking need. `lapsed`: a lease
-    // of this prover's was handed on before it submitted, and it has completed no job since
+    // of this prover's was handed on before it submitted or judged Invalid or Missing, and it
+    // has completed no job since
     // (set where the count drops for the handed-on lease, cleared where a Valid verdict
     // releases one, so it costs no slot of its own).
     struct Prover {
@@ -669,6 +672,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (active >= cap) revert LeaseCapReached(active, cap);
         if (n > cap - active) n = cap - active;
         uint32 self = _stats[msg.sender].id;
+        bool lapsed = p.lapsed;
 
         Queue memory q = _loadQueue();
         requestIds = new uint64[](n);
@@ -676,7 +680,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 got;
         while (got < n) {
             (uint40 jobId, uint64 requestId, address previousHolder) =
-                _takeJob(q, cfg, self, active + got != 0, p.lapsed);
+                _takeJob(q, cfg, self, active + got != 0, lapsed);
             if (jobId == 0) break;
             requestIds[got] = requestId;
             jobIds[got] = jobId;
@@ -809,14 +813,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             j = _loadJob(jobId);
             if (j.holder == self) return (0, 0, address(0));
         }
-        if (_batches[j.batchId].cancelled || j.attempt == MAX_ATTEMPTS) return (0, 0, address(0));
+        if (_batches[j.batchId].cancelled) return (0, 0, address(0));
         if (minAge < cfg.minReassignAge) minAge = cfg.minReassignAge;
-        previousHolder = _proverAt[j.holder];
-        Prover storage previous = _provers[previousHolder];
+        // Young: only as a spare (read in the order that leaves out what does not decide).
         if (
             block.timestamp < uint256(j.leasedAt) + minAge
-                && !(spare && (j.attempt <= spareAttempts || previous.lapsed))
+                && !(spare && (j.attempt <= spareAttempts || _provers[_proverAt[j.holder]].lapsed))
         ) return (0, 0, address(0));
+        previousHolder = _proverAt[j.holder];
+        Prover storage previous = _provers[previousHolder];
 
         _leases[_rid(jobId, j.attempt)] =
             Lease({prover: previousHolder, submittedAt: j.submittedAt, state: j.state});
@@ -824,15 +829,22 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             previous.activeLeases -= 1;
             previous.lapsed = true;
         }
-        _unlinkPending(q, j.prev, j.next);
-        j.prev = q.pendingTail;
+        _unlinkPending(q, jobId, j.prev, j.next);
+        j.prev = 0;
         j.next = 0;
         j.leasedAt = uint32(block.timestamp);
         j.attempt += 1;
         j.holder = self;
         j.submittedAt = 0;
         j.state = LeaseState.Leased;
-        _linkAtTail(q, jobId);
+        // A job's last possible lease leaves it out of the list: nobody can take it over again,
+        // and at the head it would keep every job behind it from being reassigned (two
+        // addresses passing one job back and forth could get it there). Its holder can still
+        // complete it.
+        if (j.attempt != MAX_ATTEMPTS) {
+            j.prev = q.pendingTail;
+            _linkAtTail(q, jobId);
+        }
         _storeJob(jobId, j);
         requestId = _rid(jobId, j.attempt);
     }
@@ -846,9 +858,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         q.pendingCount += 1;
     }
 
-    // Removes a job with neighbours `prev` and `next` from the pending list; the job's own links
-    // are the caller's to reset.
-    function _unlinkPending(Queue memory q, uint40 prev, uint40 next) internal {
+    // Removes `jobId`, with neighbours `prev` and `next`, from the pending list; the job's own
+    // links are the caller's to reset. A pending job with no `prev` that is not the head was
+    // never linked (its last possible lease): nothing to do.
+    function _unlinkPending(Queue memory q, uint40 jobId, uint40 prev, uint40 next) internal {
+        if (prev == 0 && q.pendingHead != jobId) return;
         if (prev == 0) q.pendingHead = next;
         else _jobs[prev].next = next;
         if (next == 0) q.pendingTail = prev;
@@ -859,7 +873,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Removes a pending job of a cancelled batch from the list and from its holder's count.
     function _clear(Queue memory q, uint40 jobId) internal {
         Job memory j = _loadJob(jobId);
-        _unlinkPending(q, j.prev, j.next);
+        _unlinkPending(q, jobId, j.prev, j.next);
         _releaseUnsubmitted(j);
         j.status = JobStatus.Cleared;
         j.prev = 0;
@@ -1021,9 +1035,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             (completed, amount) = _complete(q, t, j);
             paid = amount;
             if (completed) p.lapsed = false;
-        } else if (result == VerdictResult.Invalid) {
-            amount = _slash(t.prover, t.requestId);
-            slashed = amount;
+        } else {
+            // It did not deliver, as a handed-on lease did not: a withholder that submits a hash
+            // and never uploads must lapse too.
+            p.lapsed = true;
+            if (result == VerdictResult.Invalid) {
+                amount = _slash(t.prover, t.requestId);
+                slashed = amount;
+            }
         }
         if (t.latest || completed) _storeJob(t.jobId, j);
         emit VerdictRecorded(t.requestId, t.jobId, t.prover, result, completed, amount);
@@ -1040,7 +1059,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Batch storage b = _batches[batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
 
-        _unlinkPending(q, j.prev, j.next);
+        _unlinkPending(q, t.jobId, j.prev, j.next);
         if (!t.latest) _releaseUnsubmitted(j);
         j.status = JobStatus.Complete;
         j.prev = t.attempt;

@@ -414,8 +414,9 @@ interface ICoordinator {
             uint256 slashes
         );
 
-    /// @notice Whether a lease of `account`'s was handed on before it submitted and it has
-    ///         completed no job since: it takes no spare, and its leases may go as spares.
+    /// @notice Whether a lease of `account`'s was handed on before it submitted, or judged
+    ///         Invalid or Missing, and it has completed no job since: it takes no spare, and
+    ///         its leases may go as spares.
     /// @param account The prover.
     /// @return Whether it has lapsed.
     function lapsed(address account) external view returns (bool);

@@ -433,6 +433,49 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(j, 1, "old enough to reassign");
     }
 
+    /// @notice Hostile review, finding 2: two addresses passing one job back and forth until its
+    ///         attempt reached MAX_ATTEMPTS froze the pending list (the job stayed at the head,
+    ///         every job behind it unreachable). Its last possible lease now leaves it out of the
+    ///         list; its holder still completes it.
+    function test_Lease_AnExhaustedJobBlocksNoOtherJob() public {
+        address dave = makeAddr("dave");
+        _post(2);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        _bond(dave, 1);
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        // 2^24 - 3 leases back and forth later, one lease short of the limit.
+        uint24 max = uint24(coord.MAX_ATTEMPTS());
+        _setAttempt(1, max - 1);
+        (uint64 r, uint40 j) = _lease(carol);
+        vm.assertEq(j, 1, "the head");
+        vm.assertEq(r, _rid(1, max), "its last lease");
+        (, uint256 pendingJobs, uint40 head,) = coord.queue();
+        vm.assertEq(pendingJobs, 1, "only job 2 listed");
+        vm.assertEq(head, 2, "job 2 at the head");
+        (, j) = _lease(dave);
+        vm.assertEq(j, 2, "job 2 is not frozen behind job 1");
+        _submit(carol, r);
+        _verdict(r, VALID);
+        vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Complete), "completed");
+        (, pendingJobs, head,) = coord.queue();
+        vm.assertEq(pendingJobs, 1, "the list kept job 2");
+        vm.assertEq(head, 2, "still the head");
+    }
+
+    // Sets job `jobId`'s attempt in storage (`_jobs` is slot 15; `attempt` sits at bit 152 of
+    // the packed Job, per `forge inspect Coordinator storageLayout` and the struct's order).
+    function _setAttempt(uint40 jobId, uint24 attempt) internal {
+        bytes32 slot = keccak256(abi.encode(uint256(jobId), uint256(15)));
+        uint256 w = uint256(vm.load(address(coord), slot));
+        w = (w & ~(uint256(type(uint24).max) << 152)) | (uint256(attempt) << 152);
+        vm.store(address(coord), slot, bytes32(w));
+        (,, uint64 latest,,) = coord.job(jobId);
+        vm.assertEq(uint24(latest), attempt, "the slot layout moved: update _setAttempt");
+    }
+
     /// @notice A job leased at most `spareAttempts` times goes at once to an idle prover; the
     ///         next lease waits for the minimum age. Each holder handed on unsubmitted lapses.
     function test_Lease_SparesGoAtOnceUpToSpareAttempts() public {
@@ -459,9 +502,31 @@ contract CoordinatorTest is TreeChecks {
         vm.expectRevert(ICoordinator.NoJobAvailable.selector);
         _lease(dave);
         vm.warp(block.timestamp + 1);
+        vm.assertFalse(coord.lapsed(carol), "carol still holds it");
         (uint64 rd,) = _lease(dave);
         vm.assertEq(rd, _rid(1, 4), "old enough");
-        vm.assertFalse(coord.lapsed(dave), "dave holds it");
+        vm.assertTrue(coord.lapsed(carol), "handed on unsubmitted once old enough too");
+    }
+
+    /// @notice A withholder (submits a hash, never uploads) and an invalid prover lapse on their
+    ///         verdicts, as a prover whose lease is handed on does; a completed job clears it.
+    function test_Verdict_MissingAndInvalidLapse() public {
+        _post(3);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        (uint64 ra,) = _lease(alice);
+        (uint64 ra2,) = _lease(alice);
+        (uint64 rb,) = _lease(bob);
+        _submit(alice, ra);
+        _submit(bob, rb);
+        vm.warp(block.timestamp + UPLOAD_DEADLINE);
+        _verdict(ra, MISSING);
+        vm.assertTrue(coord.lapsed(alice), "Missing: lapsed");
+        _verdict(rb, INVALID);
+        vm.assertTrue(coord.lapsed(bob), "Invalid: lapsed");
+        _submit(alice, ra2);
+        _verdict(ra2, VALID);
+        vm.assertFalse(coord.lapsed(alice), "completed a job since");
     }
 
     /// @notice A submitted lease handed on is not a lapse; a Valid verdict that completes a job
@@ -825,23 +890,37 @@ contract CoordinatorTest is TreeChecks {
     }
 
     /// @notice A bond backs each counted lease by bondPerLease >= slash, so a slash reaches
-    ///         unbonding funds only when the slash rose after the lease: bond first, then those.
+    ///         unbonding funds only when the slash rose after the lease: bond first, then those,
+    ///         and no more than what remains.
     function test_Verdict_SlashReachesUnbondingFunds() public {
+        _slashAfterRaise(15 ether);
+        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
+        vm.assertEq(bond, 0, "bond taken first");
+        vm.assertEq(unbonding, 2 ether, "the rest from unbonding");
+        vm.assertEq(coord.slashedOwed(), 15 ether, "full slash owed");
+    }
+
+    function test_Verdict_SlashIsCappedByWhatRemains() public {
+        _slashAfterRaise(20 ether);
+        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
+        vm.assertEq(bond + unbonding, 0, "all taken");
+        vm.assertEq(coord.slashedOwed(), 17 ether, "no more than the 17 that remained");
+    }
+
+    // Alice stakes 17 for one lease, unbonds 7, submits; the slash rises to `slash` (bond per
+    // lease 20) before her Invalid verdict.
+    function _slashAfterRaise(uint96 slash) internal {
         _post(1);
-        _stake(alice, 17 ether); // one lease
+        _stake(alice, 17 ether);
         (uint64 r,) = _lease(alice);
         vm.prank(alice);
         coord.requestUnstake(7 ether); // bond 10 (locked), unbonding 7
         _submit(alice, r);
         vm.prank(owner);
-        coord.proposeStakeParams(ICoordinator.StakeParams(20 ether, 20 ether, 15 ether));
+        coord.proposeStakeParams(ICoordinator.StakeParams(20 ether, 20 ether, slash));
         vm.warp(block.timestamp + PARAM_DELAY);
         coord.applyStakeParams();
         _verdict(r, INVALID);
-        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
-        vm.assertEq(bond, 0, "bond taken first");
-        vm.assertEq(unbonding, 2 ether, "the rest from unbonding");
-        vm.assertEq(coord.slashedOwed(), 15 ether, "full slash owed");
     }
 
     /// @notice Slash evasion (hostile review, finding 3): a lease handed on no longer locks the

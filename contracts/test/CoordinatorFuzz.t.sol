@@ -154,7 +154,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         _verdict(r, INVALID);
         uint256 expected = slash;
         (uint256 b, uint256 u,,,,,) = coord.prover(alice);
-        vm.assertEq(b + u, bond - expected, "slashed exactly min(slash, funds)");
+        vm.assertEq(b + u, bond - expected, "a backed submission is slashed in full");
         vm.assertEq(coord.slashedOwed(), expected, "owed to treasury");
         _books();
         if (expected != 0) {

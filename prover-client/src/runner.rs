@@ -224,6 +224,8 @@ pub struct Runner {
     failures: Vec<String>,
     /// Delivered proofs (request id, proof hash) whose verdict is not yet on-chain.
     awaiting_verdict: Vec<(u64, [u8; 32])>,
+    // Spooled proofs of handed-on leases that the bond could not back yet: retried each tick.
+    awaiting_room: Vec<u64>,
     lease_gas: Option<(u64, u128)>,
 }
 
@@ -243,6 +245,7 @@ impl Runner {
             summary: Summary::default(),
             failures: Vec::new(),
             awaiting_verdict: Vec::new(),
+            awaiting_room: Vec::new(),
             lease_gas: None,
         })
     }
@@ -415,6 +418,7 @@ impl Runner {
                         retry_at = Instant::now();
                     }
                     self.check_verdicts().await;
+                    self.retry_awaiting_room().await;
                     if last_eth_check.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
                         last_eth_check = Some(Instant::now());
                         self.check_eth().await;
@@ -596,6 +600,7 @@ impl Runner {
                             request = rid,
                             "the bond backs no more leases now; the proof stays spooled until a verdict frees room"
                         );
+                        self.awaiting_room.push(rid);
                         return;
                     }
                     Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
@@ -637,6 +642,28 @@ impl Runner {
             Ok(Upload::Refused(why)) => self.fail(format!("request {rid}: upload refused: {why}")),
             Err(e) => {
                 tracing::warn!(request = rid, error = %format!("{e:#}"), "upload failed; the proof stays spooled")
+            }
+        }
+    }
+
+    // Tries again the spooled proofs whose submission the bond could not back: a verdict may
+    // have freed room, and a job completed meanwhile unspools them.
+    async fn retry_awaiting_room(&mut self) {
+        if self.awaiting_room.is_empty() {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.awaiting_room);
+        let spooled = match self.spool.list() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the spool");
+                self.awaiting_room = waiting;
+                return;
+            }
+        };
+        for (entry, proof) in spooled {
+            if waiting.contains(&entry.request_id) {
+                self.finish_spooled(entry, proof).await;
             }
         }
     }

@@ -74,8 +74,8 @@ pub struct Rules {
     /// later leases wait for the minimum age, so honest work is not duplicated over and over
     /// (the contract's `spareAttempts`).
     pub spare_attempts: u32,
-    /// A prover whose lease was handed on before it submitted, and that has completed no job
-    /// since, has lapsed: it takes no spare, and its own young leases go as spares whatever
+    /// A prover whose lease was handed on before it submitted, or judged Invalid or Missing, and
+    /// that has completed no job since, has lapsed: it takes no spare, and its own young leases go as spares whatever
     /// their attempt (the contract).
     pub lapse: bool,
 }
@@ -309,7 +309,8 @@ pub struct Prover {
     pub slashes: u64,
     /// Staked at least once.
     pub registered: bool,
-    /// A lease of its was handed on before it submitted, and it has completed no job since.
+    /// A lease of its was handed on before it submitted or judged Invalid or Missing, and it
+    /// has completed no job since.
     pub lapsed: bool,
 }
 
@@ -787,7 +788,7 @@ impl Coordinator {
                 return None;
             }
         }
-        if self.batches[j.batch as usize].cancelled || j.attempt >= self.params.max_attempts {
+        if self.batches[j.batch as usize].cancelled {
             return None;
         }
         // A spare: on the LRP path only (not the stale one), never to a prover that has lapsed.
@@ -819,10 +820,11 @@ impl Coordinator {
             p.active -= 1;
             p.lapsed = true;
         }
-        self.unlink_pending(j.prev, j.next);
+        self.unlink_pending(job, j.prev, j.next);
         let tail = self.pending_tail;
+        let max_attempts = self.params.max_attempts;
         let j = &mut self.jobs[job as usize];
-        j.prev = tail;
+        j.prev = 0;
         j.next = 0;
         j.leased_at = now;
         j.attempt += 1;
@@ -830,7 +832,12 @@ impl Coordinator {
         j.submitted_at = 0;
         j.state = LeaseState::Leased;
         let attempt = j.attempt;
-        self.link_at_tail(job);
+        // Its last possible lease leaves the job out of the list (the contract): nobody can
+        // take it over again, and at the head it would block every job behind it.
+        if attempt < max_attempts {
+            j.prev = tail;
+            self.link_at_tail(job);
+        }
         self.totals.reassignments += 1;
         Some(Leased {
             request: RequestId::new(job, attempt),
@@ -862,7 +869,12 @@ impl Coordinator {
         self.pending_count += 1;
     }
 
-    fn unlink_pending(&mut self, prev: JobId, next: JobId) {
+    // A pending job with no `prev` that is not the head was never linked (its last possible
+    // lease): nothing to do.
+    fn unlink_pending(&mut self, job: JobId, prev: JobId, next: JobId) {
+        if prev == 0 && self.pending_head != job {
+            return;
+        }
         if prev == 0 {
             self.pending_head = next;
         } else {
@@ -878,7 +890,7 @@ impl Coordinator {
 
     fn clear(&mut self, job: JobId) {
         let j = self.jobs[job as usize];
-        self.unlink_pending(j.prev, j.next);
+        self.unlink_pending(job, j.prev, j.next);
         if j.state == LeaseState::Leased {
             self.provers[j.holder as usize].active -= 1;
         }
@@ -1077,6 +1089,10 @@ impl Coordinator {
             Verdict::Invalid => slashed = self.slash(account),
             Verdict::Missing => {}
         }
+        // Judged Invalid or Missing: it did not deliver, as a handed-on lease did not.
+        if result != Verdict::Valid {
+            self.provers[account as usize].lapsed = true;
+        }
         VerdictOutcome::Judged {
             completed,
             paid,
@@ -1096,7 +1112,7 @@ impl Coordinator {
         if j.status != JobStatus::Pending || b.cancelled {
             return None;
         }
-        self.unlink_pending(j.prev, j.next);
+        self.unlink_pending(job, j.prev, j.next);
         if !latest && j.state == LeaseState::Leased {
             self.provers[j.holder as usize].active -= 1;
         }

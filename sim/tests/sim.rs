@@ -357,6 +357,45 @@ fn a_retry_limit_stops_reassignment_after_max_attempts() {
 }
 
 #[test]
+fn a_jobs_last_lease_leaves_it_out_of_the_list_so_it_blocks_no_other_job() {
+    // The contract's test_Lease_AnExhaustedJobBlocksNoOtherJob, with a limit of 2 leases.
+    let mut c = coord(
+        Params {
+            max_attempts: 2,
+            ..PARAMS
+        },
+        &[(1, 10), (2, 10), (3, 10), (4, 10)],
+    );
+    c.post_batch(2, 1).unwrap();
+    assert_eq!(jobs(&c.lease(1, 1, 0)), [1]);
+    assert_eq!(jobs(&c.lease(2, 1, 0)), [2]);
+    let l = c.lease(3, 1, 1).unwrap();
+    assert_eq!(l[0].request, RequestId::new(1, 2), "job 1's last lease");
+    assert_eq!(c.queue().1, 1, "only job 2 is listed");
+    assert_eq!(
+        jobs(&c.lease(4, 1, 2)),
+        [2],
+        "job 2 is not blocked behind job 1"
+    );
+    let r = RequestId::new(1, 2);
+    c.submit(3, r, 3).unwrap();
+    c.verdict(r, 1, 3, Verdict::Valid, 3);
+    assert_eq!(
+        c.job_status(1),
+        JobStatus::Complete,
+        "its holder still completes it"
+    );
+    // Job 2's second lease was its last too: the list is empty, and stays consistent.
+    assert_eq!(c.queue().1, 0);
+    c.check_invariants().unwrap();
+    let r = RequestId::new(2, 2);
+    c.submit(4, r, 4).unwrap();
+    c.verdict(r, 2, 4, Verdict::Valid, 4);
+    assert_eq!(c.job_status(2), JobStatus::Complete);
+    c.check_invariants().unwrap();
+}
+
+#[test]
 fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
     let mut c = coord(PARAMS, &[(1, 25), (2, 10)]);
     c.post_batch(10, 1).unwrap();

@@ -21,6 +21,8 @@ interface Vm {
     }
 
     function warp(uint256 timestamp) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function roll(uint256 blockNumber) external;
