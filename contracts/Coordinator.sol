@@ -35,8 +35,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MIN_UPLOAD_DEADLINE = 10;
     /// @notice Upper bound of the upload deadline.
     uint256 public constant MAX_UPLOAD_DEADLINE = 1 days;
-    /// @notice Upper bound of the stake-parameter announcement delay.
+    /// @notice Upper bound of the settings' announcement delay.
     uint256 public constant MAX_PARAM_DELAY = 30 days;
+    /// @notice Bounds of the verdict deadline: time for a relayer's outage, not for a bond to
+    ///         stay trapped.
+    uint256 public constant MIN_VERDICT_DEADLINE = 1 hours;
+    /// @notice Upper bound of the verdict deadline.
+    uint256 public constant MAX_VERDICT_DEADLINE = 30 days;
+    /// @notice The verdict deadline at deployment.
+    uint32 public constant DEFAULT_VERDICT_DEADLINE = 2 days;
     /// @notice Most leases one job may have (the attempt part of a request id is 24 bits). A
     ///         job's last possible lease leaves it out of the pending list: nobody can take it
     ///         over, and it blocks no other job; its holder can still complete it.
@@ -50,8 +57,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice The token of bonds, rewards and slashes.
     IERC20 public immutable token;
-    /// @notice Seconds between announcing and applying stake parameters; bounds the unbonding
-    ///         delay, so a prover who dislikes an announcement can leave before it applies.
+    /// @notice Seconds between announcing and applying settings; bounds the unbonding delay, so
+    ///         a prover who dislikes an announcement can leave before it applies.
     uint256 public immutable paramDelay;
 
     // Packed to fit into 1 slot (256 bits): read and written once per lease/verdict call.
@@ -101,6 +108,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint24 jobCount;
         uint32 queuePrev;
         uint32 queueNext;
+        address poster;
         bytes32 finalProofHash;
     }
 
@@ -120,6 +128,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint32 holder;
         uint32 submittedAt;
         LeaseState state;
+    }
+
+    // One per change of the deadlines, oldest first; a submission is held to the one in force
+    // when it was made (from that second on), so a change never applies to earlier ones. Read
+    // only on the rare paths (Missing verdicts, expiry).
+    struct Deadlines {
+        uint32 from;
+        uint24 upload;
+        uint32 verdict;
     }
 
     // Packed to fit into 1 slot (200 bits): a lease that is no longer its job's latest.
@@ -177,8 +194,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     ///         Other young leases are protected by the minimum age, so honest work is not
     ///         duplicated over and over. Shares the slot of `staleAge`.
     uint8 public spareAttempts;
-    StakeParams internal _proposed;
+    // Only the hash of announced settings is kept (they are in the announcement's event):
+    // `applySettings` takes them back and checks them against it, which keeps the contract
+    // under the size limit.
+    bytes32 internal _proposedHash;
     uint256 internal _proposedAt;
+    Deadlines[] internal _deadlines;
 
     mapping(uint32 => Batch) internal _batches;
     mapping(uint40 => Job) internal _jobs;
@@ -214,22 +235,23 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint24 uploadDeadline_,
         uint32 unbondingDelay_
     ) Ownable(owner_) {
-        if (address(token_) == address(0) || relayer_ == address(0) || treasury_ == address(0)) {
-            revert ZeroAddress();
-        }
+        if (address(token_) == address(0)) revert ZeroAddress();
         if (paramDelay_ > MAX_PARAM_DELAY) revert ParamOutOfBounds();
         token = token_;
         paramDelay = paramDelay_;
-        relayer = relayer_;
-        treasury = treasury_;
         _registry = Registry({round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
-        _checkStakeParams(stakeParams_);
-        _setStakeParams(stakeParams_);
-        _setTimings(minReassignAge_, uploadDeadline_, unbondingDelay_, paramDelay_);
+        Settings memory s = Settings({
+            stake: stakeParams_,
+            minReassignAge: minReassignAge_,
+            uploadDeadline: uploadDeadline_,
+            unbondingDelay: unbondingDelay_,
+            verdictDeadline: DEFAULT_VERDICT_DEADLINE,
+            relayer: relayer_,
+            treasury: treasury_
+        });
+        _checkSettings(s, paramDelay_);
+        _applySettings(s);
         spareAttempts = DEFAULT_SPARE_ATTEMPTS;
-        emit RelayerChanged(address(0), relayer_);
-        emit TreasuryChanged(address(0), treasury_);
-        emit StakeParamsApplied(stakeParams_);
     }
 
     // ================================================================== relayer
@@ -254,6 +276,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         b.witnessRoot = witnessRoot;
         b.circuitId = circuitId;
         b.rewardPerJob = rewardPerJob;
+        b.poster = msg.sender;
         rootUsed[witnessRoot] = true;
         uint256 escrow = jobCount * rewardPerJob;
         totalEscrow += escrow;
@@ -275,9 +298,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Queue memory q = _loadQueue();
         uint256 freshLeaves = b.leafCount - b.leasedFresh;
         if (freshLeaves != 0) {
-            Registry memory r = _registry;
+            Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
-            _registry = r;
+            _storeRegistry(r);
         }
         // The batch's fresh aggregation nodes stay linked until a lease meets them at the head
         // of the fresh-node list and drops them; they stop counting as fresh now.
@@ -287,8 +310,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         b.cancelled = true;
         uint256 refund = uint256(b.jobsLeft) * b.rewardPerJob;
         totalEscrow -= refund;
-        emit BatchCancelled(batchId, msg.sender, refund);
-        if (refund != 0) token.safeTransfer(msg.sender, refund);
+        // To whoever escrowed it: an owner that cancels takes nothing, nor does a later relayer.
+        address to = b.poster;
+        emit BatchCancelled(batchId, to, refund);
+        if (refund != 0) token.safeTransfer(to, refund);
     }
 
     /// @inheritdoc ICoordinator
@@ -313,7 +338,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function lease() external returns (uint64 requestId, uint40 jobId) {
         (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1);
-        return (requestIds[0], jobIds[0]);
+        if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
     }
 
     /// @inheritdoc ICoordinator
@@ -359,9 +384,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function requestUnstake(uint256 amount) external {
-        Prover memory p = _provers[msg.sender];
+        Prover storage p = _provers[msg.sender];
+        uint256 bond = p.bond;
         uint256 locked = uint256(p.activeLeases) * _config.bondPerLease;
-        uint256 free = p.bond > locked ? p.bond - locked : 0;
+        uint256 free = bond > locked ? bond - locked : 0;
         if (amount == 0) revert BadAmount();
         if (amount > free) revert BondLocked(amount, free);
         uint256 unbonding = uint256(p.unbonding) + amount;
@@ -369,11 +395,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 readyAt = block.timestamp + _unbondingDelay;
         // forge-lint: disable-start(unsafe-typecast) amount <= free <= bond; unbonding checked
         // above; readyAt = now + at most 30 days fits 32 bits until 2106, as leasedAt does
-        p.bond -= uint96(amount);
+        p.bond = uint96(bond - amount);
         p.unbonding = uint96(unbonding);
         p.unbondingReadyAt = uint32(readyAt);
         // forge-lint: disable-end(unsafe-typecast)
-        _provers[msg.sender] = p;
         emit UnstakeRequested(msg.sender, amount, readyAt);
     }
 
@@ -426,33 +451,47 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICoordinator
-    function applyStakeParams() external {
+    function applySettings(Settings calldata settings_) external {
         uint256 at = _proposedAt;
-        if (at == 0 || block.timestamp < at) revert NoStakeParamsDue();
-        StakeParams memory sp = _proposed;
-        delete _proposed;
+        if (at == 0 || block.timestamp < at || keccak256(abi.encode(settings_)) != _proposedHash) {
+            revert NoSettingsDue();
+        }
+        _proposedHash = 0;
         _proposedAt = 0;
-        _setStakeParams(sp);
-        emit StakeParamsApplied(sp);
+        _applySettings(settings_);
+    }
+
+    /// @inheritdoc ICoordinator
+    function expireSubmission(uint64 requestId) external {
+        (uint40 jobId, uint24 attempt) = _split(requestId);
+        Job memory j = _loadJob(jobId);
+        bool latest = attempt == j.attempt;
+        Lease memory l =
+            latest ? Lease(_proverAt[j.holder], j.submittedAt, j.state) : _loadLease(requestId);
+        // An unknown request id reads as a lease in state None.
+        if (l.state != LeaseState.Submitted) revert NotExpired(0);
+        (uint256 upload, uint256 verdict) = _deadlinesAt(l.submittedAt);
+        uint256 due = l.submittedAt + upload + verdict;
+        if (block.timestamp < due) revert NotExpired(due);
+        if (latest) {
+            j.state = LeaseState.Expired;
+            _storeJob(jobId, j);
+        } else {
+            _leases[requestId].state = LeaseState.Expired;
+        }
+        _provers[l.prover].activeLeases -= 1;
+        emit SubmissionExpired(requestId, l.prover);
     }
 
     // ================================================================== owner
 
     /// @inheritdoc ICoordinator
-    function proposeStakeParams(StakeParams calldata params_) external onlyOwner {
-        _checkStakeParams(params_);
+    function proposeSettings(Settings calldata settings_) external onlyOwner {
+        _checkSettings(settings_, paramDelay);
         uint256 at = block.timestamp + paramDelay;
-        _proposed = params_;
+        _proposedHash = keccak256(abi.encode(settings_));
         _proposedAt = at;
-        emit StakeParamsProposed(params_, at);
-    }
-
-    /// @inheritdoc ICoordinator
-    function setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
-        external
-        onlyOwner
-    {
-        _setTimings(minReassignAge, uploadDeadline, unbondingDelay, paramDelay);
+        emit SettingsProposed(settings_, at);
     }
 
     /// @inheritdoc ICoordinator
@@ -467,20 +506,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (spareAttempts_ > MAX_SPARE_ATTEMPTS) revert ParamOutOfBounds();
         spareAttempts = spareAttempts_;
         emit SpareAttemptsChanged(spareAttempts_);
-    }
-
-    /// @inheritdoc ICoordinator
-    function setRelayer(address newRelayer) external onlyOwner {
-        if (newRelayer == address(0)) revert ZeroAddress();
-        emit RelayerChanged(relayer, newRelayer);
-        relayer = newRelayer;
-    }
-
-    /// @inheritdoc ICoordinator
-    function setTreasury(address newTreasury) external onlyOwner {
-        if (newTreasury == address(0)) revert ZeroAddress();
-        emit TreasuryChanged(treasury, newTreasury);
-        treasury = newTreasury;
     }
 
     /// @inheritdoc ICoordinator
@@ -505,7 +530,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             freshNodes: b.freshNodes,
             rewardPerJob: b.rewardPerJob,
             cancelled: b.cancelled,
-            finalProofHash: b.finalProofHash
+            finalProofHash: b.finalProofHash,
+            poster: b.poster
         });
     }
 
@@ -553,7 +579,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (attempt == j.attempt) {
             (holder, state, submittedAt) = (_proverAt[j.holder], j.state, j.submittedAt);
         } else {
-            Lease memory l = _leases[requestId];
+            Lease memory l = _loadLease(requestId);
             (holder, state, submittedAt) = (l.prover, l.state, l.submittedAt);
         }
         proofHash = _proofHashes[requestId];
@@ -593,7 +619,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function leaseCap(address account) external view returns (uint256) {
-        return _cap(_provers[account].bond, _config);
+        return _cap(_provers[account].bond, _loadConfig());
     }
 
     /// @inheritdoc ICoordinator
@@ -631,27 +657,33 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             bool leasingPaused
         )
     {
-        Config memory c = _config;
+        Config memory c = _loadConfig();
         stakeParams = StakeParams(c.bondPerLease, c.minBond, _slashAmount);
         return (stakeParams, c.minReassignAge, c.uploadDeadline, _unbondingDelay, c.leasingPaused);
     }
 
-    /// @notice The announced stake parameters and when they can be applied (0 = none).
-    /// @return proposed The announced values.
-    /// @return effectiveAt When `applyStakeParams` accepts them.
-    function proposedStakeParams()
+    /// @notice The hash (keccak256 of their ABI encoding) of the announced settings and when
+    ///         they can be applied (0 = none); `SettingsProposed` holds the settings.
+    /// @return proposedHash The announced settings' hash.
+    /// @return effectiveAt When `applySettings` accepts them.
+    function proposedSettings() external view returns (bytes32 proposedHash, uint256 effectiveAt) {
+        return (_proposedHash, _proposedAt);
+    }
+
+    /// @inheritdoc ICoordinator
+    function deadlinesAt(uint256 time)
         external
         view
-        returns (StakeParams memory proposed, uint256 effectiveAt)
+        returns (uint256 uploadDeadline, uint256 verdictDeadline)
     {
-        return (_proposed, _proposedAt);
+        return _deadlinesAt(time);
     }
 
     /// @notice Ids the next batch and the next job will get.
     /// @return nextBatchId The next batch id.
     /// @return nextJobId The next job id.
     function nextIds() external view returns (uint32 nextBatchId, uint40 nextJobId) {
-        Registry memory r = _registry;
+        Registry memory r = _loadRegistry();
         return (r.nextBatchId, r.nextJobId);
     }
 
@@ -664,7 +696,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         internal
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
-        Config memory cfg = _config;
+        Config memory cfg = _loadConfig();
         if (cfg.leasingPaused) revert LeasingIsPaused();
         Prover storage p = _provers[msg.sender];
         uint256 active = p.activeLeases;
@@ -675,6 +707,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         bool lapsed = p.lapsed;
 
         Queue memory q = _loadQueue();
+        (uint40 pendingHead, uint40 aggHead) = (q.pendingHead, q.aggHead);
         requestIds = new uint64[](n);
         jobIds = new uint40[](n);
         uint256 got;
@@ -687,7 +720,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             ++got;
             emit JobLeased(requestId, jobId, msg.sender, previousHolder);
         }
-        if (got == 0) revert NoJobAvailable();
+        // Nothing leased: if it cleared cancelled jobs on its way (the heads moved), keep that,
+        // so any number of them goes a bounded number per call instead of blocking for good.
+        if (got == 0 && q.pendingHead == pendingHead && q.aggHead == aggHead) {
+            revert NoJobAvailable();
+        }
         assembly ("memory-safe") {
             mstore(requestIds, got)
             mstore(jobIds, got)
@@ -755,9 +792,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         b.leasedFresh = taken + 1;
         q.freshCount -= 1;
         if (taken + 1 == b.leafCount) {
-            Registry memory r = _registry;
+            Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
-            _registry = r;
+            _storeRegistry(r);
         }
     }
 
@@ -924,7 +961,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             if (_stats[msg.sender].id != j.holder) revert NotLeaseHolder(requestId);
             if (j.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
         } else {
-            l = _leases[requestId];
+            l = _loadLease(requestId);
             if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
             if (l.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
         }
@@ -945,7 +982,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             // then submit junk with nothing left to slash.
             Prover storage p = _provers[msg.sender];
             uint256 active = p.activeLeases;
-            uint256 cap = _cap(p.bond, _config);
+            uint256 cap = _cap(p.bond, _loadConfig());
             if (active >= cap) revert LeaseCapReached(active, cap);
             // forge-lint: disable-next-line(unsafe-typecast) active < cap <= MAX_ACTIVE_LEASES
             p.activeLeases = uint24(active + 1);
@@ -983,7 +1020,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         SkipReason reason;
         if (t.attempt == 0 || t.attempt > j.attempt) {
             reason = SkipReason.UnknownRequest;
-        } else if (t.jobId != v.jobId || !_loadTarget(t, j)) {
+        } else if (!_loadTarget(t, j)) {
             reason = SkipReason.WrongJobOrProver;
         } else if (t.state == LeaseState.Leased) {
             reason = SkipReason.NotSubmitted;
@@ -991,10 +1028,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             reason = SkipReason.AlreadyJudged;
         } else if (result == 0 || result > uint8(VerdictResult.Missing)) {
             reason = SkipReason.NoResult;
-        } else if (
-            result == uint8(VerdictResult.Missing)
-                && block.timestamp < uint256(t.submittedAt) + _config.uploadDeadline
-        ) {
+        } else if (_proofHashes[t.requestId] != v.proofHash) {
+            reason = SkipReason.WrongProof;
+        } else if (result == uint8(VerdictResult.Missing) && !_uploadDeadlinePassed(t.submittedAt))
+        {
             reason = SkipReason.UploadDeadlineNotPassed;
         } else {
             return _judge(q, t, j, VerdictResult(result));
@@ -1009,9 +1046,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (t.latest) {
             t.state = j.state;
             t.submittedAt = j.submittedAt;
-            return t.prover != address(0) && _stats[t.prover].id == j.holder;
+            return _stats[t.prover].id == j.holder;
         }
-        Lease memory l = _leases[t.requestId];
+        Lease memory l = _loadLease(t.requestId);
         t.state = l.state;
         t.submittedAt = l.submittedAt;
         return l.prover == t.prover;
@@ -1141,7 +1178,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         internal
         returns (uint32 batchId, uint40 firstJobId)
     {
-        Registry memory r = _registry;
+        Registry memory r = _loadRegistry();
         Queue memory q = _loadQueue();
         batchId = r.nextBatchId;
         firstJobId = r.nextJobId;
@@ -1156,7 +1193,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // forge-lint: disable-end(unsafe-typecast)
         q.freshCount += leafCount;
         _appendFresh(q, r, batchId);
-        _registry = r;
+        _storeRegistry(r);
         _storeQueue(q);
     }
 
@@ -1167,7 +1204,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // The batch holding `jobId`, by binary search over batches' first job ids (0 if none).
     function _batchOf(uint40 jobId) internal view returns (uint32) {
-        Registry memory r = _registry;
+        Registry memory r = _loadRegistry();
         if (jobId == 0 || jobId >= r.nextJobId) return 0;
         uint32 lo = 1;
         uint32 hi = r.nextBatchId - 1;
@@ -1187,6 +1224,22 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     function _storeJob(uint40 jobId, Job memory j) internal {
         _jobs[jobId] = j;
+    }
+
+    function _loadConfig() internal view returns (Config memory) {
+        return _config;
+    }
+
+    function _loadLease(uint64 requestId) internal view returns (Lease memory) {
+        return _leases[requestId];
+    }
+
+    function _loadRegistry() internal view returns (Registry memory) {
+        return _registry;
+    }
+
+    function _storeRegistry(Registry memory r) internal {
+        _registry = r;
     }
 
     function _loadQueue() internal view returns (Queue memory) {
@@ -1239,34 +1292,53 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return (offset + c + pos, 2 * pos + 1 < c ? 2 : 1);
     }
 
-    function _checkStakeParams(StakeParams memory sp) internal pure {
+    // `maxUnbondingDelay` is paramDelay, passed in because the constructor cannot read it yet.
+    function _checkSettings(Settings memory s, uint256 maxUnbondingDelay) internal pure {
+        StakeParams memory sp = s.stake;
+        if (s.relayer == address(0) || s.treasury == address(0)) revert ZeroAddress();
         if (
             sp.bondPerLease == 0 || sp.minBond < sp.bondPerLease || sp.slashAmount > sp.bondPerLease
-        ) {
-            revert ParamOutOfBounds();
-        }
-    }
-
-    function _setStakeParams(StakeParams memory sp) internal {
-        _config.bondPerLease = sp.bondPerLease;
-        _config.minBond = sp.minBond;
-        _slashAmount = sp.slashAmount;
-    }
-
-    // `maxUnbondingDelay` is paramDelay, passed in because the constructor cannot read it yet.
-    function _setTimings(
-        uint24 minReassignAge,
-        uint24 uploadDeadline,
-        uint32 unbondingDelay,
-        uint256 maxUnbondingDelay
-    ) internal {
-        if (
-            minReassignAge > MAX_MIN_REASSIGN_AGE || uploadDeadline < MIN_UPLOAD_DEADLINE
-                || uploadDeadline > MAX_UPLOAD_DEADLINE || unbondingDelay > maxUnbondingDelay
+                || s.minReassignAge > MAX_MIN_REASSIGN_AGE || s.uploadDeadline < MIN_UPLOAD_DEADLINE
+                || s.uploadDeadline > MAX_UPLOAD_DEADLINE || s.unbondingDelay > maxUnbondingDelay
+                || s.verdictDeadline < MIN_VERDICT_DEADLINE
+                || s.verdictDeadline > MAX_VERDICT_DEADLINE
         ) revert ParamOutOfBounds();
-        _config.minReassignAge = minReassignAge;
-        _config.uploadDeadline = uploadDeadline;
-        _unbondingDelay = unbondingDelay;
-        emit TimingsChanged(minReassignAge, uploadDeadline, unbondingDelay);
+    }
+
+    function _applySettings(Settings memory s) internal {
+        Config storage c = _config;
+        c.bondPerLease = s.stake.bondPerLease;
+        c.minBond = s.stake.minBond;
+        c.minReassignAge = s.minReassignAge;
+        c.uploadDeadline = s.uploadDeadline;
+        _slashAmount = s.stake.slashAmount;
+        _unbondingDelay = s.unbondingDelay;
+        relayer = s.relayer;
+        treasury = s.treasury;
+        uint256 n = _deadlines.length;
+        if (
+            n == 0 || _deadlines[n - 1].upload != s.uploadDeadline
+                || _deadlines[n - 1].verdict != s.verdictDeadline
+        ) _deadlines.push(Deadlines(uint32(block.timestamp), s.uploadDeadline, s.verdictDeadline));
+        emit SettingsApplied(s);
+    }
+
+    // The deadlines in force at `time`: the last change applied at or before it (binary search;
+    // the first entry is the deployment's, before any submission).
+    function _deadlinesAt(uint256 time) internal view returns (uint256 upload, uint256 verdict) {
+        uint256 lo;
+        uint256 hi = _deadlines.length - 1;
+        while (lo < hi) {
+            uint256 mid = (lo + hi + 1) / 2;
+            if (_deadlines[mid].from <= time) lo = mid;
+            else hi = mid - 1;
+        }
+        Deadlines memory d = _deadlines[lo];
+        return (d.upload, d.verdict);
+    }
+
+    function _uploadDeadlinePassed(uint32 submittedAt) internal view returns (bool) {
+        (uint256 upload,) = _deadlinesAt(submittedAt);
+        return block.timestamp >= submittedAt + upload;
     }
 }

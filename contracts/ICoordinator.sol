@@ -33,7 +33,8 @@ interface ICoordinator {
         Submitted,
         Valid,
         Invalid,
-        Missing
+        Missing,
+        Expired
     }
 
     /// @notice The relayer's judgement of a submitted proof.
@@ -52,17 +53,20 @@ interface ICoordinator {
         AlreadyJudged,
         UploadDeadlineNotPassed,
         NoResult,
-        JobNotPending
+        JobNotPending,
+        WrongProof
     }
 
-    /// @notice One verdict of `recordVerdicts`: it must name the request, its job and its prover.
+    /// @notice One verdict of `recordVerdicts`: it names the lease, its holder and the proof
+    ///         hash of the submission it judges, so that after a reorg replaced a submission a
+    ///         verdict about the old one is skipped (`WrongProof`) instead of judging the new one.
     ///         `result` is a VerdictResult as a number, so that an out-of-range value skips this
     ///         entry instead of reverting the whole batch.
     struct Verdict {
         uint64 requestId;
-        uint40 jobId;
         address prover;
         uint8 result;
+        bytes32 proofHash;
     }
 
     /// @notice A batch, one source batch's whole proving tree, as stored (see `batch`). Its jobs
@@ -81,13 +85,29 @@ interface ICoordinator {
         uint96 rewardPerJob;
         bool cancelled;
         bytes32 finalProofHash;
+        address poster;
     }
 
-    /// @notice Parameters that take effect only after `paramDelay` (they change what a bond risks).
+    /// @notice What a bond risks: the bond each lease needs, the least bond that leases at all,
+    ///         and what an Invalid verdict takes.
     struct StakeParams {
         uint96 bondPerLease;
         uint96 minBond;
         uint96 slashAmount;
+    }
+
+    /// @notice Everything the owner sets that changes what a prover risks or who judges it:
+    ///         announced with `proposeSettings`, in force only `paramDelay` later
+    ///         (`applySettings`), so a prover who dislikes a change can leave before it applies.
+    ///         A changed upload or verdict deadline never applies to submissions made before it.
+    struct Settings {
+        StakeParams stake;
+        uint24 minReassignAge;
+        uint24 uploadDeadline;
+        uint32 unbondingDelay;
+        uint32 verdictDeadline;
+        address relayer;
+        address treasury;
     }
 
     // ------------------------------------------------------------------ events
@@ -103,7 +123,8 @@ interface ICoordinator {
         uint96 rewardPerJob,
         bytes32 circuitId
     );
-    /// @notice A batch was cancelled and `refund` of unspent escrow returned to `to`.
+    /// @notice A batch was cancelled and `refund` of unspent escrow returned to `to`, who posted
+    ///         it.
     event BatchCancelled(uint32 indexed batchId, address indexed to, uint256 refund);
     /// @notice A batch's top job completed: its winning proof is the batch's final proof.
     event BatchFinalized(uint32 indexed batchId, bytes32 finalProofHash);
@@ -133,6 +154,9 @@ interface ICoordinator {
     );
     /// @notice A verdict was skipped because it did not match or no longer applied.
     event VerdictSkipped(uint64 indexed requestId, SkipReason reason);
+    /// @notice A submission went unjudged past its verdict deadline: its lease stopped counting
+    ///         against `prover`'s bond, with neither pay nor slash.
+    event SubmissionExpired(uint64 indexed requestId, address indexed prover);
     /// @notice A pending job of a cancelled batch left the pending list and its holder's count.
     event JobCleared(uint40 indexed jobId);
     /// @notice `prover` added `amount` to its bond.
@@ -147,21 +171,15 @@ interface ICoordinator {
     event Slashed(address indexed prover, uint64 indexed requestId, uint256 amount);
     /// @notice Slashed funds owed to the treasury were sent to it.
     event SlashesSwept(address indexed treasury, uint256 amount);
-    /// @notice The relayer role moved.
-    event RelayerChanged(address indexed previous, address indexed current);
-    /// @notice The treasury that receives slashed funds changed.
-    event TreasuryChanged(address indexed previous, address indexed current);
-    /// @notice Timing parameters changed (they take effect at once).
-    event TimingsChanged(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay);
     /// @notice The stale age changed (it takes effect at once; 0 = off).
     event StaleAgeChanged(uint24 staleAge);
     /// @notice The number of leases up to which a job may go as a spare changed (0 = only jobs
     ///         whose holder has lapsed).
     event SpareAttemptsChanged(uint8 spareAttempts);
-    /// @notice New stake parameters were announced; they can be applied from `effectiveAt`.
-    event StakeParamsProposed(StakeParams params, uint256 effectiveAt);
-    /// @notice Announced stake parameters took effect.
-    event StakeParamsApplied(StakeParams params);
+    /// @notice New settings were announced; they can be applied from `effectiveAt`.
+    event SettingsProposed(Settings settings, uint256 effectiveAt);
+    /// @notice Settings took effect (at deployment, then each announced change).
+    event SettingsApplied(Settings settings);
     /// @notice Leasing was paused (true) or resumed (false). Nothing else is ever paused.
     event LeasingPaused(bool paused);
 
@@ -213,8 +231,10 @@ interface ICoordinator {
     error NothingToWithdraw();
     /// @notice A parameter is outside its bounds.
     error ParamOutOfBounds();
-    /// @notice No stake parameters are announced, or their delay has not passed.
-    error NoStakeParamsDue();
+    /// @notice These settings are not the announced ones, or their delay has not passed.
+    error NoSettingsDue();
+    /// @notice The submission is not past its verdict deadline unjudged (`dueAt` is when it is).
+    error NotExpired(uint256 dueAt);
     /// @notice The zero address is not allowed here.
     error ZeroAddress();
 
@@ -239,12 +259,12 @@ interface ICoordinator {
 
     /// @notice Cancels a batch: its fresh jobs are never leased, nodes not yet fresh never
     ///         become so, its pending jobs are cleared lazily (see `clearCancelled`), and the
-    ///         escrow of every job not completed goes back to the caller.
+    ///         escrow of every job not completed goes back to whoever posted the batch.
     /// @param batchId The batch to cancel; relayer or owner only.
     function cancelBatch(uint32 batchId) external;
 
-    /// @notice Applies verdicts in order. An entry that does not match its lease or no longer
-    ///         applies is skipped with `VerdictSkipped`; the rest of the batch goes through.
+    /// @notice Applies verdicts in order. An entry that does not match its lease and submission
+    ///         or no longer applies is skipped with `VerdictSkipped`; the rest goes through.
     /// @param verdicts The verdicts, at most MAX_VERDICTS_PER_CALL.
     function recordVerdicts(Verdict[] calldata verdicts) external;
 
@@ -256,11 +276,15 @@ interface ICoordinator {
     ///         recently leased first, not one whose latest lease is the caller's) only when nothing
     ///         is fresh, and only once leased `minReassignAge` ago unless it may go as a spare
     ///         (`spareAttempts`). A caller that already holds a lease gets fresh round-0 jobs only.
-    /// @return requestId The lease's id, needed to submit.
-    /// @return jobId The leased job.
+    ///         Reverts `NoJobAvailable` when there is none, unless the call cleared jobs of
+    ///         cancelled batches on its way (then it leases nothing and keeps the clearing, so
+    ///         any number of them is cleared a bounded number per call).
+    /// @return requestId The lease's id, needed to submit (0 if none).
+    /// @return jobId The leased job (0 if none).
     function lease() external returns (uint64 requestId, uint40 jobId);
 
-    /// @notice Leases up to `n` jobs, as many as are available and the bond backs.
+    /// @notice Leases up to `n` jobs, as many as are available and the bond backs (none only
+    ///         as `lease` says).
     /// @param n How many to lease, 1..MAX_LEASES_PER_CALL.
     /// @return requestIds The leases' ids.
     /// @return jobIds The leased jobs, in the same order.
@@ -307,23 +331,25 @@ interface ICoordinator {
     /// @notice Sends slashed funds owed to the treasury to it. Anyone may call.
     function sweepSlashed() external;
 
-    /// @notice Applies announced stake parameters once their delay has passed. Anyone may call.
-    function applyStakeParams() external;
+    /// @notice Applies announced settings once their delay has passed. Anyone may call.
+    /// @param settings The settings exactly as announced (`SettingsProposed`).
+    function applySettings(Settings calldata settings) external;
+
+    /// @notice Releases a submission that went unjudged past its verdict deadline (the upload
+    ///         and verdict deadlines in force when it was submitted): its lease stops counting
+    ///         against the bond, with neither pay nor slash, and becomes Expired, so a dead or
+    ///         hostile relayer cannot trap bonds. The job stays pending for LRP. Anyone may call.
+    /// @param requestId The submitted lease.
+    function expireSubmission(uint64 requestId) external;
 
     // ------------------------------------------------------------------ owner
 
-    /// @notice Announces new bond per lease, minimum bond and slash amount, effective after
-    ///         `paramDelay`. Replaces any earlier announcement.
-    /// @param params The new values (bounded: slash <= bondPerLease <= minBond).
-    function proposeStakeParams(StakeParams calldata params) external;
-
-    /// @notice Sets the minimum reassign age (0 = pure LRP), the upload deadline and the
-    ///         unbonding delay, each within bounds.
-    /// @param minReassignAge Seconds a lease is protected from LRP reassignment.
-    /// @param uploadDeadline Seconds after a submission before a Missing verdict is accepted.
-    /// @param unbondingDelay Seconds between `requestUnstake` and `withdrawUnstaked`.
-    function setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
-        external;
+    /// @notice Announces new settings, effective after `paramDelay`; replaces any earlier
+    ///         announcement. Bounds: slash <= bondPerLease <= minBond, minReassignAge <=
+    ///         MAX_MIN_REASSIGN_AGE, uploadDeadline and verdictDeadline within their bounds,
+    ///         unbondingDelay <= paramDelay, nonzero relayer and treasury.
+    /// @param settings The whole new set (read the current one to change a part).
+    function proposeSettings(Settings calldata settings) external;
 
     /// @notice Sets the stale age: a pending job whose latest lease is at least this old goes
     ///         before fresh round-0 jobs (0 = never), at most MAX_MIN_REASSIGN_AGE.
@@ -335,14 +361,6 @@ interface ICoordinator {
     ///         has not lapsed (a lease of its handed on unsubmitted, no job completed since).
     /// @param spareAttempts_ Leases; 0 = only jobs whose latest holder has lapsed.
     function setSpareAttempts(uint8 spareAttempts_) external;
-
-    /// @notice Moves the relayer role.
-    /// @param newRelayer The new relayer.
-    function setRelayer(address newRelayer) external;
-
-    /// @notice Sets where slashed funds go.
-    /// @param newTreasury The new treasury.
-    function setTreasury(address newTreasury) external;
 
     /// @notice Pauses (true) or resumes (false) leasing. Submissions, verdicts and withdrawals
     ///         are never paused.
@@ -441,6 +459,17 @@ interface ICoordinator {
     /// @return prev The job leased just before.
     /// @return next The job leased just after.
     function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next);
+
+    /// @notice The deadlines a submission made at `time` is held to: the upload deadline (a
+    ///         Missing verdict waits for it) and the verdict deadline (counted after the upload
+    ///         deadline; past both, `expireSubmission` releases the lease).
+    /// @param time The submission's time (`leaseInfo`'s submittedAt).
+    /// @return uploadDeadline Seconds after the submission.
+    /// @return verdictDeadline Seconds after the upload deadline.
+    function deadlinesAt(uint256 time)
+        external
+        view
+        returns (uint256 uploadDeadline, uint256 verdictDeadline);
 
     /// @notice The parameters in force.
     /// @return stakeParams Bond per lease, minimum bond, slash amount.

@@ -364,9 +364,9 @@ async fn case_05_replayed_foreign_and_double_submissions_and_foreign_verdicts_ar
     // Verdicts from anyone but the relayer.
     let v = ICoordinator::Verdict {
         requestId: mine,
-        jobId: 1u32.try_into().unwrap(),
         prover: spare.address(),
         result: Verdict::Valid.into(),
+        proofHash: keccak256("again"),
     };
     let e = c.recordVerdicts(vec![v]).call().await.unwrap_err();
     assert!(revert(e).contains("NotRelayer"));

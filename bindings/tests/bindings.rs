@@ -75,9 +75,9 @@ async fn deploys_and_runs_one_job_on_anvil() {
     .unwrap();
     let v = ICoordinator::Verdict {
         requestId: leased.requestId,
-        jobId: leased.jobId,
         prover,
         result: Verdict::Valid.into(),
+        proofHash: keccak256("proof"),
     };
     confirm(coord.recordVerdicts(vec![v])).await.unwrap();
     let info = coord.prover(prover).call().await.unwrap();

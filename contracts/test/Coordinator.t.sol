@@ -916,10 +916,9 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(alice);
         coord.requestUnstake(7 ether); // bond 10 (locked), unbonding 7
         _submit(alice, r);
-        vm.prank(owner);
-        coord.proposeStakeParams(ICoordinator.StakeParams(20 ether, 20 ether, slash));
-        vm.warp(block.timestamp + PARAM_DELAY);
-        coord.applyStakeParams();
+        ICoordinator.Settings memory s = _settings();
+        s.stake = ICoordinator.StakeParams(20 ether, 20 ether, slash);
+        _changeSettings(s);
         _verdict(r, INVALID);
     }
 
@@ -980,6 +979,32 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Pending), "still pending");
     }
 
+    /// @notice Finding 5: a verdict names the submission it judges. After a reorg replaced a
+    ///         submission (here: another proof hash for the same lease), a verdict about the old
+    ///         one is skipped and the new one stays unjudged, unpaid and unslashed.
+    function test_Verdict_AboutAReplacedSubmissionIsSkipped() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint64 r,) = _lease(alice);
+        bytes32 seen = keccak256("the proof the relayer checked");
+        uint256 snap = vm.snapshotState();
+        vm.prank(alice);
+        coord.submitProof(r, seen);
+        vm.revertToState(snap); // the reorg: that submission is gone
+        vm.prank(alice);
+        coord.submitProof(r, keccak256("junk"));
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vs[0] = ICoordinator.Verdict(r, alice, uint8(VALID), seen);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r, ICoordinator.SkipReason.WrongProof);
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Submitted), "unjudged");
+        vm.assertEq(_earnings(alice), 0, "not paid for the junk");
+        _verdict(r, INVALID); // judged on what it now names
+        vm.assertEq(_bondOf(alice), MIN_BOND - SLASH, "slashed for the junk");
+    }
+
     function test_Verdict_SkipsWhatDoesNotApplyAndAppliesTheRest() public {
         _post(3);
         _bond(alice, 3);
@@ -989,18 +1014,19 @@ contract CoordinatorTest is TreeChecks {
         _submit(alice, r1);
         _submit(alice, r3);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](8);
-        vs[0] = ICoordinator.Verdict(999, j1, alice, uint8(VALID)); // unknown request
-        vs[1] = ICoordinator.Verdict(r1, j2, alice, uint8(VALID)); // wrong job
-        vs[2] = ICoordinator.Verdict(r1, j1, bob, uint8(VALID)); // wrong prover
-        vs[3] = ICoordinator.Verdict(r2, j2, alice, uint8(VALID)); // not submitted
-        vs[4] = ICoordinator.Verdict(r1, j1, alice, 0); // no result
-        vs[5] = ICoordinator.Verdict(r1, j1, alice, 9); // out of range
-        vs[6] = ICoordinator.Verdict(r1, j1, alice, uint8(VALID)); // applies
-        vs[7] = ICoordinator.Verdict(r1, j1, alice, uint8(INVALID)); // already judged
+        bytes32 h1 = _proofHash(r1);
+        vs[0] = ICoordinator.Verdict(999, alice, uint8(VALID), h1); // unknown request
+        vs[1] = ICoordinator.Verdict(r1, alice, uint8(VALID), _proofHash(r2)); // another proof
+        vs[2] = ICoordinator.Verdict(r1, bob, uint8(VALID), h1); // wrong prover
+        vs[3] = ICoordinator.Verdict(r2, alice, uint8(VALID), h1); // not submitted
+        vs[4] = ICoordinator.Verdict(r1, alice, 0, h1); // no result
+        vs[5] = ICoordinator.Verdict(r1, alice, 9, h1); // out of range
+        vs[6] = ICoordinator.Verdict(r1, alice, uint8(VALID), h1); // applies
+        vs[7] = ICoordinator.Verdict(r1, alice, uint8(INVALID), h1); // already judged
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictSkipped(999, ICoordinator.SkipReason.UnknownRequest);
         vm.expectEmit(address(coord));
-        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.WrongJobOrProver);
+        emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.WrongProof);
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.WrongJobOrProver);
         vm.expectEmit(address(coord));
@@ -1077,11 +1103,28 @@ contract CoordinatorTest is TreeChecks {
         vm.assertTrue(coord.batch(b).cancelled, "flagged");
     }
 
-    function test_CancelBatch_OwnerMayCancelAndRefundGoesToCaller() public {
-        uint32 b = _post(2); // 3 jobs
+    /// @notice Finding 4: the owner may cancel, but the escrow goes back to whoever posted the
+    ///         batch, also once the relayer role has moved on.
+    function test_CancelBatch_RefundGoesToThePoster() public {
+        uint32 b = _post(2); // 3 jobs, posted by the relayer
+        uint256 before = token.balanceOf(relayer);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.BatchCancelled(b, relayer, 3 * REWARD);
         vm.prank(owner);
         coord.cancelBatch(b);
-        vm.assertEq(token.balanceOf(owner), 3 * REWARD, "refund to the caller");
+        vm.assertEq(token.balanceOf(owner), 0, "the owner takes nothing");
+        vm.assertEq(token.balanceOf(relayer), before + 3 * REWARD, "refund to the poster");
+        vm.assertEq(coord.batch(b).poster, relayer, "poster recorded");
+
+        uint32 c = _post(2);
+        ICoordinator.Settings memory s = _settings();
+        s.relayer = carol;
+        _changeSettings(s);
+        vm.prank(carol);
+        coord.cancelBatch(c);
+        vm.assertEq(token.balanceOf(carol), 0, "the new relayer takes nothing");
+        // It paid 3 rewards into escrow for the second batch and got them back.
+        vm.assertEq(token.balanceOf(relayer), before + 3 * REWARD, "the old relayer escrowed");
     }
 
     function test_CancelBatch_RemovesBatchFromMiddleOfFreshQueue() public {
@@ -1345,8 +1388,18 @@ contract CoordinatorTest is TreeChecks {
             vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs of live batches");
         }
         vm.assertEq(coord.batch(later).jobsLeft, 0, "the later tree is done");
-        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
-        _lease(bob);
+        // Leases clear what they meet of the cancelled tree and keep it, leasing nothing;
+        // then nothing is left.
+        for (uint256 k;; ++k) {
+            vm.assertLt(k, 8, "a bounded number of leases clears it all");
+            vm.prank(bob);
+            try coord.lease() returns (uint64 r, uint40) {
+                vm.assertEq(r, 0, "nothing of a cancelled tree is leased");
+            } catch (bytes memory err) {
+                vm.assertEq(bytes4(err), ICoordinator.NoJobAvailable.selector, "none left");
+                break;
+            }
+        }
         for (uint256 i; i < d.tree.size; ++i) {
             ICoordinator.JobStatus s = _status(d.first + uint40(i));
             vm.assertTrue(s != ICoordinator.JobStatus.Fresh, "ready nodes dropped from the list");
@@ -1382,17 +1435,62 @@ contract CoordinatorTest is TreeChecks {
         coord.cancelBatch(big);
         vm.assertEq(_fresh(), 1, "only the small tree's top is fresh");
         _bond(bob, 1);
-        // A lease drops 8 cancelled nodes, finds nothing else, and reverts: the drops with it.
-        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
-        _lease(bob);
-        uint40[] memory none = new uint40[](1);
-        vm.prank(carol); // anyone
-        coord.clearCancelled(none); // drops the cancelled nodes at the list's head
+        // A lease drops 8 cancelled nodes and finds nothing else: it leases nothing and keeps
+        // the drops (it used to revert, undoing them).
+        (uint64 none, uint40 got) = _lease(bob);
+        vm.assertEq(none, 0, "nothing leased");
+        uint256 dropped;
         for (uint40 j = 33; j <= 48; ++j) {
-            vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Cleared), "dropped");
+            if (_status(j) == ICoordinator.JobStatus.Cleared) ++dropped;
         }
-        (, uint40 got) = _lease(bob);
+        vm.assertEq(dropped, 8, "one lease's worth dropped, and kept");
+        (, got) = _lease(bob); // drops the other 8 and reaches the live top
         vm.assertEq(got, _top(small), "the live top is reached");
+    }
+
+    /// @notice Another way out: clearCancelled drops cancelled nodes at the list's head too.
+    function test_ClearCancelled_DropsCancelledNodesAtTheHead() public {
+        uint32 big = _post(4); // nodes 5, 6, top 7
+        uint32 small = _post(1); // job 8
+        _bond(alice, 5);
+        vm.prank(alice);
+        (uint64[] memory a,) = coord.leaseMany(5);
+        for (uint256 i; i < 4; ++i) {
+            _submit(alice, a[i]);
+            _verdict(a[i], VALID);
+        }
+        vm.prank(relayer);
+        coord.cancelBatch(big);
+        vm.prank(carol); // anyone
+        coord.clearCancelled(new uint40[](1));
+        vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Cleared), "node 5 dropped");
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Cleared), "node 6 dropped");
+        vm.assertEq(coord.batch(small).jobsLeft, 1, "the small tree untouched");
+    }
+
+    /// @notice Finding 1: more than MAX_CLEAR_PER_LEASE cancelled jobs at the head of the
+    ///         pending list stopped all reassignment: the lease cleared 8, found nothing and
+    ///         reverted, undoing the clearing, and their holders stayed charged. Now each lease
+    ///         keeps what it cleared, so the next one gets through.
+    function test_Lease_GetsPastMoreCancelledJobsAtThePendingHeadThanOneLeaseClears() public {
+        uint32 a = _post(12); // leaves 1-12
+        _bond(alice, 12);
+        vm.prank(alice);
+        coord.leaseMany(12);
+        _post(1); // job 25 (the tree over 12 leaves has 24 jobs)
+        _bond(bob, 1);
+        _lease(bob); // job 25: pending behind alice's 12
+        vm.prank(relayer);
+        coord.cancelBatch(a);
+        vm.assertEq(_fresh(), 0, "nothing fresh: only reassignment is left");
+        _bond(carol, 1);
+        (uint64 none,) = _lease(carol); // clears jobs 1-8, leases nothing
+        vm.assertEq(none, 0, "nothing leased yet");
+        vm.assertEq(_active(alice), 4, "the 8 cleared stopped counting, and stayed cleared");
+        (, uint40 got) = _lease(carol); // clears 9-12, then LRP hands bob's job on
+        vm.assertEq(got, 25, "the job behind them is reassigned");
+        vm.assertEq(_active(alice), 0, "alice is charged for no cancelled lease");
+        vm.assertEq(_pending(), 1, "only job 25 is pending");
     }
 
     // ------------------------------------------------------------------ bonds and earnings
@@ -1523,98 +1621,197 @@ contract CoordinatorTest is TreeChecks {
 
     // ------------------------------------------------------------------ owner
 
-    function test_StakeParams_ApplyOnlyAfterTheDelay() public {
-        ICoordinator.StakeParams memory sp = ICoordinator.StakeParams(20 ether, 40 ether, 20 ether);
+    function test_Settings_ApplyOnlyAfterTheDelayAndAsAnnounced() public {
+        ICoordinator.Settings memory sp = _settings();
+        sp.stake = ICoordinator.StakeParams(20 ether, 40 ether, 20 ether);
+        (sp.minReassignAge, sp.uploadDeadline, sp.unbondingDelay) = (30, 120, 2 days);
+        sp.verdictDeadline = 3 hours;
+        (sp.relayer, sp.treasury) = (carol, bob);
         vm.expectEmit(address(coord));
-        emit ICoordinator.StakeParamsProposed(sp, block.timestamp + PARAM_DELAY);
+        emit ICoordinator.SettingsProposed(sp, block.timestamp + PARAM_DELAY);
         vm.prank(owner);
-        coord.proposeStakeParams(sp);
+        coord.proposeSettings(sp);
+        (bytes32 h, uint256 at) = coord.proposedSettings();
+        vm.assertEq(h, keccak256(abi.encode(sp)), "announced hash");
+        vm.assertEq(at, block.timestamp + PARAM_DELAY, "effective at");
         vm.warp(block.timestamp + PARAM_DELAY - 1);
-        vm.expectRevert(ICoordinator.NoStakeParamsDue.selector);
-        coord.applyStakeParams();
+        vm.expectRevert(ICoordinator.NoSettingsDue.selector);
+        coord.applySettings(sp);
         vm.warp(block.timestamp + 1);
+        ICoordinator.Settings memory other = _settings();
+        vm.expectRevert(ICoordinator.NoSettingsDue.selector);
+        coord.applySettings(other); // not what was announced
         vm.expectEmit(address(coord));
-        emit ICoordinator.StakeParamsApplied(sp);
-        vm.prank(carol); // anyone
-        coord.applyStakeParams();
-        (ICoordinator.StakeParams memory now_,,,,) = coord.params();
+        emit ICoordinator.SettingsApplied(sp);
+        vm.prank(alice); // anyone
+        coord.applySettings(sp);
+        (ICoordinator.StakeParams memory now_, uint24 age, uint24 upload, uint32 unbonding,) =
+            coord.params();
         vm.assertEq(now_.bondPerLease, 20 ether, "bond per lease");
         vm.assertEq(now_.minBond, 40 ether, "min bond");
         vm.assertEq(now_.slashAmount, 20 ether, "slash");
-        vm.expectRevert(ICoordinator.NoStakeParamsDue.selector);
-        coord.applyStakeParams();
-    }
-
-    function test_StakeParams_RevertWhen_OutOfBoundsOrNotOwner() public {
-        vm.startPrank(owner);
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.proposeStakeParams(ICoordinator.StakeParams(0, 1, 0));
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.proposeStakeParams(ICoordinator.StakeParams(2, 1, 0));
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.proposeStakeParams(ICoordinator.StakeParams(2, 2, 3));
-        vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
-        vm.prank(alice);
-        coord.proposeStakeParams(ICoordinator.StakeParams(2, 2, 1));
-    }
-
-    function test_SetTimings_BoundedAndOwnerOnly() public {
-        vm.expectEmit(address(coord));
-        emit ICoordinator.TimingsChanged(30, 120, 2 days);
-        vm.prank(owner);
-        coord.setTimings(30, 120, 2 days);
-        (, uint24 age, uint24 deadline, uint32 unbonding,) = coord.params();
         vm.assertEq(age, 30, "age");
-        vm.assertEq(deadline, 120, "deadline");
+        vm.assertEq(upload, 120, "upload deadline");
         vm.assertEq(unbonding, 2 days, "unbonding");
+        (uint256 u, uint256 v) = coord.deadlinesAt(block.timestamp);
+        vm.assertEq(u, 120, "upload deadline of new submissions");
+        vm.assertEq(v, 3 hours, "verdict deadline of new submissions");
+        vm.assertEq(coord.relayer(), carol, "relayer");
+        vm.assertEq(coord.treasury(), bob, "treasury");
+        vm.expectRevert(ICoordinator.NoSettingsDue.selector);
+        coord.applySettings(sp); // once
+    }
+
+    /// @notice Finding 4: the owner can no longer make itself relayer and treasury, then slash
+    ///         and sweep to itself in one block; the relayer and treasury it announces act only
+    ///         after the delay, which a prover can use to leave.
+    function test_Settings_RelayerAndTreasuryMoveOnlyAfterTheDelay() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint64 r,) = _lease(alice);
+        _submit(alice, r);
+        ICoordinator.Settings memory s = _settings();
+        (s.relayer, s.treasury) = (owner, owner);
+        vm.prank(owner);
+        coord.proposeSettings(s);
+        (,,,, bytes32 h) = coord.leaseInfo(r);
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vs[0] = ICoordinator.Verdict(r, alice, uint8(INVALID), h);
+        vm.expectRevert(ICoordinator.NotRelayer.selector);
+        vm.prank(owner);
+        coord.recordVerdicts(vs);
+        vm.expectRevert(ICoordinator.NoSettingsDue.selector);
+        coord.applySettings(s);
+        vm.assertEq(coord.relayer(), relayer, "still the relayer");
+        vm.assertEq(coord.treasury(), treasury, "still the treasury");
+    }
+
+    function test_Settings_RevertWhen_OutOfBoundsOrNotOwner() public {
+        ICoordinator.Settings[12] memory bad;
+        for (uint256 i; i < bad.length; ++i) {
+            bad[i] = _settings();
+        }
+        bad[0].stake = ICoordinator.StakeParams(0, 1, 0);
+        bad[1].stake = ICoordinator.StakeParams(2, 1, 0);
+        bad[2].stake = ICoordinator.StakeParams(2, 2, 3);
+        bad[3].minReassignAge = 1 days + 1;
+        bad[4].uploadDeadline = 9;
+        bad[5].uploadDeadline = 1 days + 1;
+        bad[6].unbondingDelay = uint32(PARAM_DELAY + 1);
+        bad[7].verdictDeadline = 1 hours - 1;
+        bad[8].verdictDeadline = 30 days + 1;
+        bad[9].relayer = address(0);
+        bad[10].treasury = address(0);
         vm.startPrank(owner);
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.setTimings(1 days + 1, 120, 0);
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.setTimings(0, 9, 0);
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.setTimings(0, 1 days + 1, 0);
-        vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.setTimings(0, 60, uint32(PARAM_DELAY + 1));
+        for (uint256 i; i < 9; ++i) {
+            vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
+            coord.proposeSettings(bad[i]);
+        }
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        coord.proposeSettings(bad[9]);
+        vm.expectRevert(ICoordinator.ZeroAddress.selector);
+        coord.proposeSettings(bad[10]);
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
         vm.prank(alice);
-        coord.setTimings(0, 60, 0);
-    }
-
-    function test_SetRelayer_RotatesTheRole() public {
-        vm.expectEmit(address(coord));
-        emit ICoordinator.RelayerChanged(relayer, carol);
-        vm.prank(owner);
-        coord.setRelayer(carol);
-        vm.expectRevert(ICoordinator.NotRelayer.selector);
-        vm.prank(relayer);
-        coord.postBatch(_nextRoot(), 1, 0, CIRCUIT);
-        vm.prank(carol);
-        coord.postBatch(_nextRoot(), 1, 0, CIRCUIT);
-        vm.expectRevert(ICoordinator.ZeroAddress.selector);
-        vm.prank(owner);
-        coord.setRelayer(address(0));
+        coord.proposeSettings(bad[11]);
         vm.expectRevert(
             abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, relayer)
         );
         vm.prank(relayer);
-        coord.setRelayer(relayer);
+        coord.proposeSettings(bad[11]);
     }
 
-    function test_SetTreasury_RedirectsSlashes() public {
+    /// @notice Finding 4: a shorter upload deadline, or a longer verdict deadline, never applies
+    ///         to submissions made before it; later ones are held to it.
+    function test_Settings_DeadlinesApplyOnlyToLaterSubmissions() public {
+        ICoordinator.Settings memory s = _settings();
+        (s.uploadDeadline, s.verdictDeadline) = (1 days, 1 hours);
+        _changeSettings(s);
+        _post(2);
+        _bond(alice, 2);
+        (s.uploadDeadline, s.verdictDeadline) = (10, 10 days);
+        vm.prank(owner);
+        coord.proposeSettings(s);
+        vm.warp(block.timestamp + PARAM_DELAY - 5);
+        (uint64 early,) = _lease(alice);
+        _submit(alice, early); // 5 s before the change applies
+        uint256 earlyAt = block.timestamp;
+        vm.warp(block.timestamp + 5);
+        coord.applySettings(s);
+        vm.warp(block.timestamp + 1);
+        (uint64 late,) = _lease(alice);
+        _submit(alice, late);
+        vm.warp(block.timestamp + 10);
         vm.expectEmit(address(coord));
-        emit ICoordinator.TreasuryChanged(treasury, carol);
-        vm.prank(owner);
-        coord.setTreasury(carol);
-        vm.assertEq(coord.treasury(), carol, "treasury");
-        vm.expectRevert(ICoordinator.ZeroAddress.selector);
-        vm.prank(owner);
-        coord.setTreasury(address(0));
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        emit ICoordinator.VerdictSkipped(early, ICoordinator.SkipReason.UploadDeadlineNotPassed);
+        _verdict(early, MISSING);
+        _verdict(late, MISSING);
+        vm.assertEq(uint8(_leaseState(late)), uint8(ICoordinator.LeaseState.Missing), "late");
+        vm.assertEq(uint8(_leaseState(early)), uint8(ICoordinator.LeaseState.Submitted), "early");
+        // The early one expires on the old deadlines: 1 day + 1 hour after it was submitted.
+        uint256 due = earlyAt + 1 days + 1 hours;
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, due));
+        coord.expireSubmission(early);
+        vm.warp(due);
+        coord.expireSubmission(early);
+        vm.assertEq(uint8(_leaseState(early)), uint8(ICoordinator.LeaseState.Expired), "expired");
+    }
+
+    /// @notice Finding 4: a relayer that never judges cannot trap a bond. Past the upload and
+    ///         verdict deadlines anyone may expire the submission: the bond is free again, with
+    ///         neither pay nor slash, a late verdict is skipped, and the job goes on.
+    function test_ExpireSubmission_FreesTheBondOfAnUnjudgedSubmission() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint64 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        uint256 due = block.timestamp + UPLOAD_DEADLINE + coord.DEFAULT_VERDICT_DEADLINE();
+        vm.warp(due - 1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, due));
+        coord.expireSubmission(r);
+        vm.warp(due);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.SubmissionExpired(r, alice);
+        vm.prank(carol); // anyone
+        coord.expireSubmission(r);
+        vm.assertEq(_active(alice), 0, "the lease stopped counting");
+        (uint256 bond,,,, uint256 earnings,, uint256 slashes) = coord.prover(alice);
+        vm.assertEq(bond, MIN_BOND, "nothing slashed");
+        vm.assertEq(earnings + slashes, 0, "neither pay nor slash");
         vm.prank(alice);
-        coord.setTreasury(alice);
+        coord.requestUnstake(MIN_BOND); // the whole bond is free
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, 0));
+        coord.expireSubmission(r); // once
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, 0));
+        coord.expireSubmission(_rid(j, 2)); // no such lease
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r, ICoordinator.SkipReason.AlreadyJudged);
+        _verdict(r, VALID);
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Pending), "job still pending");
+        _bond(bob, 1);
+        (uint64 again,) = _lease(bob);
+        vm.assertEq(again, _rid(j, 2), "LRP hands the job on");
+        _submit(bob, again);
+        _verdict(again, VALID);
+        vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Complete), "and it completes");
+    }
+
+    /// @notice A lease LRP handed on expires the same way, and only a submitted one.
+    function test_ExpireSubmission_HandedOnLeaseAndOnlySubmitted() public {
+        _post(1);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        (uint64 r,) = _lease(alice);
+        (uint64 s,) = _lease(bob); // alice's lease handed on
+        _submit(alice, r);
+        vm.warp(block.timestamp + UPLOAD_DEADLINE + coord.DEFAULT_VERDICT_DEADLINE());
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, 0));
+        coord.expireSubmission(s); // bob's, never submitted
+        vm.assertEq(_active(alice), 1, "submitted: counts");
+        coord.expireSubmission(r);
+        vm.assertEq(_active(alice), 0, "expired: counts no more");
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Expired), "expired");
     }
 
     function test_SetLeasingPaused_OwnerOnly() public {
@@ -1673,12 +1870,9 @@ contract CoordinatorTest is TreeChecks {
         _bond(alice, 1);
         vm.assertEq(coord.proverId(alice), 1, "first staker");
         vm.assertEq(coord.proverId(bob), 2, "second staker");
-        ICoordinator.StakeParams memory sp = ICoordinator.StakeParams(1, 1, 1);
-        vm.prank(owner);
-        coord.proposeStakeParams(sp);
-        (ICoordinator.StakeParams memory got, uint256 at) = coord.proposedStakeParams();
-        vm.assertEq(got.minBond, 1, "proposed");
-        vm.assertEq(at, block.timestamp + PARAM_DELAY, "effective at");
+        (bytes32 h, uint256 at) = coord.proposedSettings();
+        vm.assertEq(h, 0, "nothing proposed");
+        vm.assertEq(at, 0, "no time");
     }
 
     function test_Job_FindsTheBatchOfAFreshOrWaitingJob() public {

@@ -126,10 +126,9 @@ contract CoordinatorFuzzTest is TreeChecks {
 
     function testFuzz_SlashBoundedByFundsAndSwept(uint96 bond, uint96 unbond, uint96 slash) public {
         slash = uint96(bound(slash, 0, BOND_PER_LEASE));
-        vm.prank(owner);
-        coord.proposeStakeParams(ICoordinator.StakeParams(BOND_PER_LEASE, MIN_BOND, slash));
-        vm.warp(block.timestamp + PARAM_DELAY);
-        coord.applyStakeParams();
+        ICoordinator.Settings memory s = _settings();
+        s.stake = ICoordinator.StakeParams(BOND_PER_LEASE, MIN_BOND, slash);
+        _changeSettings(s);
 
         bond = uint96(bound(bond, MIN_BOND, 1000 ether));
         _post(1);
@@ -284,9 +283,50 @@ contract CoordinatorFuzzTest is TreeChecks {
 
     function testFuzz_StakeParamBounds(uint96 perLease, uint96 minBond, uint96 slash) public {
         bool ok = perLease != 0 && minBond >= perLease && slash <= perLease;
+        ICoordinator.Settings memory s = _settings();
+        s.stake = ICoordinator.StakeParams(perLease, minBond, slash);
         vm.prank(owner);
         if (!ok) vm.expectRevert(ICoordinator.ParamOutOfBounds.selector);
-        coord.proposeStakeParams(ICoordinator.StakeParams(perLease, minBond, slash));
+        coord.proposeSettings(s);
+    }
+
+    /// @notice An unjudged submission expires exactly at submission + upload + verdict deadline
+    ///         in force when it was made, whatever changed since; it frees the bond and moves no
+    ///         funds.
+    function testFuzz_ExpiryDueOnTheDeadlinesOfItsTime(uint32 verdict, uint24 upload, uint32 wait)
+        public
+    {
+        ICoordinator.Settings memory s = _settings();
+        s.verdictDeadline = uint32(bound(verdict, 1 hours, 30 days));
+        s.uploadDeadline = uint24(bound(upload, 10, 1 days));
+        _changeSettings(s);
+        // Shorter deadlines, announced before the submission and in force a second after it,
+        // change nothing for it.
+        ICoordinator.Settings memory later = _settings();
+        (later.verdictDeadline, later.uploadDeadline) = (1 hours, 10);
+        vm.prank(owner);
+        coord.proposeSettings(later);
+        vm.warp(block.timestamp + PARAM_DELAY - 1);
+        _post(1);
+        _bond(alice, 1);
+        (uint64 r,) = _lease(alice);
+        _submit(alice, r);
+        uint256 due = block.timestamp + s.uploadDeadline + s.verdictDeadline;
+        vm.warp(block.timestamp + 1);
+        coord.applySettings(later);
+        uint256 at = bound(wait, block.timestamp, due + 1 days);
+        vm.warp(at);
+        uint256 balance = token.balanceOf(address(coord));
+        if (at < due) {
+            vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, due));
+            coord.expireSubmission(r);
+            vm.assertEq(_active(alice), 1, "still counts");
+        } else {
+            coord.expireSubmission(r);
+            vm.assertEq(_active(alice), 0, "released");
+        }
+        vm.assertEq(token.balanceOf(address(coord)), balance, "no funds moved");
+        vm.assertEq(_bondOf(alice), MIN_BOND, "nothing slashed");
     }
 
     function testFuzz_ForeignRequestIdsAreRefused(uint64 rid) public {
@@ -298,7 +338,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         vm.expectRevert();
         coord.submitProof(rid, keccak256("p"));
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-        vs[0] = ICoordinator.Verdict(rid, uint40(rid >> 24), alice, uint8(VALID));
+        vs[0] = ICoordinator.Verdict(rid, alice, uint8(VALID), keccak256("p"));
         vm.prank(relayer);
         coord.recordVerdicts(vs);
         vm.assertEq(_earnings(alice), 0, "nothing paid for a foreign id");

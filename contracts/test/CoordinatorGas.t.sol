@@ -164,7 +164,9 @@ contract CoordinatorGasTest is CoordinatorFixture {
         }
         for (uint256 i; i < n; ++i) {
             queued.push(
-                ICoordinator.Verdict(rids[i], jids[i], p, uint8(ICoordinator.VerdictResult.Valid))
+                ICoordinator.Verdict(
+                    rids[i], p, uint8(ICoordinator.VerdictResult.Valid), _proofHash(rids[i])
+                )
             );
         }
     }

@@ -22,8 +22,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         super.setUp();
         // A minimum age, so that spares apply from the start (the handler changes it).
         (,, uint24 deadline, uint32 unbonding,) = coord.params();
-        vm.prank(owner);
-        coord.setTimings(300, deadline, unbonding);
+        _setTimings(300, deadline, unbonding);
         handler = new CoordinatorHandler(coord, token, relayer, owner);
         vm.label(address(handler), "handler");
         handler.bootstrap();
@@ -37,7 +36,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice Forge fuzzes these calls only (not the handler's views or its bootstrap).
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](18);
+        bytes4[] memory s = new bytes4[](21);
         s[0] = CoordinatorHandler.stake.selector;
         s[1] = CoordinatorHandler.requestUnstake.selector;
         s[2] = CoordinatorHandler.withdrawUnstaked.selector;
@@ -56,13 +55,32 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         s[15] = CoordinatorHandler.sweep.selector;
         s[16] = CoordinatorHandler.setStaleAge.selector;
         s[17] = CoordinatorHandler.setMinAgeAndSpares.selector;
+        s[18] = CoordinatorHandler.applySettings.selector;
+        s[19] = CoordinatorHandler.expire.selector;
+        s[20] = CoordinatorHandler.passBack.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }
 
+    /// @notice The money properties after every call. Forge runs one campaign per invariant
+    ///         function, each checking its properties after every call: two campaigns of three
+    ///         checks (run in parallel) take a third of the time six of one check would.
+    function invariant_MoneyAndHostileCalls() public view {
+        _checkFundsConserved();
+        _checkNoJobPaidTwice();
+        _checkFinishedJobsNeverLeasedAndHostileCallsRefused();
+    }
+
+    /// @notice The queue properties after every call (see `invariant_MoneyAndHostileCalls`).
+    function invariant_QueueAndLeases() public view {
+        _checkTreesReadyInOrderAndTheTopIsFinal();
+        _checkPendingListExactAndInLrpOrder();
+        _checkActiveLeasesMatchDefinition();
+    }
+
     /// @notice token balance = bonds + unbonding + earnings + unspent escrow + slashes owed, and
     ///         unspent escrow is exactly what uncancelled batches still owe.
-    function invariant_FundsConserved() public view {
+    function _checkFundsConserved() internal view {
         address[] memory actors = handler.actorList();
         uint256 held;
         for (uint256 i; i < actors.length; ++i) {
@@ -85,7 +103,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     }
 
     /// @notice No job is paid twice; the payments are exactly the completed jobs' rewards.
-    function invariant_NoJobPaidTwice() public view {
+    function _checkNoJobPaidTwice() internal view {
         (uint32 nextBatch,) = coord.nextIds();
         uint256 rewards;
         for (uint32 b = 1; b < nextBatch; ++b) {
@@ -113,12 +131,13 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     /// @notice A complete, cancelled or waiting job is never leased; hostile calls never pass;
     ///         a cancel refunds exactly the jobs not completed; a job younger than the minimum
     ///         age goes only as a spare.
-    function invariant_FinishedJobsNeverLeasedAndHostileCallsRefused() public view {
+    function _checkFinishedJobsNeverLeasedAndHostileCallsRefused() internal view {
         vm.assertFalse(
             handler.leasedFinishedJob(), "a complete, cancelled or waiting job was leased"
         );
         vm.assertFalse(handler.hostileCallSucceeded(), "a hostile call went through");
         vm.assertFalse(handler.badRefund(), "a cancel refunded other than the jobs left");
+        vm.assertFalse(handler.badExpiry(), "an expiry moved funds or was refused when due");
         vm.assertFalse(handler.badSpare(), "a young job went other than as a spare");
     }
 
@@ -130,7 +149,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     ///         which happens only after every other job of it, and that proof is the top's
     ///         winning proof, announced once by BatchFinalized. (One function, so that the
     ///         statuses are read once per call.)
-    function invariant_TreesReadyInOrderAndTheTopIsFinal() public view {
+    function _checkTreesReadyInOrderAndTheTopIsFinal() internal view {
         vm.assertFalse(handler.readiedTwice(), "a node was ready, then waiting again");
         (uint32 nextBatch,) = coord.nextIds();
         for (uint32 b = 1; b < nextBatch; ++b) {
@@ -183,7 +202,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice The pending list holds exactly the Pending jobs, linked both ways, in LRP order
     ///         (latest lease time never decreasing from head to tail).
-    function invariant_PendingListExactAndInLrpOrder() public view {
+    function _checkPendingListExactAndInLrpOrder() internal view {
         (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = coord.queue();
         (, uint40 nextJob) = coord.nextIds();
         uint256 walked;
@@ -216,7 +235,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     /// @notice Each prover's active-lease count equals its definition, recomputed from scratch:
     ///         pending jobs whose latest lease is theirs and unsubmitted, plus their submitted,
     ///         unjudged leases.
-    function invariant_ActiveLeasesMatchDefinition() public view {
+    function _checkActiveLeasesMatchDefinition() internal view {
         address[] memory actors = handler.actorList();
         uint256[] memory expected = new uint256[](actors.length);
         (, uint40 nextJob) = coord.nextIds();
@@ -239,7 +258,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[18] memory keys = [
+        string[21] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -257,7 +276,10 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "clear",
             "hostile",
             "unstake then submit",
-            "submit (not backed)"
+            "submit (not backed)",
+            "settings applied",
+            "expired",
+            "passed back"
         ];
         for (uint256 i; i < keys.length; ++i) {
             Console.log(keys[i], handler.calls(keccak256(bytes(keys[i]))));

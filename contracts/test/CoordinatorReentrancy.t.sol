@@ -96,7 +96,7 @@ contract CoordinatorReentrancyTest is TestBase {
         (uint64 rid, uint40 jobId) = abi.decode(ret, (uint64, uint40));
         attacker.act(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256("p"))));
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-        vs[0] = ICoordinator.Verdict(rid, jobId, address(attacker), 1);
+        vs[0] = ICoordinator.Verdict(rid, address(attacker), 1, keccak256("p"));
         vm.prank(relayer);
         coord.recordVerdicts(vs);
         attacker.act(abi.encodeCall(ICoordinator.requestUnstake, (20 ether)));

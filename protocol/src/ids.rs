@@ -126,6 +126,8 @@ contract_enum! {
         Invalid = 4,
         /// Bytes never uploaded.
         Missing = 5,
+        /// Left unjudged past its verdict deadline and released: neither paid nor slashed.
+        Expired = 6,
     }
 }
 
@@ -149,7 +151,9 @@ impl LeaseState {
             LeaseState::Valid => Some(Verdict::Valid),
             LeaseState::Invalid => Some(Verdict::Invalid),
             LeaseState::Missing => Some(Verdict::Missing),
-            LeaseState::None | LeaseState::Leased | LeaseState::Submitted => None,
+            LeaseState::None | LeaseState::Leased | LeaseState::Submitted | LeaseState::Expired => {
+                None
+            }
         }
     }
 }

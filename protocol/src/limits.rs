@@ -22,8 +22,15 @@ pub const MAX_MIN_REASSIGN_AGE: u64 = 86_400;
 pub const MIN_UPLOAD_DEADLINE: u64 = 10;
 /// Upper bound of the upload deadline, seconds.
 pub const MAX_UPLOAD_DEADLINE: u64 = 86_400;
-/// Upper bound of the stake-parameter announcement delay, seconds.
+/// Upper bound of the settings' announcement delay, seconds.
 pub const MAX_PARAM_DELAY: u64 = 30 * 86_400;
+/// Lower bound of the verdict deadline, seconds.
+pub const MIN_VERDICT_DEADLINE: u64 = 3_600;
+/// Upper bound of the verdict deadline, seconds.
+pub const MAX_VERDICT_DEADLINE: u64 = 30 * 86_400;
+/// The verdict deadline at deployment, seconds: past the upload deadline and this, an
+/// unjudged submission can be expired and its bond is free again.
+pub const DEFAULT_VERDICT_DEADLINE: u64 = 2 * 86_400;
 /// Most leases one job may have: the attempt part of a request id is 24 bits.
 pub const MAX_ATTEMPTS: u64 = (1 << 24) - 1;
 /// Upper bound of `spareAttempts`.
@@ -62,11 +69,13 @@ mod tests {
                 t[*i].replace('_', "").parse::<u64>().expect("a number")
             };
             *i += 1;
-            if t.get(*i).map(String::as_str) == Some("days") {
-                *i += 1;
-                return v * 86_400;
-            }
-            v
+            let unit = match t.get(*i).map(String::as_str) {
+                Some("days") => 86_400,
+                Some("hours") => 3_600,
+                _ => return v,
+            };
+            *i += 1;
+            v * unit
         }
         fn expr(t: &[String], i: &mut usize) -> u64 {
             let mut v = term(t, i);
@@ -103,7 +112,7 @@ mod tests {
     #[test]
     fn constants_match_the_contract() {
         let src = contract("Coordinator.sol");
-        let ours: [(&str, u64); 14] = [
+        let ours: [(&str, u64); 17] = [
             ("MAX_JOBS_PER_BATCH", MAX_JOBS_PER_BATCH),
             ("MAX_LEASES_PER_CALL", MAX_LEASES_PER_CALL.into()),
             ("MAX_SUBMISSIONS_PER_CALL", MAX_SUBMISSIONS_PER_CALL as u64),
@@ -115,6 +124,9 @@ mod tests {
             ("MIN_UPLOAD_DEADLINE", MIN_UPLOAD_DEADLINE),
             ("MAX_UPLOAD_DEADLINE", MAX_UPLOAD_DEADLINE),
             ("MAX_PARAM_DELAY", MAX_PARAM_DELAY),
+            ("MIN_VERDICT_DEADLINE", MIN_VERDICT_DEADLINE),
+            ("MAX_VERDICT_DEADLINE", MAX_VERDICT_DEADLINE),
+            ("DEFAULT_VERDICT_DEADLINE", DEFAULT_VERDICT_DEADLINE),
             ("MAX_ATTEMPTS", MAX_ATTEMPTS),
             ("MAX_SPARE_ATTEMPTS", MAX_SPARE_ATTEMPTS.into()),
             ("DEFAULT_SPARE_ATTEMPTS", DEFAULT_SPARE_ATTEMPTS.into()),

@@ -699,6 +699,9 @@ impl Runner {
                     "request {rid}: the relayer judged the proof invalid"
                 )),
                 Ok(LeaseState::Missing) => self.fail(format!("request {rid}: judged Missing")),
+                Ok(LeaseState::Expired) => self.fail(format!(
+                    "request {rid}: never judged; expired past its verdict deadline (bond freed, unpaid)"
+                )),
                 Ok(LeaseState::Submitted) => still.push((rid, hash)),
                 // The submission is gone but the lease is still ours: a reorg dropped the
                 // transaction. The relayer keeps the bytes by hash, so submitting the hash
@@ -762,11 +765,19 @@ struct Leased {
 async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
     match conn.tx.send("lease", conn.coordinator.lease()).await {
         Ok(receipt) => {
-            let ev = receipt
+            // No JobLeased: the call cleared jobs of cancelled batches on its way and leased
+            // nothing (the contract keeps such clearing instead of reverting).
+            let Some(ev) = receipt
                 .logs()
                 .iter()
                 .find_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())
-                .ok_or_else(|| anyhow!("lease receipt without a JobLeased event"))?;
+            else {
+                tracing::debug!(
+                    gas = receipt.gas_used,
+                    "the lease cleared cancelled jobs, nothing leased"
+                );
+                return Ok(None);
+            };
             let e = ev.inner.data;
             tracing::info!(request = e.requestId, job = %e.jobId, gas = receipt.gas_used, "leased");
             Ok(Some(Leased {

@@ -420,9 +420,9 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     );
     let _ = ICoordinator::Verdict {
         requestId: 0,
-        jobId: Default::default(),
         prover: Default::default(),
         result: 0,
+        proofHash: Default::default(),
     };
     relayer.shutdown().await;
 }

@@ -131,7 +131,9 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
 }
 
 /// Cancels batch `batch_id` as the configured relayer: its fresh jobs are never leased and
-/// its unspent escrow comes back. Returns the transaction's hash.
+/// its unspent escrow comes back to whoever posted it. Then clears its pending jobs, so that
+/// their holders' bonds are free at once and reassignment never has to step over them.
+/// Returns the cancellation's transaction hash.
 pub async fn cancel_batch(cfg: &RelayerConfig, batch_id: u32) -> anyhow::Result<[u8; 32]> {
     let chain = connect(cfg).await?;
     let pending = chain
@@ -145,5 +147,41 @@ pub async fn cancel_batch(cfg: &RelayerConfig, batch_id: u32) -> anyhow::Result<
         .await
         .context("waiting for the receipt")?;
     anyhow::ensure!(receipt.status(), "cancelBatch({batch_id}) reverted");
+    let cleared = clear_cancelled(&chain.coordinator, batch_id).await?;
+    tracing::info!(
+        batch = batch_id,
+        cleared,
+        "batch cancelled and its pending jobs cleared"
+    );
     Ok(receipt.transaction_hash.0)
+}
+
+/// Clears the pending jobs of cancelled batch `batch_id`, MAX_CLEAR_PER_CALL per transaction;
+/// returns how many were pending. Leases would clear them too, a few at a time.
+async fn clear_cancelled<P: alloy::providers::Provider>(
+    coordinator: &crowdprove_bindings::Coordinator::CoordinatorInstance<P>,
+    batch_id: u32,
+) -> anyhow::Result<usize> {
+    use crowdprove_protocol::JobStatus;
+    let b = coordinator.batch(batch_id).call().await?;
+    let first: u64 = b.firstJobId.to();
+    let mut pending = Vec::new();
+    for id in first..first + u64::from(b.jobCount.to::<u32>()) {
+        let job = alloy::primitives::aliases::U40::from(id);
+        if coordinator.job(job).call().await?.status == JobStatus::Pending as u8 {
+            pending.push(job);
+        }
+    }
+    for ids in pending.chunks(crowdprove_protocol::limits::MAX_CLEAR_PER_CALL) {
+        let receipt = coordinator
+            .clearCancelled(ids.to_vec())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("clearCancelled: {}", describe(&e)))?
+            .get_receipt()
+            .await
+            .context("waiting for the receipt")?;
+        anyhow::ensure!(receipt.status(), "clearCancelled reverted");
+    }
+    Ok(pending.len())
 }

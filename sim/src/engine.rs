@@ -756,7 +756,7 @@ impl Sim {
         let account = s.p + 1;
         self.warp();
         let now_s = self.chain_secs();
-        let outcome = self.model.verdict(s.rid, s.job, account, s.result, now_s);
+        let outcome = self.model.verdict(s.rid, account, s.result, now_s);
         if let Some(t) = self.trace.as_mut() {
             t.verdict(s.rid, s.job, account, s.result);
         }

@@ -135,6 +135,9 @@ pub enum LeaseError {
     },
     /// Nothing can be leased now.
     NoJobAvailable,
+    /// Nothing leased, but cancelled jobs were cleared on the way: the contract does not
+    /// revert then, it keeps the clearing.
+    ClearedOnly,
 }
 
 /// Why `submit` reverted.
@@ -157,7 +160,7 @@ pub enum SubmitError {
 pub enum SkipReason {
     /// No such lease.
     UnknownRequest,
-    /// The verdict names another job or prover.
+    /// The verdict names another prover than the lease's holder.
     WrongJobOrProver,
     /// The lease was never submitted.
     NotSubmitted,
@@ -373,15 +376,6 @@ const NO_JOB: Job = Job {
     state: LeaseState::Leased,
     children_done: 0,
 };
-
-// A change a lease made on its way that the EVM undoes if the lease reverts.
-#[derive(Clone, Copy, Debug)]
-enum Undo {
-    // A cancelled pending job cleared from the pending list's head.
-    Cleared(JobId),
-    // A cancelled batch's fresh node dropped from the fresh-node list's head.
-    Dropped(JobId),
-}
 
 impl Coordinator {
     /// An empty coordinator with `params`.
@@ -605,40 +599,33 @@ impl Coordinator {
         }
         let n = u64::from(n).min(cap - p.active);
         let mut got = Vec::new();
-        let mut undo = Vec::new();
+        let mut cleared = 0;
         while (got.len() as u64) < n {
             let busy = p.active + got.len() as u64 > 0;
-            match self.take_job(account, busy, now, &mut undo) {
+            match self.take_job(account, busy, now, &mut cleared) {
                 Some(l) => got.push(l),
                 None => break,
             }
         }
         if got.is_empty() {
-            // The contract reverts: the clears and drops made on the way are undone.
-            for u in undo.into_iter().rev() {
-                match u {
-                    Undo::Cleared(job) => self.unclear(job),
-                    Undo::Dropped(job) => self.undrop(job),
-                }
-            }
-            return Err(LeaseError::NoJobAvailable);
+            // The contract reverts unless it cleared cancelled jobs on its way: then it keeps
+            // them and leases nothing.
+            return Err(if cleared == 0 {
+                LeaseError::NoJobAvailable
+            } else {
+                LeaseError::ClearedOnly
+            });
         }
         self.provers[account as usize].active += got.len() as u64;
         Ok(got)
     }
 
-    fn take_job(
-        &mut self,
-        me: Account,
-        busy: bool,
-        now: u64,
-        undo: &mut Vec<Undo>,
-    ) -> Option<Leased> {
+    fn take_job(&mut self, me: Account, busy: bool, now: u64, cleared: &mut u32) -> Option<Leased> {
         let rules = self.params.rules;
         let node = if busy && rules.idle_only {
             0
         } else {
-            self.fresh_node(MAX_CLEAR_PER_LEASE, undo)
+            self.fresh_node(MAX_CLEAR_PER_LEASE, cleared)
         };
         let node_batch = if node != 0 {
             self.jobs[node as usize].batch
@@ -651,7 +638,7 @@ impl Coordinator {
         let (job, batch) =
             if leaves != 0 && (node == 0 || (rules.leaves_first && node_batch >= leaves)) {
                 if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
-                    if let Some(l) = self.take_from_pending_head(me, busy, now, stale, undo) {
+                    if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
                         return Some(l);
                     }
                 }
@@ -660,7 +647,7 @@ impl Coordinator {
                 self.take_fresh_node(node, node_batch);
                 (node, node_batch)
             } else {
-                return self.take_from_pending_head(me, busy, now, 0, undo);
+                return self.take_from_pending_head(me, busy, now, 0, cleared);
             };
         let tail = self.pending_tail;
         self.jobs[job as usize] = Job {
@@ -700,7 +687,7 @@ impl Coordinator {
 
     // The head of the fresh-node list, after dropping (at most `limit`) nodes of cancelled
     // batches met there; 0 if none is left in reach (the contract's `_freshNode`).
-    fn fresh_node(&mut self, limit: usize, undo: &mut Vec<Undo>) -> JobId {
+    fn fresh_node(&mut self, limit: usize, cleared: &mut u32) -> JobId {
         let mut job = self.agg_head;
         let mut k = 0;
         while job != 0 && k < limit {
@@ -711,7 +698,7 @@ impl Coordinator {
             let jm = &mut self.jobs[job as usize];
             jm.status = JobStatus::Cleared;
             jm.next = 0;
-            undo.push(Undo::Dropped(job));
+            *cleared += 1;
             self.totals.nodes_dropped += 1;
             job = j.next;
             self.agg_head = job;
@@ -725,19 +712,6 @@ impl Coordinator {
         } else {
             0
         }
-    }
-
-    // Undoes `fresh_node`'s drop of the node that was the head: it is the head again.
-    fn undrop(&mut self, job: JobId) {
-        let head = self.agg_head;
-        let j = &mut self.jobs[job as usize];
-        j.status = JobStatus::Fresh;
-        j.next = head;
-        if head == 0 {
-            self.agg_tail = job;
-        }
-        self.agg_head = job;
-        self.totals.nodes_dropped -= 1;
     }
 
     // Removes `job`, the head of the fresh-node list, from the list.
@@ -758,7 +732,7 @@ impl Coordinator {
         busy: bool,
         now: u64,
         at_least: u64,
-        undo: &mut Vec<Undo>,
+        cleared: &mut u32,
     ) -> Option<Leased> {
         if busy && self.params.rules.idle_only {
             return None;
@@ -770,7 +744,7 @@ impl Coordinator {
                 break;
             }
             self.clear(job);
-            undo.push(Undo::Cleared(job));
+            *cleared += 1;
             job = self.pending_head;
             k += 1;
         }
@@ -896,32 +870,9 @@ impl Coordinator {
         }
         let j = &mut self.jobs[job as usize];
         j.status = JobStatus::Cleared;
-        // prev/next are zeroed by the contract; `unclear` needs neither (a cleared job always
-        // left from the head).
+        // prev/next are zeroed, as the contract does.
         j.prev = 0;
         j.next = 0;
-    }
-
-    // Undoes `clear` of the job that was the head: it becomes the head again.
-    fn unclear(&mut self, job: JobId) {
-        let head = self.pending_head;
-        {
-            let j = &mut self.jobs[job as usize];
-            j.status = JobStatus::Pending;
-            j.prev = 0;
-            j.next = head;
-        }
-        if head == 0 {
-            self.pending_tail = job;
-        } else {
-            self.jobs[head as usize].prev = job;
-        }
-        self.pending_head = job;
-        self.pending_count += 1;
-        let j = self.jobs[job as usize];
-        if j.state == LeaseState::Leased {
-            self.provers[j.holder as usize].active += 1;
-        }
     }
 
     fn append_fresh(&mut self, id: BatchId) {
@@ -974,7 +925,7 @@ impl Coordinator {
         }
         // As the contract: a live node behind more cancelled ones than a lease drops is
         // reached through here.
-        self.fresh_node(MAX_CLEAR_PER_CALL, &mut Vec::new());
+        self.fresh_node(MAX_CLEAR_PER_CALL, &mut 0);
         Some(cleared)
     }
 
@@ -1034,13 +985,12 @@ impl Coordinator {
     pub fn verdict(
         &mut self,
         rid: RequestId,
-        job: JobId,
         account: Account,
         result: Verdict,
         now: u64,
     ) -> VerdictOutcome {
-        let (rjob, attempt) = (rid.job(), rid.attempt());
-        let j = self.jobs.get(rjob as usize).copied().unwrap_or(NO_JOB);
+        let (job, attempt) = (rid.job(), rid.attempt());
+        let j = self.jobs.get(job as usize).copied().unwrap_or(NO_JOB);
         if attempt == 0 || attempt > j.attempt {
             return VerdictOutcome::Skipped(SkipReason::UnknownRequest);
         }
@@ -1056,7 +1006,7 @@ impl Coordinator {
             let l = self.old_leases[&rid];
             (l.prover, l.state, l.submitted_at)
         };
-        if rjob != job || holder != account || account == 0 {
+        if holder != account || account == 0 {
             return VerdictOutcome::Skipped(SkipReason::WrongJobOrProver);
         }
         match state {

@@ -6,7 +6,8 @@
 //! Encoding: `abi.encode(uint256[])` as hex, a flat list of words. Each operation is an op
 //! code followed by its fixed arguments (see [`Op`]); a lease's result is `k` then `k`
 //! pairs (request id, job id), or `0` then the revert (1 = NoJobAvailable, 2 =
-//! LeaseCapReached with active and cap).
+//! LeaseCapReached with active and cap), or 4 when it leased nothing but kept the cancelled
+//! jobs it cleared.
 
 use crate::model::{
     Account, Batch, BatchId, JobId, JobStatus, LeaseError, Leased, Params, Prover, RequestId,
@@ -159,6 +160,7 @@ impl Trace {
                     LeaseError::NoJobAvailable => (1, 0, 0),
                     LeaseError::CapReached { active, cap } => (2, active, cap),
                     LeaseError::BadLeaseCount => (3, 0, 0),
+                    LeaseError::ClearedOnly => (4, 0, 0),
                 };
                 self.words
                     .extend([code, u128::from(active), u128::from(cap)]);

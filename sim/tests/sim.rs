@@ -72,7 +72,7 @@ fn with_rules(rules: Rules) -> Params {
 
 fn submit_and_verdict(c: &mut Coordinator, account: u32, rid: RequestId, now: u64) {
     c.submit(account, rid, now).unwrap();
-    let out = c.verdict(rid, rid.job(), account, Verdict::Valid, now);
+    let out = c.verdict(rid, account, Verdict::Valid, now);
     assert!(
         matches!(
             out,
@@ -326,7 +326,7 @@ fn spares_go_at_once_up_to_spare_attempts_and_never_to_a_lapsed_prover() {
     assert!(c.prover(2).lapsed);
     let r = RequestId::new(1, 2);
     c.submit(3, r, 120).unwrap();
-    c.verdict(r, 1, 3, Verdict::Valid, 120);
+    c.verdict(r, 3, Verdict::Valid, 120);
     assert!(!c.prover(3).lapsed);
     assert_eq!(
         jobs(&c.lease(3, 1, 120)),
@@ -379,7 +379,7 @@ fn a_jobs_last_lease_leaves_it_out_of_the_list_so_it_blocks_no_other_job() {
     );
     let r = RequestId::new(1, 2);
     c.submit(3, r, 3).unwrap();
-    c.verdict(r, 1, 3, Verdict::Valid, 3);
+    c.verdict(r, 3, Verdict::Valid, 3);
     assert_eq!(
         c.job_status(1),
         JobStatus::Complete,
@@ -390,7 +390,7 @@ fn a_jobs_last_lease_leaves_it_out_of_the_list_so_it_blocks_no_other_job() {
     c.check_invariants().unwrap();
     let r = RequestId::new(2, 2);
     c.submit(4, r, 4).unwrap();
-    c.verdict(r, 2, 4, Verdict::Valid, 4);
+    c.verdict(r, 4, Verdict::Valid, 4);
     assert_eq!(c.job_status(2), JobStatus::Complete);
     c.check_invariants().unwrap();
 }
@@ -412,7 +412,7 @@ fn bond_caps_active_leases_and_a_slash_below_the_minimum_stops_leasing() {
     assert_eq!(c.lease(1, 17, 0), Err(LeaseError::BadLeaseCount));
     let r = c.lease(2, 1, 0).unwrap()[0].request;
     c.submit(2, r, 1).unwrap();
-    let v = c.verdict(r, 3, 2, Verdict::Invalid, 2);
+    let v = c.verdict(r, 2, Verdict::Invalid, 2);
     assert_eq!(
         v,
         VerdictOutcome::Judged {
@@ -441,7 +441,7 @@ fn first_valid_proof_wins_and_no_job_is_paid_twice() {
     c.submit(1, a, 2).unwrap();
     assert_eq!(c.prover(1).active, 1, "a submitted old lease counts again");
     c.submit(2, b, 2).unwrap();
-    let first = c.verdict(a, 1, 1, Verdict::Valid, 3);
+    let first = c.verdict(a, 1, Verdict::Valid, 3);
     assert_eq!(
         first,
         VerdictOutcome::Judged {
@@ -450,7 +450,7 @@ fn first_valid_proof_wins_and_no_job_is_paid_twice() {
             slashed: 0
         }
     );
-    let second = c.verdict(b, 1, 2, Verdict::Valid, 3);
+    let second = c.verdict(b, 2, Verdict::Valid, 3);
     assert_eq!(
         second,
         VerdictOutcome::Judged {
@@ -460,7 +460,7 @@ fn first_valid_proof_wins_and_no_job_is_paid_twice() {
         }
     );
     assert_eq!(
-        c.verdict(b, 1, 2, Verdict::Valid, 4),
+        c.verdict(b, 2, Verdict::Valid, 4),
         VerdictOutcome::Skipped(SkipReason::AlreadyJudged)
     );
     assert_eq!((c.prover(1).earnings, c.prover(2).earnings), (7, 0));
@@ -484,25 +484,21 @@ fn submissions_and_verdicts_that_do_not_apply_are_refused() {
     );
     assert_eq!(c.submit(2, r, 0), Err(SubmitError::NotLeaseHolder));
     assert_eq!(
-        c.verdict(r, 1, 1, Verdict::Valid, 0),
+        c.verdict(r, 1, Verdict::Valid, 0),
         VerdictOutcome::Skipped(SkipReason::NotSubmitted)
     );
     c.submit(1, r, 10).unwrap();
     assert_eq!(c.submit(1, r, 10), Err(SubmitError::AlreadySubmitted));
     assert_eq!(
-        c.verdict(r, 2, 1, Verdict::Valid, 11),
+        c.verdict(r, 2, Verdict::Valid, 11),
         VerdictOutcome::Skipped(SkipReason::WrongJobOrProver)
     );
     assert_eq!(
-        c.verdict(r, 1, 2, Verdict::Valid, 11),
-        VerdictOutcome::Skipped(SkipReason::WrongJobOrProver)
-    );
-    assert_eq!(
-        c.verdict(r, 1, 1, Verdict::Missing, 69),
+        c.verdict(r, 1, Verdict::Missing, 69),
         VerdictOutcome::Skipped(SkipReason::UploadDeadlineNotPassed)
     );
     assert_eq!(
-        c.verdict(r, 1, 1, Verdict::Missing, 70),
+        c.verdict(r, 1, Verdict::Missing, 70),
         VerdictOutcome::Judged {
             completed: false,
             paid: 0,
@@ -514,27 +510,31 @@ fn submissions_and_verdicts_that_do_not_apply_are_refused() {
     // Job still pending; a second lease completes it; the first holder's late proof is stale.
     let r2 = c.lease(2, 1, 71).unwrap()[0].request;
     c.submit(2, r2, 72).unwrap();
-    c.verdict(r2, 1, 2, Verdict::Valid, 73);
+    c.verdict(r2, 2, Verdict::Valid, 73);
     assert_eq!(c.job_status(1), JobStatus::Complete);
     c.check_invariants().unwrap();
 }
 
 #[test]
-fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_only_by_a_lease_that_succeeds() {
+fn a_cancelled_batch_refunds_and_its_jobs_are_cleared_by_leases_that_keep_the_clearing() {
     let mut c = coord(PARAMS, &[(1, 30), (2, 10)]);
     let b1 = c.post_batch(3, 2).unwrap(); // 6 jobs: escrow 12
     c.lease(1, 2, 0).unwrap(); // jobs 1, 2 pending, job 3 fresh
     assert_eq!(c.cancel_batch(b1), Ok(12));
     assert_eq!(c.queue(), (0, 2, 1, 2));
-    // Nothing else to lease: the lease reverts, so its clears are undone.
-    assert_eq!(c.lease(2, 1, 1), Err(LeaseError::NoJobAvailable));
-    assert_eq!(c.queue(), (0, 2, 1, 2));
-    assert_eq!(c.prover(1).active, 2);
-    // With another live job, a lease clears both on its way to it and succeeds.
+    // Nothing else to lease: the lease leases nothing but keeps its clears.
+    assert_eq!(c.lease(2, 1, 1), Err(LeaseError::ClearedOnly));
+    assert_eq!(c.queue(), (0, 0, 0, 0));
+    assert_eq!(c.prover(1).active, 0);
+    assert_eq!(
+        c.lease(2, 1, 1),
+        Err(LeaseError::NoJobAvailable),
+        "then nothing"
+    );
     c.stake(3, 10);
     c.post_batch(1, 2).unwrap(); // job 7
     assert_eq!(jobs(&c.lease(2, 1, 2)), [7], "fresh first");
-    assert_eq!(jobs(&c.lease(3, 1, 3)), [7], "LRP past the cleared jobs");
+    assert_eq!(jobs(&c.lease(3, 1, 3)), [7], "LRP");
     assert_eq!(c.job_status(1), JobStatus::Cleared);
     assert_eq!(c.job_status(2), JobStatus::Cleared);
     assert_eq!(
@@ -652,7 +652,7 @@ fn a_tree_cancelled_mid_way_drops_its_fresh_nodes_and_never_readies_the_rest() {
     assert_eq!(c.queue(), (0, 2, 3, 4), "node 5 no longer counts as fresh");
     assert_eq!(c.batch(b1).unwrap().fresh_nodes, 1, "still listed");
     // Leaf 3's proof completes nothing now: node 6 never becomes fresh.
-    let v = c.verdict(l[2].request, 3, 1, Verdict::Valid, 2);
+    let v = c.verdict(l[2].request, 1, Verdict::Valid, 2);
     assert_eq!(
         v,
         VerdictOutcome::Judged {
@@ -662,21 +662,20 @@ fn a_tree_cancelled_mid_way_drops_its_fresh_nodes_and_never_readies_the_rest() {
         }
     );
     assert_eq!(c.job_status(6), JobStatus::Waiting);
-    // A lease that meets node 5 drops it, and reverts with nothing to lease: undone.
-    assert_eq!(c.lease(2, 1, 3), Err(LeaseError::NoJobAvailable));
-    assert_eq!(c.job_status(5), JobStatus::Fresh);
-    assert_eq!(c.totals().nodes_dropped, 0);
-    // With a later tree's leaf to lease, the drop stays.
-    c.post_batch(1, 2).unwrap(); // job 8
-    assert_eq!(jobs(&c.lease(2, 1, 4)), [8]);
-    assert_eq!(c.job_status(5), JobStatus::Cleared);
-    assert_eq!(c.totals().nodes_dropped, 1);
-    c.check_invariants().unwrap();
     // clearCancelled takes the cancelled pending jobs off the list; others stay.
     assert_eq!(c.clear_cancelled(&[]), None);
-    assert_eq!(c.clear_cancelled(&[3, 4, 8, 99]), Some(2));
-    assert_eq!(c.queue(), (0, 1, 8, 8));
+    assert_eq!(c.clear_cancelled(&[3, 99]), Some(1));
+    assert_eq!(c.queue(), (0, 1, 4, 4));
+    // A lease that meets node 5 drops it, and leaf 4 at the pending head, and keeps both
+    // with nothing to lease.
+    assert_eq!(c.lease(2, 1, 3), Err(LeaseError::ClearedOnly));
+    assert_eq!(c.job_status(5), JobStatus::Cleared);
+    assert_eq!(c.job_status(4), JobStatus::Cleared);
+    assert_eq!(c.totals().nodes_dropped, 1);
     assert_eq!(c.prover(1).active, 0);
+    c.post_batch(1, 2).unwrap(); // job 8
+    assert_eq!(jobs(&c.lease(2, 1, 4)), [8]);
+    assert_eq!(c.queue(), (0, 1, 8, 8));
     c.check_invariants().unwrap();
 }
 
@@ -1010,9 +1009,9 @@ proptest! {
                 0 => { let _ = c.post_batch(n, 3); }
                 1 => if let Ok(got) = c.lease(who, n, now) { leased.extend(got.into_iter().map(|l| (who, l.request, l.job))); },
                 2 => if let Some(&(w, r, _)) = leased.get(x as usize % leased.len().max(1)) { let _ = c.submit(w, r, now); },
-                3 => if let Some(&(w, r, j)) = leased.get(x as usize % leased.len().max(1)) {
+                3 => if let Some(&(w, r, _)) = leased.get(x as usize % leased.len().max(1)) {
                     let v = [Verdict::Valid, Verdict::Invalid, Verdict::Missing][n as usize % 3];
-                    let _ = c.verdict(r, j, w, v, now + 60);
+                    let _ = c.verdict(r, w, v, now + 60);
                 },
                 4 => { let _ = c.cancel_batch(1 + (x as u32 % c.batch_count().max(1))); }
                 _ => { let _ = c.clear_cancelled(&(x..x + u64::from(n)).collect::<Vec<_>>()); }
@@ -1133,4 +1132,23 @@ fn committed_traces_are_what_the_model_records_now() {
         );
         sim.model().check_invariants().unwrap();
     }
+}
+
+#[test]
+fn a_lease_keeps_what_it_cleared_so_many_cancelled_jobs_block_no_reassignment() {
+    let mut c = coord(PARAMS, &[(1, 120), (2, 10), (3, 10)]);
+    let a = c.post_batch(12, 1).unwrap(); // leaves 1-12
+    c.lease(1, 12, 0).unwrap();
+    c.post_batch(1, 1).unwrap(); // job 25 (the tree over 12 leaves has 24 jobs)
+    assert_eq!(jobs(&c.lease(2, 1, 0)), [25]);
+    c.cancel_batch(a).unwrap();
+    assert_eq!(
+        c.lease(3, 1, 1),
+        Err(LeaseError::ClearedOnly),
+        "clears 8 and leases nothing"
+    );
+    assert_eq!(c.prover(1).active, 4, "the 8 cleared stay cleared");
+    assert_eq!(jobs(&c.lease(3, 1, 1)), [25], "then gets past the other 4");
+    assert_eq!(c.prover(1).active, 0);
+    c.check_invariants().unwrap();
 }

@@ -73,6 +73,11 @@ contract CoordinatorHandler is TestBase {
     mapping(uint32 => bytes32) public announcedFinal;
     /// @notice Times each batch was announced final (must stay at most 1).
     mapping(uint32 => uint256) public timesFinalized;
+    /// @notice Set if an expiry moved funds, or did not release exactly one lease, or an overdue
+    ///         submission could not be expired.
+    bool public badExpiry;
+    /// @notice The settings last announced.
+    ICoordinator.Settings internal proposed;
     /// @notice Calls per action, for the summary.
     mapping(bytes32 => uint256) public calls;
 
@@ -241,9 +246,8 @@ contract CoordinatorHandler is TestBase {
             } catch {}
         } else {
             ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-            (, uint40 jobId,,,) = coord.leaseInfo(rid);
-            vs[0] =
-                ICoordinator.Verdict(rid, jobId, holder, uint8(ICoordinator.VerdictResult.Valid));
+            (,,,, bytes32 h) = coord.leaseInfo(rid);
+            vs[0] = ICoordinator.Verdict(rid, holder, uint8(ICoordinator.VerdictResult.Valid), h);
             vm.prank(a);
             try coord.recordVerdicts(vs) {
                 hostileCallSucceeded = true;
@@ -287,23 +291,30 @@ contract CoordinatorHandler is TestBase {
     }
 
     /// @notice The relayer judges up to `count` awaiting submissions in submission order, with
-    ///         junk entries (replays, wrong provers) mixed in; they must be skipped.
+    ///         junk entries (replays, wrong provers, another proof) mixed in; they must be
+    ///         skipped.
     function judge(uint256 count, uint256 junkSeed) external {
         uint256 n = bound(count, 1, 8);
         if (n > awaiting.length) n = awaiting.length;
         if (n == 0) return;
-        uint256 junk = junkSeed % 3;
+        uint256 junk = junkSeed % 4;
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n + junk);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder, uint40 jobId,,,) = coord.leaseInfo(rid);
-            vs[i] = ICoordinator.Verdict(rid, jobId, holder, uint8(_resultFor(holder)));
+            (address holder,,,, bytes32 h) = coord.leaseInfo(rid);
+            vs[i] = ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), h);
         }
         for (uint256 k; k < junk; ++k) {
             ICoordinator.Verdict memory v = vs[(junkSeed >> 8) % n];
-            vs[n + k] = k == 0
-                ? ICoordinator.Verdict(v.requestId, v.jobId, v.prover, v.result)  // replay
-                : ICoordinator.Verdict(v.requestId, v.jobId, actors[junkSeed % ACTORS], 1);
+            if (k == 0) {
+                vs[n + k] = v; // replay
+            } else if (k == 1) {
+                vs[n + k] =
+                    ICoordinator.Verdict(v.requestId, actors[junkSeed % ACTORS], 1, v.proofHash);
+            } else {
+                // A verdict about another submission (as after a reorg) judges nothing.
+                vs[n + k] = ICoordinator.Verdict(v.requestId, v.prover, 1, keccak256("other"));
+            }
         }
         vm.recordLogs();
         vm.prank(relayer);
@@ -325,10 +336,13 @@ contract CoordinatorHandler is TestBase {
             if (s != ICoordinator.JobStatus.Complete) ++notComplete;
         }
         address by = pick % 2 == 0 ? relayer : owner;
-        uint256 before = token.balanceOf(by);
+        uint256 before = token.balanceOf(relayer);
+        uint256 ownerBefore = token.balanceOf(owner);
         vm.prank(by);
         coord.cancelBatch(id);
-        if (token.balanceOf(by) - before != notComplete * b.rewardPerJob) badRefund = true;
+        // The refund goes to the poster (the relayer), whoever cancels.
+        if (token.balanceOf(relayer) - before != notComplete * b.rewardPerJob) badRefund = true;
+        if (token.balanceOf(owner) != ownerBefore) badRefund = true;
         calls[keccak256("cancel")]++;
     }
 
@@ -378,16 +392,84 @@ contract CoordinatorHandler is TestBase {
         calls[keccak256("warp")]++;
     }
 
-    /// @notice The owner sets the minimum reassign age (0 = pure LRP half the time) and the
-    ///         spare attempts, which reorder leasing but move no funds.
+    /// @notice The owner sets the spare attempts (at once) and announces a minimum reassign age
+    ///         (0 = pure LRP half the time) and deadlines, which apply after the delay.
     function setMinAgeAndSpares(uint256 seed) external {
-        (,, uint24 deadline, uint32 unbonding,) = coord.params();
-        uint24 age = seed % 2 == 0 ? 0 : uint24(bound(seed >> 8, 1, 2 hours));
+        ICoordinator.Settings memory s = _settings();
+        s.minReassignAge = seed % 2 == 0 ? 0 : uint24(bound(seed >> 8, 1, 2 hours));
+        s.uploadDeadline = uint24(bound(seed >> 40, 10, UPLOAD_DEADLINE_PASSED - 1));
+        s.verdictDeadline = uint32(bound(seed >> 64, 1 hours, 3 days));
         vm.startPrank(owner);
-        coord.setTimings(age, deadline, unbonding);
+        coord.proposeSettings(s);
         coord.setSpareAttempts(uint8((seed >> 1) % (coord.MAX_SPARE_ATTEMPTS() + 1)));
         vm.stopPrank();
+        proposed = s;
         calls[keccak256("setMinAgeAndSpares")]++;
+    }
+
+    /// @notice Anyone applies the announced settings once they are due (half the time, time
+    ///         passes until they are).
+    function applySettings(uint256 seed) external {
+        (, uint256 at) = coord.proposedSettings();
+        if (at == 0) return;
+        if (block.timestamp < at && seed % 2 == 0) vm.warp(at);
+        if (block.timestamp < at) {
+            vm.expectRevert(ICoordinator.NoSettingsDue.selector);
+            coord.applySettings(proposed);
+            return;
+        }
+        coord.applySettings(proposed);
+        calls[keccak256("settings applied")]++;
+    }
+
+    /// @notice Anyone expires a submission left unjudged past its verdict deadline: its bond is
+    ///         free again, with neither pay nor slash. Half the time the relayer is down until
+    ///         then.
+    function expire(uint256 pick) external {
+        if (awaiting.length == 0) return;
+        uint64 rid = awaiting[pick % awaiting.length];
+        (address holder,, ICoordinator.LeaseState state, uint32 at,) = coord.leaseInfo(rid);
+        if (state != ICoordinator.LeaseState.Submitted) return;
+        (uint256 upload, uint256 verdict) = coord.deadlinesAt(at);
+        if ((pick >> 8) % 2 == 0 && block.timestamp < at + upload + verdict) {
+            vm.warp(at + upload + verdict);
+        }
+        (uint256 bond,,, uint256 active, uint256 earned,,) = coord.prover(holder);
+        try coord.expireSubmission(rid) {
+            if (block.timestamp < at + upload + verdict) hostileCallSucceeded = true;
+            (uint256 bondAfter,,, uint256 activeAfter, uint256 earnedAfter,,) = coord.prover(holder);
+            if (bondAfter != bond || earnedAfter != earned || activeAfter + 1 != active) {
+                badExpiry = true;
+            }
+            _dropJudged();
+            calls[keccak256("expired")]++;
+        } catch (bytes memory reason) {
+            if (bytes4(reason) != ICoordinator.NotExpired.selector) hostileCallSucceeded = true;
+            if (block.timestamp >= at + upload + verdict) badExpiry = true;
+        }
+    }
+
+    /// @notice Two provers pass one job back and forth: each leases as soon as it is idle, so
+    ///         LRP hands the other's lease on (as a spare, or once old enough) over and over.
+    function passBack(uint256 rounds) external {
+        rounds = bound(rounds, 1, 6);
+        for (uint256 r; r < rounds; ++r) {
+            address a = actors[HOARDER + r % 2];
+            bool[ACTORS] memory lapsedBefore;
+            for (uint256 k; k < ACTORS; ++k) {
+                lapsedBefore[k] = coord.lapsed(actors[k]);
+            }
+            vm.prank(a);
+            try coord.leaseMany(1) returns (uint64[] memory got, uint40[] memory jobs) {
+                _checkSpares(HOARDER + r % 2, got, lapsedBefore);
+                _noteLeased(got, jobs);
+                for (uint256 i; i < got.length; ++i) {
+                    (, address previous) = _previousHolder(got[i]);
+                    if (previous != address(0)) calls[keccak256("passed back")]++;
+                }
+            } catch {}
+            vm.warp(block.timestamp + 1);
+        }
     }
 
     /// @notice The owner sets the stale age (0 = off), which reorders leasing but moves no funds.
@@ -419,6 +501,22 @@ contract CoordinatorHandler is TestBase {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    function _settings() internal view returns (ICoordinator.Settings memory s) {
+        (ICoordinator.StakeParams memory sp, uint24 age, uint24 upload, uint32 unbonding,) =
+            coord.params();
+        (, uint256 verdict) = coord.deadlinesAt(block.timestamp);
+        s = ICoordinator.Settings(
+            sp, age, upload, unbonding, uint32(verdict), coord.relayer(), coord.treasury()
+        );
+    }
+
+    // The lease before `rid` of the same job, and its holder (0 for a first lease).
+    function _previousHolder(uint64 rid) internal view returns (uint64 prev, address holder) {
+        if (uint24(rid) <= 1) return (0, address(0));
+        prev = rid - 1;
+        (holder,,,,) = coord.leaseInfo(prev);
+    }
 
     function _actor(uint256 seed) internal view returns (address) {
         return actors[seed % ACTORS];
@@ -557,8 +655,8 @@ contract CoordinatorHandler is TestBase {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder, uint40 jobId,,,) = coord.leaseInfo(rid);
-            vs[i] = ICoordinator.Verdict(rid, jobId, holder, uint8(_resultFor(holder)));
+            (address holder,,,, bytes32 h) = coord.leaseInfo(rid);
+            vs[i] = ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), h);
         }
         vm.recordLogs();
         vm.prank(relayer);

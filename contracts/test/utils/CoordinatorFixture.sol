@@ -115,9 +115,9 @@ abstract contract CoordinatorFixture is TestBase {
     }
 
     function _verdict(uint64 requestId, ICoordinator.VerdictResult result) internal {
-        (address holder, uint40 jobId,,,) = coord.leaseInfo(requestId);
+        (address holder,,,, bytes32 proofHash) = coord.leaseInfo(requestId);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-        vs[0] = ICoordinator.Verdict(requestId, jobId, holder, uint8(result));
+        vs[0] = ICoordinator.Verdict(requestId, holder, uint8(result), proofHash);
         vm.prank(relayer);
         coord.recordVerdicts(vs);
     }
@@ -128,6 +128,40 @@ abstract contract CoordinatorFixture is TestBase {
             _prove(who);
             ++steps;
         }
+    }
+
+    /// @dev The settings in force (the verdict deadline as the last change left it).
+    function _settings() internal view returns (ICoordinator.Settings memory s) {
+        (ICoordinator.StakeParams memory sp, uint24 age, uint24 upload, uint32 unbonding,) =
+            coord.params();
+        (, uint256 verdict) = coord.deadlinesAt(block.timestamp);
+        s = ICoordinator.Settings({
+            stake: sp,
+            minReassignAge: age,
+            uploadDeadline: upload,
+            unbondingDelay: unbonding,
+            verdictDeadline: uint32(verdict),
+            relayer: coord.relayer(),
+            treasury: coord.treasury()
+        });
+    }
+
+    /// @dev Announces `s` as the owner, waits out the delay and applies it.
+    function _changeSettings(ICoordinator.Settings memory s) internal {
+        vm.prank(owner);
+        coord.proposeSettings(s);
+        vm.warp(block.timestamp + coord.paramDelay());
+        coord.applySettings(s);
+    }
+
+    /// @dev Changes the timings only, as `_changeSettings` does.
+    function _setTimings(uint24 minReassignAge, uint24 uploadDeadline, uint32 unbondingDelay)
+        internal
+    {
+        ICoordinator.Settings memory s = _settings();
+        (s.minReassignAge, s.uploadDeadline, s.unbondingDelay) =
+        (minReassignAge, uploadDeadline, unbondingDelay);
+        _changeSettings(s);
     }
 
     /// @dev Lease, submit and judge valid: the honest life cycle of one job.

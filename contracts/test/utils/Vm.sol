@@ -39,6 +39,8 @@ interface Vm {
     function assume(bool condition) external pure;
     function skip(bool skipTest) external;
     function lastCallGas() external view returns (Gas memory gas);
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function toString(uint256 value) external pure returns (string memory);

@@ -10,7 +10,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::Address;
-use alloy::primitives::aliases::U40;
 use anyhow::anyhow;
 
 use crowdprove_bindings::{ICoordinator, describe};
@@ -134,9 +133,10 @@ async fn post(s: &Shared) -> anyhow::Result<()> {
         .iter()
         .map(|r| ICoordinator::Verdict {
             requestId: r.request_id,
-            jobId: U40::from(r.job_id),
             prover: Address::from(r.prover),
             result: r.local_verdict.map_or(0, u8::from),
+            // The submission judged: after a reorg replaced it, the chain skips the verdict.
+            proofHash: r.proof_hash.into(),
         })
         .collect();
     let ids: Vec<u64> = rows.iter().map(|r| r.request_id).collect();
