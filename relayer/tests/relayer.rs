@@ -549,3 +549,31 @@ async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
     );
     relayer.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_refunds_the_poster_and_clears_the_pending_jobs_at_once() {
+    let (net, relayer, base) = Net::running(2, 1).await;
+    let a = net.prover(1, 1, &base).await;
+    let b = net.prover(2, 1, &base).await;
+    a.lease_wait().await;
+    b.lease_wait().await;
+    let active = async |p: &TestProver| {
+        net.coord()
+            .prover(p.address)
+            .call()
+            .await
+            .unwrap()
+            .activeLeases
+    };
+    assert_eq!(active(&a).await, U256::from(1));
+    relayer.shutdown().await;
+    crowdprove_relayer::cancel_batch(&net.cfg, 1).await.unwrap();
+    // Without the clearing, both leases would count until some lease met them at the head.
+    assert_eq!(active(&a).await, U256::ZERO, "a's cancelled lease freed");
+    assert_eq!(active(&b).await, U256::ZERO, "b's cancelled lease freed");
+    let q = net.coord().queue().call().await.unwrap();
+    assert_eq!(q.pendingJobs, U256::ZERO, "nothing left pending");
+    let batch = net.coord().batch(1).call().await.unwrap();
+    assert!(batch.cancelled);
+    net.books_balance(&[a.address, b.address]).await;
+}
