@@ -337,7 +337,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function lease() external returns (uint64 requestId, uint40 jobId) {
-        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1);
+        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, 0);
         if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
     }
 
@@ -347,12 +347,22 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
-        return _lease(n);
+        return _lease(n, 0);
     }
 
     /// @inheritdoc ICoordinator
     function submitProof(uint64 requestId, bytes32 proofHash) external {
         _submit(requestId, proofHash, false);
+    }
+
+    /// @inheritdoc ICoordinator
+    function submitAndLease(uint64 requestId, bytes32 proofHash)
+        external
+        returns (uint64 nextRequestId, uint40 jobId)
+    {
+        _submit(requestId, proofHash, false);
+        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, 1);
+        if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
     }
 
     /// @inheritdoc ICoordinator
@@ -691,23 +701,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
     // provers' counts are updated in storage, the caller's at the end (it is never the previous
-    // holder of a job it takes, but clearing may lower its count, hence no cached copy).
-    function _lease(uint256 n)
+    // holder of a job it takes, but clearing may lower its count, hence no cached copy). Right
+    // after a submission (`submitted` = 1): leases what it can, maybe nothing, never reverts,
+    // and a caller whose only lease is the one just submitted counts as idle.
+    function _lease(uint256 n, uint256 submitted)
         internal
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         Config memory cfg = _loadConfig();
-        if (cfg.leasingPaused) revert LeasingIsPaused();
         Prover storage p = _provers[msg.sender];
         uint256 active = p.activeLeases;
-        uint256 cap = _cap(p.bond, cfg);
-        if (active >= cap) revert LeaseCapReached(active, cap);
-        if (n > cap - active) n = cap - active;
+        n = _room(n, active, p.bond, cfg, submitted == 0);
+        // The lease just submitted keeps counting against the bond, but leaves its holder idle.
+        active -= submitted;
         uint32 self = _stats[msg.sender].id;
         bool lapsed = p.lapsed;
 
         Queue memory q = _loadQueue();
-        (uint40 pendingHead, uint40 aggHead) = (q.pendingHead, q.aggHead);
+        uint256 heads = _heads(q);
         requestIds = new uint64[](n);
         jobIds = new uint40[](n);
         uint256 got;
@@ -722,7 +733,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
         // Nothing leased: if it cleared cancelled jobs on its way (the heads moved), keep that,
         // so any number of them goes a bounded number per call instead of blocking for good.
-        if (got == 0 && q.pendingHead == pendingHead && q.aggHead == aggHead) {
+        if (submitted == 0 && got == 0 && _heads(q) == heads) {
             revert NoJobAvailable();
         }
         assembly ("memory-safe") {
@@ -732,6 +743,27 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         _storeQueue(q);
         // forge-lint: disable-next-line(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
         p.activeLeases = uint24(p.activeLeases + got);
+    }
+
+    // How many of `n` leases the bond backs on top of `active` (0 while leasing is paused); a
+    // `strict` call reverts instead of leasing none for either reason.
+    function _room(uint256 n, uint256 active, uint256 bond, Config memory cfg, bool strict)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 cap = _cap(bond, cfg);
+        uint256 room = active < cap && !cfg.leasingPaused ? cap - active : 0;
+        if (strict) {
+            if (cfg.leasingPaused) revert LeasingIsPaused();
+            if (room == 0) revert LeaseCapReached(active, cap);
+        }
+        return n < room ? n : room;
+    }
+
+    // Both list heads in one word: a lease that moved either cleared cancelled jobs.
+    function _heads(Queue memory q) internal pure returns (uint256) {
+        return uint256(q.pendingHead) << 40 | q.aggHead;
     }
 
     // Picks the next job under the protocol's order and makes `self` its latest lease holder at

@@ -300,6 +300,17 @@ interface ICoordinator {
     /// @param proofHash keccak256 of the proof bytes.
     function submitProof(uint64 requestId, bytes32 proofHash) external;
 
+    /// @notice `submitProof`, then a lease of one more job if there is one the bond backs (as
+    ///         `lease`, for a caller that holds a lease: fresh round-0 jobs only); never reverts
+    ///         for want of a job. A busy prover sends one transaction per job instead of two.
+    /// @param requestId The lease whose proof is submitted.
+    /// @param proofHash keccak256 of the proof bytes.
+    /// @return nextRequestId The new lease (0 if none).
+    /// @return jobId Its job (0 if none).
+    function submitAndLease(uint64 requestId, bytes32 proofHash)
+        external
+        returns (uint64 nextRequestId, uint40 jobId);
+
     /// @notice Batched `submitProof`; entries whose job is no longer pending are skipped with
     ///         `SubmissionSkipped`, any other failure reverts the whole call.
     /// @param requestIds The leases.

@@ -751,6 +751,53 @@ contract CoordinatorTest is TreeChecks {
         _submit(alice, ra);
     }
 
+    /// @notice One transaction per job for a busy prover: submit, and lease a fresh leaf if the
+    ///         bond backs one; with none to lease (or no room, or leasing paused) the submission
+    ///         still goes through.
+    function test_SubmitAndLease_SubmitsThenLeasesWhatThereIs() public {
+        _post(2); // leaves 1, 2, top 3
+        _bond(alice, 3);
+        (uint64 r1, uint40 j1) = _lease(alice);
+        vm.prank(alice);
+        (uint64 r2, uint40 j2) = coord.submitAndLease(r1, _proofHash(r1));
+        vm.assertEq(uint8(_leaseState(r1)), uint8(ICoordinator.LeaseState.Submitted), "submitted");
+        vm.assertEq(j2, j1 + 1, "the next fresh leaf");
+        vm.assertEq(r2, _rid(j2, 1), "its first lease");
+        vm.assertEq(_active(alice), 2, "both count");
+        vm.prank(alice);
+        (uint64 none, uint40 noJob) = coord.submitAndLease(r2, _proofHash(r2));
+        vm.assertEq(none, 0, "no fresh leaf left (a busy prover gets no node)");
+        vm.assertEq(noJob, 0, "no job");
+        vm.assertEq(
+            uint8(_leaseState(r2)), uint8(ICoordinator.LeaseState.Submitted), "still submitted"
+        );
+        // No room: the submission goes through, nothing is leased.
+        _post(1);
+        _bond(bob, 1);
+        (uint64 b1,) = _lease(bob);
+        _post(1);
+        vm.prank(bob);
+        (none,) = coord.submitAndLease(b1, _proofHash(b1));
+        vm.assertEq(none, 0, "the bond backs no second lease");
+        vm.assertEq(_active(bob), 1, "only the submitted one");
+        // The submission's own checks still revert the whole call.
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, b1));
+        vm.prank(bob);
+        coord.submitAndLease(b1, _proofHash(b1));
+    }
+
+    function test_SubmitAndLease_LeasesNothingWhilePaused() public {
+        _post(2);
+        _bond(alice, 2);
+        (uint64 r,) = _lease(alice);
+        vm.prank(owner);
+        coord.setLeasingPaused(true);
+        vm.prank(alice);
+        (uint64 none,) = coord.submitAndLease(r, _proofHash(r));
+        vm.assertEq(none, 0, "paused: nothing leased");
+        vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Submitted), "submitted");
+    }
+
     function test_SubmitProof_RevertsWhen_BatchCancelled() public {
         uint32 b = _post(1);
         _bond(alice, 1);

@@ -258,7 +258,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[21] memory keys = [
+        string[22] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -279,7 +279,8 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "submit (not backed)",
             "settings applied",
             "expired",
-            "passed back"
+            "passed back",
+            "submit and lease"
         ];
         for (uint256 i; i < keys.length; ++i) {
             Console.log(keys[i], handler.calls(keccak256(bytes(keys[i]))));

@@ -631,11 +631,38 @@ contract CoordinatorHandler is TestBase {
         (,, uint64 latest,,) = coord.job(jobId);
         (,,, uint256 active,,,) = coord.prover(a);
         bool backed = latest == rid || active < coord.leaseCap(a);
+        // A third of the submissions lease the next job in the same call.
+        if (rid % 3 == 0) return _trySubmitAndLease(a, rid, backed);
         vm.prank(a);
         try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
             if (!backed) hostileCallSucceeded = true;
             awaiting.push(rid);
             calls[keccak256("submit")]++;
+            return true;
+        } catch (bytes memory reason) {
+            if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
+                hostileCallSucceeded = true;
+            }
+            calls[keccak256("submit (not backed)")]++;
+            return false;
+        }
+    }
+
+    function _trySubmitAndLease(address a, uint64 rid, bool backed) internal returns (bool ok) {
+        vm.prank(a);
+        try coord.submitAndLease(rid, keccak256(abi.encode(rid, a))) returns (
+            uint64 next, uint40 job
+        ) {
+            if (!backed) hostileCallSucceeded = true;
+            awaiting.push(rid);
+            calls[keccak256("submit")]++;
+            if (next != 0) {
+                uint64[] memory got = new uint64[](1);
+                uint40[] memory jobs = new uint40[](1);
+                (got[0], jobs[0]) = (next, job);
+                _noteLeased(got, jobs);
+                calls[keccak256("submit and lease")]++;
+            }
             return true;
         } catch (bytes memory reason) {
             if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
