@@ -635,16 +635,9 @@ contract CoordinatorHandler is TestBase {
         if (rid % 3 == 0) return _trySubmitAndLease(a, rid, backed);
         vm.prank(a);
         try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
-            if (!backed) hostileCallSucceeded = true;
-            awaiting.push(rid);
-            calls[keccak256("submit")]++;
-            return true;
+            return _submitted(rid, backed);
         } catch (bytes memory reason) {
-            if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
-                hostileCallSucceeded = true;
-            }
-            calls[keccak256("submit (not backed)")]++;
-            return false;
+            return _refused(reason, backed);
         }
     }
 
@@ -653,9 +646,6 @@ contract CoordinatorHandler is TestBase {
         try coord.submitAndLease(rid, keccak256(abi.encode(rid, a))) returns (
             uint64 next, uint40 job
         ) {
-            if (!backed) hostileCallSucceeded = true;
-            awaiting.push(rid);
-            calls[keccak256("submit")]++;
             if (next != 0) {
                 uint64[] memory got = new uint64[](1);
                 uint40[] memory jobs = new uint40[](1);
@@ -663,14 +653,27 @@ contract CoordinatorHandler is TestBase {
                 _noteLeased(got, jobs);
                 calls[keccak256("submit and lease")]++;
             }
-            return true;
+            return _submitted(rid, backed);
         } catch (bytes memory reason) {
-            if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
-                hostileCallSucceeded = true;
-            }
-            calls[keccak256("submit (not backed)")]++;
-            return false;
+            return _refused(reason, backed);
         }
+    }
+
+    // A submission went through: it must have been backed by the bond.
+    function _submitted(uint64 rid, bool backed) internal returns (bool) {
+        if (!backed) hostileCallSucceeded = true;
+        awaiting.push(rid);
+        calls[keccak256("submit")]++;
+        return true;
+    }
+
+    // A submission was refused: only for want of room in the bond.
+    function _refused(bytes memory reason, bool backed) internal returns (bool) {
+        if (backed || bytes4(reason) != ICoordinator.LeaseCapReached.selector) {
+            hostileCallSucceeded = true;
+        }
+        calls[keccak256("submit (not backed)")]++;
+        return false;
     }
 
     // The relayer judges every awaiting submission (Missing ones before their deadline are
