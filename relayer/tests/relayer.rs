@@ -14,6 +14,7 @@ use alloy::sol_types::SolEvent;
 
 use common::*;
 use crowdprove_bindings::Coordinator;
+use crowdprove_bindings::test_utils::confirm;
 use crowdprove_circuits::{JobWitness, Sequencer};
 use crowdprove_protocol::{FinalProof, JobStatus, LeaseState, RequestId, Statement};
 use crowdprove_relayer::config::SinkSpec;
@@ -576,4 +577,74 @@ async fn cancel_refunds_the_poster_and_clears_the_pending_jobs_at_once() {
     let batch = net.coord().batch(1).call().await.unwrap();
     assert!(batch.cancelled);
     net.books_balance(&[a.address, b.address]).await;
+}
+
+// The settings in force with `upload` as the upload deadline.
+async fn settings_with_upload(
+    net: &Net,
+    upload: u32,
+) -> crowdprove_bindings::ICoordinator::Settings {
+    let c = net.coord();
+    let p = c.params().call().await.unwrap();
+    let d = c.deadlinesAt(U256::from(u32::MAX)).call().await.unwrap();
+    crowdprove_bindings::ICoordinator::Settings {
+        stake: p.stakeParams,
+        minReassignAge: p.minReassignAge,
+        uploadDeadline: alloy::primitives::aliases::U24::from(upload),
+        unbondingDelay: p.unbondingDelay,
+        verdictDeadline: d.verdictDeadline.to(),
+        relayer: c.relayer().call().await.unwrap(),
+        treasury: c.treasury().call().await.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shortened_upload_deadline_spares_earlier_submissions() {
+    let net = Net::new(1, 1).await;
+    let delay = net.chain.params.param_delay;
+    // The owner raises the upload deadline to 100 s, then announces 10 s again.
+    let long = settings_with_upload(&net, 100).await;
+    confirm(net.coord().proposeSettings(long.clone()))
+        .await
+        .unwrap();
+    net.advance(delay).await;
+    confirm(net.coord().applySettings(long)).await.unwrap();
+    let short = settings_with_upload(&net, 10).await;
+    confirm(net.coord().proposeSettings(short.clone()))
+        .await
+        .unwrap();
+    net.advance(delay - 60).await;
+
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let silent = net.prover(1, 1, &base).await;
+    let (rid, _) = silent.lease_wait().await;
+    silent.submit(rid, [7; 32]).await; // held to 100 s
+    relayer.shutdown().await;
+    net.advance(70).await;
+    confirm(net.chain.coord_as(2).applySettings(short))
+        .await
+        .unwrap(); // anyone
+    // A fresh relayer reads the 10 s deadline: the submission is past it, not past its own.
+    let relayer = net.start_relayer().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let filter = Filter::new()
+        .address(net.chain.coordinator)
+        .from_block(0)
+        .event_signature(Coordinator::VerdictSkipped::SIGNATURE_HASH);
+    let skipped = net.chain.provider.get_logs(&filter).await.unwrap();
+    assert!(
+        skipped.is_empty(),
+        "a Missing verdict before the submission's own deadline"
+    );
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted
+    );
+    net.advance(40).await;
+    eventually("the Missing verdict on the old deadline", 30, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Missing
+    })
+    .await;
+    relayer.shutdown().await;
 }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, U256};
 use anyhow::anyhow;
 
 use crowdprove_bindings::{ICoordinator, describe};
@@ -64,6 +64,19 @@ impl Verdicts {
         let now = s.chain_time.load(Ordering::Relaxed);
         for row in s.db.overdue(now, deadline, 256)? {
             if s.db.job(row.job_id)?.is_none() {
+                continue;
+            }
+            // A submission is held to the upload deadline in force when it was made: after the
+            // owner shortened it, an earlier submission still has the old one, and a Missing
+            // verdict before then would only be skipped, and sent again every tick.
+            let at = U256::from(row.submitted_at);
+            let own: u64 = retry("read the submission's deadlines", || async {
+                s.chain.coordinator.deadlinesAt(at).call().await
+            })
+            .await?
+            .uploadDeadline
+            .to();
+            if row.submitted_at + own > now {
                 continue;
             }
             tracing::info!(
