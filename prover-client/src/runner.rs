@@ -20,7 +20,7 @@ use crowdprove_bindings::Coordinator::CoordinatorErrors;
 use crowdprove_circuits::AggregationWitness;
 use crowdprove_protocol::{
     JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, Statement, TreeShape, hex0x,
-    job_leaf, keccak256, parse_hash,
+    job_leaf, keccak256, limits, parse_hash,
 };
 
 use crate::api::{RelayerApi, Upload};
@@ -702,6 +702,13 @@ impl Runner {
                 Ok(LeaseState::Expired) => self.fail(format!(
                     "request {rid}: never judged; expired past its verdict deadline (bond freed, unpaid)"
                 )),
+                // Unjudged past its deadlines, the relayer is down or hostile: expiring it frees
+                // the bond (unpaid), so it can back leases elsewhere or leave.
+                Ok(LeaseState::Submitted) if self.expire_if_overdue(rid, lease.submittedAt).await => {
+                    self.fail(format!(
+                        "request {rid}: the relayer never judged it; expired past its verdict deadline (bond freed, unpaid)"
+                    ));
+                }
                 Ok(LeaseState::Submitted) => still.push((rid, hash)),
                 // The submission is gone but the lease is still ours: a reorg dropped the
                 // transaction. The relayer keeps the bytes by hash, so submitting the hash
@@ -733,6 +740,47 @@ impl Runner {
             }
         }
         self.awaiting_verdict = still;
+    }
+
+    // Expires submission `rid` (made at chain time `submitted_at`) if it is past the upload and
+    // verdict deadlines it is held to; true once expired.
+    async fn expire_if_overdue(&mut self, rid: u64, submitted_at: u32) -> bool {
+        let at = u64::from(submitted_at);
+        // No deadline pair is shorter than the least of each: skip the reads until then.
+        let earliest = at + limits::MIN_UPLOAD_DEADLINE + limits::MIN_VERDICT_DEADLINE;
+        let now = match self
+            .conn
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+        {
+            Ok(Some(block)) => block.header.timestamp,
+            _ => return false,
+        };
+        if now < earliest {
+            return false;
+        }
+        let Ok(d) = self.coord().deadlinesAt(U256::from(at)).call().await else {
+            return false;
+        };
+        let due = at + d.uploadDeadline.to::<u64>() + d.verdictDeadline.to::<u64>();
+        if now < due {
+            return false;
+        }
+        let call = self.conn.coordinator.expireSubmission(rid);
+        match self.conn.tx.send("expireSubmission", call).await {
+            Ok(_) => {
+                tracing::warn!(
+                    request = rid,
+                    "no verdict past the deadlines: expired the submission"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!(request = rid, error = %e, "could not expire the overdue submission; trying again later");
+                false
+            }
+        }
     }
 
     async fn check_eth(&self) {

@@ -603,3 +603,62 @@ async fn bad_configuration_is_one_clear_line_and_a_failure() {
     );
     let _ = Duration::ZERO;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_the_relayer_never_judges_is_expired_and_the_bond_freed() {
+    // The relayer reads only blocks 1,000 deep: once it serves the first job, nothing the client
+    // submits ever reaches it, so no verdict comes.
+    let net = Net::new(SMALL, 2).await;
+    let mut cfg = net.cfg.clone();
+    cfg.follow.confirmations = 1_000;
+    cfg.follow.poll_ms = 100;
+    let relayer = crowdprove_relayer::start(cfg).await.unwrap();
+    let base = format!("http://{}", relayer.addr);
+    let data = net.staked(1, 10, &base, "p1").await;
+    let anvil = &net.chain.provider;
+    eventually("the relayer serving job 1", 60, async || {
+        anvil.anvil_mine(Some(100), None).await.unwrap();
+        reqwest::get(format!("{base}/v1/jobs/1"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.args(["run", "--poll-ms", "100"]);
+    let client = spawn(c, &log);
+    let rid = RequestId::new(1, 1).0;
+    eventually_or_show(
+        "the submission",
+        60,
+        std::slice::from_ref(&log),
+        async || net.chain.lease_state(rid).await.unwrap() == LeaseState::Submitted,
+    )
+    .await;
+    // One lease's bond, held by the unjudged submission until the deadlines pass.
+    let upload = u64::from(net.chain.params.upload_deadline);
+    net.advance(upload + crowdprove_protocol::limits::DEFAULT_VERDICT_DEADLINE)
+        .await;
+    // The chain shows it first; the client logs it once its transaction is confirmed.
+    eventually_or_show("the expiry", 60, std::slice::from_ref(&log), async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Expired
+            && read(&log).contains("expired the submission")
+    })
+    .await;
+    // The freed bond backs the next job at once.
+    eventually_or_show(
+        "a lease of job 2",
+        60,
+        std::slice::from_ref(&log),
+        async || net.chain.lease_state(RequestId::new(2, 1).0).await.unwrap() != LeaseState::None,
+    )
+    .await;
+    let prover = net.coord().prover(net.address(1)).call().await.unwrap();
+    assert_eq!(prover.activeLeases, U256::from(1), "job 2's lease only");
+    assert_eq!(prover.bond, U256::from(10 * TOKEN), "nothing slashed");
+    assert_eq!(prover.earnings, U256::ZERO, "nothing paid");
+    interrupt(&client);
+    wait(client, 60).await;
+    relayer.shutdown().await;
+}
