@@ -715,7 +715,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // The lease just submitted keeps counting against the bond, but leaves its holder idle.
         active -= submitted;
         uint32 self = _stats[msg.sender].id;
-        bool lapsed = p.lapsed;
+        bool hasLapsed = p.lapsed;
 
         Queue memory q = _loadQueue();
         uint256 heads = _heads(q);
@@ -724,7 +724,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 got;
         while (got < n) {
             (uint40 jobId, uint64 requestId, address previousHolder) =
-                _takeJob(q, cfg, self, active + got != 0, lapsed);
+                _takeJob(q, cfg, self, active + got != 0, hasLapsed);
             if (jobId == 0) break;
             requestIds[got] = requestId;
             jobIds[got] = jobId;
@@ -777,7 +777,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // behind its own, and they are the critical path (a busy prover's lease-ahead held a ready
     // node for 30 s while another prover idled, in a devnet run). A prover that has lapsed
     // takes no spare (see `spareAttempts`).
-    function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy, bool lapsed)
+    function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy, bool hasLapsed)
         internal
         returns (uint40 jobId, uint64 requestId, address previousHolder)
     {
@@ -798,7 +798,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             _takeFreshNode(q, jobId, batchId);
         } else {
             if (busy) return (0, 0, address(0));
-            return _takeFromPendingHead(q, cfg, self, 0, !lapsed);
+            return _takeFromPendingHead(q, cfg, self, 0, !hasLapsed);
         }
         _jobs[jobId] = Job({
             status: JobStatus.Pending,

@@ -1056,7 +1056,7 @@ contract CoordinatorTest is TreeChecks {
         _post(3);
         _bond(alice, 3);
         (uint64 r1, uint40 j1) = _lease(alice);
-        (uint64 r2, uint40 j2) = _lease(alice);
+        (uint64 r2,) = _lease(alice);
         (uint64 r3, uint40 j3) = _lease(alice);
         _submit(alice, r1);
         _submit(alice, r3);

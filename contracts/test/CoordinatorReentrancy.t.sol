@@ -93,7 +93,7 @@ contract CoordinatorReentrancyTest is TestBase {
         vm.prank(relayer);
         coord.postBatch(keccak256("r"), 2, 3 ether, "c"); // a tree of 3 jobs: 9 ether escrowed
         bytes memory ret = attacker.act(abi.encodeCall(ICoordinator.lease, ()));
-        (uint64 rid, uint40 jobId) = abi.decode(ret, (uint64, uint40));
+        (uint64 rid,) = abi.decode(ret, (uint64, uint40));
         attacker.act(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256("p"))));
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(rid, address(attacker), 1, keccak256("p"));
