@@ -685,6 +685,8 @@ impl Runner {
 
     async fn check_verdicts(&mut self) {
         let mut still = Vec::new();
+        // Chain time, read once per check and only if a submission awaits its verdict.
+        let mut now = None;
         for (rid, hash) in std::mem::take(&mut self.awaiting_verdict) {
             let Ok(lease) = self.coord().leaseInfo(rid).call().await else {
                 still.push((rid, hash));
@@ -704,7 +706,9 @@ impl Runner {
                 )),
                 // Unjudged past its deadlines, the relayer is down or hostile: expiring it frees
                 // the bond (unpaid), so it can back leases elsewhere or leave.
-                Ok(LeaseState::Submitted) if self.expire_if_overdue(rid, lease.submittedAt).await => {
+                Ok(LeaseState::Submitted)
+                    if self.expire_if_overdue(rid, lease.submittedAt, &mut now).await =>
+                {
                     self.fail(format!(
                         "request {rid}: the relayer never judged it; expired past its verdict deadline (bond freed, unpaid)"
                     ));
@@ -743,20 +747,28 @@ impl Runner {
     }
 
     // Expires submission `rid` (made at chain time `submitted_at`) if it is past the upload and
-    // verdict deadlines it is held to; true once expired.
-    async fn expire_if_overdue(&mut self, rid: u64, submitted_at: u32) -> bool {
+    // verdict deadlines it is held to; true once expired. `now` caches the chain time.
+    async fn expire_if_overdue(
+        &mut self,
+        rid: u64,
+        submitted_at: u32,
+        now: &mut Option<u64>,
+    ) -> bool {
         let at = u64::from(submitted_at);
+        let now = match *now {
+            Some(t) => t,
+            None => match self
+                .conn
+                .provider
+                .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+                .await
+            {
+                Ok(Some(block)) => *now.insert(block.header.timestamp),
+                _ => return false,
+            },
+        };
         // No deadline pair is shorter than the least of each: skip the reads until then.
         let earliest = at + limits::MIN_UPLOAD_DEADLINE + limits::MIN_VERDICT_DEADLINE;
-        let now = match self
-            .conn
-            .provider
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-        {
-            Ok(Some(block)) => block.header.timestamp,
-            _ => return false,
-        };
         if now < earliest {
             return false;
         }
