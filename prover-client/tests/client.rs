@@ -427,31 +427,46 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     relayer.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
-    // The relayer reads only blocks 4 deep, and nothing mines but the test and the client: so
-    // the client's submission is the head, unseen by the relayer, when a reorg drops it.
-    let net = Net::new(SMALL, 2).await;
+// A relayer that acts only on blocks `confirmations` deep (the test mines `step` blocks at a
+// time until it serves job 1, then nothing mines but the test and the client), and account 1's
+// client running against it with one lease's bond: after its submission it sends nothing until
+// a verdict. Returns the relayer, the client and its log.
+async fn lagging_relayer_and_client(
+    net: &Net,
+    confirmations: u64,
+    step: u64,
+) -> (
+    crowdprove_relayer::RelayerHandle,
+    std::process::Child,
+    std::path::PathBuf,
+) {
     let mut cfg = net.cfg.clone();
-    cfg.follow.confirmations = 4;
+    cfg.follow.confirmations = confirmations;
     cfg.follow.poll_ms = 100;
     let relayer = crowdprove_relayer::start(cfg).await.unwrap();
     let base = format!("http://{}", relayer.addr);
     let data = net.staked(1, 10, &base, "p1").await;
     let anvil = &net.chain.provider;
     eventually("the relayer serving job 1", 60, async || {
-        anvil.anvil_mine(Some(1), None).await.unwrap();
+        anvil.anvil_mine(Some(step), None).await.unwrap();
         reqwest::get(format!("{base}/v1/jobs/1"))
             .await
             .is_ok_and(|r| r.status().is_success())
     })
     .await;
-
-    // One lease's bond: after its submission the client sends nothing until a verdict.
     let log = net.dir.path().join("p1.log");
     let mut c = net.client(1, &base, &data, SMALL);
     c.args(["run", "--poll-ms", "100"]);
-    let client = spawn(c, &log);
+    (relayer, spawn(c, &log), log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
+    // The relayer reads only blocks 4 deep, and nothing mines but the test and the client: so
+    // the client's submission is the head, unseen by the relayer, when a reorg drops it.
+    let net = Net::new(SMALL, 2).await;
+    let (relayer, client, log) = lagging_relayer_and_client(&net, 4, 1).await;
+    let anvil = &net.chain.provider;
     let rid = RequestId::new(1, 1).0;
     eventually_or_show("the delivery", 60, std::slice::from_ref(&log), async || {
         read(&log).contains("proof delivered")
@@ -609,25 +624,7 @@ async fn a_submission_the_relayer_never_judges_is_expired_and_the_bond_freed() {
     // The relayer reads only blocks 1,000 deep: once it serves the first job, nothing the client
     // submits ever reaches it, so no verdict comes.
     let net = Net::new(SMALL, 2).await;
-    let mut cfg = net.cfg.clone();
-    cfg.follow.confirmations = 1_000;
-    cfg.follow.poll_ms = 100;
-    let relayer = crowdprove_relayer::start(cfg).await.unwrap();
-    let base = format!("http://{}", relayer.addr);
-    let data = net.staked(1, 10, &base, "p1").await;
-    let anvil = &net.chain.provider;
-    eventually("the relayer serving job 1", 60, async || {
-        anvil.anvil_mine(Some(100), None).await.unwrap();
-        reqwest::get(format!("{base}/v1/jobs/1"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-
-    let log = net.dir.path().join("p1.log");
-    let mut c = net.client(1, &base, &data, SMALL);
-    c.args(["run", "--poll-ms", "100"]);
-    let client = spawn(c, &log);
+    let (relayer, client, log) = lagging_relayer_and_client(&net, 1_000, 100).await;
     let rid = RequestId::new(1, 1).0;
     eventually_or_show(
         "the submission",
