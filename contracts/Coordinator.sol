@@ -10,38 +10,47 @@ import {ICoordinator} from "./ICoordinator.sol";
 
 /// @title Coordinator: CrowdProve's Job Distributor as a contract
 /// @notice See ICoordinator for the protocol. Storage is packed so that the hot paths (lease,
-///         submit, verdict) touch as few slots as possible: one slot per job, per lease, per
-///         prover, plus one queue slot shared by all.
+///         submit, verdict) touch as few slots as possible: one slot per job (its latest lease
+///         and the first 4 bytes of its proof hash included), one per prover, one queue slot
+///         shared by all; an honest job creates one slot in all (docs/results/gas.md).
 contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Most jobs one batch may hold.
     uint256 public constant MAX_JOBS_PER_BATCH = 1 << 20;
     /// @notice Most jobs one `leaseMany` call may lease.
-    uint256 public constant MAX_LEASES_PER_CALL = 16;
+    uint256 internal constant MAX_LEASES_PER_CALL = 16;
     /// @notice Most entries of one `submitProofs` call.
-    uint256 public constant MAX_SUBMISSIONS_PER_CALL = 64;
+    uint256 internal constant MAX_SUBMISSIONS_PER_CALL = 64;
     /// @notice Most entries of one `recordVerdicts` call.
-    uint256 public constant MAX_VERDICTS_PER_CALL = 256;
+    uint256 internal constant MAX_VERDICTS_PER_CALL = 256;
     /// @notice Most entries of one `clearCancelled` call.
-    uint256 public constant MAX_CLEAR_PER_CALL = 256;
+    uint256 internal constant MAX_CLEAR_PER_CALL = 256;
     /// @notice Most cancelled jobs one lease clears from the pending list's head.
-    uint256 public constant MAX_CLEAR_PER_LEASE = 8;
-    /// @notice Most leases one prover may hold at once, whatever its bond (fits the uint24 count).
-    uint256 public constant MAX_ACTIVE_LEASES = 1_000_000;
+    uint256 internal constant MAX_CLEAR_PER_LEASE = 8;
+    /// @notice Most leases one prover may hold at once, whatever its bond (fits the uint16 count
+    ///         that shares the prover's one hot slot).
+    uint256 internal constant MAX_ACTIVE_LEASES = 65_535;
+    /// @notice Job ids stay below this (2^32), so the pending list's links fit the job's slot.
+    uint256 internal constant MAX_JOB_ID = (1 << 32) - 1;
+    /// @notice Prover ids stay below this (2^24), so a job's holder fits the job's slot.
+    uint256 internal constant MAX_PROVERS = (1 << 24) - 1;
+    // Bit offsets of a job's pending-list links in its word (see `_loadJob`).
+    uint256 private constant PREV = 40;
+    uint256 private constant NEXT = 72;
     /// @notice Upper bound of the minimum reassign age.
     uint256 public constant MAX_MIN_REASSIGN_AGE = 1 days;
     /// @notice Bounds of the upload deadline: long enough to upload, short enough to move on.
-    uint256 public constant MIN_UPLOAD_DEADLINE = 10;
+    uint256 internal constant MIN_UPLOAD_DEADLINE = 10;
     /// @notice Upper bound of the upload deadline.
-    uint256 public constant MAX_UPLOAD_DEADLINE = 1 days;
+    uint256 internal constant MAX_UPLOAD_DEADLINE = 1 days;
     /// @notice Upper bound of the settings' announcement delay.
-    uint256 public constant MAX_PARAM_DELAY = 30 days;
+    uint256 internal constant MAX_PARAM_DELAY = 30 days;
     /// @notice Bounds of the verdict deadline: time for a relayer's outage, not for a bond to
     ///         stay trapped.
-    uint256 public constant MIN_VERDICT_DEADLINE = 1 hours;
+    uint256 internal constant MIN_VERDICT_DEADLINE = 1 hours;
     /// @notice Upper bound of the verdict deadline.
-    uint256 public constant MAX_VERDICT_DEADLINE = 30 days;
+    uint256 internal constant MAX_VERDICT_DEADLINE = 30 days;
     /// @notice The verdict deadline at deployment.
     uint32 public constant DEFAULT_VERDICT_DEADLINE = 2 days;
     /// @notice Most leases one job may have (the attempt part of a request id is 24 bits). A
@@ -61,17 +70,20 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     ///         a prover who dislikes an announcement can leave before it applies.
     uint256 public immutable paramDelay;
 
-    // Packed to fit into 1 slot (256 bits): read and written once per lease/verdict call.
+    // Packed to fit into 1 slot (248 bits): read and written once per lease/verdict call.
     // Fresh aggregation nodes form a singly linked list of job ids (through the jobs' `next`)
-    // in the order they became ready; fresh leaves are served batch by batch.
+    // in the order they became ready; fresh leaves are served batch by batch, and the count of
+    // the head batch's fresh leaves is kept here, so that leasing a leaf writes no batch slot
+    // (2,900 gas a job).
     struct Queue {
-        uint40 pendingHead;
-        uint40 pendingTail;
+        uint32 pendingHead;
+        uint32 pendingTail;
         uint32 pendingCount;
         uint32 freshCount;
-        uint40 aggHead;
-        uint40 aggTail;
+        uint32 aggHead;
+        uint32 aggTail;
         uint32 round0Head;
+        uint24 leavesLeft;
     }
 
     // Packed to fit into 1 slot (136 bits): only postBatch, stake and the end of a batch's
@@ -83,25 +95,28 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint32 proverCount;
     }
 
-    // Packed to fit into 1 slot (248 bits): everything `lease` needs to know.
+    // Packed to fit into 1 slot (256 bits): everything `lease` needs to know, the stale age and
+    // spare attempts included (a slot read less per lease: 2,100 gas).
     struct Config {
         uint96 bondPerLease;
         uint96 minBond;
         uint24 minReassignAge;
-        uint24 uploadDeadline;
+        uint24 staleAge;
+        uint8 spareAttempts;
         bool leasingPaused;
     }
 
     // One source batch's whole proving tree: `leafCount` round-0 jobs, then each aggregation
     // level in order (`TreeShape` in the protocol crate), ids `firstJobId..+jobCount-1`.
-    // Packed into 5 slots; slot 2 holds everything lease/submit/verdict read.
+    // Packed into 5 slots; slot 2 holds everything lease/submit/verdict read. How many of its
+    // leaves were leased is derived: all while it is out of the leaves' queue, none while it
+    // waits there, and `Queue.leavesLeft` tells the rest for the batch at its head.
     struct Batch {
         bytes32 witnessRoot;
         bytes32 circuitId;
         uint40 firstJobId;
         uint24 leafCount;
         uint24 jobsLeft;
-        uint24 leasedFresh;
         uint96 rewardPerJob;
         uint24 freshNodes;
         bool cancelled;
@@ -112,22 +127,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         bytes32 finalProofHash;
     }
 
-    // Packed to fit into 1 slot (248 bits). The job's latest lease lives here too (attempt,
-    // holder, submittedAt, state), so an honest job costs two fresh slots in all: this one and
-    // its proof hash. Earlier leases move to `_leases` when LRP hands the job on. Once the job
-    // is Complete its list links are unused, and `prev` holds the winning attempt. A Waiting
-    // aggregation node counts its completed children in `attempt`; a Fresh one links to the
-    // next fresh node in `next`.
+    // Packed to fit into 1 slot (256 bits). The job's latest lease lives here too (attempt,
+    // holder, submittedAt, state, and the first 4 bytes of its proof hash, which a verdict
+    // must match), so an honest job costs one fresh slot in all: the full proof hash is in
+    // `ProofSubmitted` only (a fresh slot less per job: 22,100 gas). Earlier leases move to
+    // `_leases` when LRP hands the job on. Once the job is Complete its list links are unused,
+    // and `prev` holds the winning attempt. An aggregation node has no slot until its last
+    // child completes; then it is Fresh and links to the next fresh node in `next`.
     struct Job {
         JobStatus status;
         uint32 batchId;
-        uint40 prev;
-        uint40 next;
+        uint32 prev;
+        uint32 next;
         uint32 leasedAt;
         uint24 attempt;
-        uint32 holder;
+        uint24 holder;
         uint32 submittedAt;
         LeaseState state;
+        bytes4 proofPrefix;
     }
 
     // One per change of the deadlines, oldest first; a submission is held to the one in force
@@ -139,33 +156,35 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint32 verdict;
     }
 
-    // Packed to fit into 1 slot (200 bits): a lease that is no longer its job's latest.
+    // Packed to fit into 1 slot (232 bits): a lease that is no longer its job's latest.
     struct Lease {
         address prover;
         uint32 submittedAt;
         LeaseState state;
+        bytes4 proofPrefix;
     }
 
-    // Packed to fit into 1 slot (256 bits): what leasing and staking need. `lapsed`: a lease
-    // of this prover's was handed on before it submitted or judged Invalid or Missing, and it
-    // has completed no job since
-    // (set where the count drops for the handed-on lease, cleared where a Valid verdict
-    // releases one, so it costs no slot of its own).
+    // Packed to fit into 1 slot (256 bits): everything a lease, a submission and a verdict read
+    // or write of a prover, so each touches one slot of it. `id` (assigned at its first stake)
+    // is what jobs store instead of its address. `activeLeases` counts leases against the bond
+    // (submitted ones until judged); `unsubmitted` those not yet submitted, so a prover whose
+    // only leases await verdicts counts as idle. `lapsed`: a lease of this prover's was handed
+    // on before it submitted or judged Invalid or Missing, and it has completed no job since.
+    // Amounts are uint96 like bonds and rewards (7.9e28 base units).
     struct Prover {
         uint96 bond;
-        uint96 unbonding;
-        uint32 unbondingReadyAt;
-        uint24 activeLeases;
+        uint96 earnings;
+        uint24 id;
+        uint16 activeLeases;
+        uint16 unsubmitted;
         bool lapsed;
     }
 
-    // Packed to fit into 1 slot (256 bits): what a verdict reads and credits, and the prover's
-    // id (assigned at its first stake), which jobs store instead of its address.
-    struct ProverStats {
-        uint128 earnings;
-        uint64 jobsProven;
+    // Packed to fit into 1 slot (160 bits): what only unstaking and slashing touch.
+    struct ProverFunds {
+        uint96 unbonding;
+        uint32 unbondingReadyAt;
         uint32 slashes;
-        uint32 id;
     }
 
     /// @notice The account allowed to post batches and verdicts.
@@ -179,21 +198,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @notice Whether a witness root was ever posted.
     mapping(bytes32 root => bool used) public rootUsed;
 
-    Queue internal _queue;
+    // The queue, the configuration and each job are one word each, packed and unpacked by hand
+    // (`_loadQueue`, `_storeQueue` and the like): the compiler copies a struct between storage
+    // and memory a member at a time, a storage access each, about 1,000 gas more per copy.
+    uint256 internal _queueWord;
     Registry internal _registry;
-    Config internal _config;
+    uint256 internal _configWord;
     uint96 internal _slashAmount;
     uint32 internal _unbondingDelay;
-    /// @notice A pending job whose latest lease is at least this old (seconds) goes before fresh
-    ///         round-0 jobs (0 = never): a hoarder on a tree's top job cannot hold the batch while
-    ///         fresh work of later batches remains. Shares a slot read only when it applies.
-    uint24 public staleAge;
-    /// @notice A pending job leased at most this many times may go at once, whatever the minimum
-    ///         age, to an idle prover that has not lapsed (a spare lease: a second opinion on a
-    ///         job whose holder may be a hoarder); so may any job whose latest holder has lapsed.
-    ///         Other young leases are protected by the minimum age, so honest work is not
-    ///         duplicated over and over. Shares the slot of `staleAge`.
-    uint8 public spareAttempts;
     // Only the hash of announced settings is kept (they are in the announcement's event):
     // `applySettings` takes them back and checks them against it, which keeps the contract
     // under the size limit.
@@ -202,12 +214,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     Deadlines[] internal _deadlines;
 
     mapping(uint32 => Batch) internal _batches;
-    mapping(uint40 => Job) internal _jobs;
+    mapping(uint40 => uint256) internal _jobWords;
     mapping(uint64 => Lease) internal _leases;
-    mapping(uint64 => bytes32) internal _proofHashes;
     mapping(address => Prover) internal _provers;
-    mapping(address => ProverStats) internal _stats;
-    mapping(uint32 => address) internal _proverAt;
+    mapping(address => ProverFunds) internal _funds;
+    mapping(uint24 => address) internal _proverAt;
 
     modifier onlyRelayer() {
         if (msg.sender != relayer) revert NotRelayer();
@@ -251,7 +262,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         });
         _checkSettings(s, paramDelay_);
         _applySettings(s);
-        spareAttempts = DEFAULT_SPARE_ATTEMPTS;
+        Config memory c = _loadConfig();
+        c.spareAttempts = DEFAULT_SPARE_ATTEMPTS;
+        _storeConfig(c);
     }
 
     // ================================================================== relayer
@@ -296,7 +309,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
 
         Queue memory q = _loadQueue();
-        uint256 freshLeaves = b.leafCount - b.leasedFresh;
+        uint256 freshLeaves = _freshLeaves(q, b, batchId);
         if (freshLeaves != 0) {
             Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
@@ -337,7 +350,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function lease() external returns (uint64 requestId, uint40 jobId) {
-        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, 0);
+        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, false);
         if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
     }
 
@@ -347,7 +360,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
-        return _lease(n, 0);
+        return _lease(n, false);
     }
 
     /// @inheritdoc ICoordinator
@@ -361,7 +374,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         returns (uint64 nextRequestId, uint40 jobId)
     {
         _submit(requestId, proofHash, false);
-        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, 1);
+        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
         if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
     }
 
@@ -383,10 +396,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (amount == 0 || bond > type(uint96).max) revert BadAmount();
         // forge-lint: disable-next-line(unsafe-typecast) checked against uint96 max above
         p.bond = uint96(bond);
-        if (_stats[msg.sender].id == 0) {
+        if (p.id == 0) {
             uint32 id = ++_registry.proverCount;
-            _stats[msg.sender].id = id;
-            _proverAt[id] = msg.sender;
+            if (id > MAX_PROVERS) revert BadAmount();
+            // forge-lint: disable-next-line(unsafe-typecast) id <= MAX_PROVERS < 2^24
+            uint24 short = uint24(id);
+            p.id = short;
+            _proverAt[short] = msg.sender;
         }
         emit Staked(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -395,41 +411,42 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function requestUnstake(uint256 amount) external {
         Prover storage p = _provers[msg.sender];
+        ProverFunds storage f = _funds[msg.sender];
         uint256 bond = p.bond;
-        uint256 locked = uint256(p.activeLeases) * _config.bondPerLease;
+        uint256 locked = uint256(p.activeLeases) * _loadConfig().bondPerLease;
         uint256 free = bond > locked ? bond - locked : 0;
         if (amount == 0) revert BadAmount();
         if (amount > free) revert BondLocked(amount, free);
-        uint256 unbonding = uint256(p.unbonding) + amount;
+        uint256 unbonding = uint256(f.unbonding) + amount;
         if (unbonding > type(uint96).max) revert BadAmount();
         uint256 readyAt = block.timestamp + _unbondingDelay;
         // forge-lint: disable-start(unsafe-typecast) amount <= free <= bond; unbonding checked
         // above; readyAt = now + at most 30 days fits 32 bits until 2106, as leasedAt does
         p.bond = uint96(bond - amount);
-        p.unbonding = uint96(unbonding);
-        p.unbondingReadyAt = uint32(readyAt);
+        f.unbonding = uint96(unbonding);
+        f.unbondingReadyAt = uint32(readyAt);
         // forge-lint: disable-end(unsafe-typecast)
         emit UnstakeRequested(msg.sender, amount, readyAt);
     }
 
     /// @inheritdoc ICoordinator
     function withdrawUnstaked() external nonReentrant {
-        Prover storage p = _provers[msg.sender];
-        uint256 amount = p.unbonding;
+        ProverFunds storage f = _funds[msg.sender];
+        uint256 amount = f.unbonding;
         if (amount == 0) revert NothingToWithdraw();
-        if (block.timestamp < p.unbondingReadyAt) revert StillUnbonding(p.unbondingReadyAt);
-        p.unbonding = 0;
-        p.unbondingReadyAt = 0;
+        if (block.timestamp < f.unbondingReadyAt) revert StillUnbonding(f.unbondingReadyAt);
+        f.unbonding = 0;
+        f.unbondingReadyAt = 0;
         emit Unstaked(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc ICoordinator
     function withdrawEarnings() external nonReentrant {
-        ProverStats storage s = _stats[msg.sender];
-        uint256 amount = s.earnings;
+        Prover storage p = _provers[msg.sender];
+        uint256 amount = p.earnings;
         if (amount == 0) revert NothingToWithdraw();
-        s.earnings = 0;
+        p.earnings = 0;
         emit EarningsWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -441,7 +458,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Queue memory q = _loadQueue();
         for (uint256 i; i < n; ++i) {
             uint40 jobId = jobIds[i];
-            Job storage j = _jobs[jobId];
+            Job memory j = _loadJob(jobId);
             if (j.status == JobStatus.Pending && _batches[j.batchId].cancelled) _clear(q, jobId);
         }
         // A lease drops a bounded number of them and reverts when it finds nothing else, so
@@ -476,8 +493,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         (uint40 jobId, uint24 attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
         bool latest = attempt == j.attempt;
-        Lease memory l =
-            latest ? Lease(_proverAt[j.holder], j.submittedAt, j.state) : _loadLease(requestId);
+        Lease memory l = latest ? _latestLease(j) : _loadLease(requestId);
         // An unknown request id reads as a lease in state None.
         if (l.state != LeaseState.Submitted) revert NotExpired(0);
         (uint256 upload, uint256 verdict) = _deadlinesAt(l.submittedAt);
@@ -507,20 +523,26 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function setStaleAge(uint24 staleAge_) external onlyOwner {
         if (staleAge_ > MAX_MIN_REASSIGN_AGE) revert ParamOutOfBounds();
-        staleAge = staleAge_;
+        Config memory c = _loadConfig();
+        c.staleAge = staleAge_;
+        _storeConfig(c);
         emit StaleAgeChanged(staleAge_);
     }
 
     /// @inheritdoc ICoordinator
     function setSpareAttempts(uint8 spareAttempts_) external onlyOwner {
         if (spareAttempts_ > MAX_SPARE_ATTEMPTS) revert ParamOutOfBounds();
-        spareAttempts = spareAttempts_;
+        Config memory c = _loadConfig();
+        c.spareAttempts = spareAttempts_;
+        _storeConfig(c);
         emit SpareAttemptsChanged(spareAttempts_);
     }
 
     /// @inheritdoc ICoordinator
     function setLeasingPaused(bool paused_) external onlyOwner {
-        _config.leasingPaused = paused_;
+        Config memory c = _loadConfig();
+        c.leasingPaused = paused_;
+        _storeConfig(c);
         emit LeasingPaused(paused_);
     }
 
@@ -529,6 +551,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function batch(uint32 batchId) external view returns (BatchInfo memory info) {
         Batch storage b = _batches[batchId];
+        // forge-lint: disable-next-line(unsafe-typecast) at most leafCount, a uint24
+        uint24 leased = b.leafCount - uint24(_freshLeaves(_loadQueue(), b, batchId));
         info = BatchInfo({
             witnessRoot: b.witnessRoot,
             circuitId: b.circuitId,
@@ -536,7 +560,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             jobCount: b.jobCount,
             leafCount: b.leafCount,
             jobsLeft: b.jobsLeft,
-            leasedFresh: b.leasedFresh,
+            leasedFresh: leased,
             freshNodes: b.freshNodes,
             rewardPerJob: b.rewardPerJob,
             cancelled: b.cancelled,
@@ -554,7 +578,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             uint32 batchId,
             uint64 latestRequest,
             uint32 leasedAt,
-            bytes32 proofHash
+            uint64 winningRequest
         )
     {
         Job memory j = _loadJob(jobId);
@@ -566,8 +590,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             return (waiting ? JobStatus.Waiting : JobStatus.Fresh, batchId, 0, 0, 0);
         }
         if (j.status == JobStatus.Waiting) return (JobStatus.Waiting, j.batchId, 0, 0, 0);
-        if (j.status == JobStatus.Complete) proofHash = _proofHashes[_rid(jobId, uint24(j.prev))];
-        return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, proofHash);
+        // forge-lint: disable-next-line(unsafe-typecast) a complete job's prev is an attempt
+        if (j.status == JobStatus.Complete) winningRequest = _rid(jobId, uint24(j.prev));
+        return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, winningRequest);
     }
 
     /// @inheritdoc ICoordinator
@@ -579,20 +604,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             uint40 jobId,
             LeaseState state,
             uint32 submittedAt,
-            bytes32 proofHash
+            bytes4 proofPrefix
         )
     {
         uint24 attempt;
         (jobId, attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
         if (attempt == 0 || attempt > j.attempt) return (address(0), 0, LeaseState.None, 0, 0);
-        if (attempt == j.attempt) {
-            (holder, state, submittedAt) = (_proverAt[j.holder], j.state, j.submittedAt);
-        } else {
-            Lease memory l = _loadLease(requestId);
-            (holder, state, submittedAt) = (l.prover, l.state, l.submittedAt);
-        }
-        proofHash = _proofHashes[requestId];
+        Lease memory l = attempt == j.attempt ? _latestLease(j) : _loadLease(requestId);
+        return (l.prover, jobId, l.state, l.submittedAt, l.proofPrefix);
     }
 
     /// @inheritdoc ICoordinator
@@ -605,20 +625,20 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             uint256 unbondingReadyAt,
             uint256 activeLeases,
             uint256 earnings,
-            uint256 jobsProven,
+            uint256 unsubmitted,
             uint256 slashes
         )
     {
         Prover memory p = _provers[account];
-        ProverStats memory s = _stats[account];
+        ProverFunds memory f = _funds[account];
         return (
             p.bond,
-            p.unbonding,
-            p.unbondingReadyAt,
+            f.unbonding,
+            f.unbondingReadyAt,
             p.activeLeases,
-            s.earnings,
-            s.jobsProven,
-            s.slashes
+            p.earnings,
+            p.unsubmitted,
+            f.slashes
         );
     }
 
@@ -646,7 +666,25 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @param account The prover.
     /// @return id Its id, as jobs record their holders.
     function proverId(address account) external view returns (uint32 id) {
-        return _stats[account].id;
+        return _provers[account].id;
+    }
+
+    /// @notice A pending job whose latest lease is at least this old (seconds) goes before fresh
+    ///         round-0 jobs (0 = never): a hoarder on a tree's top job cannot hold the batch while
+    ///         fresh work of later batches remains.
+    /// @return The stale age.
+    function staleAge() external view returns (uint24) {
+        return _loadConfig().staleAge;
+    }
+
+    /// @notice A pending job leased at most this many times may go at once, whatever the minimum
+    ///         age, to an idle prover that has not lapsed (a spare lease: a second opinion on a
+    ///         job whose holder may be a hoarder); so may any job whose latest holder has lapsed.
+    ///         Other young leases are protected by the minimum age, so honest work is not
+    ///         duplicated over and over.
+    /// @return The spare attempts.
+    function spareAttempts() external view returns (uint8) {
+        return _loadConfig().spareAttempts;
     }
 
     /// @inheritdoc ICoordinator
@@ -669,7 +707,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     {
         Config memory c = _loadConfig();
         stakeParams = StakeParams(c.bondPerLease, c.minBond, _slashAmount);
-        return (stakeParams, c.minReassignAge, c.uploadDeadline, _unbondingDelay, c.leasingPaused);
+        uint24 upload = _deadlines[_deadlines.length - 1].upload;
+        return (stakeParams, c.minReassignAge, upload, _unbondingDelay, c.leasingPaused);
     }
 
     /// @notice The hash (keccak256 of their ABI encoding) of the announced settings and when
@@ -701,39 +740,37 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
     // provers' counts are updated in storage, the caller's at the end (it is never the previous
-    // holder of a job it takes, but clearing may lower its count, hence no cached copy). Right
-    // after a submission (`submitted` = 1): leases what it can, maybe nothing, never reverts,
-    // and a caller whose only lease is the one just submitted counts as idle.
-    function _lease(uint256 n, uint256 submitted)
+    // holder of a job it takes, but clearing may lower its count, hence no cached copy). A
+    // `chained` lease comes right after the caller's submission (`submitAndLease`): it leases a
+    // fresh job if there is one the bond backs, maybe nothing, and never reverts; it takes no
+    // pending job (that is `lease`'s, for a prover with nothing else to do).
+    function _lease(uint256 n, bool chained)
         internal
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         Config memory cfg = _loadConfig();
         Prover storage p = _provers[msg.sender];
-        uint256 active = p.activeLeases;
-        n = _room(n, active, p.bond, cfg, submitted == 0);
-        // The lease just submitted keeps counting against the bond, but leaves its holder idle.
-        active -= submitted;
-        uint32 self = _stats[msg.sender].id;
-        bool hasLapsed = p.lapsed;
+        n = _room(n, p.activeLeases, p.bond, cfg, !chained);
+        // Busy: holding a lease not yet submitted. One whose leases all await verdicts is idle.
+        uint256 unsubmitted = p.unsubmitted;
 
         Queue memory q = _loadQueue();
-        uint256 heads = _heads(q);
         requestIds = new uint64[](n);
         jobIds = new uint40[](n);
         uint256 got;
         while (got < n) {
             (uint40 jobId, uint64 requestId, address previousHolder) =
-                _takeJob(q, cfg, self, active + got != 0, hasLapsed);
+                _takeJob(q, cfg, p, unsubmitted + got != 0, chained);
             if (jobId == 0) break;
             requestIds[got] = requestId;
             jobIds[got] = jobId;
             ++got;
-            emit JobLeased(requestId, jobId, msg.sender, previousHolder);
+            emit JobLeased(requestId, msg.sender, previousHolder);
         }
-        // Nothing leased: if it cleared cancelled jobs on its way (the heads moved), keep that,
-        // so any number of them goes a bounded number per call instead of blocking for good.
-        if (submitted == 0 && got == 0 && _heads(q) == heads) {
+        // Nothing leased: if it cleared cancelled jobs on its way (the heads moved from those in
+        // storage, written only below), keep that, so any number of them goes a bounded number
+        // per call instead of blocking for good.
+        if (!chained && got == 0 && _heads(q) == _heads(_loadQueue())) {
             revert NoJobAvailable();
         }
         assembly ("memory-safe") {
@@ -741,8 +778,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             mstore(jobIds, got)
         }
         _storeQueue(q);
-        // forge-lint: disable-next-line(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
-        p.activeLeases = uint24(p.activeLeases + got);
+        // forge-lint: disable-start(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
+        p.activeLeases = uint16(p.activeLeases + got);
+        p.unsubmitted = uint16(p.unsubmitted + got);
+        // forge-lint: disable-end(unsafe-typecast)
     }
 
     // How many of `n` leases the bond backs on top of `active` (0 while leasing is paused); a
@@ -763,7 +802,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // Both list heads in one word: a lease that moved either cleared cancelled jobs.
     function _heads(Queue memory q) internal pure returns (uint256) {
-        return uint256(q.pendingHead) << 40 | q.aggHead;
+        return uint256(q.pendingHead) << 32 | q.aggHead;
     }
 
     // Picks the next job under the protocol's order and makes `self` its latest lease holder at
@@ -773,23 +812,26 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Fresh aggregation nodes of a tree older than every tree with fresh leaves go first, so a
     // stream of batches never starves a tree's top. A stale pending job (see `staleAge`) goes
     // before fresh leaves; other pending jobs only when nothing is fresh (LRP). A prover that
-    // holds a lease (`busy`) gets fresh leaves only: a node or another prover's job would wait
-    // behind its own, and they are the critical path (a busy prover's lease-ahead held a ready
-    // node for 30 s while another prover idled, in a devnet run). A prover that has lapsed
-    // takes no spare (see `spareAttempts`).
-    function _takeJob(Queue memory q, Config memory cfg, uint32 self, bool busy, bool hasLapsed)
-        internal
-        returns (uint40 jobId, uint64 requestId, address previousHolder)
-    {
+    // holds a lease not yet submitted (`busy`) gets fresh leaves only: a node or another
+    // prover's job would wait behind its own, and they are the critical path (a busy prover's
+    // lease-ahead held a ready node for 30 s while another prover idled, in a devnet run). A
+    // prover that has lapsed takes no spare (see `spareAttempts`). A `freshOnly` lease takes no
+    // pending job. `caller` is the caller's slot.
+    function _takeJob(
+        Queue memory q,
+        Config memory cfg,
+        Prover storage caller,
+        bool busy,
+        bool freshOnly
+    ) internal returns (uint40 jobId, uint64 requestId, address previousHolder) {
         if (!busy) jobId = _freshNode(q, MAX_CLEAR_PER_LEASE);
         uint32 batchId;
-        if (jobId != 0) batchId = _jobs[jobId].batchId;
+        if (jobId != 0) batchId = _loadJob(jobId).batchId;
         uint32 leaves = q.round0Head;
         if (leaves != 0 && (jobId == 0 || batchId >= leaves)) {
-            uint24 stale = staleAge;
-            if (stale != 0 && !busy) {
+            if (cfg.staleAge != 0 && !busy && !freshOnly) {
                 (uint40 staleJob, uint64 rid, address previous) =
-                    _takeFromPendingHead(q, cfg, self, stale, false);
+                    _takeFromPendingHead(q, cfg, caller.id, cfg.staleAge, false);
                 if (staleJob != 0) return (staleJob, rid, previous);
             }
             batchId = leaves;
@@ -797,20 +839,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         } else if (jobId != 0) {
             _takeFreshNode(q, jobId, batchId);
         } else {
-            if (busy) return (0, 0, address(0));
-            return _takeFromPendingHead(q, cfg, self, 0, !hasLapsed);
+            if (busy || freshOnly) return (0, 0, address(0));
+            return _takeFromPendingHead(q, cfg, caller.id, 0, !caller.lapsed);
         }
-        _jobs[jobId] = Job({
-            status: JobStatus.Pending,
-            batchId: batchId,
-            prev: q.pendingTail,
-            next: 0,
-            leasedAt: uint32(block.timestamp),
-            attempt: 1,
-            holder: self,
-            submittedAt: 0,
-            state: LeaseState.Leased
-        });
+        _storeJob(
+            jobId,
+            Job({
+                status: JobStatus.Pending,
+                batchId: batchId,
+                prev: q.pendingTail,
+                next: 0,
+                leasedAt: uint32(block.timestamp),
+                attempt: 1,
+                holder: caller.id,
+                submittedAt: 0,
+                state: LeaseState.Leased,
+                proofPrefix: 0
+            })
+        );
         _linkAtTail(q, jobId);
         return (jobId, _rid(jobId, 1), address(0));
     }
@@ -819,15 +865,25 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // queue with its last fresh leaf.
     function _takeFreshLeaf(Queue memory q, uint32 batchId) internal returns (uint40 jobId) {
         Batch storage b = _batches[batchId];
-        uint24 taken = b.leasedFresh;
-        jobId = b.firstJobId + taken;
-        b.leasedFresh = taken + 1;
+        jobId = b.firstJobId + b.leafCount - q.leavesLeft;
+        q.leavesLeft -= 1;
         q.freshCount -= 1;
-        if (taken + 1 == b.leafCount) {
+        if (q.leavesLeft == 0) {
             Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
             _storeRegistry(r);
         }
+    }
+
+    // How many of batch `batchId`'s leaves are fresh: all while it waits in the leaves' queue
+    // behind another batch (then it has a predecessor there), none once out of it.
+    function _freshLeaves(Queue memory q, Batch storage b, uint32 batchId)
+        internal
+        view
+        returns (uint256)
+    {
+        if (batchId == q.round0Head) return q.leavesLeft;
+        return b.queuePrev != 0 ? b.leafCount : 0;
     }
 
     // The head of the fresh-node list, after dropping (up to `limit`) nodes of cancelled
@@ -835,20 +891,23 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function _freshNode(Queue memory q, uint256 limit) internal returns (uint40 jobId) {
         jobId = q.aggHead;
         for (uint256 k; jobId != 0 && k < limit; ++k) {
-            Job storage j = _jobs[jobId];
+            Job memory j = _loadJob(jobId);
             if (!_batches[j.batchId].cancelled) return jobId;
+            uint40 cleared = jobId;
             jobId = j.next;
             j.status = JobStatus.Cleared;
             j.next = 0;
-            q.aggHead = jobId;
+            _storeJob(cleared, j);
+            // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32
+            q.aggHead = uint32(jobId);
             if (jobId == 0) q.aggTail = 0;
         }
-        return jobId != 0 && !_batches[_jobs[jobId].batchId].cancelled ? jobId : 0;
+        return jobId != 0 && !_batches[_loadJob(jobId).batchId].cancelled ? jobId : 0;
     }
 
     // Removes `jobId`, the head of the fresh-node list, from the list.
     function _takeFreshNode(Queue memory q, uint40 jobId, uint32 batchId) internal {
-        uint40 next = _jobs[jobId].next;
+        uint32 next = _loadJob(jobId).next;
         q.aggHead = next;
         if (next == 0) q.aggTail = 0;
         q.freshCount -= 1;
@@ -864,13 +923,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function _takeFromPendingHead(
         Queue memory q,
         Config memory cfg,
-        uint32 self,
+        uint24 self,
         uint256 minAge,
         bool spare
     ) internal returns (uint40 jobId, uint64 requestId, address previousHolder) {
         jobId = q.pendingHead;
         for (uint256 k; jobId != 0 && k < MAX_CLEAR_PER_LEASE; ++k) {
-            if (!_batches[_jobs[jobId].batchId].cancelled) break;
+            if (!_batches[_loadJob(jobId).batchId].cancelled) break;
             _clear(q, jobId);
             jobId = q.pendingHead;
         }
@@ -887,15 +946,16 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // Young: only as a spare (read in the order that leaves out what does not decide).
         if (
             block.timestamp < uint256(j.leasedAt) + minAge
-                && !(spare && (j.attempt <= spareAttempts || _provers[_proverAt[j.holder]].lapsed))
+                && !(spare
+                    && (j.attempt <= cfg.spareAttempts || _provers[_proverAt[j.holder]].lapsed))
         ) return (0, 0, address(0));
         previousHolder = _proverAt[j.holder];
         Prover storage previous = _provers[previousHolder];
 
-        _leases[_rid(jobId, j.attempt)] =
-            Lease({prover: previousHolder, submittedAt: j.submittedAt, state: j.state});
+        _storeLease(_rid(jobId, j.attempt), _latestLease(j));
         if (j.state == LeaseState.Leased) {
             previous.activeLeases -= 1;
+            previous.unsubmitted -= 1;
             previous.lapsed = true;
         }
         _unlinkPending(q, jobId, j.prev, j.next);
@@ -906,6 +966,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         j.holder = self;
         j.submittedAt = 0;
         j.state = LeaseState.Leased;
+        j.proofPrefix = 0;
         // A job's last possible lease leaves it out of the list: nobody can take it over again,
         // and at the head it would keep every job behind it from being reassigned (two
         // addresses passing one job back and forth could get it there). Its holder can still
@@ -920,22 +981,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // Makes `jobId` the tail; its own `prev` is the caller's to set.
     function _linkAtTail(Queue memory q, uint40 jobId) internal {
-        uint40 tail = q.pendingTail;
-        if (tail == 0) q.pendingHead = jobId;
-        else _jobs[tail].next = jobId;
-        q.pendingTail = jobId;
+        uint32 tail = q.pendingTail;
+        // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
+        uint32 id = uint32(jobId);
+        if (tail == 0) q.pendingHead = id;
+        else _setLink(tail, NEXT, id);
+        q.pendingTail = id;
         q.pendingCount += 1;
     }
 
     // Removes `jobId`, with neighbours `prev` and `next`, from the pending list; the job's own
     // links are the caller's to reset. A pending job with no `prev` that is not the head was
     // never linked (its last possible lease): nothing to do.
-    function _unlinkPending(Queue memory q, uint40 jobId, uint40 prev, uint40 next) internal {
+    function _unlinkPending(Queue memory q, uint40 jobId, uint32 prev, uint32 next) internal {
         if (prev == 0 && q.pendingHead != jobId) return;
         if (prev == 0) q.pendingHead = next;
-        else _jobs[prev].next = next;
+        else _setLink(prev, NEXT, next);
         if (next == 0) q.pendingTail = prev;
-        else _jobs[next].prev = prev;
+        else _setLink(next, PREV, prev);
         q.pendingCount -= 1;
     }
 
@@ -951,16 +1014,24 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         emit JobCleared(jobId);
     }
 
-    // A job that stops being pending releases its latest lease from the holder's count, unless
+    // A job that stops being pending releases its latest lease from the holder's counts, unless
     // that lease was submitted (then its verdict releases it).
     function _releaseUnsubmitted(Job memory j) internal {
-        if (j.state == LeaseState.Leased) _provers[_proverAt[j.holder]].activeLeases -= 1;
+        if (j.state == LeaseState.Leased) {
+            Prover storage p = _provers[_proverAt[j.holder]];
+            p.activeLeases -= 1;
+            p.unsubmitted -= 1;
+        }
     }
 
-    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId) internal {
+    // Appends a new batch to the leaves' queue; at its head, its leaves are the fresh ones.
+    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId, uint24 leafCount)
+        internal
+    {
         uint32 tail = r.round0Tail;
         if (tail == 0) {
             q.round0Head = batchId;
+            q.leavesLeft = leafCount;
         } else {
             _batches[tail].queueNext = batchId;
             _batches[batchId].queuePrev = tail;
@@ -968,12 +1039,17 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         r.round0Tail = batchId;
     }
 
+    // Removes a batch from the leaves' queue; a new head brings its fresh leaves.
     function _unlinkFresh(Queue memory q, Registry memory r, uint32 batchId) internal {
         Batch storage b = _batches[batchId];
         uint32 prev = b.queuePrev;
         uint32 next = b.queueNext;
-        if (prev == 0) q.round0Head = next;
-        else _batches[prev].queueNext = next;
+        if (prev == 0) {
+            q.round0Head = next;
+            q.leavesLeft = next == 0 ? 0 : _batches[next].leafCount;
+        } else {
+            _batches[prev].queueNext = next;
+        }
         if (next == 0) r.round0Tail = prev;
         else _batches[next].queuePrev = prev;
         b.queuePrev = 0;
@@ -989,8 +1065,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
         bool latest = attempt == j.attempt;
         Lease memory l;
+        Prover storage p = _provers[msg.sender];
         if (latest) {
-            if (_stats[msg.sender].id != j.holder) revert NotLeaseHolder(requestId);
+            if (p.id != j.holder) revert NotLeaseHolder(requestId);
             if (j.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
         } else {
             l = _loadLease(requestId);
@@ -1004,26 +1081,31 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             }
             revert JobNotPending(jobId);
         }
+        // The first 4 bytes are enough for a verdict to tell a replaced submission; the hash
+        // itself is in the event, where it costs 256 gas instead of a fresh slot's 22,100.
+        // forge-lint: disable-next-line(unsafe-typecast) the truncation is the point
+        bytes4 prefix = bytes4(proofHash);
         if (latest) {
+            p.unsubmitted -= 1;
             j.state = LeaseState.Submitted;
             j.submittedAt = uint32(block.timestamp);
+            j.proofPrefix = prefix;
             _storeJob(jobId, j);
         } else {
             // A lease that LRP moved on no longer counted; as a submitted, unjudged lease it
             // does again, so the bond must back it: else a prover could unstake and withdraw,
             // then submit junk with nothing left to slash.
-            Prover storage p = _provers[msg.sender];
             uint256 active = p.activeLeases;
             uint256 cap = _cap(p.bond, _loadConfig());
             if (active >= cap) revert LeaseCapReached(active, cap);
             // forge-lint: disable-next-line(unsafe-typecast) active < cap <= MAX_ACTIVE_LEASES
-            p.activeLeases = uint24(active + 1);
+            p.activeLeases = uint16(active + 1);
             l.state = LeaseState.Submitted;
             l.submittedAt = uint32(block.timestamp);
-            _leases[requestId] = l;
+            l.proofPrefix = prefix;
+            _storeLease(requestId, l);
         }
-        _proofHashes[requestId] = proofHash;
-        emit ProofSubmitted(requestId, jobId, msg.sender, proofHash);
+        emit ProofSubmitted(requestId, msg.sender, proofHash);
     }
 
     // ================================================================== verdict internals
@@ -1037,6 +1119,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         address prover;
         uint32 submittedAt;
         LeaseState state;
+        bytes4 proofPrefix;
+        bytes32 proofHash;
     }
 
     function _applyVerdict(Queue memory q, Verdict calldata v)
@@ -1046,6 +1130,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Target memory t;
         t.requestId = v.requestId;
         t.prover = v.prover;
+        t.proofHash = v.proofHash;
         (t.jobId, t.attempt) = _split(t.requestId);
         Job memory j = _loadJob(t.jobId);
         uint8 result = v.result;
@@ -1060,7 +1145,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             reason = SkipReason.AlreadyJudged;
         } else if (result == 0 || result > uint8(VerdictResult.Missing)) {
             reason = SkipReason.NoResult;
-        } else if (_proofHashes[t.requestId] != v.proofHash) {
+        } else if (bytes4(t.proofHash) != t.proofPrefix) {
             reason = SkipReason.WrongProof;
         } else if (result == uint8(VerdictResult.Missing) && !_uploadDeadlinePassed(t.submittedAt))
         {
@@ -1078,11 +1163,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (t.latest) {
             t.state = j.state;
             t.submittedAt = j.submittedAt;
-            return _stats[t.prover].id == j.holder;
+            t.proofPrefix = j.proofPrefix;
+            return _provers[t.prover].id == j.holder;
         }
         Lease memory l = _loadLease(t.requestId);
         t.state = l.state;
         t.submittedAt = l.submittedAt;
+        t.proofPrefix = l.proofPrefix;
         return l.prover == t.prover;
     }
 
@@ -1114,7 +1201,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             }
         }
         if (t.latest || completed) _storeJob(t.jobId, j);
-        emit VerdictRecorded(t.requestId, t.jobId, t.prover, result, completed, amount);
+        emit VerdictRecorded(t.requestId, t.prover, result, completed, amount);
     }
 
     // First valid proof of a pending job: complete it, pay its holder, and count it as done
@@ -1136,50 +1223,41 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
         reward = b.rewardPerJob;
         b.jobsLeft -= 1;
-        ProverStats storage s = _stats[t.prover];
         // forge-lint: disable-next-line(unsafe-typecast) reward is a uint96
-        s.earnings += uint128(reward);
-        s.jobsProven += 1;
+        _provers[t.prover].earnings += uint96(reward);
 
         uint40 first = b.firstJobId;
-        (uint256 parent, uint256 children) = _parentOf(t.jobId - first, b.leafCount);
+        (uint256 parent, uint256 children, uint256 sibling) =
+            _parentOf(t.jobId - first, b.leafCount);
         if (children == 0) {
-            bytes32 finalProofHash = _proofHashes[t.requestId];
-            b.finalProofHash = finalProofHash;
-            emit BatchFinalized(batchId, finalProofHash);
-        } else {
+            b.finalProofHash = t.proofHash;
+            emit BatchFinalized(batchId, t.proofHash);
+        } else if (
+            // forge-lint: disable-next-line(unsafe-typecast) sibling < jobCount, within the batch
+            children == 1 || _loadJob(first + uint40(sibling)).status == JobStatus.Complete
+        ) {
+            // The node is ready with its last child, which the second child to complete tells
+            // by its sibling's status: no count is kept in the node, which has no slot until
+            // then (a cold write less per node).
             // forge-lint: disable-next-line(unsafe-typecast) parent < jobCount, within the batch
-            _childDone(q, b, batchId, first + uint40(parent), children);
+            _nodeReady(q, b, batchId, first + uint40(parent));
         }
         return (true, reward);
     }
 
-    // One more child of node `jobId` (which has `children` of them) is complete; with the last
-    // one the node becomes fresh, at the tail of the fresh-node list. Each child completes once,
-    // so each node becomes fresh once.
-    function _childDone(
-        Queue memory q,
-        Batch storage b,
-        uint32 batchId,
-        uint40 jobId,
-        uint256 children
-    ) internal {
-        Job memory p = _loadJob(jobId);
-        p.batchId = batchId;
-        if (p.attempt + 1 < children) {
-            p.status = JobStatus.Waiting;
-            p.attempt += 1;
-            _storeJob(jobId, p);
-            return;
-        }
+    // Node `jobId` is ready: it becomes fresh, at the tail of the fresh-node list. Its children
+    // complete once each, so it becomes fresh once.
+    function _nodeReady(Queue memory q, Batch storage b, uint32 batchId, uint40 jobId) internal {
+        Job memory p;
         p.status = JobStatus.Fresh;
-        p.attempt = 0;
-        p.next = 0;
+        p.batchId = batchId;
         _storeJob(jobId, p);
-        uint40 tail = q.aggTail;
-        if (tail == 0) q.aggHead = jobId;
-        else _jobs[tail].next = jobId;
-        q.aggTail = jobId;
+        uint32 tail = q.aggTail;
+        // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
+        uint32 id = uint32(jobId);
+        if (tail == 0) q.aggHead = id;
+        else _setLink(tail, NEXT, id);
+        q.aggTail = id;
         q.freshCount += 1;
         b.freshNodes += 1;
     }
@@ -1187,8 +1265,9 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Slashes up to the slash amount, from bond first, then from unbonding funds.
     function _slash(address account, uint64 requestId) internal returns (uint256 amount) {
         Prover storage p = _provers[account];
+        ProverFunds storage f = _funds[account];
         uint96 bond = p.bond;
-        uint96 unbonding = p.unbonding;
+        uint96 unbonding = f.unbonding;
         amount = _slashAmount;
         if (amount > uint256(bond) + unbonding) amount = uint256(bond) + unbonding;
         // forge-lint: disable-start(unsafe-typecast) amount <= slashAmount, a uint96
@@ -1196,10 +1275,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             p.bond = bond - uint96(amount);
         } else {
             p.bond = 0;
-            p.unbonding = unbonding - uint96(amount - bond);
+            f.unbonding = unbonding - uint96(amount - bond);
         }
         // forge-lint: disable-end(unsafe-typecast)
-        _stats[account].slashes += 1;
+        f.slashes += 1;
         emit Slashed(account, requestId, amount);
     }
 
@@ -1214,6 +1293,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Queue memory q = _loadQueue();
         batchId = r.nextBatchId;
         firstJobId = r.nextJobId;
+        if (firstJobId + jobCount > MAX_JOB_ID + 1) revert BadJobCount(leafCount);
         Batch storage b = _batches[batchId];
         b.firstJobId = firstJobId;
         b.leafCount = leafCount;
@@ -1224,7 +1304,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         r.nextJobId += uint40(jobCount);
         // forge-lint: disable-end(unsafe-typecast)
         q.freshCount += leafCount;
-        _appendFresh(q, r, batchId);
+        _appendFresh(q, r, batchId, leafCount);
         _storeRegistry(r);
         _storeQueue(q);
     }
@@ -1249,21 +1329,83 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     // Struct copies between storage and memory are long in bytecode; one copy of each keeps
-    // the contract under the 24 KiB limit.
-    function _loadJob(uint40 jobId) internal view returns (Job memory) {
-        return _jobs[jobId];
+    // the contract under the 24 KiB limit. Jobs, the queue and the configuration are packed by
+    // hand, in the order the compiler would pack their structs (low bits first), so a word
+    // read or written costs one storage access.
+    // forge-lint: disable-start(unsafe-typecast) each field is cut out of its own bits
+    function _loadJob(uint40 jobId) internal view returns (Job memory j) {
+        uint256 w = _jobWords[jobId];
+        j.status = JobStatus(uint8(w));
+        j.batchId = uint32(w >> 8);
+        j.prev = uint32(w >> PREV);
+        j.next = uint32(w >> NEXT);
+        j.leasedAt = uint32(w >> 104);
+        j.attempt = uint24(w >> 136);
+        j.holder = uint24(w >> 160);
+        j.submittedAt = uint32(w >> 184);
+        j.state = LeaseState(uint8(w >> 216));
+        j.proofPrefix = bytes4(uint32(w >> 224));
     }
 
     function _storeJob(uint40 jobId, Job memory j) internal {
-        _jobs[jobId] = j;
+        _jobWords[jobId] = uint256(uint8(j.status)) | uint256(j.batchId) << 8 | uint256(j.prev)
+            << PREV | uint256(j.next) << NEXT | uint256(j.leasedAt) << 104 | uint256(j.attempt)
+            << 136 | uint256(j.holder) << 160 | uint256(j.submittedAt) << 184
+            | uint256(uint8(j.state)) << 216 | uint256(uint32(j.proofPrefix)) << 224;
     }
 
-    function _loadConfig() internal view returns (Config memory) {
-        return _config;
+    // Sets one pending-list link (`PREV` or `NEXT`) of a job, the rest of its word kept.
+    function _setLink(uint40 jobId, uint256 at, uint32 to) internal {
+        uint256 w = _jobWords[jobId];
+        _jobWords[jobId] = (w & ~(uint256(type(uint32).max) << at)) | uint256(to) << at;
     }
+
+    function _loadConfig() internal view returns (Config memory c) {
+        uint256 w = _configWord;
+        c.bondPerLease = uint96(w);
+        c.minBond = uint96(w >> 96);
+        c.minReassignAge = uint24(w >> 192);
+        c.staleAge = uint24(w >> 216);
+        c.spareAttempts = uint8(w >> 240);
+        c.leasingPaused = w >> 248 != 0;
+    }
+
+    function _storeConfig(Config memory c) internal {
+        _configWord = uint256(c.bondPerLease) | uint256(c.minBond) << 96 | uint256(c.minReassignAge)
+            << 192 | uint256(c.staleAge) << 216 | uint256(c.spareAttempts) << 240
+            | (c.leasingPaused ? uint256(1) << 248 : 0);
+    }
+
+    function _loadQueue() internal view returns (Queue memory q) {
+        uint256 w = _queueWord;
+        q.pendingHead = uint32(w);
+        q.pendingTail = uint32(w >> 32);
+        q.pendingCount = uint32(w >> 64);
+        q.freshCount = uint32(w >> 96);
+        q.aggHead = uint32(w >> 128);
+        q.aggTail = uint32(w >> 160);
+        q.round0Head = uint32(w >> 192);
+        q.leavesLeft = uint24(w >> 224);
+    }
+
+    function _storeQueue(Queue memory q) internal {
+        _queueWord = uint256(q.pendingHead) | uint256(q.pendingTail) << 32 | uint256(q.pendingCount)
+            << 64 | uint256(q.freshCount) << 96 | uint256(q.aggHead) << 128 | uint256(q.aggTail)
+            << 160 | uint256(q.round0Head) << 192 | uint256(q.leavesLeft) << 224;
+    }
+    // forge-lint: disable-end(unsafe-typecast)
 
     function _loadLease(uint64 requestId) internal view returns (Lease memory) {
         return _leases[requestId];
+    }
+
+    function _storeLease(uint64 requestId, Lease memory l) internal {
+        _leases[requestId] = l;
+    }
+
+    // A job's latest lease, kept in the job's slot, as a lease.
+    function _latestLease(Job memory j) internal view returns (Lease memory) {
+        return Lease(_proverAt[j.holder], j.submittedAt, j.state, j.proofPrefix);
     }
 
     function _loadRegistry() internal view returns (Registry memory) {
@@ -1272,14 +1414,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     function _storeRegistry(Registry memory r) internal {
         _registry = r;
-    }
-
-    function _loadQueue() internal view returns (Queue memory) {
-        return _queue;
-    }
-
-    function _storeQueue(Queue memory q) internal {
-        _queue = q;
     }
 
     function _rid(uint40 jobId, uint24 attempt) internal pure returns (uint64) {
@@ -1306,12 +1440,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    // The parent of the node at `index` of a tree over `leaves` leaves, and how many children
-    // that parent has (1 or 2); (0, 0) for the top.
+    // The parent of the node at `index` of a tree over `leaves` leaves, how many children that
+    // parent has (1 or 2), and the node's sibling (itself if it has none); (0, 0, 0) for the top.
     function _parentOf(uint256 index, uint256 leaves)
         internal
         pure
-        returns (uint256 parent, uint256 children)
+        returns (uint256 parent, uint256 children, uint256 sibling)
     {
         uint256 offset;
         uint256 c = leaves;
@@ -1319,9 +1453,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             offset += c;
             c = (c + 1) / 2;
         }
-        if (c == 1) return (0, 0);
+        if (c == 1) return (0, 0, 0);
         uint256 pos = (index - offset) / 2;
-        return (offset + c + pos, 2 * pos + 1 < c ? 2 : 1);
+        uint256 left = offset + 2 * pos;
+        if (2 * pos + 1 >= c) return (offset + c + pos, 1, index);
+        return (offset + c + pos, 2, index == left ? left + 1 : left);
     }
 
     // `maxUnbondingDelay` is paramDelay, passed in because the constructor cannot read it yet.
@@ -1338,11 +1474,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function _applySettings(Settings memory s) internal {
-        Config storage c = _config;
+        Config memory c = _loadConfig();
         c.bondPerLease = s.stake.bondPerLease;
         c.minBond = s.stake.minBond;
         c.minReassignAge = s.minReassignAge;
-        c.uploadDeadline = s.uploadDeadline;
+        _storeConfig(c);
         _slashAmount = s.stake.slashAmount;
         _unbondingDelay = s.unbondingDelay;
         relayer = s.relayer;

@@ -629,7 +629,7 @@ impl Devnet {
             per_prover.push((
                 a.index,
                 a.role,
-                p.jobsProven.to::<u64>(),
+                crowdprove_bindings::jobs_proven(&c, a.address()).await?,
                 p.activeLeases.to::<u64>(),
             ));
         }

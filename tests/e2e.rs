@@ -108,7 +108,7 @@ async fn completions(d: &Devnet) -> HashMap<u64, u32> {
     for e in events(d).await {
         if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
             if v.completed {
-                *out.entry(v.jobId.to::<u64>()).or_default() += 1;
+                *out.entry(v.requestId >> 24).or_default() += 1;
             }
         }
     }
@@ -195,14 +195,14 @@ async fn case_02_a_hoarder_is_worked_around_by_lrp() {
         match e {
             Coordinator::CoordinatorEvents::JobLeased(l) => {
                 if l.prover == hoarder {
-                    hoarded.push(l.jobId.to());
+                    hoarded.push(l.requestId >> 24);
                 }
                 if l.previousHolder == hoarder {
-                    taken_from_hoarder.push(l.jobId.to());
+                    taken_from_hoarder.push(l.requestId >> 24);
                 }
             }
             Coordinator::CoordinatorEvents::VerdictRecorded(v) if v.completed => {
-                completed_by.insert(v.jobId.to(), v.prover);
+                completed_by.insert(v.requestId >> 24, v.prover);
             }
             _ => {}
         }
@@ -266,7 +266,7 @@ async fn case_04_copied_proof_bytes_are_rejected() {
     wait_for("an honest proof of job 1", 120, async || {
         for e in events(&d).await {
             if let Coordinator::CoordinatorEvents::ProofSubmitted(p) = e {
-                if p.jobId.to::<u64>() == 1 && p.prover != copier.address() {
+                if p.requestId >> 24 == 1 && p.prover != copier.address() {
                     if let Ok(r) = http
                         .get(format!("{relayer}/v1/proofs/{}", p.proofHash))
                         .send()

@@ -46,30 +46,32 @@ send "$PROVER_KEY" "$TOKEN" "mint(address,uint256)" "$PROVER" 20ether
 send "$PROVER_KEY" "$TOKEN" "approve(address,uint256)" "$COORD" 20ether
 send "$PROVER_KEY" "$COORD" "stake(uint256)" 20ether
 
-say "relayer posts a batch of 4 jobs at 1 CPT each"
+say "relayer posts a batch of 4 leaves (a tree of 7 jobs) at 1 CPT each"
 OP=$($BIN/cast wallet address "$OP_KEY")
-send "$OP_KEY" "$TOKEN" "mint(address,uint256)" "$OP" 4ether
-send "$OP_KEY" "$TOKEN" "approve(address,uint256)" "$COORD" 4ether
-send "$OP_KEY" "$COORD" "postBatch(bytes32,uint24,uint96,uint8,uint8,uint32,bytes32)" \
-  "$($BIN/cast keccak demo-witness-root)" 4 1ether 0 0 0 "$($BIN/cast keccak demo-circuit)"
+send "$OP_KEY" "$TOKEN" "mint(address,uint256)" "$OP" 7ether
+send "$OP_KEY" "$TOKEN" "approve(address,uint256)" "$COORD" 7ether
+send "$OP_KEY" "$COORD" "postBatch(bytes32,uint24,uint96,bytes32)" \
+  "$($BIN/cast keccak demo-witness-root)" 4 1ether "$($BIN/cast keccak demo-circuit)"
 
 say "prover leases a job"
 send "$PROVER_KEY" "$COORD" "lease()"
 read -r RID JOB < <(node -e '
   const r = JSON.parse(process.argv[1]);
-  const l = r.logs.find(l => l.topics.length === 4);
-  console.log(BigInt(l.topics[1]).toString(), BigInt(l.topics[2]).toString());' "$RECEIPT")
+  // JobLeased(requestId indexed, prover indexed, previousHolder): the job is requestId >> 24.
+  const l = r.logs.find(l => l.topics.length === 3);
+  const rid = BigInt(l.topics[1]);
+  console.log(rid.toString(), (rid >> 24n).toString());' "$RECEIPT")
 echo "   request id $RID (job $JOB, attempt $((RID & 0xffffff)))"
 
 say "prover submits its proof hash; relayer records the verdict Valid"
 PROOF_HASH=$($BIN/cast keccak "demo proof bytes")
 send "$PROVER_KEY" "$COORD" "submitProof(uint64,bytes32)" "$RID" "$PROOF_HASH"
-send "$OP_KEY" "$COORD" "recordVerdicts((uint64,uint40,address,uint8)[])" "[($RID,$JOB,$PROVER,1)]"
+send "$OP_KEY" "$COORD" "recordVerdicts((uint64,address,uint8,bytes32)[])" "[($RID,$PROVER,1,$PROOF_HASH)]"
 
 say "state on chain"
-echo "   job $JOB (status, batch, latest request, leased at, proof hash):"
-$BIN/cast call --rpc-url "$RPC" "$COORD" "job(uint40)(uint8,uint32,uint64,uint32,bytes32)" "$JOB" | sed 's/^/     /'
-echo "   prover (bond, unbonding, ready at, active leases, earnings, jobs proven, slashes):"
+echo "   job $JOB (status, batch, latest request, leased at, winning request):"
+$BIN/cast call --rpc-url "$RPC" "$COORD" "job(uint40)(uint8,uint32,uint64,uint32,uint64)" "$JOB" | sed 's/^/     /'
+echo "   prover (bond, unbonding, ready at, active leases, earnings, leases to submit, slashes):"
 $BIN/cast call --rpc-url "$RPC" "$COORD" "prover(address)(uint256,uint256,uint256,uint256,uint256,uint256,uint256)" "$PROVER" | sed 's/^/     /'
 echo "   queue (fresh, pending, head, tail):"
 $BIN/cast call --rpc-url "$RPC" "$COORD" "queue()(uint256,uint256,uint40,uint40)" | sed 's/^/     /'

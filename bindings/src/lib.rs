@@ -19,8 +19,9 @@ use std::path::PathBuf;
 use alloy::network::EthereumWallet;
 use alloy::primitives::aliases::{U24, U96};
 use alloy::primitives::ruint::UintTryFrom;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 
 // Generated code: documented by the contract's NatSpec, shaped by its ABI.
@@ -55,6 +56,48 @@ pub fn describe(err: &alloy::contract::Error) -> String {
         Some(e) => format!("{e:?}"),
         None => err.to_string(),
     }
+}
+
+/// The proof hash the holder of `request_id` committed to, read from its `ProofSubmitted`
+/// event: the contract keeps only the first 4 bytes (`leaseInfo`'s `proofPrefix`). `None` when
+/// the lease has no submission on this chain.
+pub async fn submitted_proof_hash<P: Provider>(
+    coordinator: &Coordinator::CoordinatorInstance<P>,
+    request_id: u64,
+) -> Result<Option<B256>, alloy::transports::TransportError> {
+    use alloy::sol_types::SolEvent;
+    let filter = Filter::new()
+        .address(*coordinator.address())
+        .event_signature(Coordinator::ProofSubmitted::SIGNATURE_HASH)
+        .topic1(B256::from(U256::from(request_id)))
+        .from_block(0);
+    let logs = coordinator.provider().get_logs(&filter).await?;
+    // One submission per lease: the last log is the one a reorg left, if several were seen.
+    Ok(logs
+        .iter()
+        .rev()
+        .find_map(|l| Coordinator::ProofSubmitted::decode_log(&l.inner).ok())
+        .map(|e| e.data.proofHash))
+}
+
+/// How many jobs `prover` completed (first valid proofs), counted from its `VerdictRecorded`
+/// events: the contract keeps no such counter (a write per verdict it does not need).
+pub async fn jobs_proven<P: Provider>(
+    coordinator: &Coordinator::CoordinatorInstance<P>,
+    prover: Address,
+) -> Result<u64, alloy::transports::TransportError> {
+    use alloy::sol_types::SolEvent;
+    let filter = Filter::new()
+        .address(*coordinator.address())
+        .event_signature(Coordinator::VerdictRecorded::SIGNATURE_HASH)
+        .topic2(prover.into_word())
+        .from_block(0);
+    let logs = coordinator.provider().get_logs(&filter).await?;
+    Ok(logs
+        .iter()
+        .filter_map(|l| Coordinator::VerdictRecorded::decode_log(&l.inner).ok())
+        .filter(|e| e.data.completed)
+        .count() as u64)
 }
 
 /// A provider that signs as `signer` over HTTP at `url`. It asks the node for the nonce of

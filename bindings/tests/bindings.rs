@@ -82,7 +82,30 @@ async fn deploys_and_runs_one_job_on_anvil() {
     confirm(coord.recordVerdicts(vec![v])).await.unwrap();
     let info = coord.prover(prover).call().await.unwrap();
     assert_eq!(info.earnings, U256::from(2), "paid the reward");
-    assert_eq!(info.jobsProven, U256::from(1));
+    assert_eq!(info.unsubmitted, U256::ZERO, "its one lease was submitted");
+    assert_eq!(
+        crowdprove_bindings::jobs_proven(&coord, prover)
+            .await
+            .unwrap(),
+        1,
+        "counted from the events"
+    );
+    // The contract keeps 4 bytes of the hash; the helper finds the whole one in the event.
+    let lease = coord.leaseInfo(leased.requestId).call().await.unwrap();
+    assert_eq!(lease.proofPrefix.0, keccak256("proof")[..4]);
+    assert_eq!(
+        crowdprove_bindings::submitted_proof_hash(&coord, leased.requestId)
+            .await
+            .unwrap(),
+        Some(keccak256("proof"))
+    );
+    assert_eq!(
+        crowdprove_bindings::submitted_proof_hash(&coord, leased.requestId + 1)
+            .await
+            .unwrap(),
+        None,
+        "no submission, no hash"
+    );
     assert_eq!(
         chain.lease_state(leased.requestId).await.unwrap(),
         LeaseState::Valid

@@ -271,7 +271,7 @@ contract CoordinatorTest is TreeChecks {
         _post(1);
         _bond(alice, 1);
         vm.expectEmit(address(coord));
-        emit ICoordinator.JobLeased(_rid(1, 1), 1, alice, address(0));
+        emit ICoordinator.JobLeased(_rid(1, 1), alice, address(0));
         _lease(alice);
     }
 
@@ -286,7 +286,7 @@ contract CoordinatorTest is TreeChecks {
         _lease(alice); // job 3
         vm.assertEq(_head(), 1, "job 1 heads the pending list");
         vm.expectEmit(address(coord));
-        emit ICoordinator.JobLeased(_rid(1, 2), 1, bob, alice);
+        emit ICoordinator.JobLeased(_rid(1, 2), bob, alice);
         (, uint40 j) = _lease(bob);
         vm.assertEq(j, 1, "bob gets the head");
         vm.assertEq(_head(), 2, "job 2 is the new head");
@@ -470,7 +470,7 @@ contract CoordinatorTest is TreeChecks {
     function _setAttempt(uint40 jobId, uint24 attempt) internal {
         bytes32 slot = keccak256(abi.encode(uint256(jobId), uint256(15)));
         uint256 w = uint256(vm.load(address(coord), slot));
-        w = (w & ~(uint256(type(uint24).max) << 152)) | (uint256(attempt) << 152);
+        w = (w & ~(uint256(type(uint24).max) << 136)) | (uint256(attempt) << 136);
         vm.store(address(coord), slot, bytes32(w));
         (,, uint64 latest,,) = coord.job(jobId);
         vm.assertEq(uint24(latest), attempt, "the slot layout moved: update _setAttempt");
@@ -693,16 +693,16 @@ contract CoordinatorTest is TreeChecks {
         bytes32 h = _proofHash(r);
         vm.warp(block.timestamp + 7);
         vm.expectEmit(address(coord));
-        emit ICoordinator.ProofSubmitted(r, j, alice, h);
+        emit ICoordinator.ProofSubmitted(r, alice, h);
         vm.prank(alice);
         coord.submitProof(r, h);
-        (address holder, uint40 jobId, ICoordinator.LeaseState s, uint40 at, bytes32 stored) =
+        (address holder, uint40 jobId, ICoordinator.LeaseState s, uint40 at, bytes4 stored) =
             coord.leaseInfo(r);
         vm.assertEq(holder, alice, "holder");
         vm.assertEq(jobId, j, "job");
         vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.Submitted), "state");
         vm.assertEq(at, block.timestamp, "time");
-        vm.assertEq(stored, h, "hash");
+        vm.assertEq(stored, bytes4(h), "the hash's first 4 bytes (the event has it all)");
         vm.assertEq(_active(alice), 1, "still counted until judged");
     }
 
@@ -766,7 +766,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_active(alice), 2, "both count");
         vm.prank(alice);
         (uint64 none, uint40 noJob) = coord.submitAndLease(r2, _proofHash(r2));
-        vm.assertEq(none, 0, "no fresh leaf left (a busy prover gets no node)");
+        vm.assertEq(none, 0, "nothing fresh left (the top waits for its children)");
         vm.assertEq(noJob, 0, "no job");
         vm.assertEq(
             uint8(_leaseState(r2)), uint8(ICoordinator.LeaseState.Submitted), "still submitted"
@@ -796,6 +796,108 @@ contract CoordinatorTest is TreeChecks {
         (uint64 none,) = coord.submitAndLease(r, _proofHash(r));
         vm.assertEq(none, 0, "paused: nothing leased");
         vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Submitted), "submitted");
+    }
+
+    /// @notice A prover whose leases all await verdicts is idle: it gets an older tree's fresh
+    ///         node before later leaves, with `lease` as with `submitAndLease`. One holding a
+    ///         lease not yet submitted is busy and gets the leaf.
+    function test_Lease_AProverWhoseLeasesAwaitVerdictsIsIdle() public {
+        _post(2); // leaves 1, 2, top 3
+        _post(2); // leaves 4, 5, top 6
+        _bond(alice, 4);
+        _bond(bob, 4);
+        (uint64 r1,) = _lease(alice);
+        (uint64 r2,) = _lease(bob);
+        _submit(alice, r1);
+        _submit(bob, r2);
+        _verdict(r1, VALID);
+        _verdict(r2, VALID); // top 3 is fresh now
+        (uint64 r4, uint40 j4) = _lease(alice);
+        vm.assertEq(j4, 3, "alice holds no lease: the older tree's node first");
+        (uint64 r5, uint40 j5) = _lease(bob);
+        vm.assertEq(j5, 4, "then the next tree's leaves");
+        _submit(bob, r5);
+        (,,, uint256 bobActive,, uint256 bobUnsubmitted,) = coord.prover(bob);
+        vm.assertEq(bobActive, 1, "its submission still counts against the bond");
+        vm.assertEq(bobUnsubmitted, 0, "but it holds nothing to prove");
+        // Alice holds node 3 unsubmitted: busy, she gets a leaf.
+        (, uint40 j6) = _lease(alice);
+        vm.assertEq(j6, 5, "busy: a fresh leaf");
+        _submit(alice, r4);
+        (,,,,, uint256 aliceUnsubmitted,) = coord.prover(alice);
+        vm.assertEq(aliceUnsubmitted, 1, "leaf 5 is still to prove");
+    }
+
+    /// @notice `submitAndLease` gives an idle prover the fresh node `lease` would, never a
+    ///         pending job: reassignment and spares are `lease`'s, asked for on purpose.
+    function test_SubmitAndLease_TakesAFreshNodeButNoPendingJob() public {
+        _post(2); // leaves 1, 2, top 3
+        _bond(alice, 4);
+        _bond(bob, 4);
+        (uint64 r1,) = _lease(alice);
+        (uint64 r2,) = _lease(bob);
+        _submit(bob, r2);
+        _verdict(r2, VALID);
+        vm.warp(block.timestamp + 1 days); // alice's lease is old: LRP would hand it on
+        _post(2); // leaves 4, 5, top 6
+        (uint64 b4,) = _lease(bob);
+        vm.prank(bob);
+        (uint64 b5, uint40 j5) = coord.submitAndLease(b4, _proofHash(b4));
+        vm.assertEq(j5, 5, "the next fresh leaf");
+        vm.prank(alice);
+        (uint64 a2, uint40 ja) = coord.submitAndLease(r1, _proofHash(r1));
+        vm.assertEq(a2, 0, "nothing fresh: no node yet, and no pending job");
+        vm.assertEq(ja, 0, "no job");
+        uint256 snap = vm.snapshotState();
+        (, uint40 jl) = _lease(alice);
+        vm.assertEq(jl, 4, "where lease hands bob's old job on");
+        vm.revertToState(snap);
+        _verdict(r1, VALID); // top 3 is fresh now
+        _verdict(b4, VALID);
+        vm.prank(bob);
+        (, uint40 jn) = coord.submitAndLease(b5, _proofHash(b5));
+        vm.assertEq(jn, 3, "idle after its submission: the older tree's node");
+    }
+
+    /// @notice Job ids stay below 2^32 (the pending list's links are 32-bit): a tree whose ids
+    ///         would pass it is refused, one that ends just below it is not.
+    function test_PostBatch_RevertsWhen_JobIdsWouldPass2To32() public {
+        // Registry: round0Tail (32 bits), nextBatchId (32), nextJobId (40), proverCount (32).
+        bytes32 slot = bytes32(uint256(8));
+        uint256 w = uint256(vm.load(address(coord), slot));
+        vm.assertEq(uint40(w >> 64), 1, "the slot layout moved: update this test");
+        uint256 first = (uint256(1) << 32) - 3; // room for 3 jobs: ids 2^32 - 3 .. 2^32 - 1
+        w = (w & ~(uint256(type(uint40).max) << 64)) | (first << 64);
+        vm.store(address(coord), slot, bytes32(w));
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 3));
+        coord.postBatch(_nextRoot(), 3, REWARD, CIRCUIT); // 6 jobs
+        uint32 b = _post(2); // 3 jobs
+        vm.assertEq(coord.batch(b).firstJobId, first, "the last ids");
+        _bond(alice, 1);
+        (, uint40 j) = _lease(alice);
+        vm.assertEq(j, first, "leased and linked");
+        (,,, uint40 tail) = coord.queue();
+        vm.assertEq(tail, first, "the pending list holds it");
+    }
+
+    /// @notice Prover ids stay below 2^24 (a job's holder is 24-bit): the stake that would
+    ///         register one more prover is refused.
+    function test_Stake_RevertsWhen_ProverIdsRunOut() public {
+        bytes32 slot = bytes32(uint256(8));
+        uint256 w = uint256(vm.load(address(coord), slot));
+        vm.assertEq(uint32(w >> 104), 0, "the slot layout moved: update this test");
+        w |= uint256((1 << 24) - 2) << 104;
+        vm.store(address(coord), slot, bytes32(w));
+        _stake(alice, MIN_BOND);
+        vm.assertEq(coord.proverId(alice), (1 << 24) - 1, "the last id");
+        token.mint(bob, MIN_BOND);
+        vm.startPrank(bob);
+        token.approve(address(coord), MIN_BOND);
+        vm.expectRevert(ICoordinator.BadAmount.selector);
+        coord.stake(MIN_BOND);
+        vm.stopPrank();
+        _stake(alice, MIN_BOND); // a registered prover stakes more as before
     }
 
     function test_SubmitProof_RevertsWhen_BatchCancelled() public {
@@ -881,19 +983,17 @@ contract CoordinatorTest is TreeChecks {
         (uint64 r, uint40 j) = _lease(alice);
         _submit(alice, r);
         vm.expectEmit(address(coord));
-        emit ICoordinator.VerdictRecorded(r, j, alice, VALID, true, REWARD);
+        emit ICoordinator.VerdictRecorded(r, alice, VALID, true, REWARD);
         _verdict(r, VALID);
         vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Complete), "complete");
-        (,,,, bytes32 proof) = coord.job(j);
-        vm.assertEq(proof, _proofHash(r), "winning hash recorded");
+        (,,,, uint64 winner) = coord.job(j);
+        vm.assertEq(winner, r, "winning lease recorded");
         vm.assertEq(_earnings(alice), REWARD, "paid");
         vm.assertEq(coord.totalEscrow(), 2 * REWARD, "escrow drops by one reward");
         vm.assertEq(coord.batch(b).jobsLeft, 2, "the other leaf and the top left");
         vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "top waits");
         vm.assertEq(_pending(), 0, "left the pending list");
         vm.assertEq(_active(alice), 0, "released");
-        (,,,,, uint256 proven,) = coord.prover(alice);
-        vm.assertEq(proven, 1, "jobs proven");
     }
 
     function test_Verdict_SecondValidProofIsRecordedNotPaid() public {
@@ -906,14 +1006,14 @@ contract CoordinatorTest is TreeChecks {
         _submit(bob, rb);
         _verdict(ra, VALID);
         vm.expectEmit(address(coord));
-        emit ICoordinator.VerdictRecorded(rb, j, bob, VALID, false, 0);
+        emit ICoordinator.VerdictRecorded(rb, bob, VALID, false, 0);
         _verdict(rb, VALID);
         vm.assertEq(_earnings(alice), REWARD, "first paid");
         vm.assertEq(_earnings(bob), 0, "second not paid");
         vm.assertEq(uint8(_leaseState(rb)), uint8(ICoordinator.LeaseState.Valid), "recorded");
         vm.assertEq(_active(bob), 0, "released");
-        (,,,, bytes32 proof) = coord.job(j);
-        vm.assertEq(proof, _proofHash(ra), "first proof stays the winner");
+        (,,,, uint64 winner) = coord.job(j);
+        vm.assertEq(winner, ra, "the first proof stays the winner");
     }
 
     function test_Verdict_InvalidSlashesAndKeepsJobPending() public {
@@ -1048,7 +1148,7 @@ contract CoordinatorTest is TreeChecks {
         coord.recordVerdicts(vs);
         vm.assertEq(uint8(_leaseState(r)), uint8(ICoordinator.LeaseState.Submitted), "unjudged");
         vm.assertEq(_earnings(alice), 0, "not paid for the junk");
-        _verdict(r, INVALID); // judged on what it now names
+        _verdict(r, INVALID, keccak256("junk")); // judged on what it now names
         vm.assertEq(_bondOf(alice), MIN_BOND - SLASH, "slashed for the junk");
     }
 
@@ -1083,7 +1183,7 @@ contract CoordinatorTest is TreeChecks {
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.NoResult);
         vm.expectEmit(address(coord));
-        emit ICoordinator.VerdictRecorded(r1, j1, alice, VALID, true, REWARD);
+        emit ICoordinator.VerdictRecorded(r1, alice, VALID, true, REWARD);
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictSkipped(r1, ICoordinator.SkipReason.AlreadyJudged);
         vm.prank(relayer);
@@ -1290,7 +1390,7 @@ contract CoordinatorTest is TreeChecks {
         vm.expectEmit(address(coord));
         emit ICoordinator.BatchFinalized(b, h);
         vm.expectEmit(address(coord));
-        emit ICoordinator.VerdictRecorded(top, 7, alice, VALID, true, REWARD);
+        emit ICoordinator.VerdictRecorded(top, alice, VALID, true, REWARD);
         _verdict(top, VALID);
         ICoordinator.BatchInfo memory info = coord.batch(b);
         vm.assertEq(info.finalProofHash, h, "finalized with the top's proof");

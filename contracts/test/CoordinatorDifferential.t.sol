@@ -202,11 +202,12 @@ contract CoordinatorDifferentialTest is TestBase {
 
     function _verdict(uint256[] memory w, uint256 i) internal returns (uint256) {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-        // The model does not record proof hashes: the verdict names the stored one (the trace's
-        // job word is the request's own job).
+        // The model does not record proof hashes: the verdict names the one every submission
+        // here makes (the trace's job word is the request's own job).
         uint64 rid = uint64(w[i + 1]);
-        (,,,, bytes32 h) = coord.leaseInfo(rid);
-        vs[0] = ICoordinator.Verdict(rid, _account(w[i + 3]), uint8(w[i + 4]), h);
+        vs[0] = ICoordinator.Verdict(
+            rid, _account(w[i + 3]), uint8(w[i + 4]), keccak256(abi.encode(rid))
+        );
         vm.prank(relayer);
         coord.recordVerdicts(vs);
         return i + 5;
@@ -231,12 +232,12 @@ contract CoordinatorDifferentialTest is TestBase {
 
     function _checkProver(uint256[] memory w, uint256 i) internal returns (uint256) {
         address a = _account(w[i + 1]);
-        (uint256 bond,,, uint256 active, uint256 earnings, uint256 proven, uint256 slashes) =
+        (uint256 bond,,, uint256 active, uint256 earnings, uint256 unsubmitted, uint256 slashes) =
             coord.prover(a);
         vm.assertEq(bond, w[i + 2], "bond");
         vm.assertEq(active, w[i + 3], "active leases");
         vm.assertEq(earnings, w[i + 4], "earnings");
-        vm.assertEq(proven, w[i + 5], "jobs proven");
+        vm.assertEq(unsubmitted, w[i + 5], "leases not yet submitted");
         vm.assertEq(slashes, w[i + 6], "slashes");
         vm.assertEq(coord.lapsed(a), w[i + 7] == 1, "lapsed");
         if (w[i + 7] == 1) ++lapsedChecks;

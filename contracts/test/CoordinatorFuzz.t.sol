@@ -395,13 +395,15 @@ contract CoordinatorFuzzTest is TreeChecks {
         TreeModel.Tree memory t = TreeModel.build(leaves);
         vm.assertEq(h.treeSize(leaves), t.size, "tree size");
         for (uint256 i; i < t.size; ++i) {
-            (uint256 parent, uint256 children) = h.parentOf(i, leaves);
+            (uint256 parent, uint256 children, uint256 sibling) = h.parentOf(i, leaves);
             if (i == t.size - 1) {
                 vm.assertEq(children, 0, "the top has no parent");
                 continue;
             }
             vm.assertEq(parent, t.parent[i], "parent");
             vm.assertEq(children, t.children[parent], "the parent's children");
+            vm.assertEq(t.parent[sibling], parent, "the sibling has the same parent");
+            vm.assertEq(sibling == i, children == 1, "a sibling of its own only when alone");
             vm.assertGt(parent, i, "parents come after their children");
             vm.assertEq(t.level[parent], t.level[i] + 1, "one level up");
         }
@@ -428,7 +430,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         coord.postBatch(_nextRoot(), leaves, 0, CIRCUIT);
         if (!fits) return;
         index = bound(index, 0, size - 1);
-        (uint256 parent, uint256 children) = h.parentOf(index, leaves);
+        (uint256 parent, uint256 children,) = h.parentOf(index, leaves);
         (uint256 wantParent, uint256 wantChildren) = TreeModel.parentOf(leaves, index);
         vm.assertEq(children, wantChildren, "children");
         if (wantChildren != 0) vm.assertEq(parent, wantParent, "parent");
@@ -445,8 +447,8 @@ contract CoordinatorFuzzTest is TreeChecks {
         vm.assertEq(d.verdicts, d.tree.size, "one verdict per job");
         vm.assertEq(b.jobsLeft, 0, "all done");
         vm.assertTrue(b.finalProofHash != 0, "final");
-        (,,,, bytes32 top) = coord.job(_top(d.batchId));
-        vm.assertEq(b.finalProofHash, top, "the top's winning proof");
+        (,,,, uint64 top) = coord.job(_top(d.batchId));
+        vm.assertEq(b.finalProofHash, _proofHash(top), "the top's winning proof");
         for (uint256 i = leaves; i < d.tree.size; ++i) {
             vm.assertEq(d.readied[i], 1, "every node became fresh exactly once");
         }

@@ -14,8 +14,12 @@ pub const MAX_VERDICTS_PER_CALL: usize = 256;
 pub const MAX_CLEAR_PER_CALL: usize = 256;
 /// Most cancelled jobs one lease clears from the pending list's head.
 pub const MAX_CLEAR_PER_LEASE: usize = 8;
-/// Most leases one prover may hold at once, whatever its bond.
-pub const MAX_ACTIVE_LEASES: u64 = 1_000_000;
+/// Most leases one prover may hold at once, whatever its bond (a uint16 in the prover's slot).
+pub const MAX_ACTIVE_LEASES: u64 = 65_535;
+/// Job ids stay at most this (2^32 - 1): the pending list's links are 32-bit in the job's slot.
+pub const MAX_JOB_ID: u64 = (1 << 32) - 1;
+/// Prover ids stay at most this (2^24 - 1): a job's holder is 24-bit in the job's slot.
+pub const MAX_PROVERS: u64 = (1 << 24) - 1;
 /// Upper bound of the minimum reassign age, seconds.
 pub const MAX_MIN_REASSIGN_AGE: u64 = 86_400;
 /// Lower bound of the upload deadline, seconds.
@@ -112,7 +116,7 @@ mod tests {
     #[test]
     fn constants_match_the_contract() {
         let src = contract("Coordinator.sol");
-        let ours: [(&str, u64); 17] = [
+        let ours: [(&str, u64); 19] = [
             ("MAX_JOBS_PER_BATCH", MAX_JOBS_PER_BATCH),
             ("MAX_LEASES_PER_CALL", MAX_LEASES_PER_CALL.into()),
             ("MAX_SUBMISSIONS_PER_CALL", MAX_SUBMISSIONS_PER_CALL as u64),
@@ -120,6 +124,8 @@ mod tests {
             ("MAX_CLEAR_PER_CALL", MAX_CLEAR_PER_CALL as u64),
             ("MAX_CLEAR_PER_LEASE", MAX_CLEAR_PER_LEASE as u64),
             ("MAX_ACTIVE_LEASES", MAX_ACTIVE_LEASES),
+            ("MAX_JOB_ID", MAX_JOB_ID),
+            ("MAX_PROVERS", MAX_PROVERS),
             ("MAX_MIN_REASSIGN_AGE", MAX_MIN_REASSIGN_AGE),
             ("MIN_UPLOAD_DEADLINE", MIN_UPLOAD_DEADLINE),
             ("MAX_UPLOAD_DEADLINE", MAX_UPLOAD_DEADLINE),
@@ -134,7 +140,10 @@ mod tests {
         for (name, value) in ours {
             assert_eq!(solidity_constant(&src, name), value, "{name}");
         }
-        let declared = src.matches(" public constant ").count();
+        // Public or internal: the limits an outside caller must know are here either way
+        // (private constants are the contract's own bookkeeping).
+        let declared =
+            src.matches(" public constant ").count() + src.matches(" internal constant ").count();
         assert_eq!(declared, ours.len(), "a contract constant has no Rust twin");
     }
 

@@ -138,7 +138,9 @@ pub async fn status(c: &Connected) -> anyhow::Result<()> {
     );
     println!("active leases     {} of {cap}", p.activeLeases);
     println!("earnings          {}", show(p.earnings, decimals));
-    println!("jobs proven       {}", p.jobsProven);
+    let proven = crowdprove_bindings::jobs_proven(&c.coordinator, c.address).await?;
+    println!("jobs proven       {proven}");
+    println!("to submit         {} leases", p.unsubmitted);
     println!("slashes           {}", p.slashes);
     println!(
         "network queue     {} fresh, {} pending",

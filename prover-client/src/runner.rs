@@ -19,8 +19,8 @@ use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::Coordinator::CoordinatorErrors;
 use crowdprove_circuits::AggregationWitness;
 use crowdprove_protocol::{
-    JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, Statement, TreeShape, hex0x,
-    job_leaf, keccak256, limits, parse_hash,
+    JobInfo, JobKind, JobStatus, JobTree, LeaseState, ParamSet, RequestId, Statement, TreeShape,
+    hex0x, job_leaf, keccak256, limits, parse_hash,
 };
 
 use crate::api::{RelayerApi, Upload};
@@ -527,7 +527,20 @@ impl Runner {
                     .call()
                     .await
                     .context("reading a child job")?;
-                winners.push(c.proofHash.0);
+                // The winning proof's hash is in its submission's event, not in storage; a
+                // child not complete has none (zero), which the check refuses.
+                let hash = if c.winningRequest == 0 {
+                    [0; 32]
+                } else {
+                    crowdprove_bindings::submitted_proof_hash(self.coord(), c.winningRequest)
+                        .await
+                        .context("reading a child's winning submission")?
+                        .ok_or_else(|| {
+                            anyhow!("child job {child_id}: no event of its winning submission")
+                        })?
+                        .0
+                };
+                winners.push(hash);
             }
             check_children(&witness, &winners).map_err(|reason| Refusal { job_id, reason })?;
         }
@@ -620,7 +633,9 @@ impl Runner {
                     }
                 }
             }
-            Ok(LeaseState::Submitted) if lease.proofHash.0 == hash => {}
+            // The contract keeps the hash's first 4 bytes: enough to tell that a reorg put
+            // another submission in place of ours.
+            Ok(LeaseState::Submitted) if lease.proofPrefix.0 == hash[..4] => {}
             _ => {
                 let _ = self.spool.remove(rid);
                 return;
@@ -839,10 +854,16 @@ async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
                 return Ok(None);
             };
             let e = ev.inner.data;
-            tracing::info!(request = e.requestId, job = %e.jobId, gas = receipt.gas_used, "leased");
+            let job_id = RequestId(e.requestId).job();
+            tracing::info!(
+                request = e.requestId,
+                job = job_id,
+                gas = receipt.gas_used,
+                "leased"
+            );
             Ok(Some(Leased {
                 request_id: e.requestId,
-                job_id: e.jobId.to(),
+                job_id,
                 gas: receipt.gas_used,
                 price: receipt.effective_gas_price,
             }))

@@ -122,7 +122,7 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
     let completed: Vec<u64> = verdicts
         .iter()
         .filter(|v| v.completed)
-        .map(|v| v.jobId.to())
+        .map(|v| v.requestId >> 24)
         .collect();
     let mut unique = completed.clone();
     unique.sort();

@@ -244,7 +244,7 @@ pub struct Batch {
     pub job_count: u32,
     /// Jobs not yet complete.
     pub jobs_left: u32,
-    /// Leaves taken from the fresh queue.
+    /// Leaves taken from the fresh queue (all of them once cancelled).
     pub leased_fresh: u32,
     /// Aggregation nodes in the fresh-node list (as of the cancellation, for a cancelled
     /// batch).
@@ -304,6 +304,8 @@ pub struct Prover {
     pub bond: u128,
     /// Active leases (see ARCHITECTURE.md).
     pub active: u64,
+    /// Leases held and not yet submitted: a prover with any is busy.
+    pub unsubmitted: u64,
     /// Paid so far.
     pub earnings: u128,
     /// Jobs it completed.
@@ -579,6 +581,9 @@ impl Coordinator {
         self.fresh_count -= fresh_leaves + fresh_nodes;
         let b = &mut self.batches[id as usize];
         b.cancelled = true;
+        // None of its leaves is fresh any more (the contract derives the count from the leaves'
+        // queue, which the batch has left).
+        b.leased_fresh = b.leaf_count;
         let refund = u128::from(b.jobs_left) * b.reward;
         self.totals.refunded += refund;
         Ok(refund)
@@ -601,7 +606,8 @@ impl Coordinator {
         let mut got = Vec::new();
         let mut cleared = 0;
         while (got.len() as u64) < n {
-            let busy = p.active + got.len() as u64 > 0;
+            // Busy: holding a lease not yet submitted (one whose leases all await verdicts is idle).
+            let busy = p.unsubmitted + got.len() as u64 > 0;
             match self.take_job(account, busy, now, &mut cleared) {
                 Some(l) => got.push(l),
                 None => break,
@@ -616,7 +622,9 @@ impl Coordinator {
                 LeaseError::ClearedOnly
             });
         }
-        self.provers[account as usize].active += got.len() as u64;
+        let p = &mut self.provers[account as usize];
+        p.active += got.len() as u64;
+        p.unsubmitted += got.len() as u64;
         Ok(got)
     }
 
@@ -792,6 +800,7 @@ impl Coordinator {
         if j.state == LeaseState::Leased {
             let p = &mut self.provers[previous as usize];
             p.active -= 1;
+            p.unsubmitted -= 1;
             p.lapsed = true;
         }
         self.unlink_pending(job, j.prev, j.next);
@@ -866,7 +875,9 @@ impl Coordinator {
         let j = self.jobs[job as usize];
         self.unlink_pending(job, j.prev, j.next);
         if j.state == LeaseState::Leased {
-            self.provers[j.holder as usize].active -= 1;
+            let p = &mut self.provers[j.holder as usize];
+            p.active -= 1;
+            p.unsubmitted -= 1;
         }
         let j = &mut self.jobs[job as usize];
         j.status = JobStatus::Cleared;
@@ -967,6 +978,7 @@ impl Coordinator {
             let j = &mut self.jobs[job as usize];
             j.state = LeaseState::Submitted;
             j.submitted_at = now;
+            self.provers[account as usize].unsubmitted -= 1;
         } else {
             // Counted again, so the bond must back it (nothing to slash otherwise).
             let p = self.prover(account);
@@ -1064,7 +1076,9 @@ impl Coordinator {
         }
         self.unlink_pending(job, j.prev, j.next);
         if !latest && j.state == LeaseState::Leased {
-            self.provers[j.holder as usize].active -= 1;
+            let p = &mut self.provers[j.holder as usize];
+            p.active -= 1;
+            p.unsubmitted -= 1;
         }
         if latest && self.params.rules.adaptive_pct.is_some() {
             let o = self.observed.entry(j.batch).or_default();
@@ -1197,11 +1211,15 @@ impl Coordinator {
             return Err(format!("{fresh} fresh jobs, recorded {}", self.fresh_count));
         }
         let mut active = vec![0u64; self.provers.len()];
+        let mut unsubmitted = vec![0u64; self.provers.len()];
         for j in self.jobs.iter().skip(1) {
-            let counts = j.state == LeaseState::Submitted
-                || (j.status == JobStatus::Pending && j.state == LeaseState::Leased);
+            let held = j.status == JobStatus::Pending && j.state == LeaseState::Leased;
+            let counts = j.state == LeaseState::Submitted || held;
             if j.status != JobStatus::Fresh && counts {
                 active[j.holder as usize] += 1;
+            }
+            if j.status != JobStatus::Fresh && held {
+                unsubmitted[j.holder as usize] += 1;
             }
         }
         for l in self.old_leases.values() {
@@ -1214,6 +1232,12 @@ impl Coordinator {
                 return Err(format!(
                     "prover {i}: active {} != recomputed {}",
                     p.active, active[i]
+                ));
+            }
+            if p.unsubmitted != unsubmitted[i] {
+                return Err(format!(
+                    "prover {i}: unsubmitted {} != recomputed {}",
+                    p.unsubmitted, unsubmitted[i]
                 ));
             }
         }

@@ -27,7 +27,7 @@ contract CoordinatorHandler is TestBase {
     uint256 internal constant MAX_LEAVES = 13;
     bytes32 internal constant CIRCUIT = keccak256("circuit");
     bytes32 internal constant VERDICT_RECORDED =
-        keccak256("VerdictRecorded(uint64,uint40,address,uint8,bool,uint256)");
+        keccak256("VerdictRecorded(uint64,address,uint8,bool,uint256)");
     bytes32 internal constant BATCH_FINALIZED = keccak256("BatchFinalized(uint32,bytes32)");
 
     Coordinator public coord;
@@ -200,7 +200,7 @@ contract CoordinatorHandler is TestBase {
                 _trySubmit(a, rid);
             } else {
                 vm.prank(a);
-                try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
+                try coord.submitProof(rid, _hashOf(rid, a)) {
                     hostileCallSucceeded = true; // a finished job must refuse submissions
                 } catch {
                     calls[keccak256("submit (job finished)")]++;
@@ -246,8 +246,9 @@ contract CoordinatorHandler is TestBase {
             } catch {}
         } else {
             ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
-            (,,,, bytes32 h) = coord.leaseInfo(rid);
-            vs[0] = ICoordinator.Verdict(rid, holder, uint8(ICoordinator.VerdictResult.Valid), h);
+            vs[0] = ICoordinator.Verdict(
+                rid, holder, uint8(ICoordinator.VerdictResult.Valid), _hashOf(rid, holder)
+            );
             vm.prank(a);
             try coord.recordVerdicts(vs) {
                 hostileCallSucceeded = true;
@@ -277,7 +278,7 @@ contract CoordinatorHandler is TestBase {
             coord.requestUnstake(free);
         }
         vm.prank(holder);
-        try coord.submitProof(rid, keccak256(abi.encode(rid, holder))) {
+        try coord.submitProof(rid, _hashOf(rid, holder)) {
             awaiting.push(rid);
             (bond,,, active,,,) = coord.prover(holder);
             if (bond < active * sp.bondPerLease) hostileCallSucceeded = true;
@@ -301,8 +302,9 @@ contract CoordinatorHandler is TestBase {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n + junk);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder,,,, bytes32 h) = coord.leaseInfo(rid);
-            vs[i] = ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), h);
+            (address holder,,,,) = coord.leaseInfo(rid);
+            vs[i] =
+                ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), _hashOf(rid, holder));
         }
         for (uint256 k; k < junk; ++k) {
             ICoordinator.Verdict memory v = vs[(junkSeed >> 8) % n];
@@ -634,7 +636,7 @@ contract CoordinatorHandler is TestBase {
         // A third of the submissions lease the next job in the same call.
         if (rid % 3 == 0) return _trySubmitAndLease(a, rid, backed);
         vm.prank(a);
-        try coord.submitProof(rid, keccak256(abi.encode(rid, a))) {
+        try coord.submitProof(rid, _hashOf(rid, a)) {
             return _submitted(rid, backed);
         } catch (bytes memory reason) {
             return _refused(reason, backed);
@@ -643,9 +645,7 @@ contract CoordinatorHandler is TestBase {
 
     function _trySubmitAndLease(address a, uint64 rid, bool backed) internal returns (bool ok) {
         vm.prank(a);
-        try coord.submitAndLease(rid, keccak256(abi.encode(rid, a))) returns (
-            uint64 next, uint40 job
-        ) {
+        try coord.submitAndLease(rid, _hashOf(rid, a)) returns (uint64 next, uint40 job) {
             if (next != 0) {
                 uint64[] memory got = new uint64[](1);
                 uint40[] memory jobs = new uint40[](1);
@@ -685,8 +685,9 @@ contract CoordinatorHandler is TestBase {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder,,,, bytes32 h) = coord.leaseInfo(rid);
-            vs[i] = ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), h);
+            (address holder,,,,) = coord.leaseInfo(rid);
+            vs[i] =
+                ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), _hashOf(rid, holder));
         }
         vm.recordLogs();
         vm.prank(relayer);
@@ -696,6 +697,12 @@ contract CoordinatorHandler is TestBase {
         _dropJudged();
         calls[keccak256("judge")]++;
         return awaiting.length < before;
+    }
+
+    // The proof hash every honest submission here commits to: the contract keeps 4 bytes of it,
+    // the verdict names all of it.
+    function _hashOf(uint64 rid, address holder) internal pure returns (bytes32) {
+        return keccak256(abi.encode(rid, holder));
     }
 
     function _treeSize(uint256 leaves) internal pure returns (uint256 size) {
@@ -720,7 +727,7 @@ contract CoordinatorHandler is TestBase {
             (, bool completed, uint256 amount) =
                 abi.decode(logs[i].data, (ICoordinator.VerdictResult, bool, uint256));
             if (!completed) continue;
-            uint40 jobId = uint40(uint256(logs[i].topics[2]));
+            uint40 jobId = uint40(uint256(logs[i].topics[1]) >> 24);
             timesPaid[jobId] += 1;
             ghostCredited += amount;
             calls[keccak256("completed")]++;

@@ -114,8 +114,16 @@ abstract contract CoordinatorFixture is TestBase {
         coord.submitProof(requestId, _proofHash(requestId));
     }
 
+    /// @dev A verdict on the submission `_submit` makes (the proof hash `_proofHash` gives).
     function _verdict(uint64 requestId, ICoordinator.VerdictResult result) internal {
-        (address holder,,,, bytes32 proofHash) = coord.leaseInfo(requestId);
+        _verdict(requestId, result, _proofHash(requestId));
+    }
+
+    /// @dev A verdict on the submission of `proofHash` for `requestId`.
+    function _verdict(uint64 requestId, ICoordinator.VerdictResult result, bytes32 proofHash)
+        internal
+    {
+        (address holder,,,,) = coord.leaseInfo(requestId);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(requestId, holder, uint8(result), proofHash);
         vm.prank(relayer);

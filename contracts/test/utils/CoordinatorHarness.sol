@@ -20,7 +20,7 @@ contract CoordinatorHarness is Coordinator {
     function parentOf(uint256 index, uint256 leaves)
         external
         pure
-        returns (uint256 parent, uint256 children)
+        returns (uint256 parent, uint256 children, uint256 sibling)
     {
         return _parentOf(index, leaves);
     }

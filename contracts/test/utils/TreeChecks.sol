@@ -146,8 +146,8 @@ abstract contract TreeChecks is CoordinatorFixture {
         ICoordinator.BatchInfo memory b = coord.batch(d.batchId);
         if (index == d.tree.size - 1) {
             vm.assertEq(b.finalProofHash, _proofHash(rid), "final proof = the top's winning proof");
-            (,,,, bytes32 winning) = coord.job(d.first + uint40(index));
-            vm.assertEq(b.finalProofHash, winning, "as job() reports it");
+            (,,,, uint64 winning) = coord.job(d.first + uint40(index));
+            vm.assertEq(winning, rid, "job() reports the winning lease");
             vm.assertEq(b.jobsLeft, 0, "nothing left");
         } else {
             vm.assertEq(b.finalProofHash, 0, "no final proof before the top");

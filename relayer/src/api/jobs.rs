@@ -146,27 +146,41 @@ async fn node_witness(api: &Api, job_id: u64, row: &JobRow) -> ApiResult<Vec<u8>
             s.db.job(child_id)
                 .map_err(ApiError::internal)?
                 .and_then(|j| j.winning_proof);
-        let hash =
-            match stored {
-                Some(h) => h,
-                None => {
-                    let id = U40::from(child_id);
-                    let chain =
-                        s.chain.coordinator.job(id).call().await.map_err(|e| {
-                            ApiError::internal(format!("reading job {child_id}: {e}"))
-                        })?;
-                    if chain.status != JobStatus::Complete as u8 {
-                        return Err(ApiError::new(
-                            StatusCode::NOT_FOUND,
-                            format!(
-                                "job {job_id} is not ready: its child {child_id} is not proven yet"
-                            ),
-                        )
-                        .retryable());
-                    }
-                    chain.proofHash.0
+        let hash = match stored {
+            Some(h) => h,
+            None => {
+                let id = U40::from(child_id);
+                let chain = s
+                    .chain
+                    .coordinator
+                    .job(id)
+                    .call()
+                    .await
+                    .map_err(|e| ApiError::internal(format!("reading job {child_id}: {e}")))?;
+                if chain.status != JobStatus::Complete as u8 {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!(
+                            "job {job_id} is not ready: its child {child_id} is not proven yet"
+                        ),
+                    )
+                    .retryable());
                 }
-            };
+                // The hash itself is in the winning submission's event.
+                crowdprove_bindings::submitted_proof_hash(
+                    &s.chain.coordinator,
+                    chain.winningRequest,
+                )
+                .await
+                .map_err(|e| ApiError::internal(format!("reading job {child_id}'s winner: {e}")))?
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "job {child_id}: no event of its winning submission"
+                    ))
+                })?
+                .0
+            }
+        };
         let bytes = s
             .blobs
             .get(BlobKind::Proof, &hash)

@@ -92,14 +92,26 @@ async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accep
                     format!("request {request_id} does not exist"),
                 ));
             }
-            if info.proofHash.is_zero() {
+            // The contract keeps 4 bytes of the hash; the event has it whole.
+            let submitted = if info.proofPrefix.is_zero() && info.submittedAt == 0 {
+                None
+            } else {
+                crowdprove_bindings::submitted_proof_hash(&s.chain.coordinator, request_id)
+                    .await
+                    .map_err(|e| {
+                        ApiError::internal(format!(
+                            "reading request {request_id}'s submission: {e}"
+                        ))
+                    })?
+            };
+            let Some(hash) = submitted else {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     format!("request {request_id} has no proof hash on chain yet: submit it on chain first, then retry"),
                 )
                 .retryable());
-            }
-            info.proofHash.0
+            };
+            hash.0
         }
     };
     if committed != hash {

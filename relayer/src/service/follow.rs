@@ -13,7 +13,7 @@ use alloy::sol_types::SolEventInterface;
 use anyhow::anyhow;
 
 use crowdprove_bindings::Coordinator;
-use crowdprove_protocol::{Manifest, Verdict};
+use crowdprove_protocol::{Manifest, RequestId, Verdict};
 
 use super::Shared;
 use crate::blobs::BlobKind;
@@ -143,7 +143,7 @@ async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
             }
             Coordinator::CoordinatorEvents::JobLeased(e) => EventKind::Leased {
                 request_id: e.requestId,
-                job_id: e.jobId.to(),
+                job_id: RequestId(e.requestId).job(),
                 prover: e.prover.0.0,
             },
             Coordinator::CoordinatorEvents::ProofSubmitted(e) => {
@@ -164,7 +164,7 @@ async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
                 let uploaded = s.blobs.exists(BlobKind::Proof, &e.proofHash.0).await?;
                 EventKind::Submitted {
                     request_id: e.requestId,
-                    job_id: e.jobId.to(),
+                    job_id: RequestId(e.requestId).job(),
                     prover: e.prover.0.0,
                     hash: e.proofHash.0,
                     at,

@@ -115,7 +115,7 @@ impl TestProver {
         let pending = self.coord.lease().send().await.ok()?;
         let receipt = pending.get_receipt().await.unwrap();
         let ev = receipt.decoded_log::<Coordinator::JobLeased>()?;
-        Some((ev.requestId, ev.jobId.to()))
+        Some((ev.requestId, ev.requestId >> 24))
     }
 
     /// Leases, retrying while no job is posted yet.
