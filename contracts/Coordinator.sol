@@ -690,7 +690,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ICoordinator
     function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next) {
         Job memory j = _loadJob(jobId);
-        return (j.prev, j.next);
+        Queue memory q = _loadQueue();
+        if (j.status != JobStatus.Pending || (j.prev == 0 && q.pendingHead != jobId)) {
+            return (0, 0);
+        }
+        return (j.prev, _after(q, jobId, j.next));
     }
 
     /// @inheritdoc ICoordinator
@@ -936,7 +940,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (jobId == 0) return (0, 0, address(0));
         Job memory j = _loadJob(jobId);
         if (j.holder == self) {
-            jobId = j.next;
+            jobId = _after(q, jobId, j.next);
             if (jobId == 0) return (0, 0, address(0));
             j = _loadJob(jobId);
             if (j.holder == self) return (0, 0, address(0));
@@ -958,7 +962,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             previous.unsubmitted -= 1;
             previous.lapsed = true;
         }
-        _unlinkPending(q, jobId, j.prev, j.next);
+        _unlinkPending(q, jobId, j.prev, _after(q, jobId, j.next));
         j.prev = 0;
         j.next = 0;
         j.leasedAt = uint32(block.timestamp);
@@ -979,18 +983,29 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         requestId = _rid(jobId, j.attempt);
     }
 
-    // Makes `jobId` the tail; its own `prev` is the caller's to set.
+    // Makes `jobId` the tail; its own `prev` is the caller's to set. A job right after the tail
+    // by id (the next leaf leased, most often) needs no link written into the tail's word: a
+    // `next` of 0 in a listed job other than the tail means the job after it by id (`_after`).
+    // That saves a cold write (5,000 gas) per such lease.
     function _linkAtTail(Queue memory q, uint40 jobId) internal {
         uint32 tail = q.pendingTail;
         // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
         uint32 id = uint32(jobId);
         if (tail == 0) q.pendingHead = id;
-        else _setLink(tail, NEXT, id);
+        else if (id != tail + 1) _setLink(tail, NEXT, id);
         q.pendingTail = id;
         q.pendingCount += 1;
     }
 
-    // Removes `jobId`, with neighbours `prev` and `next`, from the pending list; the job's own
+    // The job after `jobId` in the pending list, whose stored link is `next`: 0 in a listed job
+    // other than the tail means the next id (see `_linkAtTail`). Only for jobs in the list.
+    function _after(Queue memory q, uint40 jobId, uint32 next) internal pure returns (uint32) {
+        // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
+        return next != 0 || jobId == q.pendingTail ? next : uint32(jobId + 1);
+    }
+
+    // Removes `jobId`, with neighbours `prev` and `next` (`_after`'s), from the pending list,
+    // writing its predecessor's link whole (an implicit one would now skip a job); the job's own
     // links are the caller's to reset. A pending job with no `prev` that is not the head was
     // never linked (its last possible lease): nothing to do.
     function _unlinkPending(Queue memory q, uint40 jobId, uint32 prev, uint32 next) internal {
@@ -1005,7 +1020,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Removes a pending job of a cancelled batch from the list and from its holder's count.
     function _clear(Queue memory q, uint40 jobId) internal {
         Job memory j = _loadJob(jobId);
-        _unlinkPending(q, jobId, j.prev, j.next);
+        _unlinkPending(q, jobId, j.prev, _after(q, jobId, j.next));
         _releaseUnsubmitted(j);
         j.status = JobStatus.Cleared;
         j.prev = 0;
@@ -1215,7 +1230,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Batch storage b = _batches[batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
 
-        _unlinkPending(q, t.jobId, j.prev, j.next);
+        _unlinkPending(q, t.jobId, j.prev, _after(q, t.jobId, j.next));
         if (!t.latest) _releaseUnsubmitted(j);
         j.status = JobStatus.Complete;
         j.prev = t.attempt;

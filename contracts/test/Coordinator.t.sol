@@ -467,6 +467,39 @@ contract CoordinatorTest is TreeChecks {
 
     // Sets job `jobId`'s attempt in storage (`_jobs` is slot 15; `attempt` sits at bit 152 of
     // the packed Job, per `forge inspect Coordinator storageLayout` and the struct's order).
+    /// @notice Leasing the job right after the pending list's tail by id writes nothing into
+    ///         the tail's word (the link is implicit); unlinking a job between two others writes
+    ///         its predecessor's link whole, and the list reads the same either way.
+    function test_Lease_TheNextJobByIdNeedsNoLinkInTheTail() public {
+        _post(4); // leaves 1..4
+        _bond(alice, 4);
+        _lease(alice); // job 1
+        bytes32 slot1 = keccak256(abi.encode(uint256(1), uint256(15)));
+        bytes32 word1 = vm.load(address(coord), slot1);
+        (uint64 r2,) = _lease(alice); // job 2
+        vm.assertEq(vm.load(address(coord), slot1), word1, "the tail's word is not written");
+        (, uint40 next) = coord.pendingLinks(1);
+        vm.assertEq(next, 2, "yet job 2 follows job 1");
+        (uint64 r3,) = _lease(alice); // job 3
+        _submit(alice, r2);
+        _verdict(r2, VALID);
+        (, next) = coord.pendingLinks(1);
+        vm.assertEq(next, 3, "job 3 follows job 1 once job 2 left");
+        (uint40 prev,) = coord.pendingLinks(3);
+        vm.assertEq(prev, 1, "and the other way");
+        (next,) = coord.pendingLinks(2);
+        vm.assertEq(next, 0, "job 2 is out of the list");
+        _submit(alice, r3);
+        _verdict(r3, VALID); // the tail leaves: job 1 is the tail again
+        (,,, uint40 tail) = coord.queue();
+        vm.assertEq(tail, 1, "job 1 is the tail");
+        (, next) = coord.pendingLinks(1);
+        vm.assertEq(next, 0, "with nothing after it");
+        (, uint40 j4) = _lease(alice); // job 4, not right after job 1: linked in its word
+        (, next) = coord.pendingLinks(1);
+        vm.assertEq(next, j4, "job 4 follows job 1");
+    }
+
     function _setAttempt(uint40 jobId, uint24 attempt) internal {
         bytes32 slot = keccak256(abi.encode(uint256(jobId), uint256(15)));
         uint256 w = uint256(vm.load(address(coord), slot));
