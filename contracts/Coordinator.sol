@@ -992,7 +992,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
         uint32 id = uint32(jobId);
         if (tail == 0) q.pendingHead = id;
-        else if (id != tail + 1) _setLink(tail, NEXT, id);
+        else if (id != uint256(tail) + 1) _setLink(tail, NEXT, id);
         q.pendingTail = id;
         q.pendingCount += 1;
     }

@@ -11,7 +11,9 @@ pragma solidity ^0.8.24;
 ///      `requestId = jobId << 24 | attempt`, where attempt counts the job's leases from 1, so a
 ///      job's latest lease is kept in the job's own storage slot (see Coordinator).
 ///      All amounts are in the one ERC20 token fixed at construction, which must be a plain
-///      token (no fee on transfer, no rebasing). Times are uint32 seconds (valid until 2106).
+///      token (no fee on transfer, no rebasing) whose supply stays below 2^96 base units: bonds,
+///      rewards and a prover's unwithdrawn earnings are stored as uint96. Times are uint32
+///      seconds (valid until 2106).
 interface ICoordinator {
     // ------------------------------------------------------------------ types
 

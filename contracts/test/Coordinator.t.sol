@@ -899,19 +899,32 @@ contract CoordinatorTest is TreeChecks {
         bytes32 slot = bytes32(uint256(8));
         uint256 w = uint256(vm.load(address(coord), slot));
         vm.assertEq(uint40(w >> 64), 1, "the slot layout moved: update this test");
-        uint256 first = (uint256(1) << 32) - 3; // room for 3 jobs: ids 2^32 - 3 .. 2^32 - 1
+        uint40 last = uint40((uint256(1) << 32) - 1);
+        uint256 first = last - 1; // room for 2 jobs
         w = (w & ~(uint256(type(uint40).max) << 64)) | (first << 64);
         vm.store(address(coord), slot, bytes32(w));
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 3));
-        coord.postBatch(_nextRoot(), 3, REWARD, CIRCUIT); // 6 jobs
-        uint32 b = _post(2); // 3 jobs
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 2));
+        coord.postBatch(_nextRoot(), 2, REWARD, CIRCUIT); // 3 jobs
+        uint32 b = _post(1);
         vm.assertEq(coord.batch(b).firstJobId, first, "the last ids");
-        _bond(alice, 1);
+        _post(1);
+        _bond(alice, 2);
+        _lease(alice);
         (, uint40 j) = _lease(alice);
-        vm.assertEq(j, first, "leased and linked");
-        (,,, uint40 tail) = coord.queue();
-        vm.assertEq(tail, first, "the pending list holds it");
+        vm.assertEq(j, last, "the last id, leased");
+        (,, uint40 head, uint40 tail) = coord.queue();
+        vm.assertEq(head, first, "listed");
+        vm.assertEq(tail, last, "at the tail");
+        // LRP moves the head behind the last id: the tail's id + 1 must not wrap.
+        _bond(bob, 1);
+        (, uint40 taken) = _lease(bob);
+        vm.assertEq(taken, first, "the head taken over");
+        (,, head, tail) = coord.queue();
+        vm.assertEq(head, last, "the last id heads the list");
+        vm.assertEq(tail, first, "the reassigned job is the tail");
+        (, uint40 next) = coord.pendingLinks(last);
+        vm.assertEq(next, first, "linked");
     }
 
     /// @notice Prover ids stay below 2^24 (a job's holder is 24-bit): the stake that would
