@@ -61,7 +61,8 @@ interface ICoordinator {
 
     /// @notice One verdict of `recordVerdicts`: it names the lease, its holder and the proof
     ///         hash of the submission it judges, so that after a reorg replaced a submission a
-    ///         verdict about the old one is skipped (`WrongProof`) instead of judging the new one.
+    ///         verdict about the old one is skipped (`WrongProof`: the contract compares the
+    ///         hash's first 4 bytes, all it keeps) instead of judging the new one.
     ///         `result` is a VerdictResult as a number, so that an out-of-range value skips this
     ///         entry instead of reverting the whole batch.
     struct Verdict {
