@@ -589,7 +589,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             bool waiting = j.batchId == 0 && batchId != 0 && jobId >= b.firstJobId + b.leafCount;
             return (waiting ? JobStatus.Waiting : JobStatus.Fresh, batchId, 0, 0, 0);
         }
-        if (j.status == JobStatus.Waiting) return (JobStatus.Waiting, j.batchId, 0, 0, 0);
         // forge-lint: disable-next-line(unsafe-typecast) a complete job's prev is an attempt
         if (j.status == JobStatus.Complete) winningRequest = _rid(jobId, uint24(j.prev));
         return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, winningRequest);
@@ -809,7 +808,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return uint256(q.pendingHead) << 32 | q.aggHead;
     }
 
-    // Picks the next job under the protocol's order and makes `self` its latest lease holder at
+    // Picks the next job under the protocol's order and makes the caller its latest holder at
     // the pending list's tail. Within a tree, fresh leaves go before fresh aggregation nodes:
     // the job farthest from the top first (Hu's rule, optimal for trees of equal jobs; the
     // simulator measured 37.6 min against 40.2 for aggregation first, docs/results/sim-rules.md).
@@ -962,7 +961,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             previous.unsubmitted -= 1;
             previous.lapsed = true;
         }
-        _unlinkPending(q, jobId, j.prev, _after(q, jobId, j.next));
+        _unlinkPending(q, jobId, j);
         j.prev = 0;
         j.next = 0;
         j.leasedAt = uint32(block.timestamp);
@@ -1004,12 +1003,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return next != 0 || jobId == q.pendingTail ? next : uint32(jobId + 1);
     }
 
-    // Removes `jobId`, with neighbours `prev` and `next` (`_after`'s), from the pending list,
-    // writing its predecessor's link whole (an implicit one would now skip a job); the job's own
-    // links are the caller's to reset. A pending job with no `prev` that is not the head was
-    // never linked (its last possible lease): nothing to do.
-    function _unlinkPending(Queue memory q, uint40 jobId, uint32 prev, uint32 next) internal {
+    // Removes `jobId` (whose word is `j`) from the pending list, writing its predecessor's link
+    // whole (an implicit one would now skip a job); the job's own links are the caller's to
+    // reset. A pending job with no `prev` that is not the head was never linked (its last
+    // possible lease): nothing to do.
+    function _unlinkPending(Queue memory q, uint40 jobId, Job memory j) internal {
+        uint32 prev = j.prev;
         if (prev == 0 && q.pendingHead != jobId) return;
+        uint32 next = _after(q, jobId, j.next);
         if (prev == 0) q.pendingHead = next;
         else _setLink(prev, NEXT, next);
         if (next == 0) q.pendingTail = prev;
@@ -1020,7 +1021,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // Removes a pending job of a cancelled batch from the list and from its holder's count.
     function _clear(Queue memory q, uint40 jobId) internal {
         Job memory j = _loadJob(jobId);
-        _unlinkPending(q, jobId, j.prev, _after(q, jobId, j.next));
+        _unlinkPending(q, jobId, j);
         _releaseUnsubmitted(j);
         j.status = JobStatus.Cleared;
         j.prev = 0;
@@ -1230,7 +1231,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Batch storage b = _batches[batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
 
-        _unlinkPending(q, t.jobId, j.prev, _after(q, t.jobId, j.next));
+        _unlinkPending(q, t.jobId, j);
         if (!t.latest) _releaseUnsubmitted(j);
         j.status = JobStatus.Complete;
         j.prev = t.attempt;
