@@ -624,12 +624,14 @@ impl Devnet {
         let c = self.coord();
         let q = c.queue().call().await?;
         let mut per_prover = Vec::new();
+        // One query for every prover's count, each tick.
+        let proven = crowdprove_bindings::jobs_proven(&c, None).await?;
         for a in &self.accounts {
             let p = c.prover(a.address()).call().await?;
             per_prover.push((
                 a.index,
                 a.role,
-                crowdprove_bindings::jobs_proven(&c, a.address()).await?,
+                proven.get(&a.address()).copied().unwrap_or(0),
                 p.activeLeases.to::<u64>(),
             ));
         }

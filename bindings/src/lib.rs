@@ -14,6 +14,7 @@ pub mod opts;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use alloy::network::EthereumWallet;
@@ -80,24 +81,30 @@ pub async fn submitted_proof_hash<P: Provider>(
         .map(|e| e.data.proofHash))
 }
 
-/// How many jobs `prover` completed (first valid proofs), counted from its `VerdictRecorded`
-/// events: the contract keeps no such counter (a write per verdict it does not need).
+/// How many jobs each prover completed (first valid proofs), counted from the `VerdictRecorded`
+/// events in one query, of `prover` alone if given: the contract keeps no such counter (a write
+/// per verdict it does not need). Provers with none are absent.
 pub async fn jobs_proven<P: Provider>(
     coordinator: &Coordinator::CoordinatorInstance<P>,
-    prover: Address,
-) -> Result<u64, alloy::transports::TransportError> {
+    prover: Option<Address>,
+) -> Result<HashMap<Address, u64>, alloy::transports::TransportError> {
     use alloy::sol_types::SolEvent;
-    let filter = Filter::new()
+    let mut filter = Filter::new()
         .address(*coordinator.address())
         .event_signature(Coordinator::VerdictRecorded::SIGNATURE_HASH)
-        .topic2(prover.into_word())
         .from_block(0);
-    let logs = coordinator.provider().get_logs(&filter).await?;
-    Ok(logs
-        .iter()
-        .filter_map(|l| Coordinator::VerdictRecorded::decode_log(&l.inner).ok())
-        .filter(|e| e.data.completed)
-        .count() as u64)
+    if let Some(p) = prover {
+        filter = filter.topic2(p.into_word());
+    }
+    let mut counts = HashMap::new();
+    for l in coordinator.provider().get_logs(&filter).await? {
+        if let Ok(e) = Coordinator::VerdictRecorded::decode_log(&l.inner) {
+            if e.data.completed {
+                *counts.entry(e.data.prover).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// A provider that signs as `signer` over HTTP at `url`. It asks the node for the nonce of

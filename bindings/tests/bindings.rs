@@ -83,12 +83,18 @@ async fn deploys_and_runs_one_job_on_anvil() {
     let info = coord.prover(prover).call().await.unwrap();
     assert_eq!(info.earnings, U256::from(2), "paid the reward");
     assert_eq!(info.unsubmitted, U256::ZERO, "its one lease was submitted");
+    let proven = crowdprove_bindings::jobs_proven(&coord, None)
+        .await
+        .unwrap();
+    assert_eq!(proven.get(&prover), Some(&1), "counted from the events");
+    assert_eq!(proven.len(), 1, "only the prover that completed a job");
     assert_eq!(
-        crowdprove_bindings::jobs_proven(&coord, prover)
+        crowdprove_bindings::jobs_proven(&coord, Some(prover))
             .await
-            .unwrap(),
-        1,
-        "counted from the events"
+            .unwrap()
+            .get(&prover),
+        Some(&1),
+        "the same for that prover alone"
     );
     // The contract keeps 4 bytes of the hash; the helper finds the whole one in the event.
     let lease = coord.leaseInfo(leased.requestId).call().await.unwrap();

@@ -138,7 +138,11 @@ pub async fn status(c: &Connected) -> anyhow::Result<()> {
     );
     println!("active leases     {} of {cap}", p.activeLeases);
     println!("earnings          {}", show(p.earnings, decimals));
-    let proven = crowdprove_bindings::jobs_proven(&c.coordinator, c.address).await?;
+    let proven = crowdprove_bindings::jobs_proven(&c.coordinator, Some(c.address))
+        .await?
+        .get(&c.address)
+        .copied()
+        .unwrap_or(0);
     println!("jobs proven       {proven}");
     println!("to submit         {} leases", p.unsubmitted);
     println!("slashes           {}", p.slashes);
