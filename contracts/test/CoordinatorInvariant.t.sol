@@ -8,7 +8,8 @@ import {ICoordinator} from "../ICoordinator.sol";
 import {Console} from "./utils/Console.sol";
 
 /// @notice Invariants of the Coordinator under random sequences of every call by honest and
-///         hostile provers (see CoordinatorHandler), checked after every step.
+///         hostile provers (see CoordinatorHandler), checked after every 4th step and
+///         each run's last (foundry.toml's `check_interval`; the deep profile checks every step).
 contract CoordinatorInvariantTest is CoordinatorFixture {
     /// @notice Forge's shape for `targetSelectors`.
     struct FuzzSelector {
@@ -62,8 +63,8 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         selectors[0] = FuzzSelector(address(handler), s);
     }
 
-    /// @notice The money properties after every call. Forge runs one campaign per invariant
-    ///         function, each checking its properties after every call: two campaigns of three
+    /// @notice The money properties. Forge runs one campaign per invariant function, each
+    ///         checking its properties as foundry.toml says: two campaigns of three
     ///         checks (run in parallel) take a third of the time six of one check would.
     function invariant_MoneyAndHostileCalls() public view {
         _checkFundsConserved();
@@ -71,7 +72,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         _checkFinishedJobsNeverLeasedAndHostileCallsRefused();
     }
 
-    /// @notice The queue properties after every call (see `invariant_MoneyAndHostileCalls`).
+    /// @notice The queue properties (see `invariant_MoneyAndHostileCalls`).
     function invariant_QueueAndLeases() public view {
         _checkTreesReadyInOrderAndTheTopIsFinal();
         _checkPendingListExactAndInLrpOrder();
