@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{B256, U256};
 use alloy::providers::Provider;
+use alloy::rpc::types::TransactionReceipt;
 use anyhow::{Context, anyhow};
 use rand::Rng;
 use tokio::sync::{oneshot, watch};
@@ -224,7 +225,8 @@ pub struct Runner {
     failures: Vec<String>,
     /// Delivered proofs (request id, proof hash) whose verdict is not yet on-chain.
     awaiting_verdict: Vec<(u64, [u8; 32])>,
-    // Spooled proofs of handed-on leases that the bond could not back yet: retried each tick.
+    // Spooled proofs whose submission must wait (a handed-on lease the bond cannot back yet, a
+    // revert while the lease is still ours): retried each tick.
     awaiting_room: Vec<u64>,
     lease_gas: Option<(u64, u128)>,
 }
@@ -353,7 +355,15 @@ impl Runner {
                     let (job, _, _) = proving.take().expect("guarded");
                     if let Some(bar) = spinner.take() { bar.finish_and_clear(); }
                     match outcome {
-                        Ok(Ok(Response::Proof(bytes))) => self.deliver(job.request_id, job.job_id, bytes).await,
+                        Ok(Ok(Response::Proof(bytes))) => {
+                            // Wanting another job now, the submission leases it in the same
+                            // transaction (`submitAndLease`): one transaction per job, not two.
+                            let chain = may_lease && fetching.is_none() && queue.len() <= self.cfg.prefetch;
+                            if let Some(next) = self.deliver(job.request_id, job.job_id, bytes, chain).await {
+                                backoff = Duration::ZERO;
+                                self.accept(next, &mut queue, None).await;
+                            }
+                        }
                         Ok(Ok(Response::Refused(why))) => {
                             self.summary.refused += 1;
                             self.fail(format!("job {}: the relayer's witness is refused: {why}", job.job_id));
@@ -367,22 +377,9 @@ impl Runner {
                 leased = async { fetching.as_mut().expect("guarded").await }, if fetching.is_some() => {
                     fetching = None;
                     match leased {
-                        Ok(Ok(Some(Leased { request_id, job_id, gas, price }))) => {
+                        Ok(Ok(Some(leased))) => {
                             backoff = Duration::ZERO;
-                            self.summary.leased += 1;
-                            self.lease_gas = Some((gas, price));
-                            let held = queue.iter().chain(proving.as_ref().map(|p| &p.0)).any(|j| j.job_id == job_id);
-                            match self.prepare(request_id, job_id).await {
-                                Ok(Some(_)) if held => {
-                                    tracing::info!(job = job_id, "leased a job already in hand again (LRP); proving it once");
-                                }
-                                Ok(Some(ready)) => queue.push_back(ready),
-                                Ok(None) => {}
-                                Err(e) => {
-                                    self.summary.refused += 1;
-                                    self.fail(format!("{e:#}"));
-                                }
-                            }
+                            self.accept(leased, &mut queue, proving.as_ref().map(|p| &p.0)).await;
                         }
                         Ok(Ok(None)) => {
                             backoff = (backoff * 2).clamp(Duration::from_millis(500), Duration::from_secs(30));
@@ -447,6 +444,39 @@ impl Runner {
         self.summary.proving_secs = self.worker.busy().as_secs_f64();
         self.summary.wall_secs = started.elapsed().as_secs_f64();
         Ok(self.summary)
+    }
+
+    // Takes a new lease in hand: fetched, checked and queued, unless it is a job already in
+    // hand (`queue` or `proving`), which LRP can hand back.
+    async fn accept(
+        &mut self,
+        leased: Leased,
+        queue: &mut VecDeque<Ready>,
+        proving: Option<&Ready>,
+    ) {
+        let Leased {
+            request_id,
+            job_id,
+            gas,
+            price,
+        } = leased;
+        self.summary.leased += 1;
+        self.lease_gas = Some((gas, price));
+        let held = queue.iter().chain(proving).any(|j| j.job_id == job_id);
+        match self.prepare(request_id, job_id).await {
+            Ok(Some(_)) if held => {
+                tracing::info!(
+                    job = job_id,
+                    "leased a job already in hand again (LRP); proving it once"
+                );
+            }
+            Ok(Some(ready)) => queue.push_back(ready),
+            Ok(None) => {}
+            Err(e) => {
+                self.summary.refused += 1;
+                self.fail(format!("{e:#}"));
+            }
+        }
     }
 
     async fn job_taken(&self, job_id: u64) -> bool {
@@ -566,7 +596,15 @@ impl Runner {
         }
     }
 
-    async fn deliver(&mut self, request_id: u64, job_id: u64, proof: Vec<u8>) {
+    // Spools, submits and uploads a proof; with `chain`, the submission leases the next job too,
+    // which is returned.
+    async fn deliver(
+        &mut self,
+        request_id: u64,
+        job_id: u64,
+        proof: Vec<u8>,
+        chain: bool,
+    ) -> Option<Leased> {
         let hash = keccak256(&proof);
         let entry = SpoolEntry {
             request_id,
@@ -575,32 +613,56 @@ impl Runner {
         };
         if let Err(e) = self.spool.put(&entry, &proof) {
             self.fail(format!("cannot write the spool: {e:#}"));
-            return;
+            return None;
         }
         crate::faults::after_spool();
-        self.finish_spooled(entry, proof).await;
+        self.finish_spooled(entry, proof, chain).await
     }
 
-    // Submits (if not yet) and uploads a spooled proof, then unspools it.
-    async fn finish_spooled(&mut self, entry: SpoolEntry, proof: Vec<u8>) {
+    // Submits (if not yet) and uploads a spooled proof, then unspools it. With `chain` the
+    // submission is a `submitAndLease`, and the lease it took (if any) is returned.
+    async fn finish_spooled(
+        &mut self,
+        entry: SpoolEntry,
+        proof: Vec<u8>,
+        chain: bool,
+    ) -> Option<Leased> {
         let rid = entry.request_id;
         let Some(hash) = parse_hash(&entry.proof_hash) else {
             let _ = self.spool.remove(rid);
-            return;
+            return None;
         };
+        let mut next = None;
         let lease = match self.coord().leaseInfo(rid).call().await {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(request = rid, error = %e, "cannot read the lease; the proof stays spooled");
-                return;
+                return None;
             }
         };
         match LeaseState::try_from(lease.state) {
             Ok(LeaseState::Leased) => {
-                let call = self.conn.coordinator.submitProof(rid, B256::from(hash));
-                match self.conn.tx.send("submitProof", call).await {
-                    Ok(_) => {
-                        tracing::info!(request = rid, job = entry.job_id, "proof hash submitted")
+                let sent = if chain {
+                    let call = self.conn.coordinator.submitAndLease(rid, B256::from(hash));
+                    self.conn
+                        .tx
+                        .send_padded("submitAndLease", call, CHAINED_LEASE_GAS)
+                        .await
+                } else {
+                    let call = self.conn.coordinator.submitProof(rid, B256::from(hash));
+                    self.conn.tx.send("submitProof", call).await
+                };
+                match sent {
+                    Ok(receipt) => {
+                        tracing::info!(request = rid, job = entry.job_id, "proof hash submitted");
+                        if chain {
+                            next = leased_in(&receipt);
+                            // The receipt's gas pays for a submission and a lease: half of it
+                            // stands for the lease in the reward check.
+                            if let Some(l) = &mut next {
+                                l.gas /= 2;
+                            }
+                        }
                     }
                     // The lease was handed on and submitting it would count it against a bond
                     // that backs no more leases: a verdict on another lease frees room, and the
@@ -614,9 +676,17 @@ impl Runner {
                             "the bond backs no more leases now; the proof stays spooled until a verdict frees room"
                         );
                         self.awaiting_room.push(rid);
-                        return;
+                        return None;
                     }
                     Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
+                        // A revert without the contract's reason may come from a lagging RPC or
+                        // a mined transaction that ran short: while the lease is still ours and
+                        // unsubmitted, the proof stays spooled and is tried again each tick.
+                        if matches!(e, TxError::Reverted(_)) && self.still_to_submit(rid).await {
+                            tracing::warn!(request = rid, why = %e, "submission reverted but the lease is still ours; trying again");
+                            self.awaiting_room.push(rid);
+                            return None;
+                        }
                         // Completed by someone else meanwhile: nothing to deliver.
                         tracing::info!(
                             request = rid,
@@ -625,11 +695,11 @@ impl Runner {
                         );
                         self.summary.dropped += 1;
                         let _ = self.spool.remove(rid);
-                        return;
+                        return None;
                     }
                     Err(e) => {
                         tracing::warn!(request = rid, error = %e, "submission failed; the proof stays spooled");
-                        return;
+                        return None;
                     }
                 }
             }
@@ -638,7 +708,7 @@ impl Runner {
             Ok(LeaseState::Submitted) if lease.proofPrefix.0 == hash[..4] => {}
             _ => {
                 let _ = self.spool.remove(rid);
-                return;
+                return None;
             }
         }
         match self.api.upload(rid, &proof).await {
@@ -659,10 +729,18 @@ impl Runner {
                 tracing::warn!(request = rid, error = %format!("{e:#}"), "upload failed; the proof stays spooled")
             }
         }
+        next
     }
 
-    // Tries again the spooled proofs whose submission the bond could not back: a verdict may
-    // have freed room, and a job completed meanwhile unspools them.
+    // Whether lease `rid` is, as the chain now says, still this prover's and unsubmitted.
+    async fn still_to_submit(&self, rid: u64) -> bool {
+        self.coord().leaseInfo(rid).call().await.is_ok_and(|l| {
+            LeaseState::try_from(l.state) == Ok(LeaseState::Leased) && l.holder == self.conn.address
+        })
+    }
+
+    // Tries again the spooled proofs whose submission had to wait: a verdict may have freed
+    // bond room, the RPC caught up, and a job completed meanwhile unspools them.
     async fn retry_awaiting_room(&mut self) {
         if self.awaiting_room.is_empty() {
             return;
@@ -678,7 +756,7 @@ impl Runner {
         };
         for (entry, proof) in spooled {
             if waiting.contains(&entry.request_id) {
-                self.finish_spooled(entry, proof).await;
+                self.finish_spooled(entry, proof, false).await;
             }
         }
     }
@@ -693,7 +771,7 @@ impl Runner {
             );
         }
         for (entry, proof) in spooled {
-            self.finish_spooled(entry, proof).await;
+            self.finish_spooled(entry, proof, false).await;
         }
         Ok(())
     }
@@ -836,37 +914,46 @@ struct Leased {
     price: u128,
 }
 
+/// Gas above the estimate for `submitAndLease`: a lease's worth, for when a job is readied
+/// between the estimate (which found none) and the execution. Unused gas is not paid.
+const CHAINED_LEASE_GAS: u64 = 120_000;
+
+// The lease a receipt's `JobLeased` event announces, if any.
+fn leased_in(receipt: &TransactionReceipt) -> Option<Leased> {
+    let ev = receipt
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())?;
+    let e = ev.inner.data;
+    let job_id = RequestId(e.requestId).job();
+    tracing::info!(
+        request = e.requestId,
+        job = job_id,
+        gas = receipt.gas_used,
+        "leased"
+    );
+    Some(Leased {
+        request_id: e.requestId,
+        job_id,
+        gas: receipt.gas_used,
+        price: receipt.effective_gas_price,
+    })
+}
+
 // Leases one job; None when there is none (or the bond backs no more leases).
 async fn lease(conn: &Connected) -> anyhow::Result<Option<Leased>> {
     match conn.tx.send("lease", conn.coordinator.lease()).await {
         Ok(receipt) => {
             // No JobLeased: the call cleared jobs of cancelled batches on its way and leased
             // nothing (the contract keeps such clearing instead of reverting).
-            let Some(ev) = receipt
-                .logs()
-                .iter()
-                .find_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())
-            else {
+            let leased = leased_in(&receipt);
+            if leased.is_none() {
                 tracing::debug!(
                     gas = receipt.gas_used,
                     "the lease cleared cancelled jobs, nothing leased"
                 );
-                return Ok(None);
-            };
-            let e = ev.inner.data;
-            let job_id = RequestId(e.requestId).job();
-            tracing::info!(
-                request = e.requestId,
-                job = job_id,
-                gas = receipt.gas_used,
-                "leased"
-            );
-            Ok(Some(Leased {
-                request_id: e.requestId,
-                job_id,
-                gas: receipt.gas_used,
-                price: receipt.effective_gas_price,
-            }))
+            }
+            Ok(leased)
         }
         Err(TxError::Refused {
             error: CoordinatorErrors::LeaseCapReached(_),

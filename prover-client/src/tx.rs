@@ -64,8 +64,20 @@ impl TxSender {
         what: &str,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, TxError> {
+        self.send_padded(what, call, 0).await
+    }
+
+    /// [`TxSender::send`] with `extra` gas above the estimate, for a call whose path can grow
+    /// between the estimate and its execution (`submitAndLease` estimated when no job was left
+    /// and mined after one was readied: a lease's worth more).
+    pub async fn send_padded<D: CallDecoder>(
+        &self,
+        what: &str,
+        call: CallBuilder<&DynProvider, D>,
+        extra: u64,
+    ) -> Result<TransactionReceipt, TxError> {
         let call = call.from(self.from);
-        let gas = call.estimate_gas().await.map_err(|e| classify(what, &e))?;
+        let gas = call.estimate_gas().await.map_err(|e| classify(what, &e))? + extra;
         let request = call.into_transaction_request();
         let mut guard = self.nonce.lock().await;
         let mut nonce = match *guard {

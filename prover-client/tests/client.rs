@@ -9,14 +9,17 @@ mod common;
 use std::time::Duration;
 
 use alloy::primitives::{B256, U256, keccak256};
+use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
 use common::*;
-use crowdprove_bindings::ICoordinator;
+use crowdprove_bindings::{Coordinator, ICoordinator};
 use crowdprove_circuits::{Circuits, JobWitness, ProverAddress};
 use crowdprove_protocol::{JobInfo, LeaseState, ParamSet, RequestId};
 
@@ -40,19 +43,55 @@ async fn stake_run_earn_and_withdraw() {
         text(&staked)
     );
 
-    // 2 chunks + 1 aggregation: three jobs, all this prover's.
+    // 2 chunks + 1 aggregation: three jobs, all this prover's. Leasing none ahead, it wants its
+    // next job when it submits a proof.
     let run = net
         .run_client(
             1,
             &base,
             &data,
             SMALL,
-            &["run", "--max-jobs", "3", "--poll-ms", "100"],
+            &[
+                "run",
+                "--max-jobs",
+                "3",
+                "--poll-ms",
+                "100",
+                "--prefetch",
+                "0",
+            ],
         )
         .await;
     assert!(run.status.success(), "{}", text(&run));
     assert!(text(&run).contains("delivered 3"), "{}", text(&run));
     eventually("the final proof", 60, async || net.finalized(1).await).await;
+    // The first chunk's submission leased the second chunk in the same transaction
+    // (`submitAndLease`); the last job's did not, the client wanting no fourth.
+    let logs = net
+        .chain
+        .provider
+        .get_logs(&Filter::new().address(*net.coord().address()).from_block(0))
+        .await
+        .unwrap();
+    let txs = |topic: B256| -> Vec<B256> {
+        logs.iter()
+            .filter(|l| l.topic0() == Some(&topic))
+            .map(|l| l.transaction_hash.unwrap())
+            .collect()
+    };
+    let (submitted, leased) = (
+        txs(Coordinator::ProofSubmitted::SIGNATURE_HASH),
+        txs(Coordinator::JobLeased::SIGNATURE_HASH),
+    );
+    assert_eq!(submitted.len(), 3, "three submissions");
+    assert!(
+        leased.contains(&submitted[0]),
+        "the first submission leased the next job"
+    );
+    assert!(
+        !leased.contains(&submitted[2]),
+        "the last submission leased nothing"
+    );
     assert_eq!(
         net.earnings(1).await,
         U256::from(3 * REWARD),
