@@ -198,8 +198,9 @@ impl Default for JobOpts {
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Verification and verdicts")]
 pub struct VerdictOpts {
-    /// Post verdicts once this many are ready...
-    #[arg(long, env = "VERDICT_BATCH", default_value_t = defaults::VERDICT_BATCH)]
+    /// Post verdicts once this many are ready (1 to the contract's 256 per call)...
+    #[arg(long, env = "VERDICT_BATCH", default_value_t = defaults::VERDICT_BATCH,
+          value_parser = verdict_batch)]
     pub verdict_batch: usize,
     /// ...or once the oldest has waited this long (milliseconds).
     #[arg(long, env = "VERDICT_MAX_AGE_MS", default_value_t = defaults::VERDICT_MAX_AGE_MS)]
@@ -211,6 +212,17 @@ pub struct VerdictOpts {
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
+}
+
+// More verdicts than `recordVerdicts` takes in one call would make every post revert.
+fn verdict_batch(s: &str) -> Result<usize, String> {
+    let max = crowdprove_protocol::limits::MAX_VERDICTS_PER_CALL;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be 1 to {max}, the most verdicts the contract takes in one call"
+        )),
+    }
 }
 
 impl Default for VerdictOpts {
@@ -409,6 +421,19 @@ mod tests {
         let parsed = Cli::try_parse_from(&args).unwrap().cfg;
         assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
         assert_eq!(parsed.chain.private_key, cfg.chain.private_key);
+    }
+
+    #[test]
+    fn a_verdict_batch_the_contract_would_refuse_is_a_clear_error() {
+        for bad in ["0", "257", "many"] {
+            let e = Cli::try_parse_from(["relayer", "--verdict-batch", bad])
+                .err()
+                .unwrap_or_else(|| panic!("--verdict-batch {bad} accepted"))
+                .to_string();
+            assert!(e.contains("most verdicts the contract takes"), "{e}");
+        }
+        let ok = Cli::try_parse_from(["relayer", "--verdict-batch", "256"]).unwrap();
+        assert_eq!(ok.cfg.verdicts.verdict_batch, 256);
     }
 
     #[test]

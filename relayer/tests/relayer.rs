@@ -279,6 +279,43 @@ async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_stored_while_their_submission_was_recorded_are_judged_not_missing() {
+    let (net, relayer, base) = Net::running(1, 1).await;
+    let p = net.prover(1, 1, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    let hash = proof.hash();
+    p.submit(rid, hash).await;
+    eventually("the submission recorded, its bytes not", 30, async || {
+        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["counts"]["awaiting_upload"] == 1
+    })
+    .await;
+    // The upload's race with the event's recording, as it lands: the bytes are in the store,
+    // but the row was written after the upload marked rows uploaded, so it says no bytes.
+    let dir = std::path::Path::new(&net.cfg.store.blobs).join("proof");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(hex::encode(hash)), proof.as_bytes()).unwrap();
+    net.advance(u64::from(UPLOAD_DEADLINE)).await;
+    eventually("a verdict", 30, async || {
+        net.chain.lease_state(rid).await.unwrap() != LeaseState::Submitted
+    })
+    .await;
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Valid,
+        "judged on the stored bytes, not Missing"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
     let net = Net::new(4, 1).await;
     let a_key = 1;
@@ -395,6 +432,27 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
         ("GET", "/v1/jobs/18446744073709551616", b"", 400, "past u64"),
         ("GET", "/v1/jobs/424242", b"", 404, "no such job"),
         ("GET", "/v1/jobs/424242/witness", b"", 404, "no witness"),
+        (
+            "GET",
+            "/v1/jobs/9223372036854775808",
+            b"",
+            404,
+            "past i64, no job id",
+        ),
+        (
+            "GET",
+            "/v1/jobs/4294967296/witness",
+            b"",
+            404,
+            "past the largest job id",
+        ),
+        (
+            "PUT",
+            "/v1/proofs/18446744073709551615",
+            b"x",
+            404,
+            "no request id",
+        ),
         ("PUT", "/v1/proofs/xyz", b"x", 400, "no request id"),
         ("PUT", "/v1/proofs/16777217", b"", 400, "empty body"),
         ("PUT", "/v1/proofs/16777217", &big, 413, "too big"),
@@ -426,6 +484,16 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
         err["error"].as_str().unwrap().contains("decimal"),
         "a clear message: {err}"
     );
+    // An id no job can have is final, not "retry later".
+    let err: serde_json::Value = http
+        .get(format!("{base}/v1/jobs/9223372036854775808"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(err["retryable"], false, "{err}");
     let up = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(up.status().as_u16(), 200, "still up");
 

@@ -14,17 +14,17 @@ use axum::response::Response;
 use alloy::primitives::aliases::U40;
 use crowdprove_circuits::{AggregationWitness, Proof};
 use crowdprove_protocol::{
-    JobInfo, JobKind, JobStatus, JobTree, Manifest, Statement, TreeShape, job_leaf,
+    JobInfo, JobKind, JobStatus, JobTree, Manifest, Statement, TreeShape, job_leaf, limits,
 };
 
-use super::{Api, ApiError, ApiResult, octets, parse_u64};
+use super::{Api, ApiError, ApiResult, octets, parse_id};
 use crate::blobs::BlobKind;
 use crate::db::JobRow;
 
-/// The job `id` names: 400 if it is no number, 404 (retryable: the relayer may not have
-/// followed its batch yet) if it is not one of ours.
+/// The job `id` names: 400 if it is no number, 404 past the contract's largest job id, 404
+/// (retryable: the relayer may not have followed its batch yet) if it is not one of ours.
 fn job_row(api: &Api, id: &str) -> ApiResult<(u64, JobRow)> {
-    let job_id = parse_u64(id, "job id")?;
+    let job_id = parse_id(id, "job id", limits::MAX_JOB_ID)?;
     let row = api
         .shared
         .db

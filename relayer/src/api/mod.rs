@@ -46,11 +46,13 @@ impl ApiError {
         self
     }
 
+    /// A failure of the relayer's own parts (database, object store, RPC): logged whole, and
+    /// answered without its text, which can name an RPC URL with its key or a file path.
     fn internal(e: impl std::fmt::Display) -> ApiError {
         tracing::warn!(error = %e, "internal error serving a request");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("temporarily unavailable: {e}"),
+            "temporarily unavailable (the relayer's log has the details): retry later",
         )
         .retryable()
     }
@@ -113,13 +115,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(api)
 }
 
-fn parse_u64(s: &str, what: &str) -> ApiResult<u64> {
-    s.parse().map_err(|_| {
+/// A decimal id of at most `max`: 400 if it is no number, 404 (final) past `max`, which no id
+/// of its kind can reach on chain (and which the database's signed integers could not hold).
+fn parse_id(s: &str, what: &str, max: u64) -> ApiResult<u64> {
+    let id: u64 = s.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("{what} must be a decimal integer, got `{s}`"),
         )
-    })
+    })?;
+    if id > max {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no {what} is {id}: they are at most {max}"),
+        ));
+    }
+    Ok(id)
 }
 
 fn octets(bytes: Vec<u8>) -> Response {
@@ -128,4 +139,32 @@ fn octets(bytes: Vec<u8>) -> Response {
         Body::from(bytes),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_echo_their_text() {
+        let e =
+            ApiError::internal("error sending request for url (https://rpc.example/v2/SECRETKEY)");
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.retryable);
+        assert!(!e.message.contains("SECRETKEY"), "{}", e.message);
+    }
+
+    #[test]
+    fn ids_past_their_maximum_are_404_and_final() {
+        let e = parse_id("9223372036854775808", "job id", u64::from(u32::MAX)).unwrap_err();
+        assert_eq!((e.status, e.retryable), (StatusCode::NOT_FOUND, false));
+        assert_eq!(
+            parse_id("4294967295", "job id", u64::from(u32::MAX)).unwrap(),
+            4294967295
+        );
+        assert_eq!(
+            parse_id("x", "job id", 1).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+    }
 }

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use crowdprove_protocol::{LeaseState, Verdict, hex0x, keccak256, parse_hash};
+use crowdprove_protocol::{LeaseState, RequestId, Verdict, hex0x, keccak256, limits, parse_hash};
 
-use super::{Api, ApiError, ApiResult, octets, parse_u64};
+use super::{Api, ApiError, ApiResult, octets, parse_id};
 use crate::blobs::BlobKind;
 
 pub(super) async fn download(
@@ -58,7 +58,8 @@ pub(super) async fn upload(
 }
 
 async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accepted>> {
-    let request_id = parse_u64(id, "request id")?;
+    let max = RequestId::new(limits::MAX_JOB_ID, limits::MAX_ATTEMPTS as u32).0;
+    let request_id = parse_id(id, "request id", max)?;
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

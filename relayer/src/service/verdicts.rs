@@ -16,6 +16,7 @@ use crowdprove_bindings::{ICoordinator, describe};
 use crowdprove_protocol::{TreeShape, Verdict};
 
 use super::{Shared, now_ms};
+use crate::blobs::BlobKind;
 use crate::chain::retry;
 use crate::db::SubmissionRow;
 
@@ -77,6 +78,17 @@ impl Verdicts {
             .uploadDeadline
             .to();
             if row.submitted_at + own > now {
+                continue;
+            }
+            // An upload that landed while the event was being recorded stored its bytes but
+            // marked no row (the row was written after): the store, not the flag, decides.
+            if s.blobs.exists(BlobKind::Proof, &row.proof_hash).await? {
+                tracing::info!(
+                    request = row.request_id,
+                    "the bytes are stored though the row missed their upload: judging them"
+                );
+                s.db.uploaded(&row.proof_hash)?;
+                s.wake.notify_one();
                 continue;
             }
             tracing::info!(
