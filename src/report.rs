@@ -47,6 +47,9 @@ pub struct Gas {
     pub lease: (u64, u64),
     /// `submitProof` transactions and their gas.
     pub submit: (u64, u64),
+    /// `submitAndLease` transactions that leased (a submission and a lease in one) and their
+    /// gas; one that leased nothing counts as a submission.
+    pub submit_and_lease: (u64, u64),
     /// `recordVerdicts` transactions and their gas.
     pub verdicts: (u64, u64),
     /// Verdicts applied in those transactions.
@@ -209,8 +212,8 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
             Coordinator::CoordinatorEvents::VerdictSkipped(_) => 4,
             _ => continue,
         };
-        let entry = kinds.entry(tx).or_insert(kind);
-        *entry = (*entry).min(kind);
+        // A bit per kind: a transaction with a lease and a submission is a submitAndLease.
+        *kinds.entry(tx).or_insert(0) |= 1 << kind;
     }
     let mut gas = Gas {
         verdict_count,
@@ -223,9 +226,10 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
         let g = receipt.gas_used;
         gas.total += g;
         let slot = match kind {
-            1 => &mut gas.post,
-            2 => &mut gas.lease,
-            3 => &mut gas.submit,
+            k if k & (1 << 1) != 0 => &mut gas.post,
+            k if k & (1 << 2 | 1 << 3) == (1 << 2 | 1 << 3) => &mut gas.submit_and_lease,
+            k if k & (1 << 2) != 0 => &mut gas.lease,
+            k if k & (1 << 3) != 0 => &mut gas.submit,
             _ => &mut gas.verdicts,
         };
         slot.0 += 1;
@@ -329,6 +333,7 @@ pub fn table(s: &Summary) -> String {
     row("  postBatch", per(s.gas.post));
     row("  lease", per(s.gas.lease));
     row("  submitProof", per(s.gas.submit));
+    row("  submitAndLease", per(s.gas.submit_and_lease));
     row(
         "  recordVerdicts",
         format!("{}, {} verdicts", per(s.gas.verdicts), s.gas.verdict_count),
