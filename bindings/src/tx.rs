@@ -1,5 +1,6 @@
-//! Sending transactions as the prover: its own nonce management (a failed estimate never burns a
-//! nonce), fee bumping of a transaction stuck in the mempool, and revert reasons in words.
+//! Sending transactions as the prover or the relayer: its own nonce management (a failed
+//! estimate never burns a nonce), a bounded wait for each receipt, fee bumping and replacement
+//! of a transaction stuck in the mempool (or dropped from it), and revert reasons in words.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use tokio::sync::Mutex;
 
-use crowdprove_bindings::{Coordinator, decode_revert, describe};
+use crate::{Coordinator, decode_revert, describe};
 
 /// Why a transaction did not land.
 #[derive(Debug, thiserror::Error)]
@@ -145,10 +146,27 @@ impl TxSender {
                             }
                         }
                         if msg.contains("nonce too low") {
-                            *guard = None;
-                            return Err(TxError::Rpc(format!(
-                                "{what}: nonce out of sync; resynchronized, retry"
-                            )));
+                            // Another sender for this account used the number (the relayer's
+                            // `cancel` beside its service, a second client with the same key):
+                            // take the chain's next one.
+                            match self.pending_nonce().await {
+                                Ok(n) if n > nonce => {
+                                    tracing::warn!(
+                                        what,
+                                        ours = nonce,
+                                        chain = n,
+                                        "nonce used elsewhere; renumbering"
+                                    );
+                                    nonce = n;
+                                    continue;
+                                }
+                                _ => {
+                                    *guard = None;
+                                    return Err(TxError::Rpc(format!(
+                                        "{what}: nonce out of sync; resynchronized, retry"
+                                    )));
+                                }
+                            }
                         }
                     } else {
                         tracing::warn!(what, error = %e, "sending failed; retrying");

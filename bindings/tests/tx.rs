@@ -1,5 +1,6 @@
-//! The client's transaction sender against anvil with mining paused: a stuck transaction gets
-//! its fee bumped and is replaced, and a failed estimate never burns a nonce.
+//! The transaction sender (the client's and the relayer's) against anvil with mining paused: a
+//! stuck transaction gets its fee bumped and is replaced, and a failed estimate never burns a
+//! nonce.
 
 use std::time::Duration;
 
@@ -10,10 +11,10 @@ use alloy::providers::ext::AnvilApi;
 use alloy::signers::local::PrivateKeySigner;
 
 use crowdprove_bindings::test_utils::{ChainSpec, TestChain};
+use crowdprove_bindings::tx::{TxError, TxSender};
 use crowdprove_bindings::{
     Coordinator, TestToken, anvil_binary, signing_provider, wallet_provider,
 };
-use crowdprove_prover::tx::{TxError, TxSender};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_transaction_is_replaced_with_a_higher_fee() {
@@ -92,6 +93,40 @@ async fn a_reverted_estimate_does_not_burn_a_nonce() {
     assert_eq!(
         provider.get_transaction_count(key.address()).await.unwrap(),
         1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonce_another_sender_used_is_skipped_and_the_call_goes_through() {
+    let anvil = Anvil::at(anvil_binary()).spawn();
+    let key: PrivateKeySigner = anvil.keys()[1].clone().into();
+    let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
+    let token = TestToken::deploy(admin.clone()).await.unwrap();
+    let provider = wallet_provider(key.clone(), &anvil.endpoint()).unwrap();
+    let sender = TxSender::new(provider.clone(), key.address(), Duration::from_secs(30));
+    let t = TestToken::new(*token.address(), provider.clone());
+    sender
+        .send("mint", t.mint(key.address(), U256::from(1)))
+        .await
+        .unwrap();
+    // The same key sends from elsewhere (the relayer's `cancel` beside its service): the
+    // number the sender holds for its next transaction is taken.
+    let other = signing_provider(key.clone(), &anvil.endpoint()).unwrap();
+    TestToken::new(*token.address(), other)
+        .mint(key.address(), U256::from(2))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    sender
+        .send("mint", t.mint(key.address(), U256::from(4)))
+        .await
+        .expect("renumbered and sent, not an error to retry");
+    assert_eq!(
+        t.balanceOf(key.address()).call().await.unwrap(),
+        U256::from(7)
     );
 }
 

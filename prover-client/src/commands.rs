@@ -11,7 +11,7 @@ use crowdprove_circuits::{Circuits, ProverAddress, Sequencer};
 use crowdprove_protocol::ParamSet;
 
 use crate::config::Connected;
-use crate::tx::TxError;
+use crowdprove_bindings::tx::TxError;
 
 async fn decimals(
     c: &Connected,

@@ -11,7 +11,7 @@ use clap::Args;
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::opts::{ChainOpts, Prover};
 
-use crate::tx::TxSender;
+use crowdprove_bindings::tx::TxSender;
 
 /// How to reach the chain and who the prover is: the chain options the relayer shares, with
 /// the prover's key names (`--private-key`, `PROVER_KEY`, `PROVER_KEYSTORE`), and the fee-bump

@@ -10,5 +10,4 @@ pub mod config;
 mod faults;
 pub mod runner;
 pub mod spool;
-pub mod tx;
 pub mod worker;

@@ -27,8 +27,8 @@ use crowdprove_protocol::{
 use crate::api::{RelayerApi, Upload};
 use crate::config::Connected;
 use crate::spool::{Spool, SpoolEntry};
-use crate::tx::TxError;
 use crate::worker::{Request, Response, Worker};
+use crowdprove_bindings::tx::TxError;
 
 /// Settings of `crowdprove-prover run`.
 #[derive(Clone, Debug)]

@@ -35,6 +35,7 @@ fn shared(cfg: RelayerConfig, circuits: Arc<Circuits>) -> anyhow::Result<Arc<Sha
         &cfg.chain.rpc_url,
         cfg.chain.signer()?,
         cfg.chain.coordinator_address()?,
+        std::time::Duration::from_secs(cfg.follow.stuck_after_secs),
     )?;
     Ok(Arc::new(Shared::new(cfg, db, blobs, chain, circuits)))
 }

@@ -43,6 +43,12 @@ pub(crate) enum BlobError {
     /// The location is not usable.
     #[error("blob store location {0}: {1}")]
     Location(String, String),
+    /// A content-addressed blob's bytes do not hash to its key: the store was altered or
+    /// damaged, and the bytes must not be served or judged.
+    #[error(
+        "blob store: the {0} blob {1} holds other bytes (they hash to {2}): the store was altered"
+    )]
+    Corrupt(&'static str, String, String),
 }
 
 /// Content-addressed blobs.
@@ -99,17 +105,30 @@ impl BlobStore {
         Ok(())
     }
 
-    /// The blob under `key`, if any.
+    /// The blob under `key`, if any. Witnesses and proofs are hashed again as they are read
+    /// ([`BlobError::Corrupt`] if they do not hash to their key): the relayer serves and judges
+    /// only what the chain committed to, whatever happened to the store.
     pub(crate) async fn get(
         &self,
         kind: BlobKind,
         key: &[u8; 32],
     ) -> Result<Option<Vec<u8>>, BlobError> {
-        match self.store.get(&Self::path(kind, key)).await {
-            Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
+        let bytes = match self.store.get(&Self::path(kind, key)).await {
+            Ok(r) => r.bytes().await?.to_vec(),
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if kind != BlobKind::Manifest {
+            let hash = keccak256(&bytes);
+            if hash != *key {
+                return Err(BlobError::Corrupt(
+                    kind.prefix(),
+                    hex::encode(key),
+                    hex::encode(hash),
+                ));
+            }
         }
+        Ok(Some(bytes))
     }
 
     /// Whether a blob exists under `key`.

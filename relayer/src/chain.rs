@@ -1,13 +1,16 @@
-//! The chain side: a provider signing as the relayer, the Coordinator and token contracts,
-//! and retries of RPC calls with backoff.
+//! The chain side: a provider signing as the relayer, the transaction sender every one of its
+//! transactions goes through, the Coordinator and token contracts, and retries of RPC calls
+//! with backoff.
 
 use std::future::IntoFuture;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 
+use crowdprove_bindings::tx::TxSender;
 use crowdprove_bindings::{Coordinator, TestToken};
 
 /// The Coordinator bound to the relayer's provider.
@@ -24,23 +27,32 @@ pub(crate) struct Chain {
     pub(crate) relayer: Address,
     /// The Coordinator.
     pub(crate) coordinator: CoordinatorContract,
+    /// Sends the relayer's transactions: its own nonces, a bounded wait for each receipt, and
+    /// a stuck or dropped transaction sent again with a higher fee.
+    pub(crate) tx: Arc<TxSender>,
 }
 
 impl Chain {
-    /// Connects to `rpc_url` signing with `key`.
+    /// Connects to `rpc_url` signing with `key`; a transaction unmined after `stuck_after` is
+    /// sent again with a higher fee.
     pub(crate) fn new(
         rpc_url: &str,
         key: PrivateKeySigner,
         coordinator: Address,
+        stuck_after: Duration,
     ) -> anyhow::Result<Chain> {
         let relayer = key.address();
-        let provider = crowdprove_bindings::signing_provider(key, rpc_url)
+        // Nonces, gas and fees are the sender's: a provider that filled them too would number
+        // transactions the sender does not know of.
+        let provider = crowdprove_bindings::wallet_provider(key, rpc_url)
             .map_err(|e| anyhow::anyhow!("--rpc-url: {e}"))?;
         let coordinator = Coordinator::new(coordinator, provider.clone());
+        let tx = Arc::new(TxSender::new(provider.clone(), relayer, stuck_after));
         Ok(Chain {
             provider,
             relayer,
             coordinator,
+            tx,
         })
     }
 

@@ -78,6 +78,7 @@ mod defaults {
     pub(super) const FROM_BLOCK: u64 = 0;
     pub(super) const CONFIRMATIONS: u64 = 0;
     pub(super) const POLL_MS: u64 = 500;
+    pub(super) const STUCK_AFTER_SECS: u64 = 30;
     pub(super) const UPLOAD_LIMIT: usize = crowdprove_circuits::MAX_PROOF_BYTES;
     pub(super) const RATE_LIMIT: u32 = 50;
     pub(super) const RATE_BURST: u32 = 200;
@@ -96,6 +97,10 @@ pub struct FollowOpts {
     /// How often to poll the chain (milliseconds).
     #[arg(long, env = "POLL_MS", default_value_t = defaults::POLL_MS)]
     pub poll_ms: u64,
+    /// Seconds one of the relayer's transactions may wait unmined (stuck behind higher fees,
+    /// or dropped from the mempool) before it is sent again with a higher fee.
+    #[arg(long, env = "STUCK_AFTER_SECS", value_name = "SECS", default_value_t = defaults::STUCK_AFTER_SECS)]
+    pub stuck_after_secs: u64,
 }
 
 impl Default for FollowOpts {
@@ -104,6 +109,7 @@ impl Default for FollowOpts {
             from_block: defaults::FROM_BLOCK,
             confirmations: defaults::CONFIRMATIONS,
             poll_ms: defaults::POLL_MS,
+            stuck_after_secs: defaults::STUCK_AFTER_SECS,
         }
     }
 }
@@ -331,6 +337,10 @@ impl RelayerConfig {
             ("--from-block", self.follow.from_block.to_string()),
             ("--confirmations", self.follow.confirmations.to_string()),
             ("--poll-ms", self.follow.poll_ms.to_string()),
+            (
+                "--stuck-after-secs",
+                self.follow.stuck_after_secs.to_string(),
+            ),
             ("--db", self.store.db.display().to_string()),
             ("--blobs", self.store.blobs.clone()),
             ("--sink", sink),

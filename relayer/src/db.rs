@@ -337,16 +337,26 @@ impl Db {
         Ok(rows)
     }
 
-    /// Records that verdicts for these submissions were sent at `now_ms`.
-    pub(crate) fn mark_posted(&self, request_ids: &[u64], now_ms: u64) -> Result<()> {
+    /// Records that verdicts for these submissions were sent at `now_ms` (None: not sent after
+    /// all, so they may go at once).
+    pub(crate) fn mark_posted(&self, request_ids: &[u64], now_ms: Option<u64>) -> Result<()> {
         let conn = self.conn();
         for rid in request_ids {
             conn.execute(
                 "UPDATE submissions SET posted_ms = ?2 WHERE request_id = ?1",
-                params![*rid as i64, now_ms as i64],
+                params![*rid as i64, now_ms.map(|t| t as i64)],
             )?;
         }
         Ok(())
+    }
+
+    /// The stored bytes for `hash` were not its bytes (and are gone): its submissions wait for
+    /// an upload again.
+    pub(crate) fn not_uploaded(&self, hash: &[u8; 32]) -> Result<usize> {
+        Ok(self.conn().execute(
+            "UPDATE submissions SET uploaded = 0 WHERE proof_hash = ?1 AND local_verdict IS NULL",
+            [&hash[..]],
+        )?)
     }
 
     /// Bytes for `hash` arrived: submissions that committed to it are marked uploaded, and a
@@ -913,7 +923,7 @@ mod tests {
             [1, 2, 3]
         );
         assert_eq!(oldest, Some(5));
-        db.mark_posted(&[1, 2], 100).unwrap();
+        db.mark_posted(&[1, 2], Some(100)).unwrap();
         let (rows, _) = db.postable(10, 50).unwrap();
         assert_eq!(
             rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),

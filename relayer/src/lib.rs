@@ -35,7 +35,6 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crowdprove_bindings::describe;
 use crowdprove_circuits::Circuits;
 
 pub use config::RelayerConfig;
@@ -78,7 +77,8 @@ async fn connect(cfg: &RelayerConfig) -> anyhow::Result<chain::Chain> {
     let key = cfg.chain.signer()?;
     let coordinator = cfg.chain.coordinator_address()?;
     let rpc = &cfg.chain.rpc_url;
-    let chain = chain::Chain::new(rpc, key, coordinator)?;
+    let stuck_after = std::time::Duration::from_secs(cfg.follow.stuck_after_secs.max(1));
+    let chain = chain::Chain::new(rpc, key, coordinator, stuck_after)?;
     let on_chain = chain::retry("read the Coordinator's relayer", || async {
         chain.coordinator.relayer().call().await
     })
@@ -136,18 +136,12 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
 /// Returns the cancellation's transaction hash.
 pub async fn cancel_batch(cfg: &RelayerConfig, batch_id: u32) -> anyhow::Result<[u8; 32]> {
     let chain = connect(cfg).await?;
-    let pending = chain
-        .coordinator
-        .cancelBatch(batch_id)
-        .send()
+    let receipt = chain
+        .tx
+        .send("cancelBatch", chain.coordinator.cancelBatch(batch_id))
         .await
-        .map_err(|e| anyhow::anyhow!("cancelBatch({batch_id}): {}", describe(&e)))?;
-    let receipt = pending
-        .get_receipt()
-        .await
-        .context("waiting for the receipt")?;
-    anyhow::ensure!(receipt.status(), "cancelBatch({batch_id}) reverted");
-    let cleared = clear_cancelled(&chain.coordinator, batch_id).await?;
+        .map_err(|e| anyhow::anyhow!("cancelBatch({batch_id}): {e}"))?;
+    let cleared = clear_cancelled(&chain, batch_id).await?;
     tracing::info!(
         batch = batch_id,
         cleared,
@@ -158,11 +152,9 @@ pub async fn cancel_batch(cfg: &RelayerConfig, batch_id: u32) -> anyhow::Result<
 
 /// Clears the pending jobs of cancelled batch `batch_id`, MAX_CLEAR_PER_CALL per transaction;
 /// returns how many were pending. Leases would clear them too, a few at a time.
-async fn clear_cancelled<P: alloy::providers::Provider>(
-    coordinator: &crowdprove_bindings::Coordinator::CoordinatorInstance<P>,
-    batch_id: u32,
-) -> anyhow::Result<usize> {
+async fn clear_cancelled(chain: &chain::Chain, batch_id: u32) -> anyhow::Result<usize> {
     use crowdprove_protocol::JobStatus;
+    let coordinator = &chain.coordinator;
     let b = coordinator.batch(batch_id).call().await?;
     let first: u64 = b.firstJobId.to();
     let mut pending = Vec::new();
@@ -173,15 +165,11 @@ async fn clear_cancelled<P: alloy::providers::Provider>(
         }
     }
     for ids in pending.chunks(crowdprove_protocol::limits::MAX_CLEAR_PER_CALL) {
-        let receipt = coordinator
-            .clearCancelled(ids.to_vec())
-            .send()
+        chain
+            .tx
+            .send("clearCancelled", coordinator.clearCancelled(ids.to_vec()))
             .await
-            .map_err(|e| anyhow::anyhow!("clearCancelled: {}", describe(&e)))?
-            .get_receipt()
-            .await
-            .context("waiting for the receipt")?;
-        anyhow::ensure!(receipt.status(), "clearCancelled reverted");
+            .map_err(|e| anyhow::anyhow!("clearCancelled: {e}"))?;
     }
     Ok(pending.len())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, U256, keccak256};
 use alloy::providers::Provider;
+use alloy::providers::ext::AnvilApi;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 
@@ -16,7 +17,7 @@ use common::*;
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::test_utils::confirm;
 use crowdprove_circuits::{JobWitness, Sequencer};
-use crowdprove_protocol::{FinalProof, JobStatus, LeaseState, RequestId, Statement};
+use crowdprove_protocol::{FinalProof, JobStatus, LeaseState, Manifest, RequestId, Statement};
 use crowdprove_relayer::config::SinkSpec;
 
 async fn batch_finalized(net: &Net, batch_id: u32) -> bool {
@@ -311,6 +312,126 @@ async fn bytes_stored_while_their_submission_was_recorded_are_judged_not_missing
         net.chain.lease_state(rid).await.unwrap(),
         LeaseState::Valid,
         "judged on the stored bytes, not Missing"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_transaction_dropped_from_the_mempool_is_sent_again() {
+    let mut net = Net::new(1, 1).await;
+    net.cfg.follow.stuck_after_secs = 2;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let p = net.prover(1, 1, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    p.submit(rid, proof.hash()).await;
+    // Mining paused, the verdict's transaction waits in the mempool; then the node drops it.
+    let anvil = &net.chain.provider;
+    let me = net.cfg.chain.signer().unwrap().address();
+    anvil.anvil_set_auto_mine(false).await.unwrap();
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the verdict's transaction in the mempool", 30, async || {
+        let pending = anvil.get_transaction_count(me).pending().await.unwrap();
+        pending > anvil.get_transaction_count(me).await.unwrap()
+    })
+    .await;
+    anvil.anvil_drop_all_transactions().await.unwrap();
+    anvil.anvil_set_auto_mine(true).await.unwrap();
+    eventually("the verdict, sent again", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    relayer.shutdown().await;
+}
+
+// Where the relayer's blob store keeps a blob (a local directory in the tests).
+fn blob_path(net: &Net, kind: &str, key: [u8; 32]) -> std::path::PathBuf {
+    let dir = std::path::Path::new(&net.cfg.store.blobs).join(kind);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(hex::encode(key))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altered_proof_bytes_in_the_store_are_not_judged_and_the_honest_prover_is_paid() {
+    let (net, relayer, base) = Net::running(1, 1).await;
+    let p = net.prover(1, 1, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    // Someone with access to the store puts other bytes under the proof's hash before the
+    // submission is seen: the relayer takes the submission as uploaded...
+    let path = blob_path(&net, "proof", proof.hash());
+    std::fs::write(&path, b"not the committed proof").unwrap();
+    p.submit(rid, proof.hash()).await;
+    // ...reads the bytes, finds they are not the committed ones, and drops them unjudged.
+    eventually("the altered blob dropped", 30, async || !path.exists()).await;
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted,
+        "no verdict on bytes the prover never committed to"
+    );
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the verdict", 30, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    let bond = net.coord().prover(p.address).call().await.unwrap().bond;
+    assert_eq!(bond, U256::from(BOND), "no slash");
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_altered_witness_or_manifest_is_never_served() {
+    let (net, mut relayer, base) = Net::running(1, 1).await;
+    let p = net.prover(1, 1, &base).await;
+    let (_, job) = p.lease_wait().await;
+    let (info, _) = p.fetch(job).await;
+    let http = reqwest::Client::new();
+    let get = async |base: &str, path: String| {
+        http.get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    std::fs::write(
+        blob_path(&net, "witness", info.witness_hash),
+        b"other bytes",
+    )
+    .unwrap();
+    assert_eq!(
+        get(&base, format!("/v1/jobs/{job}/witness")).await,
+        503,
+        "altered witness bytes are not served"
+    );
+    // A manifest that decodes but does not build the batch's on-chain root (another witness
+    // under its first leaf), read by a relayer that lost its database.
+    let root = net.coord().batch(1).call().await.unwrap().witnessRoot.0;
+    let path = blob_path(&net, "manifest", root);
+    let mut m = Manifest::decode(&std::fs::read(&path).unwrap()).unwrap();
+    m.witnesses[0] = [9; 32];
+    std::fs::write(&path, m.encode()).unwrap();
+    relayer.shutdown().await;
+    std::fs::remove_dir_all(net.cfg.store.db.parent().unwrap()).unwrap();
+    relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    eventually("the batch followed again", 30, async || {
+        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["counts"]["batches"] == 1
+    })
+    .await;
+    assert_eq!(
+        get(&base, format!("/v1/jobs/{job}")).await,
+        404,
+        "a job of a batch whose manifest does not build its root is not served"
     );
     relayer.shutdown().await;
 }

@@ -41,6 +41,8 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
             let fork = find_fork(s).await?;
             tracing::warn!(at = c, back_to = ?fork, "chain reorganized under the cursor; rolling back");
             s.metrics.reorgs.inc();
+            // The reorg may have dropped transactions of ours: number the next from the chain.
+            s.chain.tx.resync().await;
             let to = fork.unwrap_or(s.cfg.follow.from_block.saturating_sub(1));
             s.db.transaction(|tx| tx.rollback_after(to))?;
             cursor = fork;

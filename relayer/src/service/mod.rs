@@ -100,6 +100,13 @@ impl Shared {
         if m.params != self.cfg.jobs.params {
             return Ok(None);
         }
+        // Keyed by the root the chain holds, it must build that root: otherwise its statements
+        // are not the ones the chain committed to, and judging against them would slash honest
+        // provers.
+        if m.job_tree().root() != *root {
+            tracing::error!(root = %hex0x(root), "the stored manifest does not build its batch's root: the blob store was altered; the batch is not served or judged");
+            return Ok(None);
+        }
         let m = Arc::new(m);
         self.cached_manifests().insert(*root, m.clone());
         Ok(Some(m))
@@ -302,14 +309,14 @@ impl Service {
         })
         .await?;
         if allowance < U256::MAX >> 1 {
-            let receipt = token
-                .approve(*chain.coordinator.address(), U256::MAX)
-                .send()
+            chain
+                .tx
+                .send(
+                    "approve",
+                    token.approve(*chain.coordinator.address(), U256::MAX),
+                )
                 .await
-                .context("approving the Coordinator")?
-                .get_receipt()
-                .await?;
-            anyhow::ensure!(receipt.status(), "approve reverted");
+                .context("approving the Coordinator")?;
             tracing::info!("approved the Coordinator to escrow rewards");
         }
         Ok(())

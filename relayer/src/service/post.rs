@@ -15,7 +15,6 @@ use alloy::primitives::aliases::{U24, U96};
 use alloy::primitives::ruint::UintTryFrom;
 use anyhow::anyhow;
 
-use crowdprove_bindings::describe;
 use crowdprove_circuits::tree_statements;
 use crowdprove_protocol::{MANIFEST_VERSION, Manifest, Statement, StatementJson, TreeShape, hex0x};
 
@@ -193,12 +192,11 @@ async fn post_source_batch(
         reward,
         B256::from(circuit.0),
     );
-    let pending = call
-        .send()
+    s.chain
+        .tx
+        .send("postBatch", call)
         .await
-        .map_err(|e| anyhow!("postBatch: {}", describe(&e)))?;
-    let receipt = pending.get_receipt().await?;
-    anyhow::ensure!(receipt.status(), "postBatch reverted");
+        .map_err(|e| anyhow!("postBatch: {e}"))?;
     s.metrics.batches_posted.inc();
     tracing::info!(leaves, jobs, root = %hex0x(&root), "posted a batch");
     Ok(true)

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, U256};
 use anyhow::anyhow;
 
-use crowdprove_bindings::{ICoordinator, describe};
+use crowdprove_bindings::ICoordinator;
+use crowdprove_bindings::tx::TxError;
 use crowdprove_protocol::{TreeShape, Verdict};
 
 use super::{Shared, now_ms};
@@ -165,16 +166,23 @@ async fn post(s: &Shared) -> anyhow::Result<()> {
         })
         .collect();
     let ids: Vec<u64> = rows.iter().map(|r| r.request_id).collect();
-    let pending = s
-        .chain
-        .coordinator
-        .recordVerdicts(verdicts)
-        .send()
-        .await
-        .map_err(|e| anyhow!("recordVerdicts: {}", describe(&e)))?;
-    s.db.mark_posted(&ids, now)?;
-    let receipt = pending.get_receipt().await?;
-    anyhow::ensure!(receipt.status(), "recordVerdicts reverted");
+    // Marked before sending: a crash while the transaction is out must not send the verdicts
+    // again at once on restart (the chain would skip them, at a gas cost), but only after
+    // RESEND_AFTER_MS, by when following the chain has seen them.
+    s.db.mark_posted(&ids, Some(now))?;
+    let call = s.chain.coordinator.recordVerdicts(verdicts);
+    let receipt = match s.chain.tx.send("recordVerdicts", call).await {
+        Ok(r) => r,
+        Err(e) => {
+            // Refused at the estimate, or mined and reverted: nothing of it is on chain, so
+            // the next tick may send again. An RPC failure may hide a transaction still out:
+            // the rows wait RESEND_AFTER_MS.
+            if !matches!(e, TxError::Rpc(_)) {
+                s.db.mark_posted(&ids, None)?;
+            }
+            return Err(anyhow!("recordVerdicts: {e}"));
+        }
+    };
     let m = &s.metrics;
     m.verdicts_sent.inc_by(ids.len() as u64);
     m.verdict_txs.inc();

@@ -13,7 +13,7 @@ use crowdprove_circuits::{ProverAddress, PublicInputs};
 use crowdprove_protocol::{Statement, Verdict};
 
 use super::{Shared, now_ms};
-use crate::blobs::BlobKind;
+use crate::blobs::{BlobError, BlobKind};
 
 /// A verifier thread's verdict on one submission.
 struct Judged {
@@ -76,12 +76,25 @@ impl Verifier {
             let Some(job) = s.db.job(row.job_id)? else {
                 continue;
             };
-            let Some(bytes) = s.blobs.get(BlobKind::Proof, &row.proof_hash).await? else {
-                tracing::warn!(
-                    request = row.request_id,
-                    "proof blob gone; verification postponed"
-                );
-                continue;
+            let bytes = match s.blobs.get(BlobKind::Proof, &row.proof_hash).await {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    tracing::warn!(
+                        request = row.request_id,
+                        "proof blob gone; verification postponed"
+                    );
+                    continue;
+                }
+                // Not the bytes the prover committed to: no verdict on them. The bad blob goes
+                // and the submission waits for its bytes again (an upload, or Missing without
+                // a slash at the deadline).
+                Err(e @ BlobError::Corrupt(..)) => {
+                    tracing::error!(request = row.request_id, error = %e, "not judging altered bytes");
+                    s.blobs.delete(BlobKind::Proof, &row.proof_hash).await?;
+                    s.db.not_uploaded(&row.proof_hash)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
             };
             let Some(statement) = Statement::from_json(&job.statement) else {
                 tracing::warn!(job = job.job_id, "job has a bad statement; not judging it");
