@@ -82,6 +82,10 @@ mod defaults {
     pub(super) const UPLOAD_LIMIT: usize = crowdprove_circuits::MAX_PROOF_BYTES;
     pub(super) const RATE_LIMIT: u32 = 50;
     pub(super) const RATE_BURST: u32 = 200;
+    pub(super) const MAX_CONNECTIONS: usize = 1024;
+    pub(super) const MAX_REQUESTS: usize = 128;
+    pub(super) const HEADER_TIMEOUT_SECS: u64 = 10;
+    pub(super) const REQUEST_TIMEOUT_SECS: u64 = 60;
 }
 
 /// How the relayer follows the chain.
@@ -258,6 +262,19 @@ pub struct HttpOpts {
     /// ...with bursts up to this many.
     #[arg(long, env = "RATE_BURST", default_value_t = defaults::RATE_BURST)]
     pub rate_burst: u32,
+    /// Open connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Requests handled at once; past it a request gets 503 (retryable) at once.
+    #[arg(long, env = "MAX_REQUESTS", default_value_t = defaults::MAX_REQUESTS)]
+    pub max_requests: usize,
+    /// Seconds a connection may take to send a request's headers (or stay idle between
+    /// requests) before it is closed.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", value_name = "SECS", default_value_t = defaults::HEADER_TIMEOUT_SECS)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take, its body included, before it gets 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", value_name = "SECS", default_value_t = defaults::REQUEST_TIMEOUT_SECS)]
+    pub request_timeout_secs: u64,
 }
 
 impl Default for HttpOpts {
@@ -269,6 +286,10 @@ impl Default for HttpOpts {
             upload_limit: defaults::UPLOAD_LIMIT,
             rate_limit: defaults::RATE_LIMIT,
             rate_burst: defaults::RATE_BURST,
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_requests: defaults::MAX_REQUESTS,
+            header_timeout_secs: defaults::HEADER_TIMEOUT_SECS,
+            request_timeout_secs: defaults::REQUEST_TIMEOUT_SECS,
         }
     }
 }
@@ -365,6 +386,16 @@ impl RelayerConfig {
             ("--upload-limit", self.http.upload_limit.to_string()),
             ("--rate-limit", self.http.rate_limit.to_string()),
             ("--rate-burst", self.http.rate_burst.to_string()),
+            ("--max-connections", self.http.max_connections.to_string()),
+            ("--max-requests", self.http.max_requests.to_string()),
+            (
+                "--header-timeout-secs",
+                self.http.header_timeout_secs.to_string(),
+            ),
+            (
+                "--request-timeout-secs",
+                self.http.request_timeout_secs.to_string(),
+            ),
         ];
         if let Some(c) = &self.chain.coordinator {
             args.push(("--coordinator", c.clone()));

@@ -21,6 +21,7 @@ mod chain;
 pub mod cli;
 pub mod config;
 mod db;
+mod faults;
 mod metrics;
 mod service;
 mod sink;
@@ -110,16 +111,17 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(cfg, db, blobs, chain, circuits));
     let cancel = CancellationToken::new();
-    let app = api::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let stop = cancel.clone();
-    let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    let http = &shared.cfg.http;
+    let limits = api::ConnLimits {
+        max_connections: http.max_connections,
+        header_timeout: std::time::Duration::from_secs(http.header_timeout_secs.max(1)),
+    };
+    let server = tokio::spawn(api::serve(
+        listener,
+        api::router(shared.clone()),
+        limits,
+        cancel.clone(),
+    ));
     let service = Service::new(shared.clone())?;
     let work = tokio::spawn(service.run(cancel.clone()));
     tracing::info!(%addr, relayer = %shared.chain.relayer, params = %set, "relayer running");

@@ -632,6 +632,55 @@ async fn malformed_requests_get_4xx_and_the_service_stays_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_the_service_stays_responsive() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut net = Net::new(1, 1).await;
+    net.cfg.http.header_timeout_secs = 1;
+    net.cfg.http.request_timeout_secs = 2;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    // 300 connections that start a request's headers and never finish them.
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut c = tokio::net::TcpStream::connect(relayer.addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(c);
+    }
+    // And one that sends its headers, then only part of the body it announced.
+    let mut upload = tokio::net::TcpStream::connect(relayer.addr).await.unwrap();
+    upload
+        .write_all(
+            b"PUT /v1/proofs/16777217 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc",
+        )
+        .await
+        .unwrap();
+    let up = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(up.status().as_u16(), 200, "served beside them");
+    // Each slow connection is closed by the server within the header timeout (and a margin).
+    for mut c in slow {
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf))
+            .await
+            .expect("the server closed the slow connection")
+            .unwrap_or(0);
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), upload.read(&mut buf))
+        .await
+        .expect("the slow upload got an answer")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let up = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(up.status().as_u16(), 200, "still up");
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_over_the_rate_limit_get_429() {
     let mut net = Net::new(1, 1).await;
     net.cfg.http.rate_limit = 1;

@@ -132,6 +132,7 @@ fn gone(job_id: u64) -> ApiError {
 /// asked for a child the database does not have complete yet). 404, retryable, while a child
 /// is not complete.
 async fn node_witness(api: &Api, job_id: u64, row: &JobRow) -> ApiResult<Vec<u8>> {
+    crate::faults::crash_point("node-witness");
     let s = &api.shared;
     let batch =
         s.db.batch(row.batch_id)

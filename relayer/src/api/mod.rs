@@ -7,22 +7,27 @@
 mod jobs;
 mod proofs;
 mod rate_limit;
+mod serve;
 mod status;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use crate::service::Shared;
 
 pub(crate) use rate_limit::RateLimiter;
+pub(crate) use serve::{ConnLimits, serve};
 
 /// An API error: status, message, and whether the client should retry.
 #[derive(Debug)]
@@ -84,6 +89,10 @@ struct Api {
     shared: Arc<Shared>,
     limiter: Arc<RateLimiter>,
     trees: Arc<jobs::TreeCache>,
+    /// Requests being handled, at most `--max-requests`.
+    in_flight: Arc<Semaphore>,
+    /// How long a request may take, its body included.
+    request_timeout: Duration,
 }
 
 /// The API's routes.
@@ -92,6 +101,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let limit = http.upload_limit;
     let limiter = Arc::new(RateLimiter::new(http.rate_limit, http.rate_burst));
     let api = Api {
+        in_flight: Arc::new(Semaphore::new(http.max_requests.max(1))),
+        request_timeout: Duration::from_secs(http.request_timeout_secs.max(1)),
         shared,
         limiter,
         trees: Default::default(),
@@ -108,11 +119,33 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .put(proofs::upload)
                 .layer(DefaultBodyLimit::max(limit)),
         )
+        .layer(middleware::from_fn_with_state(api.clone(), bounded))
         .layer(middleware::from_fn_with_state(
             api.clone(),
             rate_limit::middleware,
         ))
         .with_state(api)
+}
+
+// At most `--max-requests` at once, each within `--request-timeout-secs` (a slow upload body
+// included): past either, a clear answer instead of a task held for as long as the client likes.
+async fn bounded(State(api): State<Api>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = api.in_flight.clone().try_acquire_owned() else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy: too many requests at once; retry shortly",
+        )
+        .into_response();
+    };
+    match tokio::time::timeout(api.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request took too long (a slow upload?); retry",
+        )
+        .retryable()
+        .into_response(),
+    }
 }
 
 /// A decimal id of at most `max`: 400 if it is no number, 404 (final) past `max`, which no id

@@ -129,6 +129,7 @@ async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accep
         .put_at(BlobKind::Proof, &hash, body.to_vec())
         .await
         .map_err(ApiError::internal)?;
+    crate::faults::crash_point("upload-stored");
     s.db.uploaded(&hash).map_err(ApiError::internal)?;
     s.wake.notify_one();
     Ok(Json(Accepted {

@@ -197,6 +197,7 @@ async fn post_source_batch(
         .send("postBatch", call)
         .await
         .map_err(|e| anyhow!("postBatch: {e}"))?;
+    crate::faults::crash_point("batch-posted");
     s.metrics.batches_posted.inc();
     tracing::info!(leaves, jobs, root = %hex0x(&root), "posted a batch");
     Ok(true)

@@ -183,6 +183,7 @@ async fn post(s: &Shared) -> anyhow::Result<()> {
             return Err(anyhow!("recordVerdicts: {e}"));
         }
     };
+    crate::faults::crash_point("verdicts-mined");
     let m = &s.metrics;
     m.verdicts_sent.inc_by(ids.len() as u64);
     m.verdict_txs.inc();
