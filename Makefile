@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces install fmt lint clean
+.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak install fmt lint clean
 .DEFAULT_GOAL := help
 
 ## help: this index (every target with a `## name:` line above it)
@@ -74,6 +74,13 @@ sim:
 	$(SIM) study --out docs/results
 	$(SIM) scale --jobs 1000000 --provers 100000
 	$(SIM) scale --jobs 1000000 --provers 100000 --aggregation
+
+## soak: the relayer crash soak, 20 rounds (make test runs 3): SIGKILLed from outside and at
+## its crash points, restarted, sometimes without its database; prints the counts
+SOAK_ROUNDS ?= 20
+soak: setup
+	SOAK_ROUNDS=$(SOAK_ROUNDS) cargo test -p crowdprove --test e2e crash_soak -- --nocapture 2>&1 \
+		| grep -E "crash soak:|test result|panicked|FAILED"
 
 ## sim-traces: re-record the traces that the differential forge test replays
 sim-traces:

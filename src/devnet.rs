@@ -366,6 +366,15 @@ impl Devnet {
     /// Starts the relayer as a process of its own (`<exe> relayer run`, logging to
     /// `logs/relayer.log`) on a fixed port, and waits until it answers.
     pub async fn spawn_relayer_process(&mut self) -> anyhow::Result<String> {
+        self.spawn_relayer_process_with(&[]).await
+    }
+
+    /// [`Devnet::spawn_relayer_process`] with more environment (the crash soak names a crash
+    /// point there).
+    pub async fn spawn_relayer_process_with(
+        &mut self,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<String> {
         if self.relayer_cfg.http.listen.port() == 0 {
             let free = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?;
             self.relayer_cfg.http.listen = free;
@@ -379,6 +388,7 @@ impl Devnet {
         cmd.args(["relayer", "run"])
             .args(self.relayer_cfg.to_args())
             .envs(self.relayer_cfg.secret_env())
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::from(file.try_clone()?))
             .stderr(Stdio::from(file))
@@ -420,7 +430,8 @@ impl Devnet {
         Ok(())
     }
 
-    /// Stops the relayer (as a crash would, mid-batch).
+    /// Stops the in-process relayer gracefully: the step in progress finishes. Not a crash;
+    /// [`Devnet::kill_relayer_process`] is one.
     pub async fn stop_relayer(&mut self) {
         if let Some(h) = self.relayer.take() {
             h.shutdown().await;

@@ -10,6 +10,7 @@ use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEventInterface;
+use rand::{Rng, SeedableRng};
 
 use crowdprove::devnet::{Devnet, DevnetOptions, REWARD, Role, TOKEN};
 use crowdprove::report::{self, Summary};
@@ -407,34 +408,117 @@ async fn case_06_a_prover_crashing_mid_proof_loses_nothing() {
     d.shutdown().await;
 }
 
+/// The crash soak: the relayer runs as a process of its own and is killed with SIGKILL, from
+/// outside once it has made progress and from inside at its crash points (after a verdict
+/// transaction is mined and before it learns so from the chain, after an upload is stored and
+/// before its row says so, after a batch is posted, while serving an aggregation witness),
+/// restarted with the same flags, every third time with its database deleted. `SOAK_ROUNDS`
+/// rounds (3 here, 20 in `make soak`), `SOAK_SEED` picks the points.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn case_07_relayer_killed_mid_batch_and_restarted_with_and_without_its_database() {
+async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_doubles_nothing() {
+    let env = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = env("SOAK_ROUNDS", 3) as usize;
+    let seed = env("SOAK_SEED", 7);
     let dir = keep(tempfile::tempdir().unwrap());
-    let (mut d, _) = running(options(&dir, 2, 4)).await;
-    wait_for("two completed jobs", 120, async || {
-        complete_jobs(&d).await >= 2
-    })
-    .await;
-    d.stop_relayer().await;
-    d.start_relayer().await.unwrap();
-    wait_for("four completed jobs", 120, async || {
-        complete_jobs(&d).await >= 4
-    })
-    .await;
-    d.stop_relayer().await;
-    std::fs::remove_dir_all(d.relayer_cfg.store.db.parent().unwrap()).unwrap();
-    d.start_relayer().await.unwrap();
-    let m = run_to_final(&mut d).await;
-    let mut per_request: HashMap<u64, u32> = HashMap::new();
-    for e in events(&d).await {
-        if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
-            *per_request.entry(v.requestId).or_default() += 1;
+    let mut o = options(&dir, 2, 4);
+    // A relayer restarting must not turn honest uploads into Missing verdicts.
+    o.upload_deadline = 300;
+    let mut d = Devnet::start(o).await.unwrap();
+    // 7 jobs a batch, about a round per verdict: enough batches for the rounds.
+    let batches = rounds.div_ceil(5).max(1) as u32;
+    d.relayer_cfg.jobs.batches = batches.into();
+    d.spawn_relayer_process().await.unwrap();
+    d.spawn_provers().unwrap();
+    const POINTS: [&str; 5] = [
+        "verdicts-mined",
+        "upload-stored",
+        "node-witness",
+        "batch-posted",
+        "", // none: only the kill from outside
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let (mut kills, mut hit, mut wiped) = (0u32, Vec::new(), 0u32);
+    let verdicts = async |d: &Devnet| {
+        events(d)
+            .await
+            .iter()
+            .filter(|e| matches!(e, Coordinator::CoordinatorEvents::VerdictRecorded(_)))
+            .count()
+    };
+    for round in 0..rounds {
+        // Some progress since the last kill, then SIGKILL from outside.
+        let before = verdicts(&d).await;
+        wait_for("a verdict since the last kill", 180, async || {
+            verdicts(&d).await > before
+        })
+        .await;
+        d.kill_relayer_process().await.unwrap();
+        kills += 1;
+        if round % 3 == 2 {
+            std::fs::remove_dir_all(d.relayer_cfg.store.db.parent().unwrap()).unwrap();
+            wiped += 1;
+        }
+        // Restarted with the same flags, armed to kill itself at a crash point.
+        let point = POINTS[rng.random_range(0..POINTS.len())];
+        d.spawn_relayer_process_with(&[("CROWDPROVE_RELAYER_CRASH", point)])
+            .await
+            .unwrap();
+        if point.is_empty() {
+            continue;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let c = d.relayer_process.as_mut().unwrap();
+            if c.try_wait().unwrap().is_some() {
+                d.relayer_process = None;
+                kills += 1;
+                hit.push(point);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Dead at its point (or not there within a minute): on with an unarmed one.
+        d.kill_relayer_process().await.unwrap();
+        d.spawn_relayer_process().await.unwrap();
+    }
+    let m = d
+        .wait_final(batches, Duration::from_secs(600), |p| eprintln!("{p}"))
+        .await
+        .expect("the last batch reaches its final proof");
+    let all = events(&d).await;
+    let mut submitted: HashMap<u64, u32> = HashMap::new();
+    let mut judged: HashMap<u64, u32> = HashMap::new();
+    let (mut posts, mut missing) = (0, 0);
+    for e in &all {
+        match e {
+            Coordinator::CoordinatorEvents::ProofSubmitted(s) => {
+                *submitted.entry(s.requestId).or_default() += 1
+            }
+            Coordinator::CoordinatorEvents::VerdictRecorded(v) => {
+                *judged.entry(v.requestId).or_default() += 1;
+                missing += usize::from(v.result == Verdict::Missing as u8);
+            }
+            Coordinator::CoordinatorEvents::BatchPosted(_) => posts += 1,
+            _ => {}
         }
     }
-    assert!(
-        per_request.values().all(|&n| n == 1),
-        "no verdict posted twice"
+    let duplicates = judged.values().filter(|&&n| n > 1).count();
+    let lost = submitted.keys().filter(|r| !judged.contains_key(r)).count();
+    eprintln!(
+        "crash soak: {rounds} rounds, {kills} kills ({} at crash points: {hit:?}), {wiped} database deletions, {} submissions, {} verdicts, duplicates {duplicates}, lost {lost}, Missing {missing}",
+        hit.len(),
+        submitted.len(),
+        judged.values().sum::<u32>()
     );
+    assert_eq!(posts, batches, "no batch posted twice");
+    assert_eq!(duplicates, 0, "a submission judged twice");
+    assert_eq!(lost, 0, "a submission never judged");
+    assert_eq!(missing, 0, "an honest upload judged Missing");
     let (_, d) = settle(d, m).await;
     d.shutdown().await;
 }
