@@ -79,6 +79,7 @@ mod defaults {
     pub(super) const CONFIRMATIONS: u64 = 0;
     pub(super) const POLL_MS: u64 = 500;
     pub(super) const STUCK_AFTER_SECS: u64 = 30;
+    pub(super) const RECONCILE_SECS: u64 = 60;
     pub(super) const UPLOAD_LIMIT: usize = crowdprove_circuits::MAX_PROOF_BYTES;
     pub(super) const RATE_LIMIT: u32 = 50;
     pub(super) const RATE_BURST: u32 = 200;
@@ -105,6 +106,11 @@ pub struct FollowOpts {
     /// or dropped from the mempool) before it is sent again with a higher fee.
     #[arg(long, env = "STUCK_AFTER_SECS", value_name = "SECS", default_value_t = defaults::STUCK_AFTER_SECS)]
     pub stuck_after_secs: u64,
+    /// How often (seconds) the leases the database holds unsubmitted are checked against the
+    /// chain, so that a submission that following missed (an RPC node that lost events) is still
+    /// judged.
+    #[arg(long, env = "RECONCILE_SECS", value_name = "SECS", default_value_t = defaults::RECONCILE_SECS)]
+    pub reconcile_secs: u64,
 }
 
 impl Default for FollowOpts {
@@ -114,6 +120,7 @@ impl Default for FollowOpts {
             confirmations: defaults::CONFIRMATIONS,
             poll_ms: defaults::POLL_MS,
             stuck_after_secs: defaults::STUCK_AFTER_SECS,
+            reconcile_secs: defaults::RECONCILE_SECS,
         }
     }
 }
@@ -362,6 +369,7 @@ impl RelayerConfig {
                 "--stuck-after-secs",
                 self.follow.stuck_after_secs.to_string(),
             ),
+            ("--reconcile-secs", self.follow.reconcile_secs.to_string()),
             ("--db", self.store.db.display().to_string()),
             ("--blobs", self.store.blobs.clone()),
             ("--sink", sink),

@@ -432,6 +432,22 @@ impl Db {
         )
     }
 
+    /// Up to `limit` leases this database holds without a submission, of jobs not complete,
+    /// leased at block `upto` or before.
+    pub(crate) fn unsubmitted_leases(&self, upto: u64, limit: usize) -> Result<Vec<u64>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT l.request_id FROM leases l JOIN jobs j ON j.job_id = l.job_id
+             WHERE j.completed_block IS NULL AND l.block <= ?1
+               AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.request_id = l.request_id)
+             ORDER BY l.request_id LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![upto as i64, limit as i64], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.into_iter().map(|r| r as u64).collect())
+    }
+
     /// Submissions whose bytes did not arrive by `deadline_at` (chain time of submission plus
     /// the upload deadline, compared with `now`).
     pub(crate) fn overdue(

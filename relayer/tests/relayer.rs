@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::{Address, U256, keccak256};
@@ -677,6 +678,182 @@ async fn slow_clients_are_cut_off_and_the_service_stays_responsive() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     let up = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(up.status().as_u16(), 200, "still up");
+    relayer.shutdown().await;
+}
+
+/// An RPC endpoint in front of anvil whose `eth_getLogs` answers as a node `lag` blocks behind
+/// the head would (while `lag` is not zero), as one node behind a load balancer can: a range
+/// past its head has no logs, a block hash it does not know is an error. While `lose` is set,
+/// it leaves `ProofSubmitted` logs out, as a faulty node would. Everything else is anvil's.
+#[derive(Clone)]
+struct LaggingRpc {
+    upstream: String,
+    lag: Arc<std::sync::atomic::AtomicU64>,
+    lose: Arc<std::sync::atomic::AtomicBool>,
+    http: reqwest::Client,
+}
+
+impl LaggingRpc {
+    async fn call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let r: serde_json::Value = self
+            .http
+            .post(&self.upstream)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["result"].clone()
+    }
+
+    async fn serve(self) -> String {
+        async fn handle(
+            axum::extract::State(p): axum::extract::State<LaggingRpc>,
+            axum::Json(req): axum::Json<serde_json::Value>,
+        ) -> axum::Json<serde_json::Value> {
+            let lag = p.lag.load(std::sync::atomic::Ordering::Relaxed);
+            let id = req["id"].clone();
+            let forward = async |req: &serde_json::Value| -> serde_json::Value {
+                p.http
+                    .post(&p.upstream)
+                    .json(req)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap()
+            };
+            if req["method"] == "eth_getLogs" && p.lose.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut r = forward(&req).await;
+                let topic = format!("{:#x}", Coordinator::ProofSubmitted::SIGNATURE_HASH);
+                if let Some(logs) = r["result"].as_array_mut() {
+                    logs.retain(|l| l["topics"][0] != topic.as_str());
+                }
+                return axum::Json(r);
+            }
+            if req["method"] != "eth_getLogs" || lag == 0 {
+                return axum::Json(forward(&req).await);
+            }
+            let num = |v: &serde_json::Value| {
+                u64::from_str_radix(v.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
+                    .unwrap_or(0)
+            };
+            let head = num(&p.call("eth_blockNumber", serde_json::json!([])).await);
+            let its_head = head.saturating_sub(lag);
+            let filter = &req["params"][0];
+            if let Some(hash) = filter.get("blockHash") {
+                let block = p
+                    .call("eth_getBlockByHash", serde_json::json!([hash, false]))
+                    .await;
+                if num(&block["number"]) > its_head {
+                    return axum::Json(
+                        serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": "unknown block"}}),
+                    );
+                }
+                return axum::Json(forward(&req).await);
+            }
+            if num(&filter["fromBlock"]) > its_head {
+                return axum::Json(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": []}));
+            }
+            let mut clamped = req.clone();
+            if num(&filter["toBlock"]) > its_head {
+                clamped["params"][0]["toBlock"] = format!("{its_head:#x}").into();
+            }
+            axum::Json(forward(&clamped).await)
+        }
+        let app = axum::Router::new()
+            .route("/", axum::routing::post(handle))
+            .with_state(self);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_rpc_node_loses_no_event() {
+    let mut net = Net::new(1, 1).await;
+    let lag = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let rpc = LaggingRpc {
+        upstream: net.cfg.chain.rpc_url.clone(),
+        lag: lag.clone(),
+        lose: Default::default(),
+        http: reqwest::Client::new(),
+    };
+    net.cfg.chain.rpc_url = rpc.serve().await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let p = net.prover(1, 1, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    // From here the relayer's logs come from a node 20 blocks behind.
+    lag.store(20, std::sync::atomic::Ordering::Relaxed);
+    p.submit(rid, proof.hash()).await;
+    net.chain.provider.anvil_mine(Some(5), None).await.unwrap();
+    // The node catches up after a while (the relayer reads through it meanwhile); the
+    // submission must still be judged.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    lag.store(0, std::sync::atomic::Ordering::Relaxed);
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
+    let mut net = Net::new(2, 1).await;
+    let lose = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rpc = LaggingRpc {
+        upstream: net.cfg.chain.rpc_url.clone(),
+        lag: Default::default(),
+        lose: lose.clone(),
+        http: reqwest::Client::new(),
+    };
+    net.cfg.chain.rpc_url = rpc.serve().await;
+    net.cfg.follow.reconcile_secs = 1;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let p = net.prover(1, 2, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    lose.store(true, std::sync::atomic::Ordering::Relaxed);
+    p.submit(rid, proof.hash()).await;
+    // A later event followed: the block of the submission is behind the cursor, recorded done.
+    p.lease_wait().await;
+    let status = async || -> serde_json::Value {
+        reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    eventually("the second lease followed", 30, async || {
+        status().await["counts"]["leases"] == 2
+    })
+    .await;
+    assert_eq!(
+        status().await["counts"]["submissions"],
+        0,
+        "the submission was lost"
+    );
+    lose.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
     relayer.shutdown().await;
 }
 

@@ -3,25 +3,31 @@
 //! events (with what they need from the blob store and the chain) in one transaction per read.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use alloy::eips::BlockNumberOrTag;
 use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, Log};
-use alloy::sol_types::SolEventInterface;
+use alloy::sol_types::{SolEvent, SolEventInterface};
 use anyhow::anyhow;
 
 use crowdprove_bindings::Coordinator;
-use crowdprove_protocol::{Manifest, RequestId, Verdict};
+use crowdprove_protocol::{LeaseState, Manifest, RequestId, Verdict};
 
 use super::Shared;
 use crate::blobs::BlobKind;
 use crate::chain::retry;
 use crate::db::{BatchRow, JobRow};
 
-/// Most blocks read per `eth_getLogs` call.
+/// Most blocks read per tick.
 const LOG_RANGE: u64 = 2_000;
+/// Blocks at least this far under the head are read by range, in one `eth_getLogs`; the
+/// shallower ones one by one, by block hash. A node that lags behind the head (one of several
+/// behind a load balancer, say) answers a range past its own head with no logs, which reads
+/// like blocks without events; asked for a block hash it does not know, it answers an error.
+const DEEP: u64 = 64;
 
 /// Reads the next range of confirmed events into the database.
 pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
@@ -53,18 +59,7 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
         return Ok(());
     }
     let end = safe.min(start + LOG_RANGE - 1);
-    let filter = Filter::new()
-        .address(*s.chain.coordinator.address())
-        .from_block(start)
-        .to_block(end);
-    let logs = retry("read events", || provider.get_logs(&filter)).await?;
-    let end_hash = retry("read a block", || {
-        provider.get_block_by_number(BlockNumberOrTag::Number(end))
-    })
-    .await?
-    .ok_or_else(|| anyhow!("block {end} not found"))?
-    .header
-    .hash;
+    let (logs, end_hash) = read_logs(s, start, end, head).await?;
     let events = decode(s, logs).await?;
     s.db.transaction(|tx| {
         for e in &events {
@@ -95,6 +90,122 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Leases checked per reconciliation.
+const RECONCILE_BATCH: usize = 256;
+
+/// The reconciliation duty: every `--reconcile-secs`, the leases the database holds without a
+/// submission are checked against the chain's `leaseInfo`; a submission the chain has in a
+/// block already followed was missed (an RPC node that lost events), and is recorded now from
+/// its event, so it is judged and its bond released rather than locked until it expires.
+#[derive(Default)]
+pub(super) struct Reconciler {
+    last: Mutex<Option<Instant>>,
+}
+
+impl Reconciler {
+    /// Records the missed submissions, if it is time to look.
+    pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
+        {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            let every = Duration::from_secs(s.cfg.follow.reconcile_secs.max(1));
+            if last.is_some_and(|t| t.elapsed() < every) {
+                return Ok(());
+            }
+            *last = Some(Instant::now());
+        }
+        let Some(cursor) = s.db.cursor()? else {
+            return Ok(());
+        };
+        let coordinator = &s.chain.coordinator;
+        let mut missed = Vec::new();
+        for rid in s.db.unsubmitted_leases(cursor, RECONCILE_BATCH)? {
+            let info = retry("read a lease", || async {
+                coordinator.leaseInfo(rid).call().await
+            })
+            .await?;
+            if matches!(
+                LeaseState::try_from(info.state),
+                Ok(LeaseState::None | LeaseState::Leased)
+            ) {
+                continue;
+            }
+            let filter = Filter::new()
+                .address(*coordinator.address())
+                .event_signature(Coordinator::ProofSubmitted::SIGNATURE_HASH)
+                .topic1(alloy::primitives::U256::from(rid))
+                .from_block(s.cfg.follow.from_block)
+                .to_block(cursor);
+            let logs = retry("read a submission's event", || {
+                s.chain.provider.get_logs(&filter)
+            })
+            .await?;
+            missed.extend(logs);
+        }
+        if missed.is_empty() {
+            return Ok(());
+        }
+        tracing::warn!(
+            submissions = missed.len(),
+            "following missed submissions the chain has (a lagging or faulty RPC node?): recorded now"
+        );
+        let events = decode(s, missed).await?;
+        s.db.transaction(|tx| {
+            for e in &events {
+                e.apply(tx)?;
+            }
+            Ok(())
+        })?;
+        s.wake.notify_one();
+        Ok(())
+    }
+}
+
+// The Coordinator's logs of blocks `start..=end` and the hash of block `end`: by range up to
+// `DEEP` blocks under `head`, then block by block by hash, so that a lagging node cannot make
+// recent blocks look empty.
+async fn read_logs(
+    s: &Shared,
+    start: u64,
+    end: u64,
+    head: u64,
+) -> anyhow::Result<(Vec<Log>, alloy::primitives::B256)> {
+    let provider = &s.chain.provider;
+    let coordinator = *s.chain.coordinator.address();
+    let deep_end = end.min(head.saturating_sub(DEEP));
+    let mut logs = Vec::new();
+    if start <= deep_end {
+        let filter = Filter::new()
+            .address(coordinator)
+            .from_block(start)
+            .to_block(deep_end);
+        logs = retry("read events", || provider.get_logs(&filter)).await?;
+    }
+    let mut end_hash = None;
+    for number in start.max(deep_end + 1)..=end {
+        let hash = block_hash(s, number).await?;
+        let filter = Filter::new().address(coordinator).at_block_hash(hash);
+        logs.extend(retry("read a block's events", || provider.get_logs(&filter)).await?);
+        end_hash = Some(hash);
+    }
+    let end_hash = match end_hash {
+        Some(h) => h,
+        None => block_hash(s, end).await?,
+    };
+    Ok((logs, end_hash))
+}
+
+async fn block_hash(s: &Shared, number: u64) -> anyhow::Result<alloy::primitives::B256> {
+    Ok(retry("read a block", || {
+        s.chain
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+    })
+    .await?
+    .ok_or_else(|| anyhow!("block {number} not found"))?
+    .header
+    .hash)
 }
 
 async fn block_matches(s: &Shared, number: u64) -> anyhow::Result<bool> {

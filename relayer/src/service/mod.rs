@@ -144,17 +144,20 @@ pub(crate) enum Duty {
     Post,
     /// Delete old witnesses and proofs.
     Prune,
+    /// Check unsubmitted leases against the chain for submissions following missed.
+    Reconcile,
 }
 
 impl Duty {
     /// Every duty, in step order.
-    pub(crate) const ALL: [Duty; 6] = [
+    pub(crate) const ALL: [Duty; 7] = [
         Duty::Follow,
         Duty::Verify,
         Duty::Verdicts,
         Duty::Deliver,
         Duty::Post,
         Duty::Prune,
+        Duty::Reconcile,
     ];
 
     /// Its name in logs and metrics.
@@ -166,6 +169,7 @@ impl Duty {
             Duty::Deliver => "deliver",
             Duty::Post => "post",
             Duty::Prune => "prune",
+            Duty::Reconcile => "reconcile",
         }
     }
 }
@@ -208,6 +212,7 @@ pub(crate) struct Service {
     deliver: deliver::Deliverer,
     post: post::Poster,
     prune: prune::Pruner,
+    reconcile: follow::Reconciler,
     schedule: Mutex<Schedule>,
 }
 
@@ -234,6 +239,7 @@ impl Service {
             verdicts: verdicts::Verdicts::default(),
             deliver: deliver::Deliverer::new(&cfg.store.sink),
             prune: prune::Pruner::default(),
+            reconcile: follow::Reconciler::default(),
             verifier,
             shared,
             schedule: Mutex::default(),
@@ -295,6 +301,7 @@ impl Service {
             Duty::Deliver => self.deliver.deliver(&self.shared).await,
             Duty::Post => self.post.run(&self.shared).await,
             Duty::Prune => self.prune.run(&self.shared).await,
+            Duty::Reconcile => self.reconcile.run(&self.shared).await,
         }
     }
 
