@@ -76,11 +76,12 @@ sim:
 	$(SIM) scale --jobs 1000000 --provers 100000 --aggregation
 
 ## soak: the relayer crash soak, 20 rounds (make test runs 3): SIGKILLed from outside and at
-## its crash points, restarted, sometimes without its database; prints the counts
+## its crash points, restarted, sometimes without its database; prints the counts (the whole
+## output in target/soak.log, the run's logs in the devnet directory it names)
 SOAK_ROUNDS ?= 20
 soak: setup
-	SOAK_ROUNDS=$(SOAK_ROUNDS) cargo test -p crowdprove --test e2e crash_soak -- --nocapture 2>&1 \
-		| grep -E "crash soak:|test result|panicked|FAILED"
+	SOAK_ROUNDS=$(SOAK_ROUNDS) E2E_KEEP=1 cargo test -p crowdprove --test e2e crash_soak -- --nocapture 2>&1 \
+		| tee target/soak.log | grep -E "crash soak:|devnet directory|test result|panicked|FAILED"
 
 ## sim-traces: re-record the traces that the differential forge test replays
 sim-traces:

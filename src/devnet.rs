@@ -438,6 +438,13 @@ impl Devnet {
         }
     }
 
+    /// The in-process relayer's `/metrics` URL (its admin address), if it runs.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.relayer
+            .as_ref()
+            .map(|h| format!("http://{}/metrics", h.admin_addr))
+    }
+
     /// The relayer's URL.
     pub fn relayer_url(&self) -> String {
         format!("http://{}", self.relayer_cfg.http.listen)

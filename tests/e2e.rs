@@ -429,8 +429,9 @@ async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_double
     // A relayer restarting must not turn honest uploads into Missing verdicts.
     o.upload_deadline = 300;
     let mut d = Devnet::start(o).await.unwrap();
-    // 7 jobs a batch, about a round per verdict: enough batches for the rounds.
-    let batches = rounds.div_ceil(5).max(1) as u32;
+    // 7 jobs a batch, a batch a round: more work than the rounds need (they stop early, and the
+    // count says so, if it runs out).
+    let batches = rounds.max(1) as u32;
     d.relayer_cfg.jobs.batches = batches.into();
     d.spawn_relayer_process().await.unwrap();
     d.spawn_provers().unwrap();
@@ -442,7 +443,7 @@ async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_double
         "", // none: only the kill from outside
     ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let (mut kills, mut hit, mut wiped) = (0u32, Vec::new(), 0u32);
+    let (mut kills, mut hit, mut wiped, mut done) = (0u32, Vec::new(), 0u32, 0usize);
     let verdicts = async |d: &Devnet| {
         events(d)
             .await
@@ -450,13 +451,24 @@ async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_double
             .filter(|e| matches!(e, Coordinator::CoordinatorEvents::VerdictRecorded(_)))
             .count()
     };
+    let c = d.coord();
+    let last_final = async || {
+        c.batch(batches)
+            .call()
+            .await
+            .is_ok_and(|b| b.finalProofHash != B256::ZERO)
+    };
     for round in 0..rounds {
         // Some progress since the last kill, then SIGKILL from outside.
         let before = verdicts(&d).await;
         wait_for("a verdict since the last kill", 180, async || {
-            verdicts(&d).await > before
+            verdicts(&d).await > before || last_final().await
         })
         .await;
+        if last_final().await {
+            break;
+        }
+        done += 1;
         d.kill_relayer_process().await.unwrap();
         kills += 1;
         if round % 3 == 2 {
@@ -510,7 +522,7 @@ async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_double
     let duplicates = judged.values().filter(|&&n| n > 1).count();
     let lost = submitted.keys().filter(|r| !judged.contains_key(r)).count();
     eprintln!(
-        "crash soak: {rounds} rounds, {kills} kills ({} at crash points: {hit:?}), {wiped} database deletions, {} submissions, {} verdicts, duplicates {duplicates}, lost {lost}, Missing {missing}",
+        "crash soak: {done} rounds of {rounds}, {kills} kills ({} at crash points: {hit:?}), {wiped} database deletions, {} submissions, {} verdicts, duplicates {duplicates}, lost {lost}, Missing {missing}",
         hit.len(),
         submitted.len(),
         judged.values().sum::<u32>()
@@ -580,14 +592,14 @@ async fn case_08_malformed_and_oversized_requests_get_4xx_and_the_service_stays_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
     let dir = keep(tempfile::tempdir().unwrap());
-    let (mut d, base) = running(options(&dir, 2, 4)).await;
+    let (mut d, _) = running(options(&dir, 2, 4)).await;
     wait_for("three completed jobs", 120, async || {
         complete_jobs(&d).await >= 3
     })
     .await;
     d.chain.reorg(3).await.unwrap();
     let m = run_to_final(&mut d).await;
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    let metrics = reqwest::get(d.metrics_url().unwrap())
         .await
         .unwrap()
         .text()
@@ -713,7 +725,7 @@ async fn case_11_relayer_sigkilled_right_after_a_readying_verdict_restarts_with_
     d.kill_relayer_process().await.unwrap();
     let posted_before = events(&d).await.len();
     // Restarted on the same database, now two blocks behind the head.
-    d.relayer_cfg.follow.confirmations = 2;
+    d.relayer_cfg.follow.confirmations = Some(2);
     d.spawn_relayer_process().await.unwrap();
     let m = run_to_final(&mut d).await;
     let posts = events(&d)

@@ -115,6 +115,9 @@ pub struct ChainOpts<R: Role> {
     pub keystore_password: Option<String>,
     /// The Coordinator's address.
     pub coordinator: Option<String>,
+    /// The flag of a secret given on the command line, where every user of the machine can
+    /// read it (`ps`, /proc); parsing warns about it.
+    pub secret_on_command_line: Option<&'static str>,
     role: PhantomData<R>,
 }
 
@@ -127,6 +130,7 @@ impl<R: Role> ChainOpts<R> {
             keystore: None,
             keystore_password: None,
             coordinator: Some(coordinator.to_string()),
+            secret_on_command_line: None,
             role: PhantomData,
         }
     }
@@ -191,6 +195,7 @@ impl<R: Role> Clone for ChainOpts<R> {
             keystore: self.keystore.clone(),
             keystore_password: self.keystore_password.clone(),
             coordinator: self.coordinator.clone(),
+            secret_on_command_line: self.secret_on_command_line,
             role: PhantomData,
         }
     }
@@ -264,7 +269,26 @@ impl<R: Role> Args for ChainOpts<R> {
 impl<R: Role> FromArgMatches for ChainOpts<R> {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let text = |id: &str| m.get_one::<String>(id).cloned();
+        let argv = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        let secret_on_command_line = if argv("private_key") {
+            Some(R::KEY_FLAG)
+        } else if argv("keystore_password") {
+            Some("keystore-password")
+        } else {
+            None
+        };
+        if let Some(flag) = secret_on_command_line {
+            eprintln!(
+                "warning: --{flag} on the command line can be read by every user of this machine (ps, /proc): set {} in the environment or a .env file, or use --keystore and type its password",
+                if flag == R::KEY_FLAG {
+                    R::KEY_ENV
+                } else {
+                    "KEYSTORE_PASSWORD"
+                }
+            );
+        }
         Ok(ChainOpts {
+            secret_on_command_line,
             rpc_url: text("rpc_url").unwrap_or_else(|| DEFAULT_RPC_URL.to_string()),
             private_key: text("private_key"),
             keystore: m.get_one::<PathBuf>("keystore").cloned(),
@@ -313,11 +337,17 @@ mod tests {
             !format!("{:?}", cli.chain).contains(&KEY[2..]),
             "the key never shows"
         );
+        assert_eq!(
+            cli.chain.secret_on_command_line,
+            Some("relayer-key"),
+            "a key on the command line is noticed (and warned about)"
+        );
         assert!(
             Cli::try_parse_from(["x", "--private-key", KEY]).is_err(),
             "the relayer's flag is --relayer-key"
         );
         let none = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(none.chain.secret_on_command_line, None);
         assert_eq!(
             none.chain.signer().unwrap_err().to_string(),
             "no relayer key: set --keystore <file> (RELAYER_KEYSTORE) or --relayer-key <hex> (RELAYER_KEY), e.g. in a .env file"

@@ -480,7 +480,7 @@ async fn lagging_relayer_and_client(
     std::path::PathBuf,
 ) {
     let mut cfg = net.cfg.clone();
-    cfg.follow.confirmations = confirmations;
+    cfg.follow.confirmations = Some(confirmations);
     cfg.follow.poll_ms = 100;
     let relayer = crowdprove_relayer::start(cfg).await.unwrap();
     let base = format!("http://{}", relayer.addr);

@@ -61,6 +61,7 @@ impl FromStr for SinkSpec {
 /// Defaults, each stated once: the flags' defaults and [`Default`] read these.
 mod defaults {
     pub(super) const LISTEN: &str = "127.0.0.1:8700";
+    pub(super) const ADMIN_LISTEN: &str = "127.0.0.1:8701";
     pub(super) const DB: &str = "relayer-data/relayer.sqlite";
     pub(super) const BLOBS: &str = "relayer-data/blobs";
     pub(super) const SINK: &str = "dir:relayer-data/final";
@@ -76,7 +77,6 @@ mod defaults {
     pub(super) const VERDICT_BATCH: usize = 32;
     pub(super) const VERDICT_MAX_AGE_MS: u64 = 2_000;
     pub(super) const FROM_BLOCK: u64 = 0;
-    pub(super) const CONFIRMATIONS: u64 = 0;
     pub(super) const POLL_MS: u64 = 500;
     pub(super) const STUCK_AFTER_SECS: u64 = 30;
     pub(super) const RECONCILE_SECS: u64 = 60;
@@ -96,9 +96,10 @@ pub struct FollowOpts {
     /// The block the Coordinator was deployed in: events are read from there.
     #[arg(long, env = "FROM_BLOCK", value_name = "N", default_value_t = defaults::FROM_BLOCK)]
     pub from_block: u64,
-    /// Blocks an event must be under before it is acted on.
-    #[arg(long, env = "CONFIRMATIONS", default_value_t = defaults::CONFIRMATIONS)]
-    pub confirmations: u64,
+    /// Blocks an event must be under before it is acted on. Default by the chain's id: 0 on a
+    /// local anvil or hardhat (31337), 12 on Ethereum and its testnets, 2 elsewhere (an L2).
+    #[arg(long, env = "CONFIRMATIONS")]
+    pub confirmations: Option<u64>,
     /// How often to poll the chain (milliseconds).
     #[arg(long, env = "POLL_MS", default_value_t = defaults::POLL_MS)]
     pub poll_ms: u64,
@@ -117,11 +118,23 @@ impl Default for FollowOpts {
     fn default() -> Self {
         FollowOpts {
             from_block: defaults::FROM_BLOCK,
-            confirmations: defaults::CONFIRMATIONS,
+            confirmations: None,
             poll_ms: defaults::POLL_MS,
             stuck_after_secs: defaults::STUCK_AFTER_SECS,
             reconcile_secs: defaults::RECONCILE_SECS,
         }
+    }
+}
+
+/// Confirmations an event needs on chain `chain_id` when `--confirmations` is not given: none on
+/// a local devnet, where nothing reorganizes; 12 on Ethereum and its testnets (Sepolia, Holesky,
+/// Hoodi), whose reorgs are rarely deeper; 2 on any other chain, an L2 whose sequencer orders
+/// blocks and reorganizes at most a block or two.
+pub fn default_confirmations(chain_id: u64) -> u64 {
+    match chain_id {
+        31_337 => 0,
+        1 | 11_155_111 | 17_000 | 560_048 => 12,
+        _ => 2,
     }
 }
 
@@ -229,6 +242,10 @@ pub struct VerdictOpts {
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
+    /// Test-only: the request id whose verification panics once (0: none).
+    #[cfg(feature = "fault-injection")]
+    #[arg(skip)]
+    pub panic_verifying: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 // More verdicts than `recordVerdicts` takes in one call would make every post revert.
@@ -249,6 +266,8 @@ impl Default for VerdictOpts {
             verdict_max_age_ms: defaults::VERDICT_MAX_AGE_MS,
             urgent_verdicts: true,
             verify_workers: None,
+            #[cfg(feature = "fault-injection")]
+            panic_verifying: Default::default(),
         }
     }
 }
@@ -260,6 +279,10 @@ pub struct HttpOpts {
     /// Address the HTTP API listens on.
     #[arg(long, env = "RELAYER_LISTEN", value_name = "ADDR", default_value = defaults::LISTEN)]
     pub listen: SocketAddr,
+    /// Address of `/metrics` (and `/healthz`): keep it where only the operator's monitoring
+    /// reaches.
+    #[arg(long, env = "RELAYER_ADMIN_LISTEN", value_name = "ADDR", default_value = defaults::ADMIN_LISTEN)]
+    pub admin_listen: SocketAddr,
     /// Largest proof upload accepted (bytes).
     #[arg(long, env = "UPLOAD_LIMIT", default_value_t = defaults::UPLOAD_LIMIT)]
     pub upload_limit: usize,
@@ -290,6 +313,9 @@ impl Default for HttpOpts {
             listen: defaults::LISTEN
                 .parse()
                 .expect("the default address parses"),
+            admin_listen: defaults::ADMIN_LISTEN
+                .parse()
+                .expect("the default admin address parses"),
             upload_limit: defaults::UPLOAD_LIMIT,
             rate_limit: defaults::RATE_LIMIT,
             rate_burst: defaults::RATE_BURST,
@@ -341,6 +367,7 @@ impl RelayerConfig {
             verdicts: VerdictOpts::default(),
             http: HttpOpts {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 rate_limit: 1_000,
                 rate_burst: 1_000,
                 ..HttpOpts::default()
@@ -363,7 +390,6 @@ impl RelayerConfig {
         let mut args = vec![
             ("--rpc-url", self.chain.rpc_url.clone()),
             ("--from-block", self.follow.from_block.to_string()),
-            ("--confirmations", self.follow.confirmations.to_string()),
             ("--poll-ms", self.follow.poll_ms.to_string()),
             (
                 "--stuck-after-secs",
@@ -391,6 +417,7 @@ impl RelayerConfig {
                 self.verdicts.urgent_verdicts.to_string(),
             ),
             ("--listen", self.http.listen.to_string()),
+            ("--admin-listen", self.http.admin_listen.to_string()),
             ("--upload-limit", self.http.upload_limit.to_string()),
             ("--rate-limit", self.http.rate_limit.to_string()),
             ("--rate-burst", self.http.rate_burst.to_string()),
@@ -410,6 +437,9 @@ impl RelayerConfig {
         }
         if let Some(k) = &self.chain.keystore {
             args.push(("--keystore", k.display().to_string()));
+        }
+        if let Some(c) = self.follow.confirmations {
+            args.push(("--confirmations", c.to_string()));
         }
         if let Some(w) = self.verdicts.verify_workers {
             args.push(("--verify-workers", w.to_string()));
@@ -453,7 +483,7 @@ mod tests {
             Address::repeat_byte(7),
             Path::new("/tmp/relayer-x"),
         );
-        cfg.follow.confirmations = 2;
+        cfg.follow.confirmations = Some(2);
         cfg.jobs.chunks = 5;
         cfg.verdicts.urgent_verdicts = false;
         cfg.verdicts.verify_workers = Some(3);
@@ -470,6 +500,18 @@ mod tests {
         let parsed = Cli::try_parse_from(&args).unwrap().cfg;
         assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
         assert_eq!(parsed.chain.private_key, cfg.chain.private_key);
+    }
+
+    #[test]
+    fn confirmations_default_by_chain() {
+        assert_eq!(default_confirmations(31_337), 0, "anvil");
+        assert_eq!(default_confirmations(1), 12, "Ethereum");
+        assert_eq!(default_confirmations(84_532), 2, "Base Sepolia");
+        let cli = Cli::try_parse_from(["relayer"]).unwrap();
+        assert_eq!(
+            cli.cfg.follow.confirmations, None,
+            "decided at start, by chain id"
+        );
     }
 
     #[test]

@@ -87,11 +87,13 @@ pub(crate) struct SubmissionRow {
 /// The database.
 pub(crate) struct Db {
     conn: Mutex<Connection>,
+    /// A read-only connection for the status snapshot (none in memory).
+    reader: Option<Mutex<Connection>>,
 }
 
 /// Version of [`SCHEMA`]: a database of another version is a cache of another layout, so it is
 /// dropped and rebuilt from the chain (2: one batch per proving tree).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -118,6 +120,8 @@ CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, block, log_in
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions (proof_hash);
 CREATE INDEX IF NOT EXISTS submissions_open ON submissions (block, log_index)
   WHERE local_verdict IS NULL AND onchain_verdict IS NULL;
+CREATE TABLE IF NOT EXISTS uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_job ON uploads (job_id);
 ";
 
 fn b32(v: Vec<u8>) -> [u8; 32] {
@@ -161,7 +165,14 @@ impl Db {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::init(conn)
+        let mut db = Self::init(conn)?;
+        // The status snapshot reads on a connection of its own: under WAL it neither waits for
+        // nor holds up the writers (uploads, the work loop).
+        db.reader = Some(Mutex::new(Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?));
+        Ok(db)
     }
 
     /// An in-memory database, for tests.
@@ -186,7 +197,8 @@ impl Db {
                 conn.execute_batch(
                     "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS blocks;
                      DROP TABLE IF EXISTS batches; DROP TABLE IF EXISTS jobs;
-                     DROP TABLE IF EXISTS leases; DROP TABLE IF EXISTS submissions;",
+                     DROP TABLE IF EXISTS leases; DROP TABLE IF EXISTS submissions;
+                     DROP TABLE IF EXISTS uploads;",
                 )?;
             }
             conn.execute_batch(SCHEMA)?;
@@ -194,11 +206,20 @@ impl Db {
         }
         Ok(Db {
             conn: Mutex::new(conn),
+            reader: None,
         })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // The read-only connection (the one connection of an in-memory database).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.conn(),
+        }
     }
 
     /// Runs `f` in one transaction.
@@ -306,20 +327,37 @@ impl Db {
         Ok(rows)
     }
 
-    /// Records that a batch's blobs were pruned.
+    /// Records that a batch's blobs were pruned (and forgets its uploads).
     pub(crate) fn set_pruned(&self, batch_id: u64) -> Result<()> {
-        self.conn().execute(
+        let conn = self.conn();
+        conn.execute(
             "UPDATE batches SET pruned = 1 WHERE batch_id = ?1",
+            [batch_id as i64],
+        )?;
+        conn.execute(
+            "DELETE FROM uploads WHERE job_id IN (SELECT job_id FROM jobs WHERE batch_id = ?1)",
             [batch_id as i64],
         )?;
         Ok(())
     }
 
-    /// Proof hashes of every submission for the jobs of a round-0 batch's tree.
+    /// Records that proof bytes for `job_id` are stored under `hash`. Kept apart from the
+    /// submissions, which a reorg can roll back: the bytes of a submission it dropped are still
+    /// pruned with their batch.
+    pub(crate) fn record_upload(&self, hash: &[u8; 32], job_id: u64) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO uploads (proof_hash, job_id) VALUES (?1, ?2)",
+            params![&hash[..], job_id as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Proof hashes of every submission and every upload for the jobs of a batch's tree.
     pub(crate) fn tree_proof_hashes(&self, batch_id: u64) -> Result<Vec<[u8; 32]>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT DISTINCT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.batch_id = ?1",
+            "SELECT s.proof_hash FROM submissions s JOIN jobs j ON j.job_id = s.job_id WHERE j.batch_id = ?1
+             UNION SELECT u.proof_hash FROM uploads u JOIN jobs j ON j.job_id = u.job_id WHERE j.batch_id = ?1",
         )?;
         let rows = st
             .query_map([batch_id as i64], |r| r.get::<_, Vec<u8>>(0))?
@@ -521,9 +559,9 @@ impl Db {
         Ok((rows, oldest))
     }
 
-    /// Counts for `/status` and `/metrics`.
+    /// Counts for `/status` and `/metrics` (on the read-only connection).
     pub(crate) fn counts(&self) -> Result<Counts> {
-        let conn = self.conn();
+        let conn = self.reader();
         let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, u64>(0));
         let with_verdict = "SELECT COUNT(*) FROM submissions WHERE onchain_verdict";
         Ok(Counts {
@@ -545,9 +583,9 @@ impl Db {
         })
     }
 
-    /// Recent verdicts on chain, newest first.
+    /// Recent verdicts on chain, newest first (on the read-only connection).
     pub(crate) fn recent_verdicts(&self, limit: usize) -> Result<Vec<VerdictRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(
             "SELECT request_id, job_id, prover, onchain_verdict FROM submissions
              WHERE onchain_verdict IS NOT NULL ORDER BY verdict_block DESC, request_id DESC LIMIT ?1",
@@ -565,20 +603,20 @@ impl Db {
         Ok(rows)
     }
 
-    /// Per-prover counts of leases and verdicts.
-    pub(crate) fn provers(&self) -> Result<Vec<ProverCounts>> {
-        let conn = self.conn();
-        let count = |v: Verdict| {
-            format!(
-                "(SELECT COUNT(*) FROM submissions s WHERE s.prover = l.prover AND s.onchain_verdict = {})",
-                v as u8
-            )
-        };
+    /// Per-prover counts of leases and verdicts, the `limit` provers with the most leases (on
+    /// the read-only connection; one pass over each table, no query per prover).
+    pub(crate) fn provers(&self, limit: usize) -> Result<Vec<ProverCounts>> {
+        let conn = self.reader();
         let mut st = conn.prepare(&format!(
-            "SELECT l.prover, COUNT(*), {}, {}, {} FROM leases l GROUP BY l.prover ORDER BY l.prover",
-            count(Verdict::Valid),
-            count(Verdict::Invalid),
-            count(Verdict::Missing)
+            "SELECT l.prover, l.n, COALESCE(s.valid, 0), COALESCE(s.invalid, 0), COALESCE(s.missing, 0)
+             FROM (SELECT prover, COUNT(*) AS n FROM leases GROUP BY prover) l
+             LEFT JOIN (SELECT prover, SUM(onchain_verdict = {}) AS valid,
+                               SUM(onchain_verdict = {}) AS invalid, SUM(onchain_verdict = {}) AS missing
+                        FROM submissions GROUP BY prover) s ON s.prover = l.prover
+             ORDER BY l.n DESC, l.prover LIMIT {limit}",
+            Verdict::Valid as u8,
+            Verdict::Invalid as u8,
+            Verdict::Missing as u8
         ))?;
         let rows = st
             .query_map([], |r| {

@@ -19,3 +19,17 @@ pub(crate) fn crash_point(point: &str) {
     #[cfg(not(feature = "fault-injection"))]
     let _ = point;
 }
+
+/// Panics once, in a verifier thread, while verifying request `request_id` if the test armed
+/// it (`VerdictOpts::panic_verifying`), then disarms.
+#[cfg(feature = "fault-injection")]
+pub(crate) fn panic_if_armed(armed: &std::sync::atomic::AtomicU64, request_id: u64) {
+    use std::sync::atomic::Ordering;
+    if request_id != 0
+        && armed
+            .compare_exchange(request_id, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        panic!("fault injection: a verifier panics on request {request_id}");
+    }
+}

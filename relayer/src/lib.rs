@@ -32,6 +32,7 @@ pub mod test_utils;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use alloy::providers::Provider;
 use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -46,6 +47,8 @@ use crate::service::{Service, Shared};
 pub struct RelayerHandle {
     /// Where the HTTP API listens.
     pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub admin_addr: SocketAddr,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -95,13 +98,26 @@ async fn connect(cfg: &RelayerConfig) -> anyhow::Result<chain::Chain> {
 
 /// Opens the database and blob store, checks the chain, builds the circuits and starts the
 /// HTTP API and the work loop.
-pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
+pub async fn start(mut cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
     let db = Arc::new(
         db::Db::open(&cfg.store.db)
             .with_context(|| format!("opening the database {}", cfg.store.db.display()))?,
     );
     let blobs = blobs::BlobStore::open(&cfg.store.blobs)?;
     let chain = connect(&cfg).await?;
+    if cfg.follow.confirmations.is_none() {
+        let id = chain::retry("read the chain id", || async {
+            chain.provider.get_chain_id().await
+        })
+        .await?;
+        let n = config::default_confirmations(id);
+        tracing::info!(
+            chain_id = id,
+            confirmations = n,
+            "confirmations by chain id (--confirmations overrides)"
+        );
+        cfg.follow.confirmations = Some(n);
+    }
     let set = cfg.jobs.params;
     let circuits = tokio::task::spawn_blocking(move || Circuits::shared(set)).await?;
     let listen = cfg.http.listen;
@@ -109,6 +125,11 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
         .await
         .with_context(|| format!("listening on {listen} (--listen)"))?;
     let addr = listener.local_addr()?;
+    let admin_listen = cfg.http.admin_listen;
+    let admin = tokio::net::TcpListener::bind(admin_listen)
+        .await
+        .with_context(|| format!("listening on {admin_listen} (--admin-listen)"))?;
+    let admin_addr = admin.local_addr()?;
     let shared = Arc::new(Shared::new(cfg, db, blobs, chain, circuits));
     let cancel = CancellationToken::new();
     let http = &shared.cfg.http;
@@ -122,13 +143,20 @@ pub async fn start(cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
         limits,
         cancel.clone(),
     ));
+    let admin_server = tokio::spawn(api::serve(
+        admin,
+        api::admin_router(shared.clone()),
+        limits,
+        cancel.clone(),
+    ));
     let service = Service::new(shared.clone())?;
     let work = tokio::spawn(service.run(cancel.clone()));
     tracing::info!(%addr, relayer = %shared.chain.relayer, params = %set, "relayer running");
     Ok(RelayerHandle {
         addr,
+        admin_addr,
         cancel,
-        tasks: vec![server, work],
+        tasks: vec![server, admin_server, work],
     })
 }
 

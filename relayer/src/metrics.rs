@@ -45,6 +45,7 @@ macro_rules! metrics {
 metrics! {
     proofs_valid: Counter = ("proofs_valid", "Uploaded proofs verified valid."),
     proofs_invalid: Counter = ("proofs_invalid", "Uploaded proofs verified invalid."),
+    verifier_panics: Counter = ("verifier_panics", "Verifications that panicked (a relayer bug), tried again later."),
     verify_seconds: Seconds = ("verify_seconds", "Time spent verifying proofs."),
     verdicts_sent: Counter = ("verdicts_sent", "Verdicts sent on chain."),
     verdict_txs: Counter = ("verdict_transactions", "recordVerdicts transactions."),
@@ -108,7 +109,7 @@ mod tests {
         assert!(text.contains("crowdprove_relayer_escrow_wei 2"), "{text}");
         assert_eq!(
             text.matches("# TYPE").count(),
-            20,
+            21,
             "one TYPE line per declared metric"
         );
     }

@@ -19,6 +19,7 @@ use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::test_utils::confirm;
 use crowdprove_circuits::{JobWitness, Sequencer};
 use crowdprove_protocol::{FinalProof, JobStatus, LeaseState, Manifest, RequestId, Statement};
+use crowdprove_relayer::RelayerHandle;
 use crowdprove_relayer::config::SinkSpec;
 
 async fn batch_finalized(net: &Net, batch_id: u32) -> bool {
@@ -55,9 +56,9 @@ async fn prove_until_final(net: &Net, provers: &[&TestProver], batch_id: u32) ->
     proved
 }
 
-/// The relayer's `/metrics` text.
-async fn scrape(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
+/// The relayer's `/metrics` text, from its admin address.
+async fn scrape(relayer: &RelayerHandle) -> String {
+    reqwest::get(format!("http://{}/metrics", relayer.admin_addr))
         .await
         .unwrap()
         .text()
@@ -141,20 +142,22 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
     assert_eq!(net.coord().totalEscrow().call().await.unwrap(), U256::ZERO);
     net.books_balance(&[a.address, b.address]).await;
 
-    // The operator's view.
-    let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["counts"]["jobs_complete"], 6);
-    assert_eq!(status["batches"][0]["final_proof"], format!("{final_hash}"));
-    let metrics = scrape(&base).await;
-    assert!(
-        metrics.contains("crowdprove_relayer_escrow_wei 0"),
-        "{metrics}"
-    );
+    // The operator's view: a snapshot the work loop refreshes every 2 s.
+    eventually("the status snapshot caught up", 10, async || {
+        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["counts"]["jobs_complete"] == 6
+            && status["batches"][0]["final_proof"] == format!("{final_hash}")
+            && scrape(&relayer)
+                .await
+                .contains("crowdprove_relayer_escrow_wei 0")
+    })
+    .await;
+    let metrics = scrape(&relayer).await;
     assert!(
         metrics.contains("crowdprove_relayer_proofs_valid_total 6"),
         "{metrics}"
@@ -186,6 +189,58 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
         again.status().is_success(),
         "the final proof survives pruning"
     );
+    // Restarted, the relayer meets its source's first batch again: posted already, so its
+    // pruned witnesses are not stored again.
+    relayer.shutdown().await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let witnesses = std::path::Path::new(&net.cfg.store.blobs).join("witness");
+    eventually("the restarted relayer following again", 30, async || {
+        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        s["counts"]["batches"] == 1
+    })
+    .await;
+    let left = std::fs::read_dir(&witnesses).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "pruned witnesses stored again");
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_of_a_submission_a_reorg_dropped_are_pruned_with_their_batch() {
+    let mut net = Net::new(1, 1).await;
+    net.cfg.store.retention_secs = 0;
+    // Verdicts wait 5 s, so the reorg below comes before the first one is posted.
+    net.cfg.verdicts.urgent_verdicts = false;
+    net.cfg.verdicts.verdict_max_age_ms = 5_000;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let a = net.prover(1, 1, &base).await;
+    let b = net.prover(2, 1, &base).await;
+    let (rid, job) = a.lease_wait().await;
+    let (info, witness) = a.fetch(job).await;
+    let proof = a.prove(&info, &witness, job).await;
+    a.submit(rid, proof.hash()).await;
+    assert!(a.upload(rid, proof.as_bytes()).await.is_success());
+    let orphan = blob_path(&net, "proof", proof.hash());
+    assert!(orphan.exists());
+    // The block with the submission is replaced: its bytes now belong to no submission.
+    net.chain.reorg(1).await.unwrap();
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Leased
+    );
+    prove_until_final(&net, &[&b], 1).await;
+    eventually(
+        "the batch pruned, the dropped submission's bytes too",
+        30,
+        async || !orphan.exists(),
+    )
+    .await;
     relayer.shutdown().await;
 }
 
@@ -511,7 +566,7 @@ async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batc
     let a = net.prover(1, 2, &base).await;
     a.prove_one().await;
     eventually("the first leaf verified", 60, async || {
-        scrape(&base)
+        scrape(&relayer)
             .await
             .contains("crowdprove_relayer_proofs_valid_total 1")
     })
@@ -858,6 +913,35 @@ async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_that_panics_neither_stops_the_relayer_nor_strands_the_proof() {
+    let (net, relayer, base) = Net::running(1, 1).await;
+    let p = net.prover(1, 1, &base).await;
+    let (rid, job) = p.lease_wait().await;
+    let (info, witness) = p.fetch(job).await;
+    let proof = p.prove(&info, &witness, job).await;
+    p.submit(rid, proof.hash()).await;
+    // The relayer's copy of the configuration shares this switch: its verifier panics once.
+    net.cfg
+        .verdicts
+        .panic_verifying
+        .store(rid, std::sync::atomic::Ordering::Relaxed);
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the panic", 30, async || {
+        scrape(&relayer)
+            .await
+            .contains("crowdprove_relayer_verifier_panics_total 1")
+    })
+    .await;
+    eventually("the verdict, on the retry", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    let up = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(up.status().as_u16(), 200, "the relayer lives on");
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_over_the_rate_limit_get_429() {
     let mut net = Net::new(1, 1).await;
     net.cfg.http.rate_limit = 1;
@@ -913,7 +997,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
     })
     .await;
-    let metrics = scrape(&base).await;
+    let metrics = scrape(&relayer).await;
     assert!(
         metrics.contains("crowdprove_relayer_reorgs_total 1"),
         "{metrics}"
@@ -944,7 +1028,7 @@ async fn a_failing_duty_is_retried_alone_while_the_others_go_on() {
     let a = net.prover(1, 2, &base).await;
     prove_until_final(&net, &[&a], 1).await;
     prove_until_final(&net, &[&a], 2).await;
-    let metrics = scrape(&base).await;
+    let metrics = scrape(&relayer).await;
     let failures = |duty: &str| -> u64 {
         let key = format!("crowdprove_relayer_duty_failures_total{{duty=\"{duty}\"}} ");
         metrics

@@ -1,7 +1,8 @@
 //! The relayer's HTTP API (axum), one module per resource: [`jobs`] (job descriptions with
 //! their leaf and Merkle path, and witnesses), [`proofs`] (uploads, accepted only when their
 //! keccak256 is the hash the chain holds for the request, and downloads), [`status`]
-//! (`/v1/status` and `/metrics`); a per-client token bucket ([`rate_limit`]) guards them all.
+//! (`/v1/status`, and `/metrics` on the admin address); a per-client token bucket
+//! ([`rate_limit`]) guards the public routes.
 //! Every error is a JSON body with a clear message and whether retrying can help.
 
 mod jobs;
@@ -28,6 +29,7 @@ use crate::service::Shared;
 
 pub(crate) use rate_limit::RateLimiter;
 pub(crate) use serve::{ConnLimits, serve};
+pub(crate) use status::{Snapshot, refresh};
 
 /// An API error: status, message, and whether the client should retry.
 #[derive(Debug)]
@@ -110,7 +112,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/status", get(status::status))
-        .route("/metrics", get(status::metrics))
         .route("/v1/jobs/{job_id}", get(jobs::job))
         .route("/v1/jobs/{job_id}/witness", get(jobs::witness))
         .route(
@@ -146,6 +147,15 @@ async fn bounded(State(api): State<Api>, request: Request, next: Next) -> Respon
         .retryable()
         .into_response(),
     }
+}
+
+/// The admin routes (`/metrics`, `/healthz`), for an address only the operator reaches: a
+/// scrape is the operator's, not the public's.
+pub(crate) fn admin_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(status::metrics))
+        .with_state(shared)
 }
 
 /// A decimal id of at most `max`: 400 if it is no number, 404 (final) past `max`, which no id

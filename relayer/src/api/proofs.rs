@@ -130,6 +130,8 @@ async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accep
         .await
         .map_err(ApiError::internal)?;
     crate::faults::crash_point("upload-stored");
+    s.db.record_upload(&hash, RequestId(request_id).job())
+        .map_err(ApiError::internal)?;
     s.db.uploaded(&hash).map_err(ApiError::internal)?;
     s.wake.notify_one();
     Ok(Json(Accepted {

@@ -1,12 +1,11 @@
-//! `GET /v1/status`: what the relayer knows, as JSON; `GET /metrics`: its metrics in the
-//! Prometheus text format, with the chain gauges (escrow, ETH, tokens, allowance) read at
-//! scrape time so an operator can alert on them.
+//! `GET /v1/status`: what the relayer knows, as JSON; `GET /metrics` (on the admin address):
+//! its metrics in the Prometheus text format, with the chain gauges (escrow, ETH, tokens,
+//! allowance) an operator alerts on. Both serve the work loop's latest [`Snapshot`].
 
 use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
-use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -62,8 +61,18 @@ struct QueueStatus {
     pending: u64,
 }
 
-pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
-    let s = &api.shared;
+/// What `/v1/status` and `/metrics` serve: built by the work loop's snapshot duty every couple
+/// of seconds (database counts on the read-only connection, the chain queue and gauges), so that
+/// a request costs neither a database query nor an RPC call and no client can make the relayer
+/// do either more often than that.
+pub(crate) struct Snapshot {
+    /// `/v1/status`, as JSON.
+    status: Vec<u8>,
+    counts: crate::db::Counts,
+}
+
+/// Builds a new snapshot from the database and the chain.
+pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
     let chain_queue =
         tokio::time::timeout(Duration::from_secs(3), s.chain.coordinator.queue().call())
             .await
@@ -74,8 +83,7 @@ pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
                 pending: q.pendingJobs.to(),
             });
     let batches =
-        s.db.batches()
-            .map_err(ApiError::internal)?
+        s.db.batches()?
             .into_iter()
             .map(|b| BatchStatus {
                 batch_id: b.batch_id,
@@ -86,8 +94,7 @@ pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
             })
             .collect();
     let provers =
-        s.db.provers()
-            .map_err(ApiError::internal)?
+        s.db.provers(MAX_PROVERS_SHOWN)?
             .into_iter()
             .map(|c| ProverStatus {
                 prover: hex0x(&c.prover),
@@ -98,8 +105,7 @@ pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
             })
             .collect();
     let recent_verdicts =
-        s.db.recent_verdicts(20)
-            .map_err(ApiError::internal)?
+        s.db.recent_verdicts(20)?
             .into_iter()
             .map(|v| VerdictStatus {
                 request_id: v.request_id,
@@ -108,58 +114,89 @@ pub(super) async fn status(State(api): State<Api>) -> ApiResult<Json<Status>> {
                 verdict: v.verdict.name().to_lowercase(),
             })
             .collect();
-    Ok(Json(Status {
+    let counts = s.db.counts()?;
+    let status = Status {
         relayer: s.chain.relayer.to_string(),
         coordinator: s.chain.coordinator.address().to_string(),
         params: s.cfg.jobs.params.to_string(),
         chain_queue,
-        counts: s.db.counts().map_err(ApiError::internal)?,
+        counts,
         batches,
         provers,
         recent_verdicts,
-    }))
+    };
+    // A failed read keeps the gauges' last values, and `rpc_up` says so.
+    let chain = tokio::time::timeout(Duration::from_secs(3), chain_gauges(s))
+        .await
+        .ok()
+        .and_then(|r| r.ok());
+    let m = &s.metrics;
+    m.rpc_up.set(i64::from(chain.is_some()));
+    if let Some([escrow, eth, balance, allowance]) = chain {
+        m.escrow_wei.set(wei(escrow));
+        m.eth_balance_wei.set(wei(eth));
+        m.token_balance_wei.set(wei(balance));
+        m.token_allowance_wei.set(wei(allowance));
+    }
+    let snapshot = Snapshot {
+        status: serde_json::to_vec(&status)?,
+        counts,
+    };
+    *s.snapshot_slot() = Some(std::sync::Arc::new(snapshot));
+    Ok(())
+}
+
+/// Provers listed in `/v1/status`, those with the most leases.
+const MAX_PROVERS_SHOWN: usize = 100;
+
+pub(super) async fn status(State(api): State<Api>) -> ApiResult<Response> {
+    let snapshot = api.shared.snapshot().ok_or_else(not_yet)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        snapshot.status.clone(),
+    )
+        .into_response())
+}
+
+fn not_yet() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "the relayer is starting: no status yet",
+    )
+    .retryable()
 }
 
 fn wei(v: U256) -> f64 {
     v.to_string().parse::<f64>().unwrap_or(f64::NAN)
 }
 
-async fn chain_gauges(s: &Shared) -> anyhow::Result<(U256, U256, U256, U256)> {
+async fn chain_gauges(s: &Shared) -> anyhow::Result<[U256; 4]> {
     let escrow = s.chain.coordinator.totalEscrow().call().await?;
     let eth = s.chain.provider.get_balance(s.chain.relayer).await?;
     let token = s.chain.token().await?;
     let coordinator: Address = *s.chain.coordinator.address();
     let balance = token.balanceOf(s.chain.relayer).call().await?;
     let allowance = token.allowance(s.chain.relayer, coordinator).call().await?;
-    Ok((escrow, eth, balance, allowance))
+    Ok([escrow, eth, balance, allowance])
 }
 
-pub(super) async fn metrics(State(api): State<Api>) -> ApiResult<Response> {
-    let s = &api.shared;
+/// `/metrics`, on the admin address only.
+pub(crate) async fn metrics(State(s): State<std::sync::Arc<Shared>>) -> Response {
     let m = &s.metrics;
-    let c = s.db.counts().map_err(ApiError::internal)?;
-    let chain = tokio::time::timeout(Duration::from_secs(3), chain_gauges(s))
-        .await
-        .ok()
-        .and_then(|r| r.ok());
-    m.rpc_up.set(i64::from(chain.is_some()));
-    if let Some((escrow, eth, balance, allowance)) = chain {
-        m.escrow_wei.set(wei(escrow));
-        m.eth_balance_wei.set(wei(eth));
-        m.token_balance_wei.set(wei(balance));
-        m.token_allowance_wei.set(wei(allowance));
+    if let Some(snapshot) = s.snapshot() {
+        let c = &snapshot.counts;
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        m.jobs.set(count(c.jobs));
+        m.jobs_complete.set(count(c.jobs_complete));
+        m.awaiting_upload.set(count(c.awaiting_upload));
+        m.awaiting_verdict.set(count(c.awaiting_verdict));
     }
-    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    m.jobs.set(count(c.jobs));
-    m.jobs_complete.set(count(c.jobs_complete));
-    m.awaiting_upload.set(count(c.awaiting_upload));
-    m.awaiting_verdict.set(count(c.awaiting_verdict));
-    Ok((
+    (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         m.render(),
     )
-        .into_response())
+        .into_response()
 }

@@ -40,7 +40,7 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
     {
         s.chain_time.store(b.header.timestamp, Ordering::Relaxed);
     }
-    let safe = head.saturating_sub(s.cfg.follow.confirmations);
+    let safe = head.saturating_sub(s.cfg.follow.confirmations.unwrap_or(0));
     let mut cursor = s.db.cursor()?;
     if let Some(c) = cursor {
         if !block_matches(s, c).await? {

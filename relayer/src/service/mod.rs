@@ -60,6 +60,10 @@ pub(crate) struct Shared {
     pub(crate) chain_time: AtomicU64,
     /// Manifests by batch root, read from the blob store once.
     manifests: Mutex<HashMap<[u8; 32], Arc<Manifest>>>,
+    /// What `/v1/status` and `/metrics` serve, refreshed by the snapshot duty.
+    snapshot: std::sync::RwLock<Option<Arc<crate::api::Snapshot>>>,
+    /// When the snapshot duty last ran.
+    snapshot_at: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -81,7 +85,36 @@ impl Shared {
             wake: Notify::new(),
             chain_time: AtomicU64::new(0),
             manifests: Mutex::default(),
+            snapshot: Default::default(),
+            snapshot_at: Mutex::default(),
         }
+    }
+
+    /// The latest status snapshot, if one was built.
+    pub(crate) fn snapshot(&self) -> Option<Arc<crate::api::Snapshot>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The slot the snapshot duty writes.
+    pub(crate) fn snapshot_slot(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, Option<Arc<crate::api::Snapshot>>> {
+        self.snapshot.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // Rebuilds the status snapshot at most every SNAPSHOT_EVERY.
+    async fn refresh_snapshot(&self) -> anyhow::Result<()> {
+        {
+            let mut at = self.snapshot_at.lock().unwrap_or_else(|e| e.into_inner());
+            if at.is_some_and(|t| t.elapsed() < SNAPSHOT_EVERY) {
+                return Ok(());
+            }
+            *at = Some(Instant::now());
+        }
+        crate::api::refresh(self).await
     }
 
     /// The manifest of the batch with `root`, if it is ours: stored, readable, and of our
@@ -144,13 +177,15 @@ pub(crate) enum Duty {
     Post,
     /// Delete old witnesses and proofs.
     Prune,
+    /// Refresh what `/v1/status` and `/metrics` serve.
+    Snapshot,
     /// Check unsubmitted leases against the chain for submissions following missed.
     Reconcile,
 }
 
 impl Duty {
     /// Every duty, in step order.
-    pub(crate) const ALL: [Duty; 7] = [
+    pub(crate) const ALL: [Duty; 8] = [
         Duty::Follow,
         Duty::Verify,
         Duty::Verdicts,
@@ -158,6 +193,7 @@ impl Duty {
         Duty::Post,
         Duty::Prune,
         Duty::Reconcile,
+        Duty::Snapshot,
     ];
 
     /// Its name in logs and metrics.
@@ -170,6 +206,7 @@ impl Duty {
             Duty::Post => "post",
             Duty::Prune => "prune",
             Duty::Reconcile => "reconcile",
+            Duty::Snapshot => "snapshot",
         }
     }
 }
@@ -181,6 +218,9 @@ struct Schedule {
     /// Duty -> (not before, current back-off).
     backoff: HashMap<Duty, (Instant, Duration)>,
 }
+
+/// How often the status snapshot is rebuilt.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 
 /// The longest a failing duty waits between tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -302,6 +342,7 @@ impl Service {
             Duty::Post => self.post.run(&self.shared).await,
             Duty::Prune => self.prune.run(&self.shared).await,
             Duty::Reconcile => self.reconcile.run(&self.shared).await,
+            Duty::Snapshot => self.shared.refresh_snapshot().await,
         }
     }
 

@@ -16,7 +16,9 @@ use alloy::primitives::ruint::UintTryFrom;
 use anyhow::anyhow;
 
 use crowdprove_circuits::tree_statements;
-use crowdprove_protocol::{MANIFEST_VERSION, Manifest, Statement, StatementJson, TreeShape, hex0x};
+use crowdprove_protocol::{
+    MANIFEST_VERSION, Manifest, Statement, StatementJson, TreeShape, hex0x, keccak256,
+};
 
 use super::Shared;
 use crate::blobs::BlobKind;
@@ -154,10 +156,9 @@ async fn post_source_batch(
 ) -> anyhow::Result<bool> {
     let shape = TreeShape::new(statements.len() as u32).ok_or_else(|| anyhow!("empty batch"))?;
     let tree = tree_statements(&shape, statements).ok_or_else(|| anyhow!("chunks do not join"))?;
-    let mut witnesses = Vec::with_capacity(batch.chunks.len());
-    for chunk in &batch.chunks {
-        witnesses.push(s.blobs.put(BlobKind::Witness, chunk.encode()).await?);
-    }
+    // The root first, from the witnesses' hashes: a batch an earlier life of this relayer
+    // posted is recognised before anything is stored, so blobs it pruned since stay pruned.
+    let encoded: Vec<Vec<u8>> = batch.chunks.iter().map(|c| c.encode()).collect();
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         params: s.cfg.jobs.params,
@@ -165,24 +166,26 @@ async fn post_source_batch(
             .iter()
             .map(|l| l.iter().map(|s| StatementJson::from(*s)).collect())
             .collect(),
-        witnesses,
+        witnesses: encoded.iter().map(|w| keccak256(w)).collect(),
     };
     let root = manifest.job_tree().root();
     let leaves = manifest.witnesses.len();
     let jobs = shape.job_count();
-    let circuit = s.circuits.circuit_id(0)?;
-    s.blobs
-        .put_at(BlobKind::Manifest, &root, manifest.encode())
-        .await?;
-    s.remember_manifest(root, manifest);
     if retry("check a root", || async {
         s.chain.coordinator.rootUsed(B256::from(root)).call().await
     })
     .await?
     {
+        // Its manifest gone too (a wiped blob store): store what serving it needs again.
+        if !s.blobs.exists(BlobKind::Manifest, &root).await? {
+            tracing::warn!(root = %hex0x(&root), "a batch posted before lost its manifest: storing it again");
+            store(s, encoded, root, manifest).await?;
+        }
         tracing::info!(root = %hex0x(&root), "batch already posted");
         return Ok(false);
     }
+    let circuit = s.circuits.circuit_id(0)?;
+    store(s, encoded, root, manifest).await?;
     let reward = s.cfg.jobs.reward;
     let reward =
         U96::uint_try_from(reward).map_err(|_| anyhow!("{reward} does not fit a uint96 reward"))?;
@@ -201,4 +204,21 @@ async fn post_source_batch(
     s.metrics.batches_posted.inc();
     tracing::info!(leaves, jobs, root = %hex0x(&root), "posted a batch");
     Ok(true)
+}
+
+// Stores a batch's witnesses and its manifest (under the batch's root).
+async fn store(
+    s: &Shared,
+    witnesses: Vec<Vec<u8>>,
+    root: [u8; 32],
+    manifest: Manifest,
+) -> anyhow::Result<()> {
+    for w in witnesses {
+        s.blobs.put(BlobKind::Witness, w).await?;
+    }
+    s.blobs
+        .put_at(BlobKind::Manifest, &root, manifest.encode())
+        .await?;
+    s.remember_manifest(root, manifest);
+    Ok(())
 }

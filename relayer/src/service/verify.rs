@@ -3,9 +3,10 @@
 //! threads of their own, so the async runtime, the database and the blob reads stay off the
 //! verifiers' cores. Their verdicts are recorded in the database in batches.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -15,12 +16,15 @@ use crowdprove_protocol::{Statement, Verdict};
 use super::{Shared, now_ms};
 use crate::blobs::{BlobError, BlobKind};
 
-/// A verifier thread's verdict on one submission.
+/// A verifier thread's verdict on one submission; none if verifying it panicked.
 struct Judged {
     request_id: u64,
-    verdict: Verdict,
+    verdict: Option<Verdict>,
     secs: f64,
 }
+
+/// A submission whose verification panicked waits this long before it is tried again.
+const RETRY_PANICKED_AFTER: Duration = Duration::from_secs(10);
 
 /// The verify duty: the pool, and the submissions in it.
 pub(crate) struct Verifier {
@@ -28,6 +32,8 @@ pub(crate) struct Verifier {
     pool: rayon::ThreadPool,
     /// Submissions handed to the pool and not recorded yet.
     in_flight: Arc<Mutex<HashSet<u64>>>,
+    /// Submissions whose verification panicked, and when they may be tried again.
+    retry_at: Arc<Mutex<HashMap<u64, Instant>>>,
     /// How many may be in the pool at once: enough to keep every thread busy.
     capacity: usize,
     results: mpsc::UnboundedSender<Judged>,
@@ -43,11 +49,18 @@ impl Verifier {
             .build()?;
         let (results, rx) = mpsc::unbounded_channel();
         let in_flight: Arc<Mutex<HashSet<u64>>> = Arc::default();
-        tokio::spawn(record(shared.clone(), in_flight.clone(), rx));
+        let retry_at: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+        tokio::spawn(record(
+            shared.clone(),
+            in_flight.clone(),
+            retry_at.clone(),
+            rx,
+        ));
         Ok(Verifier {
             shared,
             pool,
             in_flight,
+            retry_at,
             capacity: 4 * workers,
             results,
         })
@@ -72,6 +85,16 @@ impl Verifier {
             }
             if self.in_flight().contains(&row.request_id) {
                 continue;
+            }
+            {
+                let mut retry_at = self.retry_at.lock().unwrap_or_else(|e| e.into_inner());
+                match retry_at.get(&row.request_id) {
+                    Some(at) if Instant::now() < *at => continue,
+                    Some(_) => {
+                        retry_at.remove(&row.request_id);
+                    }
+                    None => {}
+                }
             }
             let Some(job) = s.db.job(row.job_id)? else {
                 continue;
@@ -113,15 +136,25 @@ impl Verifier {
                 row.request_id,
                 job.level,
             );
+            #[cfg(feature = "fault-injection")]
+            let armed = s.cfg.verdicts.panic_verifying.clone();
             self.pool.spawn(move || {
                 let started = Instant::now();
-                let verdict = match circuits.verify(&bytes, level, &expected) {
-                    Ok(()) => Verdict::Valid,
-                    Err(e) => {
-                        tracing::info!(request = request_id, job = expected.job_id, error = %e, "proof is invalid");
-                        Verdict::Invalid
+                // A panic here is the relayer's bug, not the proof's fault: it must neither
+                // abort the relayer (rayon's default for a panicking job) nor leave the
+                // submission in flight for good. It comes back as no verdict, tried again later.
+                let verdict = catch_unwind(AssertUnwindSafe(|| {
+                    #[cfg(feature = "fault-injection")]
+                    crate::faults::panic_if_armed(&armed, request_id);
+                    match circuits.verify(&bytes, level, &expected) {
+                        Ok(()) => Verdict::Valid,
+                        Err(e) => {
+                            tracing::info!(request = request_id, job = expected.job_id, error = %e, "proof is invalid");
+                            Verdict::Invalid
+                        }
                     }
-                };
+                }))
+                .ok();
                 let secs = started.elapsed().as_secs_f64();
                 // The receiver lives as long as the runtime; if it is gone, so is the relayer.
                 let _ = results.send(Judged {
@@ -140,6 +173,7 @@ impl Verifier {
 async fn record(
     shared: Arc<Shared>,
     in_flight: Arc<Mutex<HashSet<u64>>>,
+    retry_at: Arc<Mutex<HashMap<u64, Instant>>>,
     mut results: mpsc::UnboundedReceiver<Judged>,
 ) {
     while let Some(first) = results.recv().await {
@@ -152,13 +186,31 @@ async fn record(
         for r in &batch {
             m.verify_seconds.inc_by(r.secs);
             match r.verdict {
-                Verdict::Valid => m.proofs_valid.inc(),
-                _ => m.proofs_invalid.inc(),
-            };
+                Some(Verdict::Valid) => {
+                    m.proofs_valid.inc();
+                }
+                Some(_) => {
+                    m.proofs_invalid.inc();
+                }
+                None => {
+                    tracing::error!(
+                        request = r.request_id,
+                        "verifying this proof panicked (a relayer bug): no verdict; trying again in {}s",
+                        RETRY_PANICKED_AFTER.as_secs()
+                    );
+                    retry_at
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(r.request_id, Instant::now() + RETRY_PANICKED_AFTER);
+                    m.verifier_panics.inc();
+                }
+            }
         }
         let written = shared.db.transaction(|tx| {
             for r in &batch {
-                tx.set_local_verdict(r.request_id, r.verdict, now)?;
+                if let Some(v) = r.verdict {
+                    tx.set_local_verdict(r.request_id, v, now)?;
+                }
             }
             Ok(())
         });
