@@ -429,9 +429,9 @@ async fn case_07_crash_soak_the_relayer_sigkilled_and_restarted_loses_and_double
     // A relayer restarting must not turn honest uploads into Missing verdicts.
     o.upload_deadline = 300;
     let mut d = Devnet::start(o).await.unwrap();
-    // 7 jobs a batch, a batch a round: more work than the rounds need (they stop early, and the
-    // count says so, if it runs out).
-    let batches = rounds.max(1) as u32;
+    // 7 jobs a batch, a batch per two rounds: more work than the rounds need (a round takes a
+    // verdict or three; they stop early, and the count says so, if it runs out).
+    let batches = rounds.div_ceil(2).max(1) as u32;
     d.relayer_cfg.jobs.batches = batches.into();
     d.spawn_relayer_process().await.unwrap();
     d.spawn_provers().unwrap();
