@@ -56,6 +56,16 @@ async fn prove_until_final(net: &Net, provers: &[&TestProver], batch_id: u32) ->
     proved
 }
 
+/// The relayer's `/v1/status` JSON.
+async fn status(base: &str) -> serde_json::Value {
+    reqwest::get(format!("{base}/v1/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The relayer's `/metrics` text, from its admin address.
 async fn scrape(relayer: &RelayerHandle) -> String {
     reqwest::get(format!("http://{}/metrics", relayer.admin_addr))
@@ -144,14 +154,9 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
 
     // The operator's view: a snapshot the work loop refreshes every 2 s.
     eventually("the status snapshot caught up", 10, async || {
-        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        status["counts"]["jobs_complete"] == 6
-            && status["batches"][0]["final_proof"] == format!("{final_hash}")
+        let st = status(&base).await;
+        st["counts"]["jobs_complete"] == 6
+            && st["batches"][0]["final_proof"] == format!("{final_hash}")
             && scrape(&relayer)
                 .await
                 .contains("crowdprove_relayer_escrow_wei 0")
@@ -196,12 +201,7 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
     let base = format!("http://{}", relayer.addr);
     let witnesses = std::path::Path::new(&net.cfg.store.blobs).join("witness");
     eventually("the restarted relayer following again", 30, async || {
-        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s = status(&base).await;
         s["counts"]["batches"] == 1
     })
     .await;
@@ -339,19 +339,12 @@ async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
 async fn bytes_stored_while_their_submission_was_recorded_are_judged_not_missing() {
     let (net, relayer, base) = Net::running(1, 1).await;
     let p = net.prover(1, 1, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     let hash = proof.hash();
     p.submit(rid, hash).await;
     eventually("the submission recorded, its bytes not", 30, async || {
-        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        status["counts"]["awaiting_upload"] == 1
+        let st = status(&base).await;
+        st["counts"]["awaiting_upload"] == 1
     })
     .await;
     // The upload's race with the event's recording, as it lands: the bytes are in the store,
@@ -379,9 +372,7 @@ async fn a_verdict_transaction_dropped_from_the_mempool_is_sent_again() {
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let p = net.prover(1, 1, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     p.submit(rid, proof.hash()).await;
     // Mining paused, the verdict's transaction waits in the mempool; then the node drops it.
     let anvil = &net.chain.provider;
@@ -413,9 +404,7 @@ fn blob_path(net: &Net, kind: &str, key: [u8; 32]) -> std::path::PathBuf {
 async fn altered_proof_bytes_in_the_store_are_not_judged_and_the_honest_prover_is_paid() {
     let (net, relayer, base) = Net::running(1, 1).await;
     let p = net.prover(1, 1, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     // Someone with access to the store puts other bytes under the proof's hash before the
     // submission is seen: the relayer takes the submission as uploaded...
     let path = blob_path(&net, "proof", proof.hash());
@@ -475,13 +464,8 @@ async fn an_altered_witness_or_manifest_is_never_served() {
     relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     eventually("the batch followed again", 30, async || {
-        let status: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        status["counts"]["batches"] == 1
+        let st = status(&base).await;
+        st["counts"]["batches"] == 1
     })
     .await;
     assert_eq!(
@@ -845,9 +829,7 @@ async fn a_lagging_rpc_node_loses_no_event() {
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let p = net.prover(1, 1, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     // From here the relayer's logs come from a node 20 blocks behind.
     lag.store(20, std::sync::atomic::Ordering::Relaxed);
     p.submit(rid, proof.hash()).await;
@@ -879,27 +861,17 @@ async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let p = net.prover(1, 2, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     lose.store(true, std::sync::atomic::Ordering::Relaxed);
     p.submit(rid, proof.hash()).await;
     // A later event followed: the block of the submission is behind the cursor, recorded done.
     p.lease_wait().await;
-    let status = async || -> serde_json::Value {
-        reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
     eventually("the second lease followed", 30, async || {
-        status().await["counts"]["leases"] == 2
+        status(&base).await["counts"]["leases"] == 2
     })
     .await;
     assert_eq!(
-        status().await["counts"]["submissions"],
+        status(&base).await["counts"]["submissions"],
         0,
         "the submission was lost"
     );
@@ -916,9 +888,7 @@ async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
 async fn a_verifier_that_panics_neither_stops_the_relayer_nor_strands_the_proof() {
     let (net, relayer, base) = Net::running(1, 1).await;
     let p = net.prover(1, 1, &base).await;
-    let (rid, job) = p.lease_wait().await;
-    let (info, witness) = p.fetch(job).await;
-    let proof = p.prove(&info, &witness, job).await;
+    let (rid, proof) = p.lease_and_prove().await;
     p.submit(rid, proof.hash()).await;
     // The relayer's copy of the configuration shares this switch: its verifier panics once.
     net.cfg
@@ -977,12 +947,7 @@ async fn a_reorg_under_the_cursor_is_rolled_back_and_the_verdict_posted_again() 
         .latestRequest;
     // Wait until the relayer has followed the block holding its own verdict...
     eventually("the verdict, followed", 30, async || {
-        let s: serde_json::Value = reqwest::get(format!("{base}/v1/status"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s = status(&base).await;
         s["counts"]["valid"] == 1
     })
     .await;

@@ -176,6 +176,15 @@ impl TestProver {
         .unwrap()
     }
 
+    /// Leases a job (waiting for one), fetches and proves it; returns the lease and the proof,
+    /// not yet submitted.
+    pub async fn lease_and_prove(&self) -> (u64, Proof) {
+        let (rid, job) = self.lease_wait().await;
+        let (info, witness) = self.fetch(job).await;
+        let proof = self.prove(&info, &witness, job).await;
+        (rid, proof)
+    }
+
     pub async fn submit(&self, request_id: u64, hash: [u8; 32]) {
         self.try_submit(request_id, hash).await.unwrap();
     }
