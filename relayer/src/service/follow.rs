@@ -3,9 +3,9 @@
 //! events (with what they need from the blob store and the chain) in one transaction per read.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::eips::BlockNumberOrTag;
 use alloy::providers::Provider;
@@ -16,7 +16,7 @@ use anyhow::anyhow;
 use crowdprove_bindings::Coordinator;
 use crowdprove_protocol::{LeaseState, Manifest, RequestId, Verdict};
 
-use super::Shared;
+use super::{Every, Shared};
 use crate::blobs::BlobKind;
 use crate::chain::retry;
 use crate::db::{BatchRow, JobRow};
@@ -101,19 +101,17 @@ const RECONCILE_BATCH: usize = 256;
 /// its event, so it is judged and its bond released rather than locked until it expires.
 #[derive(Default)]
 pub(super) struct Reconciler {
-    last: Mutex<Option<Instant>>,
+    last: Every,
 }
 
 impl Reconciler {
     /// Records the missed submissions, if it is time to look.
     pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
+        if !self
+            .last
+            .due(Duration::from_secs(s.cfg.follow.reconcile_secs.max(1)))
         {
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            let every = Duration::from_secs(s.cfg.follow.reconcile_secs.max(1));
-            if last.is_some_and(|t| t.elapsed() < every) {
-                return Ok(());
-            }
-            *last = Some(Instant::now());
+            return Ok(());
         }
         let Some(cursor) = s.db.cursor()? else {
             return Ok(());

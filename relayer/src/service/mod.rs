@@ -63,7 +63,7 @@ pub(crate) struct Shared {
     /// What `/v1/status` and `/metrics` serve, refreshed by the snapshot duty.
     snapshot: std::sync::RwLock<Option<Arc<crate::api::Snapshot>>>,
     /// When the snapshot duty last ran.
-    snapshot_at: Mutex<Option<Instant>>,
+    snapshot_at: Every,
 }
 
 impl Shared {
@@ -86,7 +86,7 @@ impl Shared {
             chain_time: AtomicU64::new(0),
             manifests: Mutex::default(),
             snapshot: Default::default(),
-            snapshot_at: Mutex::default(),
+            snapshot_at: Every::default(),
         }
     }
 
@@ -107,12 +107,8 @@ impl Shared {
 
     // Rebuilds the status snapshot at most every SNAPSHOT_EVERY.
     async fn refresh_snapshot(&self) -> anyhow::Result<()> {
-        {
-            let mut at = self.snapshot_at.lock().unwrap_or_else(|e| e.into_inner());
-            if at.is_some_and(|t| t.elapsed() < SNAPSHOT_EVERY) {
-                return Ok(());
-            }
-            *at = Some(Instant::now());
+        if !self.snapshot_at.due(SNAPSHOT_EVERY) {
+            return Ok(());
         }
         crate::api::refresh(self).await
     }
@@ -217,6 +213,24 @@ impl Duty {
 struct Schedule {
     /// Duty -> (not before, current back-off).
     backoff: HashMap<Duty, (Instant, Duration)>,
+}
+
+/// When a periodic duty last ran (the prune, reconcile and snapshot duties run on a period of
+/// their own, not on every step).
+#[derive(Default)]
+pub(super) struct Every(Mutex<Option<Instant>>);
+
+impl Every {
+    /// Whether `period` has passed since the last time this said yes (yes the first time); a
+    /// yes starts the next period.
+    pub(super) fn due(&self, period: Duration) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| t.elapsed() < period) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
 }
 
 /// How often the status snapshot is rebuilt.

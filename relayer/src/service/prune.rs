@@ -2,16 +2,15 @@
 //! witnesses and its tree's proofs are deleted from the blob store; the final proof and the
 //! manifest stay.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Shared, now_ms};
+use super::{Every, Shared, now_ms};
 use crate::blobs::BlobKind;
 
 /// The prune duty and when it last ran.
 #[derive(Default)]
 pub(super) struct Pruner {
-    last: Mutex<Option<Instant>>,
+    last: Every,
 }
 
 impl Pruner {
@@ -19,13 +18,11 @@ impl Pruner {
     /// short).
     pub(super) async fn run(&self, s: &Shared) -> anyhow::Result<()> {
         let retention = s.cfg.store.retention_secs;
+        if !self
+            .last
+            .due(Duration::from_secs((retention / 10).clamp(1, 30)))
         {
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            let every = Duration::from_secs((retention / 10).clamp(1, 30));
-            if last.is_some_and(|t| t.elapsed() < every) {
-                return Ok(());
-            }
-            *last = Some(Instant::now());
+            return Ok(());
         }
         let before = now_ms().saturating_sub(retention * 1000);
         for batch_id in s.db.prunable(before)? {

@@ -81,8 +81,9 @@ impl Verdicts {
             if row.submitted_at + own > now {
                 continue;
             }
-            // An upload that landed while the event was being recorded stored its bytes but
-            // marked no row (the row was written after): the store, not the flag, decides.
+            // Bytes stored whose row was never marked (the relayer died between storing an
+            // upload and marking its row, or the upload raced the event's recording): the
+            // store, not the flag, decides.
             if s.blobs.exists(BlobKind::Proof, &row.proof_hash).await? {
                 tracing::info!(
                     request = row.request_id,
