@@ -70,15 +70,28 @@ async fn a_stuck_transaction_is_replaced_with_a_higher_fee() {
     assert_eq!(balance, U256::from(5), "minted once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reverted_estimate_does_not_burn_a_nonce() {
+/// Anvil, a test token, and a sender for account 1 (which holds no tokens) with the token bound
+/// to that account's provider.
+async fn token_and_sender() -> (
+    alloy::node_bindings::AnvilInstance,
+    PrivateKeySigner,
+    TxSender,
+    TestToken::TestTokenInstance<alloy::providers::DynProvider>,
+) {
     let anvil = Anvil::at(anvil_binary()).spawn();
     let key: PrivateKeySigner = anvil.keys()[1].clone().into();
     let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
-    let token = TestToken::deploy(admin.clone()).await.unwrap();
+    let token = TestToken::deploy(admin).await.unwrap();
     let provider = wallet_provider(key.clone(), &anvil.endpoint()).unwrap();
     let sender = TxSender::new(provider.clone(), key.address(), Duration::from_secs(30));
-    let t = TestToken::new(*token.address(), provider.clone());
+    let t = TestToken::new(*token.address(), provider);
+    (anvil, key, sender, t)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reverted_estimate_does_not_burn_a_nonce() {
+    let (anvil, key, sender, t) = token_and_sender().await;
+    let provider = t.provider();
     // A transfer of tokens it does not have reverts at estimation...
     let err = sender
         .send("transfer", t.transfer(anvil.addresses()[0], U256::from(1)))
@@ -98,13 +111,7 @@ async fn a_reverted_estimate_does_not_burn_a_nonce() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nonce_another_sender_used_is_skipped_and_the_call_goes_through() {
-    let anvil = Anvil::at(anvil_binary()).spawn();
-    let key: PrivateKeySigner = anvil.keys()[1].clone().into();
-    let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
-    let token = TestToken::deploy(admin.clone()).await.unwrap();
-    let provider = wallet_provider(key.clone(), &anvil.endpoint()).unwrap();
-    let sender = TxSender::new(provider.clone(), key.address(), Duration::from_secs(30));
-    let t = TestToken::new(*token.address(), provider.clone());
+    let (anvil, key, sender, t) = token_and_sender().await;
     sender
         .send("mint", t.mint(key.address(), U256::from(1)))
         .await
@@ -112,7 +119,7 @@ async fn a_nonce_another_sender_used_is_skipped_and_the_call_goes_through() {
     // The same key sends from elsewhere (the relayer's `cancel` beside its service): the
     // number the sender holds for its next transaction is taken.
     let other = signing_provider(key.clone(), &anvil.endpoint()).unwrap();
-    TestToken::new(*token.address(), other)
+    TestToken::new(*t.address(), other)
         .mint(key.address(), U256::from(2))
         .send()
         .await
