@@ -1,14 +1,16 @@
 //! Sending transactions as the prover or the relayer: its own nonce management (a failed
-//! estimate never burns a nonce), a bounded wait for each receipt, fee bumping and replacement
+//! estimate never burns a nonce; numbers are handed out under a lock and receipts awaited
+//! outside it, so transactions pipeline), a bounded wait for each receipt, fee bumping and replacement
 //! of a transaction stuck in the mempool (or dropped from it), and revert reasons in words.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::TransactionReceipt;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use tokio::sync::Mutex;
 
 use crate::{Coordinator, decode_revert, describe};
@@ -33,11 +35,22 @@ pub enum TxError {
     Rpc(String),
 }
 
-/// Sends the prover's transactions one at a time, numbering them itself.
+/// The sender's numbering: the next nonce to hand out (None: ask the node) and the numbers of
+/// transactions sent and not yet settled, so that a gap is filled only where no transaction of
+/// this sender is on its way.
+#[derive(Default)]
+struct Nonces {
+    next: Option<u64>,
+    in_flight: BTreeSet<u64>,
+}
+
+/// Sends an account's transactions, numbering them itself: numbers are handed out under a lock
+/// and receipts awaited outside it, so several transactions (a lease beside a submission) go
+/// out in one block.
 pub struct TxSender {
     provider: DynProvider,
     from: Address,
-    nonce: Mutex<Option<u64>>,
+    nonces: Mutex<Nonces>,
     stuck_after: Duration,
 }
 
@@ -48,7 +61,7 @@ impl TxSender {
         TxSender {
             provider,
             from,
-            nonce: Mutex::new(None),
+            nonces: Mutex::new(Nonces::default()),
             stuck_after,
         }
     }
@@ -79,50 +92,74 @@ impl TxSender {
     ) -> Result<TransactionReceipt, TxError> {
         let call = call.from(self.from);
         let gas = call.estimate_gas().await.map_err(|e| classify(what, &e))? + extra;
-        let request = call.into_transaction_request();
-        let mut guard = self.nonce.lock().await;
-        let mut nonce = match *guard {
-            Some(n) => n,
-            None => self.pending_nonce().await?,
-        };
+        let request = call
+            .into_transaction_request()
+            .with_gas_limit(gas + gas / 5);
         let fees = self
             .provider
             .estimate_eip1559_fees()
             .await
             .map_err(|e| TxError::Rpc(e.to_string()))?;
-        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+        let mut nonce = self.allocate().await?;
+        let outcome = self
+            .drive(
+                what,
+                request,
+                fees.max_fee_per_gas,
+                fees.max_priority_fee_per_gas,
+                &mut nonce,
+            )
+            .await;
+        let mut n = self.nonces.lock().await;
+        n.in_flight.remove(&nonce);
+        if outcome.is_err() {
+            // The number may be a hole now: the next transaction asks the node, which hands out
+            // the first unused one.
+            n.next = None;
+        }
+        outcome
+    }
+
+    // Hands out the next number and marks it in flight.
+    async fn allocate(&self) -> Result<u64, TxError> {
+        let mut n = self.nonces.lock().await;
+        let nonce = match n.next {
+            Some(x) => x,
+            None => self.pending_nonce().await?,
+        };
+        n.next = Some(nonce + 1);
+        n.in_flight.insert(nonce);
+        Ok(nonce)
+    }
+
+    // Sends `request` as `nonce` until it is mined, replacing it with higher fees while it is
+    // stuck and renumbering it when its number was taken or sits behind a gap. The lock is
+    // held only to renumber.
+    async fn drive(
+        &self,
+        what: &str,
+        request: TransactionRequest,
+        mut max_fee: u128,
+        mut tip: u128,
+        nonce: &mut u64,
+    ) -> Result<TransactionReceipt, TxError> {
         let mut sent: Vec<B256> = Vec::new();
         for attempt in 0..8u32 {
             let tx = request
                 .clone()
-                .with_nonce(nonce)
-                .with_gas_limit(gas + gas / 5)
+                .with_nonce(*nonce)
                 .with_max_fee_per_gas(max_fee)
                 .with_max_priority_fee_per_gas(tip);
             match self.provider.send_transaction(tx).await {
                 Ok(pending) => {
                     sent.push(*pending.tx_hash());
                     match tokio::time::timeout(self.stuck_after, pending.get_receipt()).await {
-                        Ok(Ok(receipt)) => {
-                            *guard = Some(nonce + 1);
-                            return finish(what, receipt);
-                        }
+                        Ok(Ok(receipt)) => return finish(what, receipt),
                         Ok(Err(e)) => {
                             tracing::warn!(what, error = %e, "waiting for a receipt failed")
                         }
                         Err(_) => {
-                            // Below our number the chain may have lost transactions (a reorg
-                            // dropped them): then ours waits behind a gap, and no fee helps.
-                            let chain = self.provider.get_transaction_count(self.from).await.ok();
-                            if chain.is_some_and(|c| c < nonce) {
-                                let c = chain.unwrap_or(nonce);
-                                tracing::warn!(
-                                    what,
-                                    ours = nonce,
-                                    chain = c,
-                                    "nonce gap (earlier transactions were dropped); renumbering"
-                                );
-                                nonce = c;
+                            if self.fill_gap(what, nonce).await {
                                 continue;
                             }
                             tracing::warn!(
@@ -141,32 +178,12 @@ impl TxSender {
                             if let Ok(Some(receipt)) =
                                 self.provider.get_transaction_receipt(*h).await
                             {
-                                *guard = Some(nonce + 1);
                                 return finish(what, receipt);
                             }
                         }
                         if msg.contains("nonce too low") {
-                            // Another sender for this account used the number (the relayer's
-                            // `cancel` beside its service, a second client with the same key):
-                            // take the chain's next one.
-                            match self.pending_nonce().await {
-                                Ok(n) if n > nonce => {
-                                    tracing::warn!(
-                                        what,
-                                        ours = nonce,
-                                        chain = n,
-                                        "nonce used elsewhere; renumbering"
-                                    );
-                                    nonce = n;
-                                    continue;
-                                }
-                                _ => {
-                                    *guard = None;
-                                    return Err(TxError::Rpc(format!(
-                                        "{what}: nonce out of sync; resynchronized, retry"
-                                    )));
-                                }
-                            }
+                            self.renumber_used(what, nonce).await?;
+                            continue;
                         }
                     } else {
                         tracing::warn!(what, error = %e, "sending failed; retrying");
@@ -177,14 +194,64 @@ impl TxSender {
             max_fee += max_fee / 8 + 1;
             tip += tip / 8 + 1;
         }
-        *guard = None;
         Err(TxError::Rpc(format!("{what}: not mined after 8 tries")))
     }
 
-    /// Forgets the cached nonce, so that the next transaction asks the node: for when a reorg
+    // A stuck transaction may wait behind a gap: below its number the chain lost transactions
+    // (a reorg dropped them) that no send of ours is still driving, and no fee helps. Then it
+    // takes the first missing number; true if it did.
+    async fn fill_gap(&self, what: &str, nonce: &mut u64) -> bool {
+        let Ok(chain) = self.provider.get_transaction_count(self.from).await else {
+            return false;
+        };
+        let mut n = self.nonces.lock().await;
+        if chain >= *nonce || n.in_flight.range(chain..*nonce).next().is_some() {
+            return false;
+        }
+        tracing::warn!(
+            what,
+            ours = *nonce,
+            chain,
+            "nonce gap (earlier transactions were dropped); renumbering"
+        );
+        n.in_flight.remove(nonce);
+        if n.in_flight.range(*nonce..).next().is_none() {
+            n.next = Some(chain + 1);
+        }
+        n.in_flight.insert(chain);
+        *nonce = chain;
+        true
+    }
+
+    // Another sender for this account used the number (the relayer's `cancel` beside its
+    // service, a second client with the same key): take the chain's next one.
+    async fn renumber_used(&self, what: &str, nonce: &mut u64) -> Result<(), TxError> {
+        let chain = self.pending_nonce().await?;
+        let mut n = self.nonces.lock().await;
+        if chain <= *nonce {
+            n.next = None;
+            return Err(TxError::Rpc(format!(
+                "{what}: nonce out of sync; resynchronized, retry"
+            )));
+        }
+        let fresh = chain.max(n.next.unwrap_or(chain));
+        tracing::warn!(
+            what,
+            ours = *nonce,
+            chain = fresh,
+            "nonce used elsewhere; renumbering"
+        );
+        n.in_flight.remove(nonce);
+        n.in_flight.insert(fresh);
+        n.next = Some(fresh + 1);
+        *nonce = fresh;
+        Ok(())
+    }
+
+    /// Forgets the next number, so that the next transaction asks the node: for when a reorg
     /// dropped transactions this sender already counted.
     pub async fn resync(&self) {
-        *self.nonce.lock().await = None;
+        self.nonces.lock().await.next = None;
     }
 
     async fn pending_nonce(&self) -> Result<u64, TxError> {

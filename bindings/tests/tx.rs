@@ -158,3 +158,62 @@ async fn a_coordinator_revert_is_decoded_into_its_error() {
     );
     assert_eq!(err.to_string(), "lease: NoJobAvailable(NoJobAvailable)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_sent_together_go_out_together() {
+    let (anvil, key, sender, t) = token_and_sender().await;
+    let sender = std::sync::Arc::new(sender);
+    let admin = signing_provider(anvil.keys()[0].clone().into(), &anvil.endpoint()).unwrap();
+    admin.anvil_set_auto_mine(false).await.unwrap();
+    let tasks: Vec<_> = (1..=3u64)
+        .map(|i| {
+            let (s, t) = (sender.clone(), t.clone());
+            let to = key.address();
+            tokio::spawn(async move { s.send("mint", t.mint(to, U256::from(i))).await })
+        })
+        .collect();
+    // Every one is in the mempool before any is mined: none waits for another's receipt.
+    let provider = t.provider().clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while provider
+        .get_transaction_count(key.address())
+        .pending()
+        .await
+        .unwrap()
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "three transactions in the mempool at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    admin.anvil_mine(Some(1), None).await.unwrap();
+    let mut blocks = Vec::new();
+    for task in tasks {
+        let receipt = tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        blocks.push(receipt.block_number.unwrap());
+    }
+    assert!(
+        blocks.iter().all(|&b| b == blocks[0]),
+        "one block: {blocks:?}"
+    );
+    assert_eq!(
+        t.balanceOf(key.address()).call().await.unwrap(),
+        U256::from(6)
+    );
+    // The sender's numbering continues after them.
+    admin.anvil_set_auto_mine(true).await.unwrap();
+    sender
+        .send("mint", t.mint(key.address(), U256::from(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        provider.get_transaction_count(key.address()).await.unwrap(),
+        4
+    );
+}
