@@ -77,6 +77,10 @@ pub struct DevnetOptions {
     /// chain time (which the reassign and stale ages count in) keeps up with the clock
     /// while nothing is sent; without it, a hoarded job is never old enough to hand on.
     pub tick_secs: Option<u64>,
+    /// Kill the relayer (its own process, SIGKILL) this long after it posts the batch, and
+    /// start it again after the second duration: the prover clients must deliver every proof
+    /// across the outage.
+    pub relayer_outage: Option<(Duration, Duration)>,
 }
 
 impl DevnetOptions {
@@ -108,6 +112,7 @@ impl DevnetOptions {
             // (`make demo` took 1.21x sequential with 2 spares, 1.10x without).
             spare_attempts: 0,
             tick_secs: Some(1),
+            relayer_outage: None,
         }
     }
 }
@@ -283,8 +288,10 @@ impl Devnet {
             cancel: CancellationToken::new(),
         };
         for a in &devnet.accounts {
+            // An honest client keeps one job ready beside the one proving while its last
+            // submission awaits its verdict: three leases' worth keeps that pipeline full.
             let leases = match a.role {
-                Role::Hoarder => 3,
+                Role::Hoarder | Role::Honest | Role::Crashy => 3,
                 _ => 2,
             };
             devnet
@@ -601,9 +608,29 @@ impl Devnet {
         let deadline = Instant::now() + limit;
         let mut crashed: Vec<(usize, Instant)> = Vec::new();
         let mut crashed_once: Vec<usize> = Vec::new();
+        let mut outage = self.opts.relayer_outage;
+        let mut down_since = None::<Instant>;
         loop {
             if self.finalized(batch_id).await? {
                 return Ok(self.started.elapsed());
+            }
+            if let Some((at, down)) = outage {
+                match down_since {
+                    None if self.started.elapsed() >= at => {
+                        tracing::warn!("killing the relayer (SIGKILL) for {down:?}");
+                        self.kill_relayer_process().await?;
+                        down_since = Some(Instant::now());
+                    }
+                    Some(t) if t.elapsed() >= down => {
+                        // The makespan still counts from the first post.
+                        let started = self.started;
+                        self.spawn_relayer_process().await?;
+                        self.started = started;
+                        tracing::warn!("the relayer is back");
+                        outage = None;
+                    }
+                    _ => {}
+                }
             }
             anyhow::ensure!(
                 Instant::now() < deadline,

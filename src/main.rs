@@ -87,6 +87,24 @@ struct DevnetArgs {
     /// original (docs/results/devnet.md).
     #[arg(long, default_value_t = 0)]
     spare_attempts: u8,
+    /// Kill the relayer (SIGKILL; it runs as its own process then) AT seconds after it posts
+    /// the batch and start it again DOWN seconds later, e.g. 20:30: the provers must deliver
+    /// every proof across the outage.
+    #[arg(long, value_name = "AT:DOWN", value_parser = outage)]
+    relayer_outage: Option<(Duration, Duration)>,
+}
+
+fn outage(s: &str) -> Result<(Duration, Duration), String> {
+    let (at, down) = s
+        .split_once(':')
+        .ok_or("expected AT:DOWN in seconds, e.g. 20:30")?;
+    let secs = |v: &str| {
+        v.trim()
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| format!("`{v}` is not a number of seconds"))
+    };
+    Ok((secs(at)?, secs(down)?))
 }
 
 fn cores() -> usize {
@@ -144,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     opts.block_time = a.block_time;
     opts.min_reassign_age = a.min_reassign_age;
     opts.spare_attempts = a.spare_attempts;
+    opts.relayer_outage = a.relayer_outage;
     println!(
         "starting a devnet: {} provers ({} hoarders, {} invalid, {} crashy), a batch of {} chunks, {} parameters",
         a.provers + a.hoarders + a.invalid + a.crashy,
@@ -159,7 +178,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     devnet.spawn_provers()?;
     println!("the provers are building their circuits");
     devnet.wait_clients_ready(Duration::from_secs(600)).await?;
-    let relayer = devnet.start_relayer().await?;
+    let relayer = if a.relayer_outage.is_some() {
+        devnet.spawn_relayer_process().await?
+    } else {
+        devnet.start_relayer().await?
+    };
     println!(
         "chain {}  coordinator {}  token {}  relayer {relayer}",
         devnet.rpc_url(),

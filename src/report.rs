@@ -31,6 +31,46 @@ pub struct ProverLine {
     pub earned_tokens: f64,
     /// Times slashed.
     pub slashes: u64,
+    /// The client's own account of its time (summed over its runs), from its log.
+    pub duty: Option<Duty>,
+}
+
+/// A prover client's time, as it reports it when it exits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Duty {
+    /// Seconds its worker proved.
+    pub proving_secs: f64,
+    /// Seconds it had work: jobs in hand, or jobs on the chain it could lease.
+    pub available_secs: f64,
+    /// Seconds it ran.
+    pub wall_secs: f64,
+}
+
+impl Duty {
+    /// Proving time over the time work was available.
+    pub fn cycle(&self) -> f64 {
+        if self.available_secs > 0.0 {
+            self.proving_secs / self.available_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Sums the summary lines a client's log holds, one per run that exited; None if it
+    /// holds none.
+    pub fn from_log(log: &str) -> Option<Duty> {
+        let mut total: Option<Duty> = None;
+        for (p, a, w) in log
+            .lines()
+            .filter_map(crowdprove_prover::runner::Summary::times_in_line)
+        {
+            let t = total.get_or_insert_default();
+            t.proving_secs += p;
+            t.available_secs += a;
+            t.wall_secs += w;
+        }
+        total
+    }
 }
 
 /// Gas from the receipts, by kind of call.
@@ -250,6 +290,9 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
             jobs: completed_by.get(&a.address()).copied().unwrap_or(0),
             earned_tokens: tokens(p.earnings),
             slashes: p.slashes.to(),
+            duty: std::fs::read_to_string(devnet.log_of(a.index))
+                .ok()
+                .and_then(|l| Duty::from_log(&l)),
         });
     }
     let books_balance = token.balanceOf(devnet.coordinator).call().await? == held;
@@ -306,8 +349,17 @@ pub fn table(s: &Summary) -> String {
         row(
             &format!("prover #{} ({:?})", p.account, p.role),
             format!(
-                "{} jobs, {:.1} tokens earned, {} slashes",
-                p.jobs, p.earned_tokens, p.slashes
+                "{} jobs, {:.1} tokens earned, {} slashes{}",
+                p.jobs,
+                p.earned_tokens,
+                p.slashes,
+                p.duty.map_or(String::new(), |d| format!(
+                    "; duty cycle {:.1}% ({:.1} s proving of {:.1} s with work available, {:.1} s running)",
+                    d.cycle() * 100.0,
+                    d.proving_secs,
+                    d.available_secs,
+                    d.wall_secs
+                ))
             ),
         );
     }

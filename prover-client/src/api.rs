@@ -7,14 +7,22 @@ use anyhow::{Context, bail};
 
 use crowdprove_protocol::JobInfo;
 
-/// What became of an upload.
+/// What became of one upload try.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Upload {
     /// The relayer holds the bytes.
     Accepted,
     /// Too late: the submission was judged Missing.
     Gone,
-    /// Refused for good (the message says why).
+    /// Not taken yet: the relayer has not seen the lease or its submission (404, 409), is busy
+    /// (429, 5xx) or is unreachable (`down`); worth trying again while the lease is unjudged.
+    NotYet {
+        /// What the relayer said.
+        why: String,
+        /// The relayer did not answer, or answered with a server error.
+        down: bool,
+    },
+    /// Refused (the message says why).
     Refused(String),
 }
 
@@ -94,47 +102,47 @@ impl RelayerApi {
             .to_vec())
     }
 
-    /// Uploads the proof bytes of `request_id`; retries while the relayer has not seen the
-    /// on-chain hash yet (409), is busy (429, 5xx) or unreachable.
-    pub async fn upload(&self, request_id: u64, bytes: &[u8]) -> anyhow::Result<Upload> {
+    /// Whether the relayer answers at all (`/healthz`).
+    pub async fn healthy(&self) -> bool {
+        self.http
+            .get(format!("{}/healthz", self.base))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Tries once to upload the proof bytes of `request_id`. The deliverer retries until the
+    /// lease is judged: a relayer that lags the chain answers 404 or 409 for a while.
+    pub async fn upload(&self, request_id: u64, bytes: &[u8]) -> Upload {
         let url = format!("{}/v1/proofs/{request_id}", self.base);
-        let deadline = Instant::now() + self.patience;
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match self
-                .http
-                .put(&url)
-                .body(bytes.to_vec())
-                .timeout(Duration::from_secs(60))
-                .send()
-                .await
+        match self
+            .http
+            .put(&url)
+            .body(bytes.to_vec())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => Upload::Accepted,
+            Ok(r) if r.status().as_u16() == 410 => Upload::Gone,
+            Ok(r)
+                if matches!(r.status().as_u16(), 404 | 409 | 429)
+                    || r.status().is_server_error() =>
             {
-                Ok(r) if r.status().is_success() => return Ok(Upload::Accepted),
-                Ok(r) if r.status().as_u16() == 410 => return Ok(Upload::Gone),
-                Ok(r)
-                    if r.status().as_u16() == 409
-                        || r.status().as_u16() == 429
-                        || r.status().is_server_error() =>
-                {
-                    tracing::debug!(request_id, status = %r.status(), "upload not taken yet; retrying");
+                Upload::NotYet {
+                    why: r.status().to_string(),
+                    down: r.status().is_server_error(),
                 }
-                Ok(r) => {
-                    let status = r.status();
-                    return Ok(Upload::Refused(format!(
-                        "{status}: {}",
-                        r.text().await.unwrap_or_default()
-                    )));
-                }
-                Err(e) => tracing::debug!(request_id, error = %e, "relayer unreachable; retrying"),
             }
-            if Instant::now() > deadline {
-                bail!(
-                    "uploading the proof of request {request_id}: the relayer did not take it within {:?}",
-                    self.patience
-                );
+            Ok(r) => {
+                let status = r.status();
+                Upload::Refused(format!("{status}: {}", r.text().await.unwrap_or_default()))
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(5));
+            Err(e) => Upload::NotYet {
+                why: e.to_string(),
+                down: true,
+            },
         }
     }
 }

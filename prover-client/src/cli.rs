@@ -107,9 +107,22 @@ struct RunArgs {
     /// proving.
     #[arg(long, default_value_t = 1)]
     prefetch: usize,
-    /// Consecutive failures after which no new job is leased.
+    /// Consecutive job failures (witnesses refused, proofs judged Missing) after which leasing
+    /// pauses for the cool-down. A failure of the client itself (its own proof does not verify,
+    /// or was judged invalid; its circuits are not the batch's) stops leasing for good.
     #[arg(long, default_value_t = 3)]
     max_failures: u32,
+    /// Seconds leasing stays paused once the breaker trips.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    breaker_cooldown_secs: u64,
+    /// Do not keep a warm spare proving worker (saves its memory; a dropped job then waits
+    /// for the circuits to be rebuilt).
+    #[arg(long)]
+    no_spare_worker: bool,
+    /// Log JSON lines, a progress line every 30 s, and print the summary as JSON: for running
+    /// under a supervisor.
+    #[arg(long)]
+    json: bool,
     /// Build the aggregation circuits up to this tree level before leasing (seconds per
     /// level), so that a first job of a level is not held while they are built; 0: build each
     /// on first use. 3 covers trees of up to 8 chunks; higher levels are built when met.
@@ -146,12 +159,16 @@ where
         }
         std::process::exit(0);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if matches!(&cli.command, Command::Run(a) if a.json) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     match runtime.block_on(run(cli.command)) {
         Ok(code) => std::process::exit(code),
@@ -216,7 +233,10 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
         max_jobs: args.max_jobs,
         prefetch: args.prefetch,
         max_failures: args.max_failures.max(1),
+        cooldown: Duration::from_secs(args.breaker_cooldown_secs),
         warm_levels: args.warm_levels,
+        spare_worker: !args.no_spare_worker,
+        plain_progress: args.json,
         poll: Duration::from_millis(args.poll_ms.max(50)),
         eth_per_token: args.eth_per_token,
         min_eth: args.min_eth,
@@ -232,19 +252,13 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
         }
     });
     let summary = Runner::new(cfg, conn)?.run(stop).await?;
-    println!(
-        "leased {} | delivered {} | judged valid {} | dropped {} | refused {} | duty cycle {:.0}% ({:.1} s proving of {:.1} s)",
-        summary.leased,
-        summary.delivered,
-        summary.valid,
-        summary.dropped,
-        summary.refused,
-        summary.duty_cycle() * 100.0,
-        summary.proving_secs,
-        summary.wall_secs
-    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!("{}", summary.line());
+    }
     if let Some(reason) = summary.breaker {
-        eprintln!("crowdprove-prover: stopped leasing: {reason}");
+        eprintln!("crowdprove-prover: leasing stopped or paused: {reason}");
         return Ok(2);
     }
     Ok(0)

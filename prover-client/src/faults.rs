@@ -12,3 +12,25 @@ pub(crate) fn after_spool() {
         std::process::exit(3);
     }
 }
+
+/// Called by the worker process as it starts a proof: with the feature and
+/// `CROWDPROVE_FAULT=worker-dies-once:<file>` set, the first worker to get here creates the file
+/// and exits mid-proof, as a worker killed by the system would; later ones prove.
+#[inline]
+pub(crate) fn worker_proving() {
+    #[cfg(feature = "fault-injection")]
+    if let Some(mark) = std::env::var("CROWDPROVE_FAULT")
+        .ok()
+        .and_then(|f| f.strip_prefix("worker-dies-once:").map(str::to_owned))
+    {
+        if std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&mark)
+            .is_ok()
+        {
+            eprintln!("fault injection: the worker dies mid-proof");
+            std::process::exit(9);
+        }
+    }
+}

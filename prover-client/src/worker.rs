@@ -103,14 +103,17 @@ pub fn serve(set: ParamSet) -> anyhow::Result<()> {
                 statement,
                 witness,
                 ..
-            } => prove(
-                &circuits,
-                job_id,
-                ProverAddress(prover),
-                level,
-                statement.into(),
-                &witness,
-            ),
+            } => {
+                crate::faults::worker_proving();
+                prove(
+                    &circuits,
+                    job_id,
+                    ProverAddress(prover),
+                    level,
+                    statement.into(),
+                    &witness,
+                )
+            }
         };
         write_frame(&mut output, &resp)?;
     }

@@ -236,22 +236,40 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
         net.coord().nextIds().call().await.unwrap().nextBatchId > 1
     })
     .await;
-    let run = net
-        .run_client(
-            1,
-            &lying,
-            &data,
-            SMALL,
-            &["run", "--max-failures", "1", "--poll-ms", "100"],
-        )
-        .await;
+    // One refusal trips the breaker; leasing pauses for the cool-down, then resumes.
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, &lying, &data, SMALL);
+    c.args([
+        "run",
+        "--max-failures",
+        "1",
+        "--breaker-cooldown-secs",
+        "1",
+        "--poll-ms",
+        "100",
+    ]);
+    let client = spawn(c, &log);
+    eventually_or_show(
+        "the cool-down's end",
+        60,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("leasing resumes"),
+    )
+    .await;
+    interrupt(&client);
+    let status = wait(client, 30).await;
     assert_eq!(
-        run.status.code(),
+        status.code(),
         Some(2),
-        "the breaker stops it: {}",
-        text(&run)
+        "the breaker tripped: {}",
+        read(&log)
     );
-    assert!(text(&run).contains("did not commit to"), "{}", text(&run));
+    assert!(read(&log).contains("did not commit to"), "{}", read(&log));
+    assert!(
+        read(&log).contains("Leasing paused for 1 s"),
+        "{}",
+        read(&log)
+    );
     assert_eq!(
         net.chain.lease_state(RequestId::new(1, 1).0).await.unwrap(),
         LeaseState::Leased,
@@ -696,5 +714,319 @@ async fn a_submission_the_relayer_never_judges_is_expired_and_the_bond_freed() {
     assert_eq!(prover.earnings, U256::ZERO, "nothing paid");
     interrupt(&client);
     wait(client, 60).await;
+    relayer.shutdown().await;
+}
+
+/// The submissions the chain recorded for lease `rid`.
+async fn submissions(net: &Net, rid: u64) -> usize {
+    let logs = net
+        .chain
+        .provider
+        .get_logs(
+            &Filter::new()
+                .address(*net.coord().address())
+                .event_signature(Coordinator::ProofSubmitted::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    logs.iter()
+        .filter_map(|l| l.log_decode::<Coordinator::ProofSubmitted>().ok())
+        .filter(|e| e.inner.data.requestId == rid)
+        .count()
+}
+
+fn spool_files(data: &std::path::Path) -> usize {
+    std::fs::read_dir(data.join("spool"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayer_down_for_a_while_costs_time_not_the_proof_and_ctrl_c_keeps_it() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let addr = relayer.addr;
+    let base = format!("http://{addr}");
+    let data = net.staked(1, 10, &base, "p1").await;
+    let rid = RequestId::new(1, 1).0;
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.args(["run", "--poll-ms", "100"]);
+    let client = spawn(c, &log);
+    let logs = [log.clone()];
+
+    // The relayer goes down once the job is fetched: the proof is submitted but cannot be
+    // uploaded.
+    eventually_or_show("proving", 60, &logs, async || {
+        read(&log).contains("proving")
+    })
+    .await;
+    relayer.shutdown().await;
+    eventually_or_show("the failed upload", 60, &logs, async || {
+        read(&log).contains("the relayer is down")
+    })
+    .await;
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Submitted
+    );
+    // Ctrl-C once: it keeps trying to deliver what it holds.
+    interrupt(&client);
+    eventually_or_show("the first Ctrl-C", 30, &logs, async || {
+        read(&log).contains("finishing the jobs in hand")
+    })
+    .await;
+    let tries_before = spool_files(&data);
+    assert_eq!(tries_before, 2, "the proof and its entry stay spooled");
+    // Ctrl-C twice: it stops now, the spool keeping the proof.
+    interrupt(&client);
+    let status = wait(client, 30).await;
+    assert!(status.success(), "{}", read(&log));
+    assert_eq!(spool_files(&data), 2, "still spooled: {}", read(&log));
+    assert!(!read(&log).contains("failure"), "{}", read(&log));
+
+    // The relayer comes back on its address; the next start delivers the spooled proof.
+    let mut cfg = net.cfg.clone();
+    cfg.http.listen = addr;
+    let relayer = crowdprove_relayer::start(cfg).await.unwrap();
+    let again = net
+        .run_client(
+            1,
+            &base,
+            &data,
+            SMALL,
+            &["run", "--max-jobs", "1", "--poll-ms", "100"],
+        )
+        .await;
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("finishing spooled proofs"),
+        "{}",
+        text(&again)
+    );
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert_eq!(spool_files(&data), 0, "unspooled once delivered");
+    assert_eq!(submissions(&net, rid).await, 1, "submitted once");
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    relayer.shutdown().await;
+}
+
+// A relayer whose RPC lags the client's: it answers the first `lagging` uploads 404 (it does
+// not know the lease yet), then passes everything through.
+#[derive(Clone)]
+struct LaggingRelayer {
+    upstream: String,
+    lagging: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+async fn lagging_upload(
+    State(r): State<LaggingRelayer>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> axum::response::Response {
+    use std::sync::atomic::Ordering;
+    if r.lagging
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return (axum::http::StatusCode::NOT_FOUND, "unknown request").into_response();
+    }
+    let answer = reqwest::Client::new()
+        .put(format!("{}/v1/proofs/{id}", r.upstream))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
+    (status, answer.bytes().await.unwrap()).into_response()
+}
+
+async fn passed_through(State(r): State<LaggingRelayer>, uri: axum::http::Uri) -> Bytes {
+    reqwest::get(format!("{}{}", r.upstream, uri.path()))
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_the_lagging_relayer_answers_404_is_tried_until_it_is_taken() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let lag = LaggingRelayer {
+        upstream: format!("http://{}", relayer.addr),
+        lagging: std::sync::Arc::new(3.into()),
+    };
+    let lagging = lag.lagging.clone();
+    let app = axum::Router::new()
+        .route("/healthz", get(passed_through))
+        .route("/v1/jobs/{id}", get(passed_through))
+        .route("/v1/jobs/{id}/witness", get(passed_through))
+        .route("/v1/proofs/{id}", axum::routing::put(lagging_upload))
+        .with_state(lag);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let data = net.staked(1, 10, &base, "p1").await;
+
+    let run = net
+        .run_client(
+            1,
+            &base,
+            &data,
+            SMALL,
+            &["run", "--max-jobs", "1", "--poll-ms", "100"],
+        )
+        .await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        lagging.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "three uploads answered 404"
+    );
+    assert!(
+        text(&run).contains("upload not taken yet") && text(&run).contains("404"),
+        "{}",
+        text(&run)
+    );
+    assert!(text(&run).contains("delivered 1"), "{}", text(&run));
+    assert!(!text(&run).contains("failure"), "{}", text(&run));
+    let rid = RequestId::new(1, 1).0;
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    relayer.shutdown().await;
+}
+
+// An RPC in front of anvil that answers the first `reverts` gas estimates of a submission with
+// a bare revert, as a node behind the chain (which has not seen the lease) does.
+#[derive(Clone)]
+struct LaggingRpc {
+    upstream: String,
+    reverts: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+async fn lagging_rpc(
+    State(rpc): State<LaggingRpc>,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> axum::Json<serde_json::Value> {
+    use alloy::sol_types::SolCall;
+    use std::sync::atomic::Ordering;
+    let call = &body["params"][0];
+    let data = call["input"]
+        .as_str()
+        .or(call["data"].as_str())
+        .unwrap_or("");
+    let submits = [
+        Coordinator::submitProofCall::SELECTOR,
+        Coordinator::submitAndLeaseCall::SELECTOR,
+    ]
+    .iter()
+    .any(|s| data.starts_with(&format!("0x{}", alloy::hex::encode(s))));
+    if body["method"] == "eth_estimateGas"
+        && submits
+        && rpc
+            .reverts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        return axum::Json(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": body["id"],
+            "error": { "code": 3, "message": "execution reverted" }
+        }));
+    }
+    let answer = reqwest::Client::new()
+        .post(&rpc.upstream)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    axum::Json(answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_reverted_by_a_lagging_rpc_is_tried_again_not_dropped() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let data = net.staked(1, 10, &base, "p1").await;
+    let rpc = LaggingRpc {
+        upstream: net.chain.url(),
+        reverts: std::sync::Arc::new(2.into()),
+    };
+    let reverts = rpc.reverts.clone();
+    let app = axum::Router::new()
+        .route("/", axum::routing::post(lagging_rpc))
+        .with_state(rpc);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.env("RPC_URL", &url)
+        .args(["run", "--max-jobs", "1", "--poll-ms", "100"]);
+    let run = output(c).await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        reverts.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "both reverts served"
+    );
+    assert!(
+        text(&run).contains("submission reverted but the lease is still ours"),
+        "{}",
+        text(&run)
+    );
+    let rid = RequestId::new(1, 1).0;
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert_eq!(submissions(&net, rid).await, 1);
+    assert_eq!(spool_files(&data), 0);
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_dies_mid_proof_is_replaced_and_the_job_still_proven() {
+    let net = Net::new(SMALL, 1).await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let data = net.staked(1, 10, &base, "p1").await;
+    let mark = net.dir.path().join("worker-died");
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.env(
+        "CROWDPROVE_FAULT",
+        format!("worker-dies-once:{}", mark.display()),
+    )
+    .args(["run", "--max-jobs", "1", "--poll-ms", "100"]);
+    let run = output(c).await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(mark.exists(), "a worker died");
+    assert!(
+        text(&run).contains("the proving worker died mid-proof"),
+        "{}",
+        text(&run)
+    );
+    assert!(text(&run).contains("delivered 1"), "{}", text(&run));
+    let rid = RequestId::new(1, 1).0;
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
     relayer.shutdown().await;
 }
