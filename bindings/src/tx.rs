@@ -123,10 +123,14 @@ impl TxSender {
     // Hands out the next number and marks it in flight.
     async fn allocate(&self) -> Result<u64, TxError> {
         let mut n = self.nonces.lock().await;
-        let nonce = match n.next {
+        let mut nonce = match n.next {
             Some(x) => x,
             None => self.pending_nonce().await?,
         };
+        // The node's count stops at a hole; numbers above it may still be ours in flight.
+        while n.in_flight.contains(&nonce) {
+            nonce += 1;
+        }
         n.next = Some(nonce + 1);
         n.in_flight.insert(nonce);
         Ok(nonce)
@@ -159,7 +163,7 @@ impl TxSender {
                             tracing::warn!(what, error = %e, "waiting for a receipt failed")
                         }
                         Err(_) => {
-                            if self.fill_gap(what, nonce).await {
+                            if self.fill_gap(what, *nonce, max_fee, tip).await {
                                 continue;
                             }
                             tracing::warn!(
@@ -198,28 +202,46 @@ impl TxSender {
     }
 
     // A stuck transaction may wait behind a gap: below its number the chain lost transactions
-    // (a reorg dropped them) that no send of ours is still driving, and no fee helps. Then it
-    // takes the first missing number; true if it did.
-    async fn fill_gap(&self, what: &str, nonce: &mut u64) -> bool {
+    // (a reorg dropped them) that no send of ours is still driving, and no fee helps. The gap
+    // is filled with empty transfers to ourselves (not by renumbering ours: its copy already
+    // sent would then run too once the gap closed); true if it was.
+    async fn fill_gap(&self, what: &str, nonce: u64, max_fee: u128, tip: u128) -> bool {
         let Ok(chain) = self.provider.get_transaction_count(self.from).await else {
             return false;
         };
-        let mut n = self.nonces.lock().await;
-        if chain >= *nonce || n.in_flight.range(chain..*nonce).next().is_some() {
-            return false;
-        }
+        let missing: Vec<u64> = {
+            let mut n = self.nonces.lock().await;
+            let missing: Vec<u64> = (chain..nonce)
+                .filter(|x| !n.in_flight.contains(x))
+                .collect();
+            if missing.len() as u64 != nonce.saturating_sub(chain) {
+                // Some of the numbers below are still being driven by sends of ours.
+                return false;
+            }
+            n.in_flight.extend(&missing);
+            missing
+        };
         tracing::warn!(
             what,
-            ours = *nonce,
+            ours = nonce,
             chain,
-            "nonce gap (earlier transactions were dropped); renumbering"
+            "nonce gap (earlier transactions were dropped); filling it"
         );
-        n.in_flight.remove(nonce);
-        if n.in_flight.range(*nonce..).next().is_none() {
-            n.next = Some(chain + 1);
+        for x in &missing {
+            let filler = TransactionRequest::default()
+                .with_to(self.from)
+                .with_nonce(*x)
+                .with_gas_limit(21_000)
+                .with_max_fee_per_gas(max_fee)
+                .with_max_priority_fee_per_gas(tip);
+            if let Err(e) = self.provider.send_transaction(filler).await {
+                tracing::warn!(what, nonce = x, error = %e, "could not fill the gap");
+            }
         }
-        n.in_flight.insert(chain);
-        *nonce = chain;
+        let mut n = self.nonces.lock().await;
+        for x in &missing {
+            n.in_flight.remove(x);
+        }
         true
     }
 
@@ -234,7 +256,10 @@ impl TxSender {
                 "{what}: nonce out of sync; resynchronized, retry"
             )));
         }
-        let fresh = chain.max(n.next.unwrap_or(chain));
+        let mut fresh = chain.max(n.next.unwrap_or(chain));
+        while n.in_flight.contains(&fresh) {
+            fresh += 1;
+        }
         tracing::warn!(
             what,
             ours = *nonce,

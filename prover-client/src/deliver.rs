@@ -84,6 +84,8 @@ impl Deliverer {
         let mut awaiting: Vec<(u64, [u8; 32])> = Vec::new();
         let mut open = true;
         let mut tick = tokio::time::interval(self.poll);
+        // A slow check (a transaction waiting for its receipt) is not followed by a burst.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_eth = None::<Instant>;
         let mut stop = self.stop.clone();
         loop {
@@ -117,14 +119,17 @@ impl Deliverer {
                 }
                 _ = stopped_now(&mut stop) => {
                     tasks.abort_all();
-                    break;
+                    return;
                 }
             }
             if !open && tasks.is_empty() {
                 break;
             }
         }
-        check_verdicts(&ctx, &mut awaiting).await;
+        tokio::select! {
+            _ = check_verdicts(&ctx, &mut awaiting) => {}
+            _ = stopped_now(&mut stop) => {}
+        }
         tracing::debug!("delivering stage done");
     }
 }
@@ -194,7 +199,9 @@ async fn deliver(
         let our_submission = ours && lease.proofPrefix.0 == hash[..4];
         match LeaseState::try_from(lease.state) {
             Ok(LeaseState::Leased) if ours => {
-                let sent = if ride && *stop.borrow() == 0 {
+                // A lease booked to ride goes only if the run is not stopping.
+                let chained = ride && *stop.borrow() == 0;
+                let sent = if chained {
                     let call = coord.submitAndLease(rid, B256::from(hash));
                     ctx.conn
                         .tx
@@ -212,7 +219,7 @@ async fn deliver(
                         tracing::info!(request = rid, job = entry.job_id, "proof hash submitted");
                         // The gas paid for a submission and any lease: the lease's share
                         // stands for it in the reward check.
-                        let leased = ride.then(|| leased_in(&receipt, 1));
+                        let leased = chained.then(|| leased_in(&receipt, 1));
                         settle(&mut ride, leased);
                         delay = Duration::from_millis(200);
                     }
@@ -234,19 +241,17 @@ async fn deliver(
                             _ = stopped_now(&mut stop) => return (rid, None),
                         }
                     }
-                    // The contract says why: the job is no longer open to this lease.
-                    Err(e @ TxError::Refused { .. }) => {
-                        tracing::info!(request = rid, why = %e, "submission refused; dropping the proof");
-                        return drop_proof(&ctx, rid);
-                    }
-                    // No reason given: a lagging RPC, or a mined transaction that ran short.
-                    // The loop re-reads the lease; the proof is dropped only if the job closed.
-                    Err(e @ TxError::Reverted(_)) => {
+                    // Refused with a reason, or reverted without one (an RPC behind the chain, a
+                    // mined transaction that ran short): the proof is dropped only if the job
+                    // closed. Otherwise the loop re-reads the lease: an earlier copy mined
+                    // meanwhile (AlreadySubmitted) turns into an upload, a lease handed on into a
+                    // drop.
+                    Err(e @ (TxError::Refused { .. } | TxError::Reverted(_))) => {
                         if taken(&ctx.conn, entry.job_id).await {
-                            tracing::info!(request = rid, why = %e, "submission reverted and the job is closed; dropping the proof");
+                            tracing::info!(request = rid, why = %e, "submission refused and the job is closed; dropping the proof");
                             return drop_proof(&ctx, rid);
                         }
-                        tracing::warn!(request = rid, why = %e, "submission reverted but the lease is still ours; trying again");
+                        tracing::warn!(request = rid, why = %e, "submission refused or reverted; reading the lease again before anything is dropped");
                         if !pause(&mut delay, &mut stop).await {
                             return (rid, None);
                         }

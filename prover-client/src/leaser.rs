@@ -22,7 +22,7 @@ use crowdprove_protocol::{
 
 use crate::api::RelayerApi;
 use crate::config::Connected;
-use crate::runner::Stop;
+use crate::runner::{Stop, stop_changed, stopped_now};
 use crate::state::{Failure, Shared};
 
 /// A leased job, fetched and checked, waiting for the prover.
@@ -113,12 +113,17 @@ impl Leaser {
             while let Ok(r) = self.rides.try_recv() {
                 rides.push(r);
             }
-            for leased in rides.drain(..) {
+            let mut now = self.stop.clone();
+            for leased in std::mem::take(&mut rides) {
                 if leased.is_empty() {
                     self.shared.set_chain_work(false);
                 }
                 for l in leased {
-                    self.accept(l).await;
+                    // Stopping now drops what is being fetched: the lease is left to others.
+                    tokio::select! {
+                        _ = self.accept(l) => {}
+                        _ = stopped_now(&mut now) => return,
+                    }
                 }
             }
             if *self.stop.borrow() > 0 || self.shared.stopped_for_good() || self.shared.done() {
@@ -160,12 +165,19 @@ impl Leaser {
             // Past the fresh jobs a lease takes a job another prover holds (LRP): worth it only
             // for an idle prover, and one at a time.
             let n = want.min(limits::MAX_LEASES_PER_CALL as usize);
-            match lease(&self.conn, n).await {
+            let leasing = tokio::select! {
+                l = lease(&self.conn, n) => l,
+                _ = stopped_now(&mut now) => return,
+            };
+            match leasing {
                 Ok(Lease::Taken(leased)) => {
                     capped = false;
                     self.shared.set_chain_work(true);
                     for l in leased {
-                        self.accept(l).await;
+                        tokio::select! {
+                            _ = self.accept(l) => {}
+                            _ = stopped_now(&mut now) => return,
+                        }
                     }
                 }
                 Ok(Lease::NoJob) => {
@@ -194,7 +206,7 @@ impl Leaser {
         tokio::select! {
             _ = changed => {}
             _ = tokio::time::sleep(self.cfg.poll) => {}
-            _ = self.stop.changed() => {}
+            _ = stop_changed(&mut self.stop) => {}
         }
     }
 
@@ -207,7 +219,7 @@ impl Leaser {
     async fn probe_rpc(&mut self) {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = self.stop.changed() => {}
+            _ = stop_changed(&mut self.stop) => {}
         }
         // The next chain read tells whether it is back.
         if self.conn.coordinator.paramDelay().call().await.is_ok() {
@@ -241,7 +253,7 @@ impl Leaser {
                         .outage(Some(format!("the relayer or the RPC: {e:#}")));
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = self.stop.changed() => {}
+                        _ = stop_changed(&mut self.stop) => {}
                     }
                     if *self.stop.borrow() >= 2 {
                         break Err(Prep::Stopped);

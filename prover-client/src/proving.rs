@@ -53,7 +53,8 @@ impl WorkerSpec {
         Ok(w)
     }
 
-    fn spare(self) -> Option<JoinHandle<anyhow::Result<Worker>>> {
+    /// A spare warming in the background, if spares are kept.
+    pub fn spare(self) -> Option<JoinHandle<anyhow::Result<Worker>>> {
         self.spare.then(|| tokio::spawn(self.warm()))
     }
 }
@@ -74,6 +75,8 @@ pub struct Prover {
     pub spec: WorkerSpec,
     /// The worker in use.
     pub worker: Worker,
+    /// The spare, warm (or warming).
+    pub spare: Option<JoinHandle<anyhow::Result<Worker>>>,
     /// How often to look whether the job in the worker is still open.
     pub poll: Duration,
     /// How the run is asked to stop.
@@ -91,12 +94,18 @@ enum Try {
 impl Prover {
     /// Proves until the queue closes or the run stops now.
     pub async fn run(mut self) {
-        let mut spare = self.spec.spare();
+        let mut spare = self.spare.take();
         loop {
             let job = tokio::select! {
                 j = self.ready.recv() => match j { Some(j) => j, None => break },
                 _ = stopped_now(&mut self.stop) => break,
             };
+            // A client that cannot produce what the chain accepts proves nothing more: each
+            // submission could be slashed.
+            if self.shared.stopped_for_good() {
+                self.finish(&job, |_| {});
+                continue;
+            }
             if self.taken(job.job_id).await {
                 tracing::info!(
                     job = job.job_id,
@@ -125,7 +134,8 @@ impl Prover {
             let mut tries = 0;
             let outcome = loop {
                 let t = self.attempt(&req, job.job_id).await;
-                if matches!(t, Try::Answer(_)) {
+                // Stopping now: the worker is killed with this process, nothing replaces it.
+                if matches!(t, Try::Answer(_) | Try::Stopped) {
                     break t;
                 }
                 // The worker is mid-proof or dead: replace it with the spare.

@@ -183,8 +183,37 @@ impl Runner {
             }
             .run(),
         );
-        let mut worker = spec.warm().await?;
-        let round0_circuit = worker.circuit_id(0).await?;
+        // Nothing is in hand while the circuits are built: any Ctrl-C stops at once.
+        let mut asked = stop.clone();
+        let warm = async {
+            let mut worker = spec.warm().await?;
+            let round0_circuit = worker.circuit_id(0).await?;
+            // The spare builds its circuits now, not while the first jobs prove beside it.
+            let spare = match spec.spare {
+                true => {
+                    let w = spec.warm().await?;
+                    Some(tokio::spawn(async move { Ok(w) }))
+                }
+                false => None,
+            };
+            anyhow::Ok((worker, round0_circuit, spare))
+        };
+        let (worker, round0_circuit, spare) = tokio::select! {
+            w = warm => w?,
+            _ = async {
+                if asked.wait_for(|s| *s >= 1).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::info!("stopped while the circuits were built");
+                drop(proven_tx);
+                deliverer.abort();
+                return Ok(Summary {
+                    wall_secs: started.elapsed().as_secs_f64(),
+                    ..Summary::default()
+                });
+            }
+        };
         if cfg.warm_levels > 0 {
             tracing::info!(level = cfg.warm_levels, "circuits built; ready to lease");
         }
@@ -198,6 +227,7 @@ impl Runner {
                 spool,
                 spec,
                 worker,
+                spare,
                 poll: cfg.poll,
                 stop: stop.clone(),
             }
@@ -318,6 +348,14 @@ fn duty(c: &Counts, shared: &Shared) -> f64 {
 
 fn tokens(base_units: u128) -> String {
     format_units(U256::from(base_units), 18).unwrap_or_else(|_| base_units.to_string())
+}
+
+/// Resolves at the next change of the stop request, or never if none can come (its sender is
+/// gone): a wait on it never spins.
+pub async fn stop_changed(stop: &mut Stop) {
+    if stop.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Resolves once the run is asked to stop now (a second Ctrl-C), or never if that cannot come.

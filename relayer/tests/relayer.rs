@@ -336,6 +336,36 @@ async fn bytes_that_never_come_get_a_missing_verdict_and_no_slash() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_made_while_the_relayer_was_down_gets_a_whole_upload_window_after() {
+    let (net, relayer, base) = Net::running(1, 1).await;
+    let p = net.prover(1, 1, &base).await;
+    let (rid, proof) = p.lease_and_prove().await;
+    // Down: the prover submits, cannot upload, and the deadline passes meanwhile.
+    let addr = relayer.addr;
+    relayer.shutdown().await;
+    p.submit(rid, proof.hash()).await;
+    net.advance(u64::from(UPLOAD_DEADLINE) + 5).await;
+    let mut cfg = net.cfg.clone();
+    cfg.http.listen = addr;
+    let relayer = crowdprove_relayer::start(cfg).await.unwrap();
+    eventually(
+        "the submission seen by the restarted relayer",
+        30,
+        async || status(&base).await["counts"]["awaiting_upload"] == 1,
+    )
+    .await;
+    // Judged now it would be Missing; the upload window counts from the restart instead.
+    let st = p.upload(rid, proof.as_bytes()).await;
+    assert!(st.is_success(), "the upload is taken, not Gone: {st}");
+    eventually("the verdict", 30, async || {
+        net.chain.lease_state(rid).await.unwrap() != LeaseState::Submitted
+    })
+    .await;
+    assert_eq!(net.chain.lease_state(rid).await.unwrap(), LeaseState::Valid);
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_stored_while_their_submission_was_recorded_are_judged_not_missing() {
     let (net, relayer, base) = Net::running(1, 1).await;
     let p = net.prover(1, 1, &base).await;

@@ -26,10 +26,12 @@ const RESEND_AFTER_MS: u64 = 60_000;
 /// The upload deadline is read from the chain again after this long.
 const DEADLINE_TTL: Duration = Duration::from_secs(60);
 
-/// The verdicts duty and the upload deadline it last read.
+/// The verdicts duty, the upload deadline it last read, and the chain time this process
+/// started judging at.
 #[derive(Default)]
 pub(super) struct Verdicts {
     upload_deadline: Mutex<Option<(u64, Instant)>>,
+    serving_since: Mutex<Option<u64>>,
 }
 
 impl Verdicts {
@@ -64,6 +66,16 @@ impl Verdicts {
     async fn judge_missing(&self, s: &Shared) -> anyhow::Result<()> {
         let deadline = self.upload_deadline(s).await?;
         let now = s.chain_time.load(Ordering::Relaxed);
+        if now == 0 {
+            return Ok(());
+        }
+        // A prover cannot upload to a relayer that is down: after a restart, every submission
+        // gets a whole upload window from when this process began taking uploads.
+        let since = *self
+            .serving_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(now);
         for row in s.db.overdue(now, deadline, 256)? {
             if s.db.job(row.job_id)?.is_none() {
                 continue;
@@ -78,7 +90,7 @@ impl Verdicts {
             .await?
             .uploadDeadline
             .to();
-            if row.submitted_at + own > now {
+            if row.submitted_at.max(since) + own > now {
                 continue;
             }
             // Bytes stored whose row was never marked (the relayer died between storing an
