@@ -117,7 +117,7 @@ struct RunArgs {
     breaker_cooldown_secs: u64,
     /// Do not keep a warm spare proving worker (saves its memory; a dropped job then waits
     /// for the circuits to be rebuilt).
-    #[arg(long)]
+    #[arg(long, env = "PROVER_NO_SPARE_WORKER")]
     no_spare_worker: bool,
     /// Log JSON lines, a progress line every 30 s, and print the summary as JSON: for running
     /// under a supervisor.

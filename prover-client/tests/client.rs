@@ -443,9 +443,10 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     let data = net.staked(1, 10, &base, "alice").await;
     let log = net.dir.path().join("alice.log");
     let mut c = net.client(1, &base, &data, set);
-    c.args(["run", "--poll-ms", "100"]);
+    c.env("PROVER_NO_SPARE_WORKER", "false")
+        .args(["run", "--poll-ms", "100"]);
     let alice = spawn(c, &log);
-    eventually("Alice proving", 60, async || read(&log).contains("proving")).await;
+    eventually("Alice proving", 120, async || read(&log).contains("proving")).await;
 
     // Bob delivers: the relayer completes the job, and Alice drops it mid-proof.
     bob_coord
@@ -986,7 +987,7 @@ async fn a_submission_reverted_by_a_lagging_rpc_is_tried_again_not_dropped() {
         "both reverts served"
     );
     assert!(
-        text(&run).contains("submission reverted but the lease is still ours"),
+        text(&run).contains("reading the lease again before anything is dropped"),
         "{}",
         text(&run)
     );
@@ -1012,6 +1013,7 @@ async fn a_worker_that_dies_mid_proof_is_replaced_and_the_job_still_proven() {
         "CROWDPROVE_FAULT",
         format!("worker-dies-once:{}", mark.display()),
     )
+    .env("PROVER_NO_SPARE_WORKER", "false")
     .args(["run", "--max-jobs", "1", "--poll-ms", "100"]);
     let run = output(c).await;
     assert!(run.status.success(), "{}", text(&run));

@@ -103,6 +103,9 @@ impl Net {
             .env("PROVER_DATA_DIR", data_dir)
             .env("CROWDPROVE_PARAMS", set.name())
             .env("PROVER_THREADS", "2")
+            // A spare worker doubles each start; the tests of dropping and of a dying worker
+            // turn it back on.
+            .env("PROVER_NO_SPARE_WORKER", "true")
             .current_dir(self.dir.path());
         cmd
     }
