@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak install fmt lint clean
+.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak duty install fmt lint clean
 .DEFAULT_GOAL := help
 
 ## help: this index (every target with a `## name:` line above it)
@@ -90,6 +90,15 @@ SOAK_ROUNDS ?= 20
 soak: setup
 	SOAK_ROUNDS=$(SOAK_ROUNDS) E2E_KEEP=1 cargo test -p crowdprove --test e2e crash_soak -- --nocapture 2>&1 \
 		| tee target/soak.log | grep -E "crash soak:|devnet directory|test result|panicked|FAILED"
+
+## duty: one prover proving a batch of 20 chunks (41 jobs, default parameters) on a devnet,
+## its duty cycle next to the time work was there; then the same with the relayer SIGKILLed 60 s
+## in and restarted 30 s later (docs/results/prover.md)
+duty: setup
+	cargo run --quiet -p crowdprove -- devnet --provers 1 --chunks 20 --sequential --dir target/duty \
+		--json docs/results/prover-duty.json
+	cargo run --quiet -p crowdprove -- devnet --provers 1 --chunks 20 --relayer-outage 60:30 \
+		--dir target/duty-outage --json docs/results/prover-outage.json
 
 ## sim-traces: re-record the traces that the differential forge test replays
 sim-traces:

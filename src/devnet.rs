@@ -479,6 +479,13 @@ impl Devnet {
             // anvil mines at once: a transaction waiting 5 s is stuck (or behind a reorg's gap).
             .env("STUCK_AFTER_SECS", "5")
             .env("RUST_LOG", "info")
+            // Several clients on one machine: a warm spare worker each is that many more
+            // circuit builds and copies in memory for a drop that the minimum reassign age makes
+            // rare. One client keeps its spare, as a prover at home does.
+            .env(
+                "PROVER_NO_SPARE_WORKER",
+                (self.opts.provers + self.opts.crashy > 1).to_string(),
+            )
             .env_remove("PROVER_KEYSTORE")
             .kill_on_drop(true);
         (cmd, log, data)

@@ -324,10 +324,7 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
-    let net = Net::new(SMALL, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
-    let data = net.staked(1, 10, &base, "p1").await;
+    let (net, relayer, base, data) = Net::with_one_prover(SMALL, 1).await;
     let crashed = output({
         let mut c = net.client(1, &base, &data, SMALL);
         c.env("CROWDPROVE_FAULT", "exit-after-spool")
@@ -345,31 +342,7 @@ async fn a_proof_spooled_before_a_crash_is_delivered_on_restart() {
         "not yet submitted"
     );
 
-    let restarted = net
-        .run_client(
-            1,
-            &base,
-            &data,
-            SMALL,
-            &["run", "--max-jobs", "1", "--poll-ms", "100"],
-        )
-        .await;
-    assert!(restarted.status.success(), "{}", text(&restarted));
-    assert!(
-        text(&restarted).contains("finishing spooled proofs"),
-        "{}",
-        text(&restarted)
-    );
-    eventually("the verdict", 30, async || {
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
-    assert_eq!(
-        std::fs::read_dir(data.join("spool")).unwrap().count(),
-        0,
-        "unspooled once delivered"
-    );
-    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    delivers_the_spooled_proof(&net, &base, &data, rid).await;
     relayer.shutdown().await;
 }
 
@@ -446,7 +419,10 @@ async fn a_job_completed_by_another_prover_is_dropped_mid_proof() {
     c.env("PROVER_NO_SPARE_WORKER", "false")
         .args(["run", "--poll-ms", "100"]);
     let alice = spawn(c, &log);
-    eventually("Alice proving", 120, async || read(&log).contains("proving")).await;
+    eventually("Alice proving", 120, async || {
+        read(&log).contains("proving")
+    })
+    .await;
 
     // Bob delivers: the relayer completes the job, and Alice drops it mid-proof.
     bob_coord
@@ -743,6 +719,39 @@ fn spool_files(data: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
+/// Waits for lease `rid`'s Valid verdict, then checks that the proof left the spool, was
+/// submitted exactly once, and account 1 was paid for it.
+async fn paid_once(net: &Net, rid: u64, data: &std::path::Path) {
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    assert_eq!(spool_files(data), 0, "unspooled once delivered");
+    assert_eq!(submissions(net, rid).await, 1, "submitted once");
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+}
+
+/// Runs account 1's client for one job and checks that it first finished the proof `rid`
+/// a previous run spooled, and was paid for it once.
+async fn delivers_the_spooled_proof(net: &Net, base: &str, data: &std::path::Path, rid: u64) {
+    let run = net
+        .run_client(
+            1,
+            base,
+            data,
+            SMALL,
+            &["run", "--max-jobs", "1", "--poll-ms", "100"],
+        )
+        .await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(
+        text(&run).contains("finishing spooled proofs"),
+        "{}",
+        text(&run)
+    );
+    paid_once(net, rid, data).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relayer_down_for_a_while_costs_time_not_the_proof_and_ctrl_c_keeps_it() {
     let net = Net::new(SMALL, 1).await;
@@ -791,28 +800,7 @@ async fn a_relayer_down_for_a_while_costs_time_not_the_proof_and_ctrl_c_keeps_it
     let mut cfg = net.cfg.clone();
     cfg.http.listen = addr;
     let relayer = crowdprove_relayer::start(cfg).await.unwrap();
-    let again = net
-        .run_client(
-            1,
-            &base,
-            &data,
-            SMALL,
-            &["run", "--max-jobs", "1", "--poll-ms", "100"],
-        )
-        .await;
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        text(&again).contains("finishing spooled proofs"),
-        "{}",
-        text(&again)
-    );
-    eventually("the verdict", 60, async || {
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
-    assert_eq!(spool_files(&data), 0, "unspooled once delivered");
-    assert_eq!(submissions(&net, rid).await, 1, "submitted once");
-    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    delivers_the_spooled_proof(&net, &base, &data, rid).await;
     relayer.shutdown().await;
 }
 
@@ -900,11 +888,7 @@ async fn an_upload_the_lagging_relayer_answers_404_is_tried_until_it_is_taken() 
     assert!(text(&run).contains("delivered 1"), "{}", text(&run));
     assert!(!text(&run).contains("failure"), "{}", text(&run));
     let rid = RequestId::new(1, 1).0;
-    eventually("the verdict", 60, async || {
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
-    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    paid_once(&net, rid, &data).await;
     relayer.shutdown().await;
 }
 
@@ -960,10 +944,7 @@ async fn lagging_rpc(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_reverted_by_a_lagging_rpc_is_tried_again_not_dropped() {
-    let net = Net::new(SMALL, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
-    let data = net.staked(1, 10, &base, "p1").await;
+    let (net, relayer, base, data) = Net::with_one_prover(SMALL, 1).await;
     let rpc = LaggingRpc {
         upstream: net.chain.url(),
         reverts: std::sync::Arc::new(2.into()),
@@ -992,21 +973,13 @@ async fn a_submission_reverted_by_a_lagging_rpc_is_tried_again_not_dropped() {
         text(&run)
     );
     let rid = RequestId::new(1, 1).0;
-    eventually("the verdict", 60, async || {
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
-    assert_eq!(submissions(&net, rid).await, 1);
-    assert_eq!(spool_files(&data), 0);
+    paid_once(&net, rid, &data).await;
     relayer.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_dies_mid_proof_is_replaced_and_the_job_still_proven() {
-    let net = Net::new(SMALL, 1).await;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
-    let data = net.staked(1, 10, &base, "p1").await;
+    let (net, relayer, base, data) = Net::with_one_prover(SMALL, 1).await;
     let mark = net.dir.path().join("worker-died");
     let mut c = net.client(1, &base, &data, SMALL);
     c.env(
@@ -1025,10 +998,6 @@ async fn a_worker_that_dies_mid_proof_is_replaced_and_the_job_still_proven() {
     );
     assert!(text(&run).contains("delivered 1"), "{}", text(&run));
     let rid = RequestId::new(1, 1).0;
-    eventually("the verdict", 60, async || {
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
-    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    paid_once(&net, rid, &data).await;
     relayer.shutdown().await;
 }

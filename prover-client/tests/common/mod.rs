@@ -43,6 +43,19 @@ impl Net {
         Net { chain, dir, cfg }
     }
 
+    /// A net of `chunks` chunks with its relayer running and account 1 staked for one lease:
+    /// the net, the relayer, its URL and account 1's data directory.
+    pub async fn with_one_prover(
+        set: ParamSet,
+        chunks: u32,
+    ) -> (Net, RelayerHandle, String, PathBuf) {
+        let net = Net::new(set, chunks).await;
+        let relayer = net.start_relayer().await;
+        let base = format!("http://{}", relayer.addr);
+        let data = net.staked(1, 10, &base, "p1").await;
+        (net, relayer, base, data)
+    }
+
     pub async fn start_relayer(&self) -> RelayerHandle {
         crowdprove_relayer::start(self.cfg.clone()).await.unwrap()
     }
