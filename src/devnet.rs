@@ -81,6 +81,11 @@ pub struct DevnetOptions {
     /// start it again after the second duration: the prover clients must deliver every proof
     /// across the outage.
     pub relayer_outage: Option<(Duration, Duration)>,
+    /// Each client keeps a warm spare worker. Several clients on one machine: a spare each is
+    /// that many more circuit builds and copies in memory for a drop the minimum reassign age
+    /// makes rare; one client keeps its spare, as a prover at home does (`crowdprove devnet`
+    /// sets it so).
+    pub spare_workers: bool,
 }
 
 impl DevnetOptions {
@@ -113,6 +118,7 @@ impl DevnetOptions {
             spare_attempts: 0,
             tick_secs: Some(1),
             relayer_outage: None,
+            spare_workers: false,
         }
     }
 }
@@ -479,12 +485,9 @@ impl Devnet {
             // anvil mines at once: a transaction waiting 5 s is stuck (or behind a reorg's gap).
             .env("STUCK_AFTER_SECS", "5")
             .env("RUST_LOG", "info")
-            // Several clients on one machine: a warm spare worker each is that many more
-            // circuit builds and copies in memory for a drop that the minimum reassign age makes
-            // rare. One client keeps its spare, as a prover at home does.
             .env(
                 "PROVER_NO_SPARE_WORKER",
-                (self.opts.provers + self.opts.crashy > 1).to_string(),
+                (!self.opts.spare_workers).to_string(),
             )
             .env_remove("PROVER_KEYSTORE")
             .kill_on_drop(true);

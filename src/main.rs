@@ -163,6 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     opts.min_reassign_age = a.min_reassign_age;
     opts.spare_attempts = a.spare_attempts;
     opts.relayer_outage = a.relayer_outage;
+    opts.spare_workers = a.provers + a.crashy == 1;
     println!(
         "starting a devnet: {} provers ({} hoarders, {} invalid, {} crashy), a batch of {} chunks, {} parameters",
         a.provers + a.hoarders + a.invalid + a.crashy,

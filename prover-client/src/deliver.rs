@@ -54,8 +54,12 @@ pub struct Deliverer {
     pub stop: Stop,
 }
 
-/// The longest wait between two tries of one delivery.
-const MAX_DELAY: Duration = Duration::from_secs(15);
+/// The longest wait between two tries of one delivery: a relayer back from a restart has the
+/// bytes within this, well inside the upload window it gives from its restart.
+const MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// The wait between two tries of an upload the relayer refuses outright.
+const REFUSED_DELAY: Duration = Duration::from_secs(30);
 
 impl Deliverer {
     /// Delivers until the prover stage is done and every proof in hand is delivered (or the
@@ -316,8 +320,7 @@ async fn deliver(
                                 "the relayer refuses the upload; trying again until the lease is judged"
                             );
                         }
-                        delay = MAX_DELAY;
-                        if !pause(&mut delay, &mut stop).await {
+                        if !pause(&mut REFUSED_DELAY.clone(), &mut stop).await {
                             return (rid, None);
                         }
                     }

@@ -258,7 +258,7 @@ impl Leaser {
                     if *self.stop.borrow() >= 2 {
                         break Err(Prep::Stopped);
                     }
-                    delay = (delay * 2).min(Duration::from_secs(10));
+                    delay = (delay * 2).min(Duration::from_secs(5));
                 }
                 other => break other,
             }
