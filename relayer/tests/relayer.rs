@@ -1119,8 +1119,18 @@ async fn a_shortened_upload_deadline_spares_earlier_submissions() {
     confirm(net.chain.coord_as(2).applySettings(short))
         .await
         .unwrap(); // anyone
-    // A fresh relayer reads the 10 s deadline: the submission is past it, not past its own.
+    // A fresh relayer reads the 10 s deadline. It gives the submission a window from its start
+    // (a prover cannot upload to a relayer that is down); 15 s on, the submission is past the
+    // 10 s deadline counted so, but not past its own 100 s.
     let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    eventually(
+        "the restarted relayer following the chain",
+        30,
+        async || status(&base).await["counts"]["awaiting_upload"] == 1,
+    )
+    .await;
+    net.advance(15).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let filter = Filter::new()
         .address(net.chain.coordinator)
@@ -1135,7 +1145,7 @@ async fn a_shortened_upload_deadline_spares_earlier_submissions() {
         net.chain.lease_state(rid).await.unwrap(),
         LeaseState::Submitted
     );
-    net.advance(40).await;
+    net.advance(90).await;
     eventually("the Missing verdict on the old deadline", 30, async || {
         net.chain.lease_state(rid).await.unwrap() == LeaseState::Missing
     })
