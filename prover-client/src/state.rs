@@ -132,7 +132,7 @@ impl Shared {
     /// other lease can slip in between, a lease wanted now is booked to ride on its submission
     /// (`may_ride`: the run is not stopping); true if it was.
     pub fn hand_on(&self, may_ride: bool) -> bool {
-        let ride = {
+        let (ride, in_hand) = {
             let mut c = lock(&self.counts);
             c.in_hand -= 1;
             c.delivering += 1;
@@ -144,9 +144,9 @@ impl Shared {
             if ride {
                 c.riding += 1;
             }
-            ride
+            (ride, c.in_hand)
         };
-        self.tick_clock(Some(lock(&self.counts).in_hand), None);
+        self.tick_clock(Some(in_hand), None);
         self.changed.notify_waiters();
         ride
     }

@@ -1,11 +1,10 @@
 //! The proving worker: a long-lived child process (`crowdprove-prover worker`) that owns the
 //! circuits and proves one job at a time. plonky2's prover cannot be interrupted in-process;
-//! a job another prover completed is dropped by killing the worker, which is then restarted
-//! (and builds its circuits again). Messages are length-prefixed bincode over stdin/stdout.
+//! a job another prover completed is dropped by killing the worker, and a warm spare takes its
+//! place (`crate::proving`). Messages are length-prefixed bincode over stdin/stdout.
 
 use std::io::{Read, Write};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -166,16 +165,13 @@ fn prove(
     }
 }
 
-/// The client's side of a worker: spawns `crowdprove-prover worker`, sends requests, and kills
-/// and restarts it to drop a job.
+/// The client's side of a worker: spawns `crowdprove-prover worker` and sends requests;
+/// dropping it kills the process (how a job is dropped mid-proof).
 pub struct Worker {
-    set: ParamSet,
-    threads: usize,
-    child: Child,
+    // Held so that dropping the worker kills its process (kill_on_drop).
+    _child: Child,
     stdin: ChildStdin,
     stdout: ChildStdout,
-    /// Seconds spent proving, for the duty cycle.
-    pub busy: Duration,
 }
 
 impl Worker {
@@ -197,12 +193,9 @@ impl Worker {
             .take()
             .ok_or_else(|| anyhow!("worker stdout"))?;
         Ok(Worker {
-            set,
-            threads,
-            child,
+            _child: child,
             stdin,
             stdout,
-            busy: Duration::ZERO,
         })
     }
 
@@ -235,21 +228,9 @@ impl Worker {
         }
     }
 
-    /// Proves a job; cancel-safe only in the sense that a dropped call must be followed by
-    /// [`Worker::restart`].
+    /// Proves a job. Not cancel-safe: a dropped call leaves the worker mid-answer, so the
+    /// caller replaces it (and dropping a `Worker` kills its process).
     pub async fn prove(&mut self, req: &Request) -> anyhow::Result<Response> {
-        let started = Instant::now();
-        let resp = self.call(req).await;
-        self.busy += started.elapsed();
-        resp
-    }
-
-    /// Kills the worker (dropping whatever it was proving) and starts a fresh one.
-    pub async fn restart(&mut self) -> anyhow::Result<()> {
-        let _ = self.child.kill().await;
-        let busy = self.busy;
-        *self = Worker::spawn(self.set, self.threads)?;
-        self.busy = busy;
-        Ok(())
+        self.call(req).await
     }
 }
