@@ -379,6 +379,29 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICoordinator
+    function releaseLease(uint64 requestId) external {
+        (uint40 jobId, uint24 attempt) = _split(requestId);
+        Job memory j = _loadJob(jobId);
+        _heldLease(requestId, attempt, j, _provers[msg.sender]);
+        // An earlier lease was handed on: it no longer counts, and the job is someone else's.
+        if (attempt != j.attempt) revert NotLeaseHolder(requestId);
+        if (j.status != JobStatus.Pending) revert JobNotPending(jobId);
+        Queue memory q = _loadQueue();
+        if (_batches[j.batchId].cancelled) {
+            _clear(q, jobId);
+        } else {
+            if (j.attempt == MAX_ATTEMPTS) revert LastAttempt(requestId);
+            _releaseUnsubmitted(j);
+            _unlinkPending(q, jobId, j);
+            _linkAtHead(q, jobId, j);
+            j.state = LeaseState.Released;
+            _storeJob(jobId, j);
+            emit LeaseReleased(requestId, msg.sender);
+        }
+        _storeQueue(q);
+    }
+
+    /// @inheritdoc ICoordinator
     function submitProofs(uint64[] calldata requestIds, bytes32[] calldata proofHashes) external {
         uint256 n = requestIds.length;
         if (n == 0 || n > MAX_SUBMISSIONS_PER_CALL || n != proofHashes.length) {
@@ -938,17 +961,18 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
         if (jobId == 0) return (0, 0, address(0));
         Job memory j = _loadJob(jobId);
-        if (j.holder == self) {
+        if (_own(j, self)) {
             jobId = _after(q, jobId, j.next);
             if (jobId == 0) return (0, 0, address(0));
             j = _loadJob(jobId);
-            if (j.holder == self) return (0, 0, address(0));
+            if (_own(j, self)) return (0, 0, address(0));
         }
         if (_batches[j.batchId].cancelled) return (0, 0, address(0));
         if (minAge < cfg.minReassignAge) minAge = cfg.minReassignAge;
-        // Young: only as a spare (read in the order that leaves out what does not decide).
+        // Young: only as a spare (read in the order that leaves out what does not decide). A
+        // released job is never young: its holder gave it back.
         if (
-            block.timestamp < uint256(j.leasedAt) + minAge
+            block.timestamp < uint256(j.leasedAt) + minAge && j.state != LeaseState.Released
                 && !(spare
                     && (j.attempt <= cfg.spareAttempts || _provers[_proverAt[j.holder]].lapsed))
         ) return (0, 0, address(0));
@@ -980,6 +1004,27 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
         _storeJob(jobId, j);
         requestId = _rid(jobId, j.attempt);
+    }
+
+    // Whether the job's latest lease is `self`'s and still its own (not given back): LRP passes
+    // over it.
+    function _own(Job memory j, uint24 self) internal pure returns (bool) {
+        return j.holder == self && j.state != LeaseState.Released;
+    }
+
+    // Makes `jobId` (not listed, its word `j`, stored by the caller) the head: a released job
+    // is the next one to hand on. Its `next` is written whole (an explicit link is always
+    // valid; 0 is the tail's).
+    function _linkAtHead(Queue memory q, uint40 jobId, Job memory j) internal {
+        uint32 head = q.pendingHead;
+        // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
+        uint32 id = uint32(jobId);
+        j.prev = 0;
+        j.next = head;
+        if (head == 0) q.pendingTail = id;
+        else _setLink(head, PREV, id);
+        q.pendingHead = id;
+        q.pendingCount += 1;
     }
 
     // Makes `jobId` the tail; its own `prev` is the caller's to set. A job right after the tail
@@ -1074,22 +1119,37 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     // ================================================================== submission internals
 
+    // Checks that `requestId`, its job's `attempt`-th lease (the job's word `j`), is the
+    // caller's (`p`) and neither submitted nor released; the lease itself where it is not the
+    // job's latest (then in `_leases`).
+    function _heldLease(uint64 requestId, uint24 attempt, Job memory j, Prover storage p)
+        internal
+        view
+        returns (Lease memory l)
+    {
+        if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
+        LeaseState state;
+        if (attempt == j.attempt) {
+            if (p.id != j.holder) revert NotLeaseHolder(requestId);
+            state = j.state;
+        } else {
+            l = _loadLease(requestId);
+            if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
+            state = l.state;
+        }
+        if (state != LeaseState.Leased) {
+            if (state == LeaseState.Released) revert LeaseIsReleased(requestId);
+            revert AlreadySubmitted(requestId);
+        }
+    }
+
     function _submit(uint64 requestId, bytes32 proofHash, bool skipStale) internal {
         if (proofHash == 0) revert ZeroProofHash();
         (uint40 jobId, uint24 attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
-        if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
-        bool latest = attempt == j.attempt;
-        Lease memory l;
         Prover storage p = _provers[msg.sender];
-        if (latest) {
-            if (p.id != j.holder) revert NotLeaseHolder(requestId);
-            if (j.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
-        } else {
-            l = _loadLease(requestId);
-            if (l.prover != msg.sender) revert NotLeaseHolder(requestId);
-            if (l.state != LeaseState.Leased) revert AlreadySubmitted(requestId);
-        }
+        Lease memory l = _heldLease(requestId, attempt, j, p);
+        bool latest = attempt == j.attempt;
         if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
             if (skipStale) {
                 emit SubmissionSkipped(requestId, SkipReason.JobNotPending);
@@ -1155,10 +1215,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             reason = SkipReason.UnknownRequest;
         } else if (!_loadTarget(t, j)) {
             reason = SkipReason.WrongJobOrProver;
-        } else if (t.state == LeaseState.Leased) {
-            reason = SkipReason.NotSubmitted;
         } else if (t.state != LeaseState.Submitted) {
-            reason = SkipReason.AlreadyJudged;
+            reason = t.state == LeaseState.Leased || t.state == LeaseState.Released
+                ? SkipReason.NotSubmitted
+                : SkipReason.AlreadyJudged;
         } else if (result == 0 || result > uint8(VerdictResult.Missing)) {
             reason = SkipReason.NoResult;
         } else if (bytes4(t.proofHash) != t.proofPrefix) {

@@ -36,7 +36,8 @@ interface ICoordinator {
         Valid,
         Invalid,
         Missing,
-        Expired
+        Expired,
+        Released
     }
 
     /// @notice The relayer's judgement of a submitted proof.
@@ -156,6 +157,9 @@ interface ICoordinator {
     event SubmissionExpired(uint64 indexed requestId, address indexed prover);
     /// @notice A pending job of a cancelled batch left the pending list and its holder's count.
     event JobCleared(uint40 indexed jobId);
+    /// @notice `prover` gave back its lease `requestId` unsubmitted: the job is the next one to
+    ///         hand on, and the lease no longer counts against the bond.
+    event LeaseReleased(uint64 indexed requestId, address indexed prover);
     /// @notice `prover` added `amount` to its bond.
     event Staked(address indexed prover, uint256 amount);
     /// @notice `prover` moved `amount` from bond to unbonding, withdrawable at `readyAt`.
@@ -212,6 +216,12 @@ interface ICoordinator {
     error NotLeaseHolder(uint64 requestId);
     /// @notice The lease already has a submission.
     error AlreadySubmitted(uint64 requestId);
+    /// @notice The lease was given back (`releaseLease`): it can be neither submitted nor
+    ///         released again.
+    error LeaseIsReleased(uint64 requestId);
+    /// @notice The job's last possible lease (MAX_ATTEMPTS): nobody could take it over, so its
+    ///         holder keeps it.
+    error LastAttempt(uint64 requestId);
     /// @notice The job is complete or its batch cancelled.
     error JobNotPending(uint40 jobId);
     /// @notice The proof hash is zero.
@@ -309,6 +319,18 @@ interface ICoordinator {
     function submitAndLease(uint64 requestId, bytes32 proofHash)
         external
         returns (uint64 nextRequestId, uint40 jobId);
+
+    /// @notice Gives back a lease the caller holds and will not finish (a prover that stops, or
+    ///         whose proofs keep failing), so nobody waits for it: the lease stops counting
+    ///         against the bond, and the job goes to the head of the pending list, where the
+    ///         next lease that may take a pending job takes it whatever its age (the caller's
+    ///         own too): a prover with nothing fresh to do, or an idle one before fresh leaves
+    ///         where `staleAge` is set. Only the job's latest lease, unsubmitted, while the job
+    ///         is pending; one of a cancelled batch is cleared instead (`JobCleared`). The
+    ///         caller does not lapse: giving work back is what an honest prover that cannot
+    ///         finish it should do.
+    /// @param requestId The lease.
+    function releaseLease(uint64 requestId) external;
 
     /// @notice Batched `submitProof`; entries whose job is no longer pending are skipped with
     ///         `SubmissionSkipped`, any other failure reverts the whole call.

@@ -971,6 +971,188 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_earnings(alice), REWARD, "the stale lease's valid proof won");
     }
 
+    // ------------------------------------------------------------------ releaseLease
+
+    /// @notice A released lease stops counting against the bond at once, and its job goes to
+    ///         the head of the pending list, where the next idle prover takes it whatever its
+    ///         age; its holder does not lapse.
+    function test_ReleaseLease_FreesTheBondAndHandsTheJobOnAtOnce() public {
+        coord = _deploy(120);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setSpareAttempts(0); // not as a spare: as released
+        _post(3);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        _lease(alice); // job 1
+        (uint64 r2,) = _lease(alice); // job 2
+        _lease(bob); // job 3
+        vm.expectEmit(address(coord));
+        emit ICoordinator.LeaseReleased(r2, alice);
+        vm.prank(alice);
+        coord.releaseLease(r2);
+        vm.assertEq(_active(alice), 1, "the released lease stopped counting");
+        vm.assertEq(uint8(_leaseState(r2)), uint8(ICoordinator.LeaseState.Released), "released");
+        vm.assertEq(_head(), 2, "job 2 moved to the head");
+        (uint40 prev, uint40 next) = coord.pendingLinks(2);
+        vm.assertEq(prev, 0, "nothing before it");
+        vm.assertEq(next, 1, "job 1 after it");
+        (prev, next) = coord.pendingLinks(1);
+        vm.assertEq(prev, 2, "job 1 after job 2");
+        vm.assertEq(next, 3, "then job 3 (a link written whole)");
+        vm.assertEq(_pending(), 3, "still three pending");
+        // The freed bond may leave.
+        vm.prank(alice);
+        coord.requestUnstake(BOND_PER_LEASE);
+        // Leased a second ago, yet carol takes it at once: its holder gave it back.
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobLeased(_rid(2, 2), carol, alice);
+        (, uint40 j) = _lease(carol);
+        vm.assertEq(j, 2, "the released job first");
+        vm.assertFalse(coord.lapsed(alice), "giving work back is no lapse");
+        vm.assertEq(_active(alice), 1, "the takeover counts nothing twice");
+        address dave = makeAddr("dave");
+        _bond(dave, 1);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(dave); // the others are young
+    }
+
+    /// @notice A prover alone on the network takes back what it released (after a cool-down,
+    ///         say): its own released job is not passed over as its held jobs are.
+    function test_ReleaseLease_TheReleaserMayTakeItBack() public {
+        _post(1);
+        _bond(alice, 1);
+        (uint64 r,) = _lease(alice);
+        vm.prank(alice);
+        coord.releaseLease(r);
+        (uint64 again, uint40 j) = _lease(alice);
+        vm.assertEq(j, 1, "taken back");
+        vm.assertEq(again, _rid(1, 2), "as a new lease");
+        _submit(alice, again);
+        _verdict(again, VALID);
+        vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Complete), "completed");
+        vm.assertEq(_active(alice), 0, "nothing held");
+    }
+
+    /// @notice With a stale age set, a released job goes before fresh leaves; without one, when
+    ///         nothing is fresh (as every pending job).
+    function test_ReleaseLease_BeforeFreshLeavesWhereStaleAgeIsSet() public {
+        _post(3); // leaves 1..3
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _bond(carol, 1);
+        (uint64 r,) = _lease(alice);
+        vm.prank(alice);
+        coord.releaseLease(r);
+        (, uint40 j) = _lease(bob);
+        vm.assertEq(j, 2, "no stale age: fresh leaves first");
+        vm.prank(owner);
+        coord.setStaleAge(3600);
+        (, j) = _lease(carol);
+        vm.assertEq(j, 1, "stale age set: the released job first, whatever its age");
+    }
+
+    function test_ReleaseLease_RevertsWhen_NotAnUnsubmittedLatestLeaseOfAPendingJob() public {
+        _post(2);
+        _bond(alice, 2);
+        _bond(bob, 1);
+        (uint64 r1,) = _lease(alice); // job 1
+        (uint64 r2,) = _lease(alice); // job 2
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, _rid(1, 0)));
+        coord.releaseLease(_rid(1, 0));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, _rid(1, 2)));
+        coord.releaseLease(_rid(1, 2));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, _rid(9, 1)));
+        coord.releaseLease(_rid(9, 1));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, r1));
+        vm.prank(bob);
+        coord.releaseLease(r1);
+        _submit(alice, r1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, r1));
+        vm.prank(alice);
+        coord.releaseLease(r1);
+        vm.prank(alice);
+        coord.releaseLease(r2);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseIsReleased.selector, r2));
+        vm.prank(alice);
+        coord.releaseLease(r2);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseIsReleased.selector, r2));
+        vm.prank(alice);
+        coord.submitProof(r2, _proofHash(r2));
+        // A verdict on it does not apply: nothing was submitted.
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r2, ICoordinator.SkipReason.NotSubmitted);
+        _verdict(r2, VALID);
+        // Given back, then taken over: it stays given back.
+        _lease(bob); // job 2, attempt 2
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseIsReleased.selector, r2));
+        vm.prank(alice);
+        coord.releaseLease(r2);
+    }
+
+    /// @notice A lease that LRP handed on no longer counts: it is not its holder's to give back
+    ///         (the job is someone else's now).
+    function test_ReleaseLease_RevertsWhen_HandedOn() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 ra,) = _lease(alice);
+        (uint64 rb,) = _lease(bob); // no minimum age here: LRP hands it on at once
+        vm.assertEq(rb, _rid(1, 2), "taken over");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, ra));
+        vm.prank(alice);
+        coord.releaseLease(ra);
+        vm.assertEq(_active(bob), 1, "bob's lease untouched");
+    }
+
+    /// @notice A job completed through an earlier lease: its latest lease no longer counts
+    ///         (the verdict released it), so it cannot be given back twice over.
+    function test_ReleaseLease_RevertsWhen_JobComplete() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 ra,) = _lease(alice);
+        _submit(alice, ra);
+        (uint64 rb,) = _lease(bob); // LRP hands the job to bob
+        _verdict(ra, VALID);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(1)));
+        vm.prank(bob);
+        coord.releaseLease(rb);
+        vm.assertEq(_active(bob), 0, "counted once, released by the completion");
+    }
+
+    /// @notice A lease on a cancelled batch's job is cleared instead: its count goes at once.
+    function test_ReleaseLease_OfACancelledBatchClearsTheJob() public {
+        uint32 b = _post(2);
+        _bond(alice, 1);
+        (uint64 r,) = _lease(alice);
+        vm.prank(relayer);
+        coord.cancelBatch(b);
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobCleared(1);
+        vm.prank(alice);
+        coord.releaseLease(r);
+        vm.assertEq(_active(alice), 0, "its bond is free");
+        vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
+        vm.assertEq(_pending(), 0, "off the list");
+    }
+
+    /// @notice A job's last possible lease stays with its holder: nobody could take it over.
+    function test_ReleaseLease_RevertsWhen_LastAttempt() public {
+        _post(1);
+        _bond(alice, 1);
+        _lease(alice);
+        uint24 max = uint24(coord.MAX_ATTEMPTS());
+        _setAttempt(1, max);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LastAttempt.selector, _rid(1, max)));
+        vm.prank(alice);
+        coord.releaseLease(_rid(1, max));
+    }
+
     function test_SubmitProofs_SubmitsAndSkipsStaleEntries() public {
         _post(2);
         _bond(alice, 2);

@@ -10,6 +10,7 @@ import {TestToken} from "../devnet/TestToken.sol";
 ///         contract: replays traces that `crowdprove-sim traces` recorded (several source
 ///         batches' whole trees, nodes made fresh by their last child's verdict, single-child
 ///         nodes, hostile provers, LRP, minimum and stale age, caps, slashing, missing proofs,
+///         leases given back by provers that leave,
 ///         cancellation mid-tree with dropped fresh nodes and clearCancelled) and compares
 ///         every lease, every revert and every state check (queue, provers, job status
 ///         including Waiting, batch counters and final proof hash) with what the model
@@ -30,6 +31,7 @@ contract CoordinatorDifferentialTest is TestBase {
     uint256 internal lapsedChecks;
     uint256 internal capChecks;
     uint256 internal clearedOnly;
+    uint256 internal releases;
 
     function test_Replay_Lrp() public {
         _replay("lrp");
@@ -76,6 +78,7 @@ contract CoordinatorDifferentialTest is TestBase {
             else if (op == 10) i = _checkJob(w, i);
             else if (op == 11) i = _checkBatch(w, i);
             else if (op == 12) i = _clearCancelled(w, i);
+            else if (op == 13) i = _release(w, i);
             else revert("unknown op");
             ++ops;
         }
@@ -85,6 +88,8 @@ contract CoordinatorDifferentialTest is TestBase {
         vm.assertGt(waitingChecks, 0, "Waiting nodes checked");
         vm.assertGt(finalChecks, 0, "final proof hashes checked");
         emit log_named_uint(string.concat(name, ": operations replayed"), ops);
+        // Every scenario has a prover that leaves and gives its leases back (`Churn`).
+        vm.assertGt(releases, 0, "a lease given back");
     }
 
     function _config(uint256[] memory w, uint256 i) internal returns (uint256) {
@@ -171,15 +176,32 @@ contract CoordinatorDifferentialTest is TestBase {
 
     function _submit(uint256[] memory w, uint256 i) internal returns (uint256) {
         uint64 rid = uint64(w[i + 2]);
-        uint256 code = w[i + 3];
         vm.prank(_account(w[i + 1]));
         (bool ok, bytes memory ret) = address(coord)
             .call(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256(abi.encode(rid)))));
+        _compare(ok, ret, w[i + 3], rid, "submission");
+        return i + 4;
+    }
+
+    function _release(uint256[] memory w, uint256 i) internal returns (uint256) {
+        uint64 rid = uint64(w[i + 2]);
+        vm.prank(_account(w[i + 1]));
+        (bool ok, bytes memory ret) =
+            address(coord).call(abi.encodeCall(ICoordinator.releaseLease, (rid)));
+        _compare(ok, ret, w[i + 3], rid, "release");
+        if (ok) ++releases;
+        return i + 4;
+    }
+
+    // A submission's or release's outcome against the model's code (`Op::Submit`).
+    function _compare(bool ok, bytes memory ret, uint256 code, uint64 rid, string memory what)
+        internal
+    {
         if (code == 0) {
-            vm.assertTrue(ok, "the model accepted the submission, the contract did not");
-            return i + 4;
+            vm.assertTrue(ok, string.concat("the model's ", what, " passed, the contract's not"));
+            return;
         }
-        vm.assertFalse(ok, "the model refused the submission, the contract did not");
+        vm.assertFalse(ok, string.concat("the model's ", what, " reverted, the contract's not"));
         bytes memory expected;
         if (code == 1) {
             expected = abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, rid);
@@ -189,15 +211,18 @@ contract CoordinatorDifferentialTest is TestBase {
             expected = abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, rid);
         } else if (code == 5) {
             // The model does not record the counts; the selector says enough.
-            vm.assertEq(bytes4(ret), ICoordinator.LeaseCapReached.selector, "submission revert");
+            vm.assertEq(bytes4(ret), ICoordinator.LeaseCapReached.selector, what);
             ++capChecks;
-            return i + 4;
+            return;
+        } else if (code == 6) {
+            expected = abi.encodeWithSelector(ICoordinator.LeaseIsReleased.selector, rid);
+        } else if (code == 7) {
+            expected = abi.encodeWithSelector(ICoordinator.LastAttempt.selector, rid);
         } else {
             expected =
                 abi.encodeWithSelector(ICoordinator.JobNotPending.selector, uint40(rid >> 24));
         }
-        vm.assertEq(keccak256(ret), keccak256(expected), "submission revert");
-        return i + 4;
+        vm.assertEq(keccak256(ret), keccak256(expected), what);
     }
 
     function _verdict(uint256[] memory w, uint256 i) internal returns (uint256) {

@@ -87,6 +87,42 @@ contract CoordinatorFuzzTest is TreeChecks {
         }
     }
 
+    /// @notice Releasing any of a prover's leases, at any age, frees exactly one lease's bond
+    ///         (unstakeable at once, no more), moves no funds, does not lapse it, and the job
+    ///         goes to the next prover at once; its bond cannot be released twice.
+    function testFuzz_ReleaseLeaseFreesOneLeaseOfBond(uint8 leases, uint8 pick, uint32 age) public {
+        uint256 n = bound(leases, 1, 8);
+        _post(uint24(n));
+        _bond(alice, n);
+        _bond(bob, 1);
+        vm.prank(alice);
+        (uint64[] memory rids, uint40[] memory jobs) = coord.leaseMany(n);
+        uint256 k = bound(pick, 0, n - 1);
+        vm.warp(block.timestamp + bound(age, 0, 10 days));
+        uint256 balance = token.balanceOf(address(coord));
+        vm.prank(alice);
+        coord.releaseLease(rids[k]);
+        vm.assertEq(_active(alice), n - 1, "one lease less");
+        vm.assertEq(token.balanceOf(address(coord)), balance, "no funds moved");
+        _books();
+        vm.assertFalse(coord.lapsed(alice), "not lapsed");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICoordinator.BondLocked.selector, BOND_PER_LEASE + 1, BOND_PER_LEASE
+            )
+        );
+        vm.prank(alice);
+        coord.requestUnstake(BOND_PER_LEASE + 1);
+        vm.prank(alice);
+        coord.requestUnstake(BOND_PER_LEASE);
+        (, uint40 taken) = _lease(bob);
+        vm.assertEq(taken, jobs[k], "the released job goes next");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseIsReleased.selector, rids[k]));
+        vm.prank(alice);
+        coord.releaseLease(rids[k]);
+        vm.assertEq(_active(alice), n - 1, "released once");
+    }
+
     function testFuzz_EscrowPayoutAndRefund(uint24 n, uint96 reward, uint256 proven) public {
         n = uint24(bound(n, 1, 40));
         reward = uint96(bound(reward, 0, 1e24));

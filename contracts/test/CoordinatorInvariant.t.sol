@@ -37,7 +37,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice Forge fuzzes these calls only (not the handler's views or its bootstrap).
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](21);
+        bytes4[] memory s = new bytes4[](22);
         s[0] = CoordinatorHandler.stake.selector;
         s[1] = CoordinatorHandler.requestUnstake.selector;
         s[2] = CoordinatorHandler.withdrawUnstaked.selector;
@@ -59,6 +59,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         s[18] = CoordinatorHandler.applySettings.selector;
         s[19] = CoordinatorHandler.expire.selector;
         s[20] = CoordinatorHandler.passBack.selector;
+        s[21] = CoordinatorHandler.release.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }
@@ -140,6 +141,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         vm.assertFalse(handler.badRefund(), "a cancel refunded other than the jobs left");
         vm.assertFalse(handler.badExpiry(), "an expiry moved funds or was refused when due");
         vm.assertFalse(handler.badSpare(), "a young job went other than as a spare");
+        vm.assertFalse(handler.badRelease(), "a release kept the bond, lapsed or moved funds");
     }
 
     /// @notice Every batch's tree follows its shape (TreeModel): a node is Waiting exactly while
@@ -205,21 +207,29 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         if (!info.cancelled) vm.assertEq(info.freshNodes, freshNodes, "freshNodes");
     }
 
-    /// @notice The pending list holds exactly the Pending jobs, linked both ways, in LRP order
-    ///         (latest lease time never decreasing from head to tail).
+    /// @notice The pending list holds exactly the Pending jobs, linked both ways: released jobs
+    ///         first, then the others in LRP order (latest lease time never decreasing from
+    ///         head to tail).
     function _checkPendingListExactAndInLrpOrder() internal view {
         (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = coord.queue();
         (, uint40 nextJob) = coord.nextIds();
         uint256 walked;
         uint40 prev;
         uint32 lastLeasedAt;
+        bool pastReleased;
         for (uint40 j = head; j != 0;) {
-            (ICoordinator.JobStatus s,,, uint32 leasedAt,) = coord.job(j);
+            (ICoordinator.JobStatus s,, uint64 latest, uint32 leasedAt,) = coord.job(j);
             vm.assertEq(uint8(s), uint8(ICoordinator.JobStatus.Pending), "listed job is pending");
             (uint40 p, uint40 n) = coord.pendingLinks(j);
             vm.assertEq(p, prev, "prev link");
-            vm.assertGe(leasedAt, lastLeasedAt, "LRP order");
-            lastLeasedAt = leasedAt;
+            (,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(latest);
+            if (ls == ICoordinator.LeaseState.Released) {
+                vm.assertFalse(pastReleased, "released jobs head the list");
+            } else {
+                pastReleased = true;
+                vm.assertGe(leasedAt, lastLeasedAt, "LRP order");
+                lastLeasedAt = leasedAt;
+            }
             prev = j;
             j = n;
             vm.assertLe(++walked, nextJob, "list has no cycle");
@@ -270,7 +280,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[22] memory keys = [
+        string[25] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -292,7 +302,10 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "settings applied",
             "expired",
             "passed back",
-            "submit and lease"
+            "submit and lease",
+            "release",
+            "released job taken",
+            "hostile release"
         ];
         for (uint256 i; i < keys.length; ++i) {
             Console.log(keys[i], handler.calls(keccak256(bytes(keys[i]))));

@@ -128,6 +128,8 @@ contract_enum! {
         Missing = 5,
         /// Left unjudged past its verdict deadline and released: neither paid nor slashed.
         Expired = 6,
+        /// Given back by its holder unsubmitted (`releaseLease`): neither paid nor slashed.
+        Released = 7,
     }
 }
 
@@ -151,9 +153,11 @@ impl LeaseState {
             LeaseState::Valid => Some(Verdict::Valid),
             LeaseState::Invalid => Some(Verdict::Invalid),
             LeaseState::Missing => Some(Verdict::Missing),
-            LeaseState::None | LeaseState::Leased | LeaseState::Submitted | LeaseState::Expired => {
-                None
-            }
+            LeaseState::None
+            | LeaseState::Leased
+            | LeaseState::Submitted
+            | LeaseState::Expired
+            | LeaseState::Released => None,
         }
     }
 }

@@ -20,6 +20,7 @@ use crowdprove_protocol::{LeaseState, limits, parse_hash};
 
 use crate::api::{RelayerApi, Upload};
 use crate::config::Connected;
+use crate::give_back::GiveBack;
 use crate::leaser::{CHAINED_LEASE_GAS, Leased, leased_in};
 use crate::proving::{Proven, taken};
 use crate::runner::{Stop, stopped_now};
@@ -40,6 +41,8 @@ pub struct Ctx {
     pub rides: mpsc::UnboundedSender<Vec<Leased>>,
     /// Warn below this ETH balance (wei).
     pub min_eth: U256,
+    /// Where leases nobody will prove go.
+    pub give_back: Arc<GiveBack>,
 }
 
 /// The delivering stage.
@@ -165,8 +168,11 @@ async fn deliver(
     let settle = |ride: &mut bool, leased: Option<Vec<Leased>>| {
         if std::mem::take(ride) {
             if let Some(l) = leased {
-                if ctx.rides.send(l).is_err() {
-                    tracing::info!(request = rid, "leased while stopping; left to others");
+                if let Err(mpsc::error::SendError(l)) = ctx.rides.send(l) {
+                    for l in l {
+                        ctx.give_back
+                            .lease(l.request_id, l.job_id, "leased while stopping");
+                    }
                 }
             }
             ctx.shared.update(|c| c.riding -= 1);

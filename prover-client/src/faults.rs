@@ -16,8 +16,18 @@ pub(crate) fn after_spool() {
 /// Called by the worker process as it starts a proof: with the feature and
 /// `CROWDPROVE_FAULT=worker-dies-once:<file>` set, the first worker to get here creates the file
 /// and exits mid-proof, as a worker killed by the system would; later ones prove.
+///
+/// With `CROWDPROVE_FAULT=worker-hangs`, every proof hangs, as on a machine far too slow for
+/// the job: the client holds its leases until stopped.
 #[inline]
 pub(crate) fn worker_proving() {
+    #[cfg(feature = "fault-injection")]
+    if std::env::var("CROWDPROVE_FAULT").as_deref() == Ok("worker-hangs") {
+        eprintln!("fault injection: the worker hangs");
+        loop {
+            std::thread::park();
+        }
+    }
     #[cfg(feature = "fault-injection")]
     if let Some(mark) = std::env::var("CROWDPROVE_FAULT")
         .ok()

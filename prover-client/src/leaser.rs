@@ -22,6 +22,7 @@ use crowdprove_protocol::{
 
 use crate::api::RelayerApi;
 use crate::config::Connected;
+use crate::give_back::GiveBack;
 use crate::runner::{Stop, stop_changed, stopped_now};
 use crate::state::{Failure, Shared};
 
@@ -100,6 +101,8 @@ pub struct Leaser {
     pub rides: mpsc::UnboundedReceiver<Vec<Leased>>,
     /// How the run is asked to stop.
     pub stop: Stop,
+    /// Where leases it will not finish go.
+    pub give_back: Arc<GiveBack>,
 }
 
 impl Leaser {
@@ -113,20 +116,19 @@ impl Leaser {
             while let Ok(r) = self.rides.try_recv() {
                 rides.push(r);
             }
-            let mut now = self.stop.clone();
-            for leased in std::mem::take(&mut rides) {
+            let mut stopped = false;
+            while !stopped && !rides.is_empty() {
+                let leased = rides.remove(0);
                 if leased.is_empty() {
                     self.shared.set_chain_work(false);
                 }
-                for l in leased {
-                    // Stopping now drops what is being fetched: the lease is left to others.
-                    tokio::select! {
-                        _ = self.accept(l) => {}
-                        _ = stopped_now(&mut now) => return,
-                    }
-                }
+                stopped = !self.accept_all(leased).await;
             }
-            if *self.stop.borrow() > 0 || self.shared.stopped_for_good() || self.shared.done() {
+            if stopped
+                || *self.stop.borrow() > 0
+                || self.shared.stopped_for_good()
+                || self.shared.done()
+            {
                 break;
             }
             let want = self.shared.wanted();
@@ -165,19 +167,29 @@ impl Leaser {
             // Past the fresh jobs a lease takes a job another prover holds (LRP): worth it only
             // for an idle prover, and one at a time.
             let n = want.min(limits::MAX_LEASES_PER_CALL as usize);
-            let leasing = tokio::select! {
-                l = lease(&self.conn, n) => l,
-                _ = stopped_now(&mut now) => return,
+            // Stopping now still awaits a lease sent (a while), so that what it leased goes
+            // back.
+            let leased = {
+                let conn = self.conn.clone();
+                let leasing = lease(&conn, n);
+                tokio::pin!(leasing);
+                let mut now = self.stop.clone();
+                tokio::select! {
+                    l = &mut leasing => l,
+                    _ = stopped_now(&mut now) => {
+                        match tokio::time::timeout(Duration::from_secs(10), &mut leasing).await {
+                            Ok(l) => l,
+                            Err(_) => break,
+                        }
+                    }
+                }
             };
-            match leasing {
+            match leased {
                 Ok(Lease::Taken(leased)) => {
                     capped = false;
                     self.shared.set_chain_work(true);
-                    for l in leased {
-                        tokio::select! {
-                            _ = self.accept(l) => {}
-                            _ = stopped_now(&mut now) => return,
-                        }
+                    if !self.accept_all(leased).await {
+                        break;
                     }
                 }
                 Ok(Lease::NoJob) => {
@@ -197,7 +209,35 @@ impl Leaser {
                 Err(e) => self.rpc_outage(format!("{e:#}")).await,
             }
         }
+        // Leases that submissions took on our behalf and nobody will prove go back.
+        self.rides.close();
+        rides.extend(std::iter::from_fn(|| self.rides.try_recv().ok()));
+        for l in rides.into_iter().flatten() {
+            self.give_back
+                .lease(l.request_id, l.job_id, "leased while stopping");
+        }
         tracing::debug!("leasing stage done");
+    }
+
+    // Takes new leases in hand one by one; stopping now gives back the one being fetched and
+    // the rest (false).
+    async fn accept_all(&mut self, leased: Vec<Leased>) -> bool {
+        let mut now = self.stop.clone();
+        let mut leased = leased.into_iter();
+        while let Some(l) = leased.next() {
+            let (request_id, job_id) = (l.request_id, l.job_id);
+            tokio::select! {
+                _ = self.accept(l) => {}
+                _ = stopped_now(&mut now) => {
+                    self.give_back.lease(request_id, job_id, "stopped now");
+                    for rest in leased {
+                        self.give_back.lease(rest.request_id, rest.job_id, "stopped now");
+                    }
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     // Waits for a stage to move, the next poll, or a stop.
@@ -267,17 +307,20 @@ impl Leaser {
         let ready = match outcome {
             Ok(ready) => ready,
             Err(prep) => {
+                let give_back = |why| self.give_back.lease(request_id, job_id, why);
                 match prep {
                     Prep::Gone => self.shared.update(|c| c.dropped += 1),
                     Prep::Refused(why) => {
+                        give_back("the relayer served a witness the chain did not commit to");
                         self.shared.update(|c| c.refused += 1);
                         self.shared.fail(Failure::Job(why));
                     }
                     Prep::Mismatch(why) => {
+                        give_back("this client does not build the batch's circuit");
                         self.shared.update(|c| c.refused += 1);
                         self.shared.fail(Failure::Own(why));
                     }
-                    Prep::Outage(_) | Prep::Stopped => {}
+                    Prep::Outage(_) | Prep::Stopped => give_back("stopped now"),
                 }
                 self.shared.release(job_id);
                 self.shared.update(|c| c.in_hand -= 1);
@@ -285,7 +328,8 @@ impl Leaser {
             }
         };
         if self.ready.send(ready).await.is_err() {
-            // The prover stage is gone (stopping now): the lease is left to others.
+            // The prover stage is gone (stopping now): the lease goes back.
+            self.give_back.lease(request_id, job_id, "stopped now");
             self.shared.release(job_id);
             self.shared.update(|c| c.in_hand -= 1);
         }

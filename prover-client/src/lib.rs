@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod deliver;
 mod faults;
+pub mod give_back;
 pub mod leaser;
 pub mod proving;
 pub mod runner;

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crowdprove_protocol::{JobStatus, ParamSet, hex0x, keccak256};
 
 use crate::config::Connected;
+use crate::give_back::GiveBack;
 use crate::leaser::Ready;
 use crate::runner::{Stop, stopped_now};
 use crate::spool::{Spool, SpoolEntry};
@@ -81,6 +82,8 @@ pub struct Prover {
     pub poll: Duration,
     /// How the run is asked to stop.
     pub stop: Stop,
+    /// Where leases this stage will not finish go.
+    pub give_back: Arc<GiveBack>,
 }
 
 // What became of one try of a job.
@@ -103,7 +106,7 @@ impl Prover {
             // A client that cannot produce what the chain accepts proves nothing more: each
             // submission could be slashed.
             if self.shared.stopped_for_good() {
-                self.finish(&job, |_| {});
+                self.abandon(&job, "stopped for good", |_| {});
                 continue;
             }
             if self.taken(job.job_id).await {
@@ -164,21 +167,21 @@ impl Prover {
             match outcome {
                 Try::Answer(Response::Proof(bytes)) => self.hand_on(&job, bytes),
                 Try::Answer(Response::Refused(why)) => {
-                    self.finish(&job, |c| c.refused += 1);
+                    self.abandon(&job, "its witness is refused", |c| c.refused += 1);
                     self.shared.fail(Failure::Job(format!(
                         "job {}: the relayer's witness is refused: {why}",
                         job.job_id
                     )));
                 }
                 Try::Answer(other) => {
-                    self.finish(&job, |_| {});
+                    self.abandon(&job, "proving failed", |_| {});
                     self.shared.fail(Failure::Own(format!(
                         "job {}: proving failed: {other:?}",
                         job.job_id
                     )));
                 }
                 Try::Died(e) => {
-                    self.finish(&job, |_| {});
+                    self.abandon(&job, "the proving worker died under it", |_| {});
                     self.shared.fail(Failure::Own(format!(
                         "job {}: the proving worker died {WORKER_TRIES} times under it: {e:#}",
                         job.job_id
@@ -192,15 +195,15 @@ impl Prover {
                     self.finish(&job, |c| c.dropped += 1);
                 }
                 Try::Stopped => {
-                    self.finish(&job, |_| {});
+                    self.abandon(&job, "stopped now", |_| {});
                     break;
                 }
             }
         }
-        // Jobs still queued when stopping now are left to others.
+        // Jobs still queued when stopping now go back to the chain.
         self.ready.close();
         while let Ok(job) = self.ready.try_recv() {
-            self.finish(&job, |_| {});
+            self.abandon(&job, "stopped now", |_| {});
         }
         tracing::debug!("proving stage done");
     }
@@ -260,7 +263,7 @@ impl Prover {
             proof_hash: hex0x(&keccak256(&proof)),
         };
         if let Err(e) = self.spool.put(&entry, &proof) {
-            self.finish(job, |_| {});
+            self.abandon(job, "the spool cannot be written", |_| {});
             self.shared.fail(Failure::Own(format!(
                 "cannot write the spool, so a proof cannot be kept until delivered: {e:#}"
             )));
@@ -276,6 +279,12 @@ impl Prover {
                 c.riding -= usize::from(ride);
             });
         }
+    }
+
+    // Lets go of a job it will not finish, giving its lease back.
+    fn abandon(&self, job: &Ready, why: &str, f: impl FnOnce(&mut crate::state::Counts)) {
+        self.give_back.lease(job.request_id, job.job_id, why);
+        self.finish(job, f);
     }
 
     fn finish(&self, job: &Ready, f: impl FnOnce(&mut crate::state::Counts)) {

@@ -18,6 +18,7 @@ use crowdprove_protocol::ParamSet;
 use crate::api::RelayerApi;
 use crate::config::Connected;
 use crate::deliver::{Ctx, Deliverer};
+use crate::give_back::GiveBack;
 use crate::leaser::{LeaseSettings, Leaser};
 use crate::proving::{Prover, WorkerSpec};
 use crate::spool::Spool;
@@ -158,6 +159,7 @@ impl Runner {
         ));
         let api = RelayerApi::new(&cfg.relayer_url, Duration::from_secs(30));
         let (rides_tx, rides_rx) = mpsc::unbounded_channel();
+        let give_back = Arc::new(GiveBack::new(self.conn.clone()));
         let spec = WorkerSpec {
             set: cfg.params,
             threads: cfg.threads,
@@ -176,6 +178,7 @@ impl Runner {
                     shared: shared.clone(),
                     rides: rides_tx,
                     min_eth: cfg.min_eth,
+                    give_back: give_back.clone(),
                 }),
                 proven: proven_rx,
                 poll: cfg.poll,
@@ -230,6 +233,7 @@ impl Runner {
                 spare,
                 poll: cfg.poll,
                 stop: stop.clone(),
+                give_back: give_back.clone(),
             }
             .run(),
         );
@@ -247,6 +251,7 @@ impl Runner {
                 ready: ready_tx,
                 rides: rides_rx,
                 stop: stop.clone(),
+                give_back: give_back.clone(),
             }
             .run(),
         );
@@ -262,6 +267,7 @@ impl Runner {
         for stage in [leaser, prover, deliverer] {
             stage.await?;
         }
+        give_back.settle(Duration::from_secs(30)).await;
         progress.abort();
         announce.abort();
         if *stop.borrow() >= 2 {

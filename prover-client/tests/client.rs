@@ -272,8 +272,9 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
     );
     assert_eq!(
         net.chain.lease_state(RequestId::new(1, 1).0).await.unwrap(),
-        LeaseState::Leased,
-        "never submitted"
+        LeaseState::Released,
+        "never submitted, and given back: {}",
+        read(&log)
     );
     relayer.shutdown().await;
 }
@@ -318,6 +319,12 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
     assert!(
         text(&run).contains("(0.0 s proving"),
         "refused before proving: {}",
+        text(&run)
+    );
+    assert_eq!(
+        net.chain.lease_state(RequestId::new(1, 1).0).await.unwrap(),
+        LeaseState::Released,
+        "given back for a prover that builds the circuit: {}",
         text(&run)
     );
 }
@@ -999,5 +1006,70 @@ async fn a_worker_that_dies_mid_proof_is_replaced_and_the_job_still_proven() {
     assert!(text(&run).contains("delivered 1"), "{}", text(&run));
     let rid = RequestId::new(1, 1).0;
     paid_once(&net, rid, &data).await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_twice_gives_back_the_jobs_in_hand_and_another_prover_takes_them_at_once() {
+    let net = Net::new(SMALL, 2).await; // leaves 1 and 2, top 3
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let data = net.staked(1, 20, &base, "p1").await; // bond for two leases
+    let active = async || {
+        let p = net.coord().prover(net.address(1)).call().await.unwrap();
+        p.activeLeases
+    };
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, &base, &data, SMALL);
+    c.env("CROWDPROVE_FAULT", "worker-hangs")
+        .args(["run", "--prefetch", "1", "--poll-ms", "100"]);
+    let client = spawn(c, &log);
+    // One job in the worker, one leased ahead, fetched and queued.
+    eventually_or_show(
+        "two jobs in hand",
+        90,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("proving") && active().await == U256::from(2),
+    )
+    .await;
+    interrupt(&client);
+    interrupt(&client);
+    let status = wait(client, 60).await;
+    assert!(status.success(), "{}", read(&log));
+    for job in [1, 2] {
+        assert_eq!(
+            net.chain
+                .lease_state(RequestId::new(job, 1).0)
+                .await
+                .unwrap(),
+            LeaseState::Released,
+            "job {job} given back: {}",
+            read(&log)
+        );
+    }
+    assert_eq!(active().await, U256::ZERO, "the bond is free");
+    // Another prover finishes the batch without waiting for the leases to age.
+    let data2 = net.staked(2, 10, &base, "p2").await;
+    let run = net
+        .run_client(
+            2,
+            &base,
+            &data2,
+            SMALL,
+            &["run", "--max-jobs", "3", "--poll-ms", "100"],
+        )
+        .await;
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("delivered 3"), "{}", text(&run));
+    for job in [1, 2] {
+        assert_eq!(
+            net.chain
+                .lease_state(RequestId::new(job, 2).0)
+                .await
+                .unwrap(),
+            LeaseState::Valid,
+            "job {job} proven by the second prover"
+        );
+    }
     relayer.shutdown().await;
 }

@@ -248,6 +248,8 @@ impl Sim {
             spares: t.spares,
             lapsed_spares: t.lapsed_spares,
             refused_late: self.out.refused_late,
+            releases: t.releases,
+            released_taken: t.released_taken,
             ..self.coverage
         }
     }
@@ -446,7 +448,18 @@ impl Sim {
                 self.wake_now(p);
             }
             Ev::Leave { p } => {
+                // A prover that leaves (unlike one that crashes) gives back what it held.
+                let s = &self.provers[p as usize];
+                let held: Vec<RequestId> = s
+                    .work
+                    .map(|w| w.rid)
+                    .into_iter()
+                    .chain(s.ahead.map(|a| a.0))
+                    .collect();
                 self.abandon(p);
+                for rid in held {
+                    self.release(p, rid);
+                }
                 self.provers[p as usize].alive = false;
                 let back = self.now + us(self.sc.timing.offline_secs);
                 self.at(back, Ev::Join { p });
@@ -868,6 +881,18 @@ impl Sim {
                 self.workers.remove(&job);
             }
         }
+    }
+
+    // `releaseLease` on the chain now, recorded.
+    fn release(&mut self, p: u32, rid: RequestId) {
+        let account = p + 1;
+        self.warp();
+        let r = self.model.release(account, rid);
+        if let Some(t) = self.trace.as_mut() {
+            t.release(account, rid, r);
+            t.check_queue(self.model.queue());
+        }
+        self.check_prover(account);
     }
 
     // The prover drops what it is proving (crash, leave, turning bad).

@@ -153,6 +153,10 @@ pub enum SubmitError {
     JobNotPending,
     /// A handed-on lease, whose submission the bond does not back.
     CapReached,
+    /// The lease was given back (`releaseLease`).
+    Released,
+    /// `releaseLease` of a job's last possible lease, which nobody could take over.
+    LastAttempt,
 }
 
 /// Why a verdict was skipped.
@@ -266,6 +270,16 @@ impl Batch {
     }
 }
 
+// A lease may be submitted or released only while it is leased (the contract's revert for a
+// released one differs from that for a submitted or judged one).
+fn unsubmitted(state: LeaseState) -> Result<(), SubmitError> {
+    match state {
+        LeaseState::Leased => Ok(()),
+        LeaseState::Released => Err(SubmitError::Released),
+        _ => Err(SubmitError::AlreadySubmitted),
+    }
+}
+
 /// Jobs of the proving tree over `leaves` leaves: each level halves the one below, rounding
 /// up (an odd node out gets a single-child parent), until one node is left (the contract's
 /// `_treeSize`; `crowdprove_protocol::TreeShape::job_count`).
@@ -342,6 +356,10 @@ pub struct Totals {
     pub spares: u64,
     /// Of which jobs past `spare_attempts` whose latest holder had lapsed.
     pub lapsed_spares: u64,
+    /// Leases given back (`releaseLease`).
+    pub releases: u64,
+    /// Released jobs leased again.
+    pub released_taken: u64,
 }
 
 /// The coordinator's state.
@@ -759,14 +777,16 @@ impl Coordinator {
         if job == 0 {
             return None;
         }
+        // The caller's own lease is passed over, unless it gave the job back.
+        let own = |j: &Job| j.holder == me && j.state != LeaseState::Released;
         let mut j = self.jobs[job as usize];
-        if j.holder == me {
+        if own(&j) {
             job = j.next;
             if job == 0 {
                 return None;
             }
             j = self.jobs[job as usize];
-            if j.holder == me {
+            if own(&j) {
                 return None;
             }
         }
@@ -778,7 +798,8 @@ impl Coordinator {
         let lapsed = |p: Account| rules.lapse && self.provers[p as usize].lapsed;
         let spare =
             at_least == 0 && !lapsed(me) && (j.attempt <= rules.spare_attempts || lapsed(j.holder));
-        let young = now < j.leased_at + self.min_age(j.batch).max(at_least);
+        let young = now < j.leased_at + self.min_age(j.batch).max(at_least)
+            && j.state != LeaseState::Released;
         if young && !spare {
             return None;
         }
@@ -787,6 +808,9 @@ impl Coordinator {
             if j.attempt > rules.spare_attempts {
                 self.totals.lapsed_spares += 1;
             }
+        }
+        if j.state == LeaseState::Released {
+            self.totals.released_taken += 1;
         }
         let previous = j.holder;
         self.old_leases.insert(
@@ -947,30 +971,8 @@ impl Coordinator {
         rid: RequestId,
         now: u64,
     ) -> Result<(), SubmitError> {
-        let (job, attempt) = (rid.job(), rid.attempt());
-        let Some(&j) = self.jobs.get(job as usize) else {
-            return Err(SubmitError::UnknownRequest);
-        };
-        if attempt == 0 || attempt > j.attempt {
-            return Err(SubmitError::UnknownRequest);
-        }
-        let latest = attempt == j.attempt;
-        if latest {
-            if j.holder != account || !self.prover(account).registered {
-                return Err(SubmitError::NotLeaseHolder);
-            }
-            if j.state != LeaseState::Leased {
-                return Err(SubmitError::AlreadySubmitted);
-            }
-        } else {
-            let l = self.old_leases[&rid];
-            if l.prover != account {
-                return Err(SubmitError::NotLeaseHolder);
-            }
-            if l.state != LeaseState::Leased {
-                return Err(SubmitError::AlreadySubmitted);
-            }
-        }
+        let (j, latest) = self.held(account, rid)?;
+        let job = rid.job();
         if j.status != JobStatus::Pending || self.batches[j.batch as usize].cancelled {
             return Err(SubmitError::JobNotPending);
         }
@@ -990,6 +992,73 @@ impl Coordinator {
             l.submitted_at = now;
             self.provers[account as usize].active += 1;
         }
+        Ok(())
+    }
+
+    // The contract's `_heldLease`: `rid` is `account`'s and neither submitted nor released; its
+    // job's word, and whether it is the job's latest lease.
+    fn held(&self, account: Account, rid: RequestId) -> Result<(Job, bool), SubmitError> {
+        let (job, attempt) = (rid.job(), rid.attempt());
+        let Some(&j) = self.jobs.get(job as usize) else {
+            return Err(SubmitError::UnknownRequest);
+        };
+        if attempt == 0 || attempt > j.attempt {
+            return Err(SubmitError::UnknownRequest);
+        }
+        let latest = attempt == j.attempt;
+        let state = if latest {
+            if j.holder != account || !self.prover(account).registered {
+                return Err(SubmitError::NotLeaseHolder);
+            }
+            j.state
+        } else {
+            let l = self.old_leases[&rid];
+            if l.prover != account {
+                return Err(SubmitError::NotLeaseHolder);
+            }
+            l.state
+        };
+        unsubmitted(state)?;
+        Ok((j, latest))
+    }
+
+    /// `releaseLease(rid)` by `account`: its latest lease, unsubmitted, on a pending job goes
+    /// back, the job to the pending list's head (taken next whatever its age, the holder's own
+    /// leases too); one of a cancelled batch is cleared instead.
+    pub fn release(&mut self, account: Account, rid: RequestId) -> Result<(), SubmitError> {
+        let (j, latest) = self.held(account, rid)?;
+        let (job, attempt) = (rid.job(), rid.attempt());
+        // An earlier lease was handed on: the job is someone else's.
+        if !latest {
+            return Err(SubmitError::NotLeaseHolder);
+        }
+        if j.status != JobStatus::Pending {
+            return Err(SubmitError::JobNotPending);
+        }
+        if self.batches[j.batch as usize].cancelled {
+            self.clear(job);
+            return Ok(());
+        }
+        if attempt == self.params.max_attempts {
+            return Err(SubmitError::LastAttempt);
+        }
+        let p = &mut self.provers[account as usize];
+        p.active -= 1;
+        p.unsubmitted -= 1;
+        self.unlink_pending(job, j.prev, j.next);
+        let head = self.pending_head;
+        if head == 0 {
+            self.pending_tail = job;
+        } else {
+            self.jobs[head as usize].prev = job;
+        }
+        self.pending_head = job;
+        self.pending_count += 1;
+        let j = &mut self.jobs[job as usize];
+        j.prev = 0;
+        j.next = head;
+        j.state = LeaseState::Released;
+        self.totals.releases += 1;
         Ok(())
     }
 
@@ -1022,7 +1091,9 @@ impl Coordinator {
             return VerdictOutcome::Skipped(SkipReason::WrongJobOrProver);
         }
         match state {
-            LeaseState::Leased => return VerdictOutcome::Skipped(SkipReason::NotSubmitted),
+            LeaseState::Leased | LeaseState::Released => {
+                return VerdictOutcome::Skipped(SkipReason::NotSubmitted);
+            }
             LeaseState::Submitted => {}
             _ => return VerdictOutcome::Skipped(SkipReason::AlreadyJudged),
         }

@@ -124,7 +124,8 @@ pub enum FaultKind {
     Withholder,
     /// Proves `slow_factor` times slower.
     Slow,
-    /// Leaves, dropping its job, and comes back `offline_secs` later.
+    /// Leaves, giving back its leases (`releaseLease`, as the client does when stopped), and
+    /// comes back `offline_secs` later.
     Churn,
 }
 

@@ -1100,6 +1100,8 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
         all.spares += c.spares;
         all.lapsed_spares += c.lapsed_spares;
         all.refused_late += c.refused_late;
+        all.releases += c.releases;
+        all.released_taken += c.released_taken;
     }
     // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
     // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
@@ -1116,6 +1118,9 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
     assert!(all.lapsed_spares >= 1, "{all:?}");
     // A handed-on lease whose submission the bond no longer backs (slash evasion refused).
     assert!(all.refused_late >= 1, "{all:?}");
+    // Leases a leaving prover gave back, and their jobs leased again at once.
+    assert!(all.releases >= 2, "{all:?}");
+    assert!(all.released_taken >= 1, "{all:?}");
 }
 
 #[test]

@@ -76,6 +76,10 @@ contract CoordinatorHandler is TestBase {
     /// @notice Set if an expiry moved funds, or did not release exactly one lease, or an overdue
     ///         submission could not be expired.
     bool public badExpiry;
+    /// @notice Set if a release left the bond counted, lapsed its holder, moved funds, or left
+    ///         the job anywhere but at the pending list's head; or a lease that could be
+    ///         released was refused.
+    bool public badRelease;
     /// @notice The settings last announced.
     ICoordinator.Settings internal proposed;
     /// @notice Calls per action, for the summary.
@@ -210,6 +214,64 @@ contract CoordinatorHandler is TestBase {
         }
     }
 
+    /// @notice A prover gives back a lease it holds and will not finish (it stops, or its
+    ///         breaker trips): the bond it locked is free at once, the prover does not lapse,
+    ///         no funds move, and the job heads the pending list (or is cleared if its batch was
+    ///         cancelled). The hoarder never releases.
+    function release(uint256 actorSeed, uint256 pick) external {
+        uint256 idx = actorSeed % ACTORS;
+        if (idx == HOARDER) return;
+        address a = actors[idx];
+        uint64 rid = _pickLease(a, ICoordinator.LeaseState.Leased, pick);
+        if (rid == 0) return;
+        (uint40 jobId,, ICoordinator.JobStatus status, bool cancelled,) = _jobOf(rid);
+        (,, uint64 latest,,) = coord.job(jobId);
+        // Only the latest lease of a pending job may go back, and it always may (short of its
+        // last possible attempt, which no run reaches).
+        bool releasable = latest == rid && status == ICoordinator.JobStatus.Pending;
+        Books memory before = _books(a);
+        vm.prank(a);
+        try coord.releaseLease(rid) {
+            Books memory now_ = _books(a);
+            if (!releasable || now_.bond != before.bond || now_.earned != before.earned) {
+                badRelease = true;
+            }
+            if (now_.active + 1 != before.active || now_.lapsed != before.lapsed) {
+                badRelease = true;
+            }
+            if (now_.balance != before.balance) badRelease = true;
+            (ICoordinator.JobStatus after_,,,,) = coord.job(jobId);
+            (,, uint40 head,) = coord.queue();
+            if (cancelled ? after_ != ICoordinator.JobStatus.Cleared : head != jobId) {
+                badRelease = true;
+            }
+            if (cancelled) finished[jobId] = true;
+            calls[keccak256("release")]++;
+        } catch (bytes memory reason) {
+            bytes4 sel = bytes4(reason);
+            if (
+                releasable
+                    || (sel != ICoordinator.NotLeaseHolder.selector
+                        && sel != ICoordinator.JobNotPending.selector)
+            ) badRelease = true;
+        }
+    }
+
+    /// @notice What a release must not change but the active count.
+    struct Books {
+        uint256 bond;
+        uint256 active;
+        uint256 earned;
+        bool lapsed;
+        uint256 balance;
+    }
+
+    function _books(address a) internal view returns (Books memory b) {
+        (b.bond,,, b.active, b.earned,,) = coord.prover(a);
+        b.lapsed = coord.lapsed(a);
+        b.balance = token.balanceOf(address(coord));
+    }
+
     /// @notice Hostile calls that must all be refused: a lease someone else holds, a request
     ///         id that does not exist, a second submission, verdicts from a non-relayer.
     function hostile(uint256 actorSeed, uint256 pick, uint256 kind) external {
@@ -217,9 +279,19 @@ contract CoordinatorHandler is TestBase {
         if (rids.length == 0) return;
         uint64 rid = rids[pick % rids.length];
         (address holder,, ICoordinator.LeaseState state,,) = coord.leaseInfo(rid);
-        kind %= 5;
+        kind %= 6;
         if (kind == 4) {
             _unstakeThenSubmit(rid, holder, state);
+            return;
+        }
+        if (kind == 5) {
+            // Someone else's lease, or a lease already submitted, judged or released.
+            if (holder == a && state == ICoordinator.LeaseState.Leased) return;
+            vm.prank(a);
+            try coord.releaseLease(rid) {
+                hostileCallSucceeded = true;
+            } catch {}
+            calls[keccak256("hostile release")]++;
             return;
         }
         if (kind == 0) {
@@ -566,7 +638,8 @@ contract CoordinatorHandler is TestBase {
     // Records leases the handler obtained; a job seen finished, or of a cancelled batch, or
     // not ready (Waiting is never leasable), must never be among them.
     // A job taken over younger than the minimum age is a spare: the taker had not lapsed, and
-    // the job had been leased at most `spareAttempts` times or its holder had lapsed.
+    // the job had been leased at most `spareAttempts` times or its holder had lapsed; or it was
+    // released.
     function _checkSpares(uint256 taker, uint64[] memory got, bool[ACTORS] memory lapsedBefore)
         internal
     {
@@ -576,8 +649,13 @@ contract CoordinatorHandler is TestBase {
             if (attempt < 2) continue;
             uint64 prev = got[i] - 1;
             if (block.timestamp >= leasedAt[prev] + minAge) continue;
+            (address holder,, ICoordinator.LeaseState ps,,) = coord.leaseInfo(prev);
+            // Given back by its holder: any age goes.
+            if (ps == ICoordinator.LeaseState.Released) {
+                calls[keccak256("released job taken")]++;
+                continue;
+            }
             calls[keccak256("spare")]++;
-            (address holder,,,,) = coord.leaseInfo(prev);
             bool holderLapsed;
             for (uint256 k; k < ACTORS; ++k) {
                 if (actors[k] == holder) holderLapsed = lapsedBefore[k];

@@ -125,7 +125,8 @@ impl Reconciler {
             .await?;
             if matches!(
                 LeaseState::try_from(info.state),
-                Ok(LeaseState::None | LeaseState::Leased)
+                // Not submitted, or given back (never to be submitted).
+                Ok(LeaseState::None | LeaseState::Leased | LeaseState::Released)
             ) {
                 continue;
             }
