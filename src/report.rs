@@ -107,6 +107,44 @@ pub struct FinalSummary {
     pub post_root: String,
 }
 
+/// One job's way through the run, in seconds after its batch was posted (block times, so to
+/// the second): where the makespan went.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JobTimes {
+    /// Job id.
+    pub job: u64,
+    /// Its level in the tree (0: a chunk).
+    pub level: u8,
+    /// When it could be leased: at the post for a chunk, at its last child's completion for a
+    /// node.
+    pub ready: f64,
+    /// Its first lease.
+    pub leased: Option<f64>,
+    /// Leases of it in all.
+    pub leases: u32,
+    /// The winning submission.
+    pub submitted: Option<f64>,
+    /// The verdict that completed it.
+    pub completed: Option<f64>,
+    /// The account index of the prover that completed it.
+    pub prover: Option<usize>,
+}
+
+/// Where the makespan went, summed over the jobs of the tree (see [`JobTimes`]).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Waits {
+    /// Ready to first leased, over aggregation nodes (the critical path's handoffs).
+    pub node_lease_secs: f64,
+    /// The largest of those.
+    pub node_lease_max_secs: f64,
+    /// Submitted to completed, mean over jobs (upload, verification, the verdict's block).
+    pub verdict_mean_secs: f64,
+    /// First lease to winning submission, mean over chunks and over nodes (fetch and prove).
+    pub chunk_prove_mean_secs: f64,
+    /// The same for aggregation nodes.
+    pub node_prove_mean_secs: f64,
+}
+
 /// What a devnet run did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -141,6 +179,10 @@ pub struct Summary {
     /// One prover proving the batch's jobs one after another on this machine (see
     /// [`sequential_reference`]), when measured.
     pub sequential: Option<Sequential>,
+    /// Each job of the first batch, in id order.
+    pub timeline: Vec<JobTimes>,
+    /// Where the makespan went.
+    pub waits: Waits,
 }
 
 /// The makespan's reference: one chunk and one aggregation proven in turn on this machine,
@@ -297,6 +339,7 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
     }
     let books_balance = token.balanceOf(devnet.coordinator).call().await? == held;
 
+    let timeline = timeline(devnet, &logs).await?;
     let final_proof = devnet.final_proof()?.map(|f| FinalSummary {
         hash: hex0x(&f.proof_hash),
         pre_root: f.statement.pre_root.0.to_string(),
@@ -318,7 +361,135 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
         final_proof,
         books_balance,
         sequential: None,
+        waits: waits(&timeline),
+        timeline,
     })
+}
+
+// The first batch's jobs, from the run's events and their blocks' times.
+async fn timeline(
+    devnet: &Devnet,
+    logs: &[alloy::rpc::types::Log],
+) -> anyhow::Result<Vec<JobTimes>> {
+    let mut times: HashMap<u64, f64> = HashMap::new();
+    let mut at = async |log: &alloy::rpc::types::Log| -> anyhow::Result<Option<f64>> {
+        let Some(n) = log.block_number else {
+            return Ok(None);
+        };
+        if let Some(t) = log.block_timestamp {
+            return Ok(Some(t as f64));
+        }
+        if let Some(&t) = times.get(&n) {
+            return Ok(Some(t));
+        }
+        let block = devnet
+            .operator
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(n))
+            .await?;
+        let t = block.map(|b| b.header.timestamp as f64);
+        if let Some(t) = t {
+            times.insert(n, t);
+        }
+        Ok(t)
+    };
+    let index_of = |a: Address| devnet.accounts.iter().find(|x| x.address() == a).map(|x| x.index);
+    let mut jobs: Vec<JobTimes> = Vec::new();
+    let (mut first, mut posted, mut shape) = (0u64, 0.0, None);
+    for log in logs {
+        let Ok(ev) = Coordinator::CoordinatorEvents::decode_log(&log.inner) else {
+            continue;
+        };
+        match ev.data {
+            Coordinator::CoordinatorEvents::BatchPosted(e) if shape.is_none() => {
+                first = e.firstJobId.to::<u64>();
+                posted = at(log).await?.unwrap_or(0.0);
+                let tree = crowdprove_protocol::TreeShape::new(e.leafCount.to::<u32>())
+                    .ok_or_else(|| anyhow::anyhow!("a batch of no leaves"))?;
+                jobs = tree
+                    .jobs()
+                    .enumerate()
+                    .map(|(i, n)| JobTimes {
+                        job: first + i as u64,
+                        level: n.level,
+                        ..JobTimes::default()
+                    })
+                    .collect();
+                shape = Some(tree);
+            }
+            Coordinator::CoordinatorEvents::JobLeased(e) => {
+                let job = crowdprove_protocol::RequestId(e.requestId).job();
+                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                    j.leases += 1;
+                    if j.leased.is_none() {
+                        j.leased = at(log).await?.map(|t| t - posted);
+                    }
+                }
+            }
+            Coordinator::CoordinatorEvents::ProofSubmitted(e) => {
+                let job = crowdprove_protocol::RequestId(e.requestId).job();
+                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                    // The winner's is the last before the completion (overwritten until then).
+                    if j.completed.is_none() {
+                        j.submitted = at(log).await?.map(|t| t - posted);
+                    }
+                }
+            }
+            Coordinator::CoordinatorEvents::VerdictRecorded(e) if e.completed => {
+                let job = crowdprove_protocol::RequestId(e.requestId).job();
+                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                    j.completed = at(log).await?.map(|t| t - posted);
+                    j.prover = index_of(e.prover);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(tree) = shape {
+        for i in 0..jobs.len() {
+            let children = tree.children_of(i as u32);
+            if !children.is_empty() {
+                jobs[i].ready = children
+                    .iter()
+                    .filter_map(|&c| jobs[c as usize].completed)
+                    .fold(0.0, f64::max);
+            }
+        }
+    }
+    Ok(jobs)
+}
+
+fn waits(jobs: &[JobTimes]) -> Waits {
+    let mean = |v: Vec<f64>| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let node_waits: Vec<f64> = jobs
+        .iter()
+        .filter(|j| j.level > 0)
+        .filter_map(|j| j.leased.map(|l| (l - j.ready).max(0.0)))
+        .collect();
+    let proving = |nodes: bool| {
+        mean(
+            jobs.iter()
+                .filter(|j| (j.level > 0) == nodes)
+                .filter_map(|j| Some(j.submitted? - j.leased?))
+                .collect(),
+        )
+    };
+    Waits {
+        node_lease_secs: node_waits.iter().sum(),
+        node_lease_max_secs: node_waits.iter().copied().fold(0.0, f64::max),
+        verdict_mean_secs: mean(
+            jobs.iter()
+                .filter_map(|j| Some(j.completed? - j.submitted?))
+                .collect(),
+        ),
+        chunk_prove_mean_secs: proving(false),
+        node_prove_mean_secs: proving(true),
+    }
 }
 
 /// The summary as a table for the terminal (and the docs).
@@ -363,6 +534,18 @@ pub fn table(s: &Summary) -> String {
             ),
         );
     }
+    let w = &s.waits;
+    row(
+        "where the time went",
+        format!(
+            "fetch + prove {:.1} s per chunk, {:.1} s per node (first lease to submission); submission to verdict {:.1} s; nodes ready to leased {:.1} s in all (at most {:.1} s)",
+            w.chunk_prove_mean_secs,
+            w.node_prove_mean_secs,
+            w.verdict_mean_secs,
+            w.node_lease_secs,
+            w.node_lease_max_secs
+        ),
+    );
     row("reassignments (LRP)", s.reassignments.to_string());
     row("duplicate proofs", s.duplicate_proofs.to_string());
     row(
