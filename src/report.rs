@@ -392,7 +392,13 @@ async fn timeline(
         }
         Ok(t)
     };
-    let index_of = |a: Address| devnet.accounts.iter().find(|x| x.address() == a).map(|x| x.index);
+    let index_of = |a: Address| {
+        devnet
+            .accounts
+            .iter()
+            .find(|x| x.address() == a)
+            .map(|x| x.index)
+    };
     let mut jobs: Vec<JobTimes> = Vec::new();
     let (mut first, mut posted, mut shape) = (0u64, 0.0, None);
     for log in logs {
@@ -417,8 +423,7 @@ async fn timeline(
                 shape = Some(tree);
             }
             Coordinator::CoordinatorEvents::JobLeased(e) => {
-                let job = crowdprove_protocol::RequestId(e.requestId).job();
-                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                if let Some(j) = of_batch(&mut jobs, first, e.requestId) {
                     j.leases += 1;
                     if j.leased.is_none() {
                         j.leased = at(log).await?.map(|t| t - posted);
@@ -426,8 +431,7 @@ async fn timeline(
                 }
             }
             Coordinator::CoordinatorEvents::ProofSubmitted(e) => {
-                let job = crowdprove_protocol::RequestId(e.requestId).job();
-                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                if let Some(j) = of_batch(&mut jobs, first, e.requestId) {
                     // The winner's is the last before the completion (overwritten until then).
                     if j.completed.is_none() {
                         j.submitted = at(log).await?.map(|t| t - posted);
@@ -435,8 +439,7 @@ async fn timeline(
                 }
             }
             Coordinator::CoordinatorEvents::VerdictRecorded(e) if e.completed => {
-                let job = crowdprove_protocol::RequestId(e.requestId).job();
-                if let Some(j) = job.checked_sub(first).and_then(|i| jobs.get_mut(i as usize)) {
+                if let Some(j) = of_batch(&mut jobs, first, e.requestId) {
                     j.completed = at(log).await?.map(|t| t - posted);
                     j.prover = index_of(e.prover);
                 }
@@ -456,6 +459,12 @@ async fn timeline(
         }
     }
     Ok(jobs)
+}
+
+// The entry of the job that lease `request_id` leases, if it is of the batch.
+fn of_batch(jobs: &mut [JobTimes], first: u64, request_id: u64) -> Option<&mut JobTimes> {
+    let job = crowdprove_protocol::RequestId(request_id).job();
+    jobs.get_mut(usize::try_from(job.checked_sub(first)?).ok()?)
 }
 
 fn waits(jobs: &[JobTimes]) -> Waits {
@@ -590,4 +599,46 @@ pub fn table(s: &Summary) -> String {
         },
     );
     format!("| | |\n|---|---|\n{out}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(level: u8, ready: f64, leased: f64, submitted: f64, completed: f64) -> JobTimes {
+        JobTimes {
+            level,
+            ready,
+            leased: Some(leased),
+            submitted: Some(submitted),
+            completed: Some(completed),
+            ..JobTimes::default()
+        }
+    }
+
+    #[test]
+    fn waits_count_node_handoffs_verdicts_and_proving_per_level() {
+        let jobs = [
+            job(0, 0.0, 1.0, 11.0, 12.0),
+            job(0, 0.0, 1.0, 13.0, 13.0),
+            // Ready at 13, leased 4 s late; a node leased "before" it was ready (one block's
+            // rounding) counts no wait.
+            job(1, 13.0, 17.0, 20.0, 21.0),
+            job(1, 13.0, 12.0, 19.0, 19.0),
+            // Never completed: no verdict latency from it.
+            JobTimes {
+                level: 2,
+                ready: 21.0,
+                leased: Some(30.0),
+                ..JobTimes::default()
+            },
+        ];
+        let w = waits(&jobs);
+        assert_eq!(w.node_lease_secs, 4.0 + 0.0 + 9.0);
+        assert_eq!(w.node_lease_max_secs, 9.0);
+        assert_eq!(w.verdict_mean_secs, (1.0 + 0.0 + 1.0 + 0.0) / 4.0);
+        assert_eq!(w.chunk_prove_mean_secs, (10.0 + 12.0) / 2.0);
+        assert_eq!(w.node_prove_mean_secs, (3.0 + 7.0) / 2.0);
+        assert_eq!(waits(&[]).verdict_mean_secs, 0.0);
+    }
 }
