@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak duty install fmt lint clean
+.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak duty timing install fmt lint clean
 .DEFAULT_GOAL := help
 
 ## help: this index (every target with a `## name:` line above it)
@@ -99,6 +99,13 @@ duty: setup
 		--json docs/results/prover-duty.json
 	cargo run --quiet -p crowdprove -- devnet --provers 1 --chunks 20 --relayer-outage 60:30 \
 		--dir target/duty-outage --json docs/results/prover-outage.json
+
+## timing: where a proof's time goes, step by step (plonky2's timing tree) for each parameter
+## set (docs/results/timing.md); choose sets with TIMING_SETS="small default"
+TIMING_SETS ?= small default paper
+timing:
+	cargo run --quiet -p crowdprove-circuits --features timing --example timing -- $(TIMING_SETS) \
+		--out docs/results/timing.md
 
 ## sim-traces: re-record the traces that the differential forge test replays
 sim-traces:

@@ -92,6 +92,6 @@ impl AggregationCircuit {
         for (t, limb) in self.prover.iter().zip(prover.limbs()) {
             pw.set_target(*t, F::from_canonical_u32(limb))?;
         }
-        self.data.prove(pw)
+        super::prove(&self.data, pw)
     }
 }

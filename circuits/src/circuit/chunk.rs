@@ -146,7 +146,7 @@ impl ChunkCircuit {
                 None => set_slot(&mut pw, s, None)?,
             }
         }
-        self.data.prove(pw)
+        super::prove(&self.data, pw)
     }
 }
 

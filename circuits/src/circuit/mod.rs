@@ -8,11 +8,29 @@ use plonky2::hash::hash_types::{HashOutTarget, NUM_HASH_OUT_ELTS};
 use plonky2::hash::hashing::PlonkyPermutation;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
-use plonky2::plonk::circuit_data::CircuitConfig;
+use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
 use plonky2::plonk::config::AlgebraicHasher;
+use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::util::timing::TimingTree;
 
-use crate::hash::{D, F};
+use crate::hash::{C, D, F};
+
+/// Proves with plonky2's prover. With the crate's `timing` feature, plonky2 records how long
+/// each of its steps took and logs the tree at info level when the proof is done (see
+/// `examples/timing.rs`); without it the tree records nothing.
+pub(crate) fn prove(
+    data: &CircuitData<F, C, D>,
+    pw: PartialWitness<F>,
+) -> anyhow::Result<ProofWithPublicInputs<F, C, D>> {
+    let mut timing = TimingTree::new("prove", log::Level::Info);
+    let proof =
+        plonky2::plonk::prover::prove::<F, C, D>(&data.prover_only, &data.common, pw, &mut timing)?;
+    #[cfg(feature = "timing")]
+    timing.print();
+    Ok(proof)
+}
 
 /// The configuration of every circuit: plonky2's standard recursion config (~100-bit security),
 /// so that every proof can be verified inside the next level's circuit.
