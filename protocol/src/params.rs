@@ -43,16 +43,21 @@ impl ParamSet {
                 transfers_per_chunk: 64,
                 funded_accounts: 64,
             },
+            // As many transfers as fill the chunk circuit's power-of-two rows, less a margin:
+            // proving time follows the rows, so a chunk's rows are best all used. 228 take
+            // 16,178 of 2^14 rows (192 took 13,625: 16% more proving time per transfer,
+            // docs/results/circuits.md); 231 would need 2^15.
             ParamSet::Default => Params {
                 set: self,
                 tree_depth: 16,
-                transfers_per_chunk: 192,
+                transfers_per_chunk: 228,
                 funded_accounts: 1024,
             },
+            // The same: 1,500 take about 130,400 of 2^17 rows (1,344 took 116,834).
             ParamSet::Paper => Params {
                 set: self,
                 tree_depth: 20,
-                transfers_per_chunk: 1344,
+                transfers_per_chunk: 1500,
                 funded_accounts: 4096,
             },
         }
