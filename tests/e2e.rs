@@ -597,6 +597,20 @@ async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
         complete_jobs(&d).await >= 3
     })
     .await;
+    // Under the cursor: the relayer has followed the head (a reorg of the last 3 blocks then
+    // replaces its cursor's block even if a block or two were mined meanwhile). Reorged any
+    // earlier, the blocks would be new to it, with nothing to roll back.
+    let url = d.metrics_url().unwrap();
+    wait_for("the relayer at the head", 60, async || {
+        let head = d.chain.provider.get_block_number().await.unwrap();
+        let metrics = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("crowdprove_relayer_followed_block "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|b| b >= head)
+    })
+    .await;
     d.chain.reorg(3).await.unwrap();
     let m = run_to_final(&mut d).await;
     let metrics = reqwest::get(d.metrics_url().unwrap())

@@ -54,6 +54,7 @@ metrics! {
     uploads_accepted: Counter = ("uploads_accepted", "Proof uploads accepted."),
     uploads_refused: Counter = ("uploads_refused", "Proof uploads refused."),
     reorgs: Counter = ("reorgs", "Chain reorganizations rolled back."),
+    followed_block: Gauge = ("followed_block", "The last block whose events are applied (the follower's cursor): its lag behind the head is how far behind the chain the relayer is."),
     duty_failures: Family<DutyLabel, Counter> = ("duty_failures", "Failed runs of a work-loop duty; each is retried on its own while the others go on."),
     rpc_up: Gauge = ("rpc_up", "1 if the chain answered this scrape."),
     escrow_wei: Wei = ("escrow_wei", "Unspent reward escrow held by the Coordinator (as of the last scrape the chain answered)."),

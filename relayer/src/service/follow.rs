@@ -52,6 +52,7 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
             let to = fork.unwrap_or(s.cfg.follow.from_block.saturating_sub(1));
             s.db.transaction(|tx| tx.rollback_after(to))?;
             cursor = fork;
+            s.metrics.followed_block.set(to as i64);
         }
     }
     let start = cursor.map_or(s.cfg.follow.from_block, |c| c + 1);
@@ -67,6 +68,7 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
         }
         tx.record_block(end, &end_hash.0)
     })?;
+    s.metrics.followed_block.set(end as i64);
     // An upload that landed between the blob check in `decode` and this commit found no row
     // to mark; look again now that the rows exist, or the submission waits forever.
     for e in &events {
