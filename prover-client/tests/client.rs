@@ -1032,7 +1032,16 @@ async fn ctrl_c_twice_gives_back_the_jobs_in_hand_and_another_prover_takes_them_
         async || read(&log).contains("proving") && active().await == U256::from(2),
     )
     .await;
+    // Two signals sent back to back may reach the process as one: the second goes once the
+    // first is seen.
     interrupt(&client);
+    eventually_or_show(
+        "the first Ctrl-C",
+        30,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("finishing the jobs in hand"),
+    )
+    .await;
     interrupt(&client);
     let status = wait(client, 60).await;
     assert!(status.success(), "{}", read(&log));
