@@ -110,7 +110,7 @@ mod tests {
         assert!(text.contains("crowdprove_relayer_escrow_wei 2"), "{text}");
         assert_eq!(
             text.matches("# TYPE").count(),
-            21,
+            22,
             "one TYPE line per declared metric"
         );
     }
