@@ -1,0 +1,2 @@
+#[cfg(target_feature = "neon")]
+pub(crate) mod poseidon_goldilocks_neon;
