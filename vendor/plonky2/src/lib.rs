@@ -2,6 +2,8 @@
 #![allow(clippy::needless_range_loop)]
 #![deny(rustdoc::broken_intra_doc_links)]
 #![deny(missing_debug_implementations)]
+// CrowdProve patch: newer compilers warn on upstream signatures; nothing to fix here.
+#![allow(mismatched_lifetime_syntaxes)]
 #![cfg_attr(not(feature = "std"), no_std)]
 
 #[cfg(not(feature = "std"))]
@@ -11,6 +13,8 @@ pub extern crate alloc;
 #[doc(inline)]
 pub use plonky2_field as field;
 
+#[cfg(feature = "std")]
+pub mod backend;
 pub mod batch_fri;
 pub mod fri;
 pub mod gadgets;

@@ -91,7 +91,9 @@ impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
         let lde_values = timed!(
             timing,
             "FFT + blinding",
-            Self::lde_values(&polynomials, rate_bits, blinding, fft_root_table)
+            Self::lde_values_from_backend(&polynomials, rate_bits, blinding).unwrap_or_else(
+                || Self::lde_values(&polynomials, rate_bits, blinding, fft_root_table)
+            )
         );
 
         let mut leaves = timed!(timing, "transpose LDEs", transpose(&lde_values));
@@ -136,6 +138,36 @@ impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
                     .map(|_| F::rand_vec(degree << rate_bits)),
             )
             .collect()
+    }
+
+    /// CrowdProve patch: `lde_values` from the installed commit backend, where there is one
+    /// and `F` is Goldilocks; the salt (when blinding) is drawn here, as in `lde_values`.
+    #[cfg(feature = "std")]
+    fn lde_values_from_backend(
+        polynomials: &Vec<PolynomialCoeffs<F>>,
+        rate_bits: usize,
+        blinding: bool,
+    ) -> Option<Vec<Vec<F>>> {
+        use crate::field::goldilocks_field::GoldilocksField;
+
+        let goldilocks = (polynomials as &dyn core::any::Any)
+            .downcast_ref::<Vec<PolynomialCoeffs<GoldilocksField>>>()?;
+        let values = crate::backend::commit_backend()?.lde(goldilocks, rate_bits)?;
+        let values: Box<dyn core::any::Any> = Box::new(values);
+        let mut values = *values.downcast::<Vec<Vec<F>>>().ok()?;
+        let salt_size = if blinding { SALT_SIZE } else { 0 };
+        let len = polynomials[0].len() << rate_bits;
+        values.extend((0..salt_size).map(|_| F::rand_vec(len)));
+        Some(values)
+    }
+
+    #[cfg(not(feature = "std"))]
+    fn lde_values_from_backend(
+        _polynomials: &Vec<PolynomialCoeffs<F>>,
+        _rate_bits: usize,
+        _blinding: bool,
+    ) -> Option<Vec<Vec<F>>> {
+        None
     }
 
     /// Fetches LDE values at the `index * step`th point.
