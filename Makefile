@@ -15,8 +15,9 @@ help:
 	@echo
 	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 18
 
-## setup: install forge, anvil, cast, solcjs and OpenZeppelin from package-lock.json (npm ci)
+## setup: install forge, anvil, cast, solcjs, OpenZeppelin (npm ci) and a Vulkan driver for the GPU tests
 setup: $(STAMP)
+	@tools/install-vulkan.sh
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -65,10 +66,12 @@ demo: setup
 demo-contract: setup
 	bash tools/demo-contract.sh
 
-## bench: print the numbers behind our claims (gas per proven job; prove and verify times)
+## bench: print the numbers behind our claims (gas per proven job; prove and verify times; CPU and GPU side by side)
 bench: setup
 	$(FORGE) test --match-contract CoordinatorGasTest --isolate -vv
 	cargo bench -p crowdprove-circuits --bench prove -- small default paper --jobs 2 --out docs/results/circuits.md
+	cargo bench -p crowdprove-gpu --bench merkle -- small default paper --out docs/results/gpu.md
+	cargo run --release --quiet -p crowdprove-prover -- bench --params default --jobs 2 --backend gpu
 	cargo bench -p crowdprove-relayer --bench throughput -- --proofs 1000 --out docs/results/relayer.md
 
 ## sim: the simulator: the paper's Tables 2 and 3 and costs, then policies under faults,
