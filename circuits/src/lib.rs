@@ -8,6 +8,7 @@
 //! prover is monomorphized in this crate, which is built at opt-level 3 even in tests.
 
 mod api;
+pub mod backend;
 mod circuit;
 mod hash;
 mod jobs;

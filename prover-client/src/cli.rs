@@ -7,6 +7,7 @@ use std::time::Duration;
 use alloy::primitives::U256;
 use clap::{Args, Parser, Subcommand};
 
+use crowdprove_circuits::backend::{Backend, choose};
 use crowdprove_protocol::ParamSet;
 
 use crate::commands;
@@ -63,6 +64,9 @@ enum Command {
         /// Price the earnings at this reward per job (token units) instead of the chain's.
         #[arg(long)]
         reward: Option<String>,
+        /// Also prove on this backend (gpu or auto) and print its times next to the CPU's.
+        #[arg(long, env = "CROWDPROVE_BACKEND", default_value = "cpu")]
+        backend: Backend,
         #[command(flatten)]
         conn: Connection,
     },
@@ -71,6 +75,8 @@ enum Command {
     Worker {
         #[arg(long)]
         params: ParamSet,
+        #[arg(long, default_value = "cpu")]
+        backend: Backend,
     },
 }
 
@@ -103,6 +109,10 @@ struct RunArgs {
     /// Parameter set of the circuits to build: small, default or paper (must match the relayer's).
     #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
     params: ParamSet,
+    /// Where proofs' Merkle trees are built: cpu, gpu (any adapter, or fail) or auto (a
+    /// hardware GPU that passes its self-test, else the CPU).
+    #[arg(long, env = "CROWDPROVE_BACKEND", default_value = "cpu")]
+    backend: Backend,
     /// Jobs to lease ahead of the one being proven, so chain and network latency hide behind
     /// proving.
     #[arg(long, default_value_t = 1)]
@@ -152,15 +162,22 @@ where
 {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse_from(args);
-    if let Command::Worker { params } = cli.command {
-        if let Err(e) = crate::worker::serve(params) {
+    if let Command::Worker { params, backend } = cli.command {
+        if let Err(e) = crate::worker::serve(params, backend) {
             eprintln!("crowdprove-prover worker: {e:#}");
             std::process::exit(1);
         }
         std::process::exit(0);
     }
-    let filter =
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // wgpu warns about every optional Vulkan extension and windowing system a headless
+    // machine lacks; its errors still show, and RUST_LOG naming it says otherwise.
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("wgpu")) {
+        for quiet in ["wgpu_hal=error", "wgpu_core=error", "naga=error"] {
+            filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+        }
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -191,6 +208,7 @@ async fn run(command: Command) -> anyhow::Result<i32> {
             jobs,
             params,
             reward,
+            backend,
             conn,
         } => {
             let reward = match reward {
@@ -198,7 +216,8 @@ async fn run(command: Command) -> anyhow::Result<i32> {
                 None if conn.chain.coordinator.is_some() => bench_reward(&conn).await,
                 None => None,
             };
-            tokio::task::spawn_blocking(move || commands::bench(params, jobs, reward)).await??;
+            tokio::task::spawn_blocking(move || commands::bench(params, jobs, reward, backend))
+                .await??;
         }
         Command::Run(args) => return run_loop(args).await,
         Command::Worker { .. } => unreachable!("handled before the runtime starts"),
@@ -225,8 +244,20 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // Chosen here, once, so a bad choice is one clear error before anything is leased; the
+    // workers are then told what was chosen.
+    let backend = {
+        let params = args.params;
+        let chosen = tokio::task::spawn_blocking(move || choose(args.backend)).await??;
+        match &chosen.fallback {
+            Some(_) => tracing::warn!(%params, "proving on {chosen}"),
+            None => tracing::info!(%params, "proving on {chosen}"),
+        }
+        chosen.backend()
+    };
     let cfg = RunConfig {
         params: args.params,
+        backend,
         threads,
         data_dir: args.data_dir,
         relayer_url: args.relayer_url,

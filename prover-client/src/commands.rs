@@ -7,6 +7,7 @@ use alloy::primitives::utils::{format_units, parse_units};
 use anyhow::{Context, bail};
 
 use crowdprove_bindings::TestToken;
+use crowdprove_circuits::backend::{Backend, choose};
 use crowdprove_circuits::{Circuits, ProverAddress, Sequencer};
 use crowdprove_protocol::ParamSet;
 
@@ -159,29 +160,61 @@ pub async fn status(c: &Connected) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Proves sample jobs locally and prints seconds per job and what that earns per day.
-pub fn bench(set: ParamSet, jobs: u32, reward: Option<(U256, u8)>) -> anyhow::Result<()> {
+/// Proves sample jobs locally and prints seconds per job and what that earns per day: on the
+/// CPU, and also on `backend` when it is a GPU, side by side.
+pub fn bench(
+    set: ParamSet,
+    jobs: u32,
+    reward: Option<(U256, u8)>,
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let chosen = choose(backend)?;
+    if backend != Backend::Cpu {
+        eprintln!("backend: {chosen}");
+    }
     eprintln!("building the {set} circuits...");
     let t = Instant::now();
     let circuits = Circuits::build(set);
     let build = t.elapsed().as_secs_f64();
     let batch = Sequencer::new(set, 42).next_batch(jobs.max(1));
     let addr = ProverAddress([0x42; 20]);
-    let t = Instant::now();
-    for (i, w) in batch.chunks.iter().enumerate() {
-        circuits
-            .prove_chunk(w, i as u64 + 1, addr)
-            .context("proving a sample job")?;
-        eprintln!("  job {} of {} proven", i + 1, batch.chunks.len());
-    }
-    let per_job = t.elapsed().as_secs_f64() / batch.chunks.len() as f64;
+    let prove_all = |on: &str| -> anyhow::Result<f64> {
+        let t = Instant::now();
+        for (i, w) in batch.chunks.iter().enumerate() {
+            circuits
+                .prove_chunk(w, i as u64 + 1, addr)
+                .context("proving a sample job")?;
+            eprintln!(
+                "  job {} of {} proven on the {on}",
+                i + 1,
+                batch.chunks.len()
+            );
+        }
+        Ok(t.elapsed().as_secs_f64() / batch.chunks.len() as f64)
+    };
+    choose(Backend::Cpu)?.install();
+    let cpu = prove_all("cpu")?;
+    let gpu = match chosen.backend() {
+        Backend::Gpu => {
+            chosen.install();
+            Some(prove_all("gpu")?)
+        }
+        _ => None,
+    };
+    let per_job = gpu.unwrap_or(cpu).min(cpu);
     let per_day = 86_400.0 / per_job;
     println!(
         "parameter set     {set} (2^{} rows per job)",
         circuits.degree_bits(0)?
     );
     println!("circuit build     {build:.1} s (once per start)");
-    println!("seconds per job   {per_job:.2}");
+    match gpu {
+        Some(g) => println!(
+            "seconds per job   {g:.2} on the gpu, {cpu:.2} on the cpu ({:.2}x)",
+            cpu / g
+        ),
+        None => println!("seconds per job   {cpu:.2}"),
+    }
     println!("jobs per day      {per_day:.0}");
     match reward {
         Some((r, decimals)) => {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crowdprove_circuits::backend::Backend;
 use crowdprove_protocol::{JobStatus, ParamSet, hex0x, keccak256};
 
 use crate::config::Connected;
@@ -38,6 +39,8 @@ const WORKER_TRIES: u32 = 2;
 pub struct WorkerSpec {
     /// The circuits.
     pub set: ParamSet,
+    /// Where the worker builds Merkle trees.
+    pub backend: Backend,
     /// Threads to prove with.
     pub threads: usize,
     /// Levels whose circuits a fresh worker builds before it is used.
@@ -49,7 +52,7 @@ pub struct WorkerSpec {
 impl WorkerSpec {
     /// Starts a worker and builds its circuits up to `warm_levels`.
     pub async fn warm(self) -> anyhow::Result<Worker> {
-        let mut w = Worker::spawn(self.set, self.threads)?;
+        let mut w = Worker::spawn(self.set, self.backend, self.threads)?;
         w.circuit_id(self.warm_levels).await?;
         Ok(w)
     }

@@ -13,6 +13,7 @@ use alloy::primitives::U256;
 use alloy::primitives::utils::format_units;
 use tokio::sync::{mpsc, watch};
 
+use crowdprove_circuits::backend::Backend;
 use crowdprove_protocol::ParamSet;
 
 use crate::api::RelayerApi;
@@ -29,6 +30,8 @@ use crate::state::{Counts, Shared};
 pub struct RunConfig {
     /// The circuits this client builds.
     pub params: ParamSet,
+    /// Where its workers build proofs' Merkle trees (cpu or gpu, already chosen).
+    pub backend: Backend,
     /// Threads the worker proves with.
     pub threads: usize,
     /// Where the spool lives.
@@ -162,6 +165,7 @@ impl Runner {
         let give_back = Arc::new(GiveBack::new(self.conn.clone()));
         let spec = WorkerSpec {
             set: cfg.params,
+            backend: cfg.backend,
             threads: cfg.threads,
             warm_levels: cfg.warm_levels,
             spare: cfg.spare_worker,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crowdprove_circuits::backend::{Backend, choose};
 use crowdprove_circuits::{Circuits, JobWitness, ProverAddress, PublicInputs};
 use crowdprove_protocol::{ParamSet, Statement, StatementJson};
 
@@ -73,9 +74,10 @@ fn read_frame<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> anyhow::Re
     Ok(Some(bincode::deserialize(&body)?))
 }
 
-/// The worker's main loop (in the child process): builds the circuits of `set` and answers
-/// requests until stdin closes.
-pub fn serve(set: ParamSet) -> anyhow::Result<()> {
+/// The worker's main loop (in the child process): opens `backend`, builds the circuits of
+/// `set` and answers requests until stdin closes.
+pub fn serve(set: ParamSet, backend: Backend) -> anyhow::Result<()> {
+    choose(backend)?.install();
     let circuits = std::sync::Arc::new(Circuits::build(set));
     let mut input = std::io::stdin().lock();
     let mut output = std::io::stdout().lock();
@@ -175,11 +177,17 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts a worker of `set` using `threads` threads.
-    pub fn spawn(set: ParamSet, threads: usize) -> anyhow::Result<Worker> {
+    /// Starts a worker of `set` on `backend` using `threads` threads.
+    pub fn spawn(set: ParamSet, backend: Backend, threads: usize) -> anyhow::Result<Worker> {
         let exe = std::env::current_exe().context("locating this program to start its worker")?;
         let mut child = Command::new(exe)
-            .args(["worker", "--params", set.name()])
+            .args([
+                "worker",
+                "--params",
+                set.name(),
+                "--backend",
+                &backend.to_string(),
+            ])
             .env("RAYON_NUM_THREADS", threads.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -44,7 +44,9 @@ async fn stake_run_earn_and_withdraw() {
     );
 
     // 2 chunks + 1 aggregation: three jobs, all this prover's. Leasing none ahead, it wants its
-    // next job when it submits a proof.
+    // next job when it submits a proof. It proves on the GPU (Mesa's lavapipe where there is
+    // none): its Merkle trees are built by the kernels, and the relayer must judge its proofs
+    // valid and the chain pay them like any other.
     let run = net
         .run_client(
             1,
@@ -59,11 +61,14 @@ async fn stake_run_earn_and_withdraw() {
                 "100",
                 "--prefetch",
                 "0",
+                "--backend",
+                "gpu",
             ],
         )
         .await;
     assert!(run.status.success(), "{}", text(&run));
     assert!(text(&run).contains("delivered 3"), "{}", text(&run));
+    assert!(text(&run).contains("proving on gpu ("), "{}", text(&run));
     eventually("the final proof", 60, async || net.finalized(1).await).await;
     // The first chunk's submission leased the second chunk in the same transaction
     // (`submitAndLease`); the last job's did not, the client wanting no fourth.
@@ -168,6 +173,7 @@ async fn two_clients_share_a_batch_and_no_job_is_paid_twice() {
             log.contains("duty cycle"),
             "client {i} reports its duty cycle: {log}"
         );
+        assert!(log.contains("proving on cpu"), "client {i}: {log}");
     }
     let (a, b) = (net.earnings(1).await, net.earnings(2).await);
     assert!(a > U256::ZERO && b > U256::ZERO, "both earned: {a} {b}");
@@ -587,6 +593,24 @@ async fn bad_configuration_is_one_clear_line_and_a_failure() {
         assert_eq!(t.trim().lines().count(), 1, "one line: {t}");
         assert!(!t.contains(&net.key(1)[2..]), "the key never shows");
     }
+    // A GPU asked for and not there: one line, before anything is leased.
+    let mut c = net.client(1, "http://127.0.0.1:9", &data, SMALL);
+    c.env("CROWDPROVE_GPU_ADAPTER", "no such adapter")
+        .args(["run", "--backend", "gpu"]);
+    let o = output(c).await;
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    // Mesa's EGL, probed last, may complain on stderr of a missing display; our own output
+    // is the one line.
+    let ours: Vec<&str> = t
+        .lines()
+        .filter(|l| !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one line: {t}");
+    assert!(
+        ours[0].contains("no usable GPU: no GPU adapter found"),
+        "{t}"
+    );
     // An encrypted keystore (as `cast wallet import` writes it) works with its password...
     let keystores = net.dir.path().join("keystores");
     let cast = crowdprove_bindings::workspace_root().join("node_modules/.bin/cast");
