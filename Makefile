@@ -46,6 +46,9 @@ test: setup
 	cargo test --workspace --no-run; \
 	wait; cat target/test-contracts.log; test "$$(cat target/test-contracts.rc)" = 0
 	cargo test --workspace
+	# The GPU kernels again through wgpu's GL backend (naga writes GLSL, not SPIR-V, for it):
+	# Mesa's llvmpipe here, the fallback on machines without Vulkan, Metal or DX12.
+	WGPU_BACKEND=gl cargo test -p crowdprove-gpu --test bit_exact
 
 test-contracts: setup
 	$(FORGE) fmt --check

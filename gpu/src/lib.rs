@@ -13,6 +13,7 @@ use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::field::polynomial::PolynomialCoeffs;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
+use rayon::prelude::*;
 use wgpu::util::DeviceExt;
 
 /// Threads per workgroup in every kernel (merkle.wgsl's `WORKGROUP`).
@@ -38,9 +39,15 @@ pub struct Gpu {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     max_binding: u64,
+    /// The most bytes of leaves or polynomials on the GPU at once (`LEAF_BATCH_BYTES`).
+    batch_bytes: u64,
     hash_leaves: wgpu::ComputePipeline,
     hash_nodes: wgpu::ComputePipeline,
     permute_states: wgpu::ComputePipeline,
+    scale_coeffs: wgpu::ComputePipeline,
+    dif_stage: wgpu::ComputePipeline,
+    absorb: wgpu::ComputePipeline,
+    squeeze: wgpu::ComputePipeline,
     /// One operation at a time: each uses a validation error scope, which is per device.
     lock: Mutex<()>,
 }
@@ -146,6 +153,12 @@ impl Gpu {
             pipeline("hash_nodes"),
             pipeline("permute_states"),
         );
+        let (scale_coeffs, dif_stage, absorb, squeeze) = (
+            pipeline("scale_coeffs"),
+            pipeline("dif_stage"),
+            pipeline("absorb"),
+            pipeline("squeeze"),
+        );
         if let Some(e) = pollster::block_on(device.pop_error_scope()) {
             bail!("compiling the kernels on {}: {e}", describe(&info));
         }
@@ -156,9 +169,14 @@ impl Gpu {
             queue,
             info,
             max_binding,
+            batch_bytes: LEAF_BATCH_BYTES.min(max_binding),
             hash_leaves,
             hash_nodes,
             permute_states,
+            scale_coeffs,
+            dif_stage,
+            absorb,
+            squeeze,
             lock: Mutex::new(()),
         })
     }
@@ -189,7 +207,7 @@ impl Gpu {
                 &self.permute_states,
                 &[(3, &buf)],
                 states.len() as u32,
-                [0, 0],
+                [0, 0, 0],
             );
             let out = self.read(encoder, &buf, size)?;
             Ok(out
@@ -231,7 +249,7 @@ impl Gpu {
             self.max_binding
         );
         let leaf_bytes = (width.max(1) * 8) as u64;
-        let batch = (LEAF_BATCH_BYTES.min(self.max_binding) / leaf_bytes).max(1) as usize;
+        let batch = (self.batch_bytes / leaf_bytes).max(1) as usize;
         ensure!(
             leaf_bytes <= self.max_binding,
             "a leaf of {width} elements is too wide"
@@ -251,7 +269,7 @@ impl Gpu {
                         .write_buffer(&leaves_buf, 0, bytemuck::cast_slice(&flat));
                 }
                 let mut encoder = self.device.create_command_encoder(&Default::default());
-                let params = [width as u32, (b * batch) as u32];
+                let params = [width as u32, (b * batch) as u32, 0];
                 self.dispatch(
                     &mut encoder,
                     &self.hash_leaves,
@@ -266,19 +284,7 @@ impl Gpu {
                     .context("waiting for the GPU")?;
             }
             let mut encoder = self.device.create_command_encoder(&Default::default());
-            let mut src = 0;
-            for level in 1..=levels {
-                let count = n >> level;
-                let dst = src + (count << 1);
-                self.dispatch(
-                    &mut encoder,
-                    &self.hash_nodes,
-                    &[(2, &digests)],
-                    count as u32,
-                    [src as u32, dst as u32],
-                );
-                src = dst;
-            }
+            self.hash_levels(&mut encoder, &digests, n, levels);
             self.read(encoder, &digests, digests_size)
         })?;
         tracing::debug!(
@@ -288,6 +294,176 @@ impl Gpu {
             "GPU Merkle tree"
         );
         Ok(layout(&out, n, cap_height))
+    }
+
+    /// The commitment plonky2's `PolynomialBatch::from_coeffs` makes without blinding: the
+    /// LDE of each polynomial (coefficients) onto plonky2's coset, `2^rate_bits` times longer,
+    /// as leaves in bit-reversed order (leaf `i` holds each polynomial's value at the
+    /// `reverse_bits(i)`-th point), and the Poseidon Merkle tree over them.
+    pub fn commit(
+        &self,
+        polynomials: &[PolynomialCoeffs<GoldilocksField>],
+        rate_bits: usize,
+        cap_height: usize,
+    ) -> Result<(Vec<Vec<GoldilocksField>>, TreeDigests)> {
+        let count = polynomials.len();
+        // Up to 4 values a leaf is its own digest; no proof commits so few.
+        ensure!(
+            count > 4,
+            "a commitment to {count} polynomials is left to the CPU"
+        );
+        let n = polynomials[0].len();
+        ensure!(
+            n.is_power_of_two(),
+            "polynomials of {n} coefficients, not a power of two"
+        );
+        ensure!(
+            polynomials.iter().all(|p| p.len() == n),
+            "polynomials of different lengths"
+        );
+        let big = n << rate_bits;
+        let log_big = big.trailing_zeros();
+        ensure!(
+            (1..=GoldilocksField::TWO_ADICITY).contains(&(log_big as usize)) && log_big < 31,
+            "an LDE of 2^{log_big} points"
+        );
+        ensure!(
+            cap_height <= log_big as usize,
+            "cap height {cap_height} is above the tree's {log_big}"
+        );
+        let levels = log_big as usize - cap_height;
+        let total_digests: usize = (0..=levels).map(|i| big >> i).sum();
+        let digests_size = (total_digests * 32) as u64;
+        let states_size = (big * 12 * 8) as u64;
+        let poly_bytes = (big * 8) as u64;
+        ensure!(
+            digests_size.max(states_size).max(8 * poly_bytes) <= self.max_binding,
+            "an LDE of 2^{log_big} points needs more than this adapter binds ({} bytes)",
+            self.max_binding
+        );
+        // Polynomials per group: a multiple of 8, so each group absorbs whole sponge blocks.
+        let group = ((self.batch_bytes / poly_bytes / 8).max(1) * 8) as usize;
+        let group = group.min(count.next_multiple_of(8));
+        let started = Instant::now();
+
+        let shift = GoldilocksField::coset_shift();
+        let shift_powers: Vec<u64> = shift
+            .powers()
+            .take(n)
+            .map(|x| x.to_canonical_u64())
+            .collect();
+        let root = GoldilocksField::primitive_root_of_unity(log_big as usize);
+        let twiddles: Vec<u64> = root
+            .powers()
+            .take(big / 2)
+            .map(|x| x.to_canonical_u64())
+            .collect();
+
+        let mut leaves: Vec<Vec<GoldilocksField>> =
+            (0..big).map(|_| Vec::with_capacity(count)).collect();
+        let digests = self.run(|| {
+            let twiddles = self.storage(
+                (twiddles.len() * 8).max(8) as u64,
+                bytemuck::cast_slice(&twiddles),
+            );
+            let shift_powers = self.storage((n * 8) as u64, bytemuck::cast_slice(&shift_powers));
+            let input = self.storage((group * n * 8) as u64, &[]);
+            let values = self.storage(group as u64 * poly_bytes, &[]);
+            let states = self.storage(states_size, &[]);
+            let digests = self.storage(digests_size, &[]);
+            let mut flat = Vec::with_capacity(group * n);
+            for polys in polynomials.chunks(group) {
+                let m = polys.len();
+                flat.clear();
+                flat.extend(
+                    polys
+                        .iter()
+                        .flat_map(|p| p.coeffs.iter().map(|x| x.to_canonical_u64())),
+                );
+                self.queue
+                    .write_buffer(&input, 0, bytemuck::cast_slice(&flat));
+                let mut encoder = self.device.create_command_encoder(&Default::default());
+                self.dispatch(
+                    &mut encoder,
+                    &self.scale_coeffs,
+                    &[(1, &input), (5, &shift_powers), (6, &values)],
+                    (m * big) as u32,
+                    [log_big, n as u32, 0],
+                );
+                for log_half in (0..log_big).rev() {
+                    self.dispatch(
+                        &mut encoder,
+                        &self.dif_stage,
+                        &[(4, &twiddles), (6, &values)],
+                        (m * big / 2) as u32,
+                        [log_half, log_big, log_big - log_half - 1],
+                    );
+                }
+                self.dispatch(
+                    &mut encoder,
+                    &self.absorb,
+                    &[(3, &states), (6, &values)],
+                    big as u32,
+                    [m as u32, 0, 0],
+                );
+                // Reading the values back also waits for the group, before the next one
+                // overwrites the input.
+                let out = self.read(encoder, &values, m as u64 * poly_bytes)?;
+                leaves.par_iter_mut().enumerate().for_each(|(i, leaf)| {
+                    leaf.extend((0..m).map(|q| GoldilocksField(out[q * big + i])));
+                });
+            }
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            self.dispatch(
+                &mut encoder,
+                &self.squeeze,
+                &[(2, &digests), (3, &states)],
+                big as u32,
+                [0, 0, 0],
+            );
+            self.hash_levels(&mut encoder, &digests, big, levels);
+            self.read(encoder, &digests, digests_size)
+        })?;
+        tracing::debug!(
+            polynomials = count,
+            points = big,
+            secs = started.elapsed().as_secs_f64(),
+            "GPU commitment"
+        );
+        Ok((leaves, layout(&digests, big, cap_height)))
+    }
+
+    /// Records the dispatches that hash each level of a tree of `n` leaves into the next, for
+    /// `levels` levels: the level-0 digests first in `digests`, each level right after the one
+    /// below.
+    fn hash_levels(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        digests: &wgpu::Buffer,
+        n: usize,
+        levels: usize,
+    ) {
+        let mut src = 0;
+        for level in 1..=levels {
+            let count = n >> level;
+            let dst = src + (count << 1);
+            self.dispatch(
+                encoder,
+                &self.hash_nodes,
+                &[(2, digests)],
+                count as u32,
+                [src as u32, dst as u32, 0],
+            );
+            src = dst;
+        }
+    }
+
+    /// This GPU with at most `bytes` of leaves or polynomials on it at once, so the tests can
+    /// make small trees and commitments take several batches.
+    #[doc(hidden)]
+    pub fn with_batch_bytes(mut self, bytes: u64) -> Self {
+        self.batch_bytes = bytes.clamp(8, self.max_binding);
+        self
     }
 
     /// Runs `op` alone on the device and turns any validation or memory error into an `Err`.
@@ -333,7 +509,7 @@ impl Gpu {
         pipeline: &wgpu::ComputePipeline,
         buffers: &[(u32, &wgpu::Buffer)],
         count: u32,
-        params: [u32; 2],
+        params: [u32; 3],
     ) {
         if count == 0 {
             return;
@@ -342,7 +518,7 @@ impl Gpu {
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: None,
-                contents: bytemuck::cast_slice(&[count, params[0], params[1], 0]),
+                contents: bytemuck::cast_slice(&[count, params[0], params[1], params[2]]),
                 usage: wgpu::BufferUsages::UNIFORM,
             });
         let mut entries = vec![wgpu::BindGroupEntry {
@@ -454,12 +630,19 @@ impl GpuBackend {
 }
 
 impl CommitBackend for GpuBackend {
-    fn lde(
+    fn commit(
         &self,
-        _polynomials: &[PolynomialCoeffs<GoldilocksField>],
-        _rate_bits: usize,
-    ) -> Option<Vec<Vec<GoldilocksField>>> {
-        None
+        polynomials: &[PolynomialCoeffs<GoldilocksField>],
+        rate_bits: usize,
+        cap_height: usize,
+    ) -> Option<(Vec<Vec<GoldilocksField>>, TreeDigests)> {
+        if polynomials.len() <= 4 {
+            return None;
+        }
+        self.gpu
+            .commit(polynomials, rate_bits, cap_height)
+            .map_err(|e| tracing::warn!("GPU commitment failed, making it on the CPU: {e:#}"))
+            .ok()
     }
 
     fn merkle_tree(
@@ -475,7 +658,8 @@ impl CommitBackend for GpuBackend {
 }
 
 /// Checks the GPU against the CPU on known inputs before it is trusted with a proof: Poseidon
-/// permutations (canonical and not) and a Merkle tree with wide leaves, short leaves and a cap.
+/// permutations (canonical and not), Merkle trees with wide leaves, short leaves and a cap, and
+/// commitments (the LDE and the tree over it).
 pub fn self_test(gpu: &Gpu) -> Result<()> {
     use plonky2::hash::poseidon::{Poseidon, PoseidonHash};
 
@@ -507,6 +691,23 @@ pub fn self_test(gpu: &Gpu) -> Result<()> {
             gpu.describe()
         );
     }
+    for (count, log_n, rate_bits) in [(9, 3, 3), (20, 2, 1)] {
+        let polys: Vec<PolynomialCoeffs<GoldilocksField>> = (0..count as u64)
+            .map(|p| {
+                PolynomialCoeffs::new(
+                    (0..1u64 << log_n)
+                        .map(|i| GoldilocksField(edge[((p * 3 + i) % 9) as usize] ^ (p << 40)))
+                        .collect(),
+                )
+            })
+            .collect();
+        let got = gpu.commit(&polys, rate_bits, 1)?;
+        ensure!(
+            got == cpu_commit(polys, rate_bits, 1),
+            "{}: a commitment (LDE and tree) differs from the CPU",
+            gpu.describe()
+        );
+    }
     for (width, cap_height) in [(135, 2), (3, 0), (9, 4)] {
         let leaves: Vec<Vec<GoldilocksField>> = (0..16u64)
             .map(|i| {
@@ -524,6 +725,31 @@ pub fn self_test(gpu: &Gpu) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The CPU's commitment (`PolynomialBatch::from_coeffs`, no blinding), whatever backend is
+/// installed: its leaves, digests and cap.
+pub fn cpu_commit(
+    polynomials: Vec<PolynomialCoeffs<GoldilocksField>>,
+    rate_bits: usize,
+    cap_height: usize,
+) -> (Vec<Vec<GoldilocksField>>, TreeDigests) {
+    use plonky2::fri::oracle::PolynomialBatch;
+    use plonky2::plonk::config::PoseidonGoldilocksConfig;
+    use plonky2::util::timing::TimingTree;
+
+    let batch = plonky2::backend::with_commit_backend(None, || {
+        PolynomialBatch::<GoldilocksField, PoseidonGoldilocksConfig, 2>::from_coeffs(
+            polynomials,
+            rate_bits,
+            false,
+            cap_height,
+            &mut TimingTree::default(),
+            None,
+        )
+    });
+    let tree = batch.merkle_tree;
+    (tree.leaves, (tree.digests, tree.cap.0))
 }
 
 /// The CPU's tree, whatever backend is installed.

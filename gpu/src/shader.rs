@@ -1,4 +1,4 @@
-//! The WGSL source: the field and the kernels are written by hand; the Poseidon permutation is
+//! The WGSL source: the field, the Merkle kernels and the NTT are written by hand; the Poseidon permutation is
 //! generated from plonky2's own constants, so the two cannot drift apart.
 
 use std::fmt::Write;
@@ -10,10 +10,11 @@ use plonky2::hash::poseidon::{
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
 const MERKLE: &str = include_str!("shaders/merkle.wgsl");
+const NTT: &str = include_str!("shaders/ntt.wgsl");
 
 /// The whole module: field arithmetic, the permutation and the kernels.
 pub(crate) fn source() -> String {
-    format!("{FIELD}\n{}\n{MERKLE}", poseidon())
+    format!("{FIELD}\n{}\n{MERKLE}\n{NTT}", poseidon())
 }
 
 fn limbs(x: u64) -> String {

@@ -1,20 +1,28 @@
 // Poseidon leaf and node hashing, as plonky2's `PoseidonHash::hash_or_noop` and `two_to_one`.
 // `permute` and the round constants come from poseidon.wgsl, generated from plonky2's own.
 
+// Each dispatch's parameters; what `a`, `b` and `c` mean is said at each kernel.
 struct Params {
-    // How many leaves, nodes or states this dispatch processes.
+    // How many threads do work in this dispatch (leaves, nodes, states, butterflies...).
     count: u32,
-    // Leaves: the elements in one leaf. Nodes: the digest index of the first child pair.
-    width_or_src: u32,
-    // The digest index this dispatch writes its first output to.
-    dst: u32,
-    pad: u32,
+    a: u32,
+    b: u32,
+    c: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> leaves: array<vec2<u32>>;
+// Leaves (hash_leaves) or coefficients (scale_coeffs), as uploaded.
+@group(0) @binding(1) var<storage, read> input: array<vec2<u32>>;
+// Digests, 4 elements each: the tree's levels one after another.
 @group(0) @binding(2) var<storage, read_write> digests: array<vec2<u32>>;
+// 12-element Poseidon states: one per leaf while a commitment absorbs its polynomials.
 @group(0) @binding(3) var<storage, read_write> states: array<vec2<u32>>;
+// w^k for k < N/2, w the N-th root of unity plonky2 uses.
+@group(0) @binding(4) var<storage, read> twiddles: array<vec2<u32>>;
+// shift^i for i < n, shift plonky2's coset shift.
+@group(0) @binding(5) var<storage, read> shift_powers: array<vec2<u32>>;
+// Polynomials being transformed, N values each, one after another.
+@group(0) @binding(6) var<storage, read_write> values: array<vec2<u32>>;
 
 const WORKGROUP: u32 = 64u;
 
@@ -33,7 +41,8 @@ fn hash_leaves(
     if i >= params.count {
         return;
     }
-    let width = params.width_or_src;
+    // a: the elements in a leaf; b: the digest index of the first leaf's digest.
+    let width = params.a;
     let base = i * width;
     var s: array<vec2<u32>, 12>;
     for (var k = 0u; k < 12u; k++) {
@@ -42,19 +51,19 @@ fn hash_leaves(
     if width <= 4u {
         // A leaf that fits in a digest is its own digest, zero-padded.
         for (var k = 0u; k < width; k++) {
-            s[k] = leaves[base + k];
+            s[k] = input[base + k];
         }
     } else {
         // The sponge in overwrite mode, rate 8, no padding (`hash_n_to_hash_no_pad`).
         for (var off = 0u; off < width; off += 8u) {
             let n = min(8u, width - off);
             for (var k = 0u; k < n; k++) {
-                s[k] = leaves[base + off + k];
+                s[k] = input[base + off + k];
             }
             permute(&s);
         }
     }
-    let d = (params.dst + i) * 4u;
+    let d = (params.b + i) * 4u;
     for (var k = 0u; k < 4u; k++) {
         digests[d + k] = s[k];
     }
@@ -70,7 +79,8 @@ fn hash_nodes(
     if i >= params.count {
         return;
     }
-    let left = (params.width_or_src + 2u * i) * 4u;
+    // a: the digest index of the first child pair; b: that of the first output.
+    let left = (params.a + 2u * i) * 4u;
     var s: array<vec2<u32>, 12>;
     for (var k = 0u; k < 8u; k++) {
         s[k] = digests[left + k];
@@ -79,7 +89,7 @@ fn hash_nodes(
         s[k] = vec2<u32>(0u, 0u);
     }
     permute(&s);
-    let d = (params.dst + i) * 4u;
+    let d = (params.b + i) * 4u;
     for (var k = 0u; k < 4u; k++) {
         digests[d + k] = s[k];
     }

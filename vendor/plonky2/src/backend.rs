@@ -4,7 +4,7 @@
 //! extensions and the Poseidon Merkle trees over them) and into FRI's Merkle trees. Upstream
 //! plonky2 calls `PolynomialBatch::from_coeffs` and `MerkleTree::new` directly, with no way to
 //! run them elsewhere. This module lets a program install a backend (a GPU, say) that takes
-//! over those two steps for the Goldilocks field and the Poseidon hash. A backend must return
+//! over those steps for the Goldilocks field and the Poseidon hash. A backend must return
 //! exactly what the CPU code would; where it returns `None` the CPU code runs as upstream.
 
 use std::cell::RefCell;
@@ -19,15 +19,17 @@ pub type TreeDigests = (Vec<HashOut<GoldilocksField>>, Vec<HashOut<GoldilocksFie
 
 /// Runs the commitment steps of a proof: LDEs and Poseidon Merkle trees over Goldilocks.
 pub trait CommitBackend: Send + Sync {
-    /// The low-degree extensions of `polynomials` (coefficients, all of one length `n`): each
-    /// one's values on the coset `GoldilocksField::coset_shift() * <w>` of size `n << rate_bits`,
-    /// in natural order, exactly as `PolynomialCoeffs::lde(rate_bits).coset_fft(shift)`.
-    /// `None` leaves the step to the CPU.
-    fn lde(
+    /// The commitment `PolynomialBatch::from_coeffs` makes without blinding: the low-degree
+    /// extension of each of `polynomials` (coefficients, all of one length `n`) onto the coset
+    /// `GoldilocksField::coset_shift() * <w>` of size `n << rate_bits`; the leaves, leaf `i`
+    /// holding every polynomial's value at the `reverse_bits(i)`-th point; and the Poseidon
+    /// Merkle tree over them with a cap of height `cap_height`. `None` leaves it to the CPU.
+    fn commit(
         &self,
         polynomials: &[PolynomialCoeffs<GoldilocksField>],
         rate_bits: usize,
-    ) -> Option<Vec<Vec<GoldilocksField>>>;
+        cap_height: usize,
+    ) -> Option<(Vec<Vec<GoldilocksField>>, TreeDigests)>;
 
     /// The Poseidon Merkle tree over `leaves` (a power of two of them) with a cap of height
     /// `cap_height`, as `MerkleTree::<GoldilocksField, PoseidonHash>::new` builds it.

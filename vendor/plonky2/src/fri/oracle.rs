@@ -88,12 +88,27 @@ impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
         fft_root_table: Option<&FftRootTable<F>>,
     ) -> Self {
         let degree = polynomials[0].len();
+        // CrowdProve patch: an installed commit backend may make the whole commitment.
+        #[cfg(feature = "std")]
+        if !blinding {
+            if let Some(merkle_tree) = timed!(
+                timing,
+                "commit on the backend",
+                Self::commit_on_backend(&polynomials, rate_bits, cap_height)
+            ) {
+                return Self {
+                    polynomials,
+                    merkle_tree,
+                    degree_log: log2_strict(degree),
+                    rate_bits,
+                    blinding,
+                };
+            }
+        }
         let lde_values = timed!(
             timing,
             "FFT + blinding",
-            Self::lde_values_from_backend(&polynomials, rate_bits, blinding).unwrap_or_else(
-                || Self::lde_values(&polynomials, rate_bits, blinding, fft_root_table)
-            )
+            Self::lde_values(&polynomials, rate_bits, blinding, fft_root_table)
         );
 
         let mut leaves = timed!(timing, "transpose LDEs", transpose(&lde_values));
@@ -140,34 +155,26 @@ impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
             .collect()
     }
 
-    /// CrowdProve patch: `lde_values` from the installed commit backend, where there is one
-    /// and `F` is Goldilocks; the salt (when blinding) is drawn here, as in `lde_values`.
+    /// CrowdProve patch: the commitment from the installed commit backend, where there is one
+    /// and this is Goldilocks with Poseidon.
     #[cfg(feature = "std")]
-    fn lde_values_from_backend(
+    fn commit_on_backend(
         polynomials: &Vec<PolynomialCoeffs<F>>,
         rate_bits: usize,
-        blinding: bool,
-    ) -> Option<Vec<Vec<F>>> {
+        cap_height: usize,
+    ) -> Option<MerkleTree<F, C::Hasher>> {
         use crate::field::goldilocks_field::GoldilocksField;
 
+        if !MerkleTree::<F, C::Hasher>::is_poseidon() {
+            return None;
+        }
         let goldilocks = (polynomials as &dyn core::any::Any)
             .downcast_ref::<Vec<PolynomialCoeffs<GoldilocksField>>>()?;
-        let values = crate::backend::commit_backend()?.lde(goldilocks, rate_bits)?;
-        let values: Box<dyn core::any::Any> = Box::new(values);
-        let mut values = *values.downcast::<Vec<Vec<F>>>().ok()?;
-        let salt_size = if blinding { SALT_SIZE } else { 0 };
-        let len = polynomials[0].len() << rate_bits;
-        values.extend((0..salt_size).map(|_| F::rand_vec(len)));
-        Some(values)
-    }
-
-    #[cfg(not(feature = "std"))]
-    fn lde_values_from_backend(
-        _polynomials: &Vec<PolynomialCoeffs<F>>,
-        _rate_bits: usize,
-        _blinding: bool,
-    ) -> Option<Vec<Vec<F>>> {
-        None
+        let (leaves, tree) =
+            crate::backend::commit_backend()?.commit(goldilocks, rate_bits, cap_height)?;
+        let leaves: Box<dyn core::any::Any> = Box::new(leaves);
+        let leaves = *leaves.downcast::<Vec<Vec<F>>>().ok()?;
+        Some(MerkleTree::from_parts(leaves, tree))
     }
 
     /// Fetches LDE values at the `index * step`th point.

@@ -233,23 +233,53 @@ impl<F: RichField, H: Hasher<F>> MerkleTree<F, H> {
         }
     }
 
+    /// CrowdProve patch: whether `H` is Poseidon (`H` need not be 'static, so it is told
+    /// apart by name), the one hash a commit backend builds trees with.
+    #[cfg(feature = "std")]
+    pub(crate) fn is_poseidon() -> bool {
+        core::any::type_name::<H>()
+            == core::any::type_name::<crate::hash::poseidon::PoseidonHash>()
+    }
+
     /// CrowdProve patch: the digests and cap from the installed commit backend, where there is
     /// one and this is a Poseidon tree over Goldilocks.
     #[cfg(feature = "std")]
-    fn from_backend(leaves: &Vec<Vec<F>>, cap_height: usize) -> Option<(Vec<H::Hash>, Vec<H::Hash>)> {
+    fn from_backend(
+        leaves: &Vec<Vec<F>>,
+        cap_height: usize,
+    ) -> Option<(Vec<H::Hash>, Vec<H::Hash>)> {
         use crate::field::goldilocks_field::GoldilocksField;
-        use crate::hash::hash_types::HashOut;
-        use crate::hash::poseidon::PoseidonHash;
-        use crate::plonk::config::GenericHashOut;
 
-        // `H` need not be 'static, so it is told apart by name; `F` is.
-        if core::any::type_name::<H>() != core::any::type_name::<PoseidonHash>() {
+        if !Self::is_poseidon() {
             return None;
         }
-        let leaves = (leaves as &dyn core::any::Any).downcast_ref::<Vec<Vec<GoldilocksField>>>()?;
-        let (digests, cap) = crate::backend::commit_backend()?.merkle_tree(leaves, cap_height)?;
-        let convert = |h: &HashOut<GoldilocksField>| H::Hash::from_bytes(&h.to_bytes());
-        Some((digests.iter().map(convert).collect(), cap.iter().map(convert).collect()))
+        let goldilocks =
+            (leaves as &dyn core::any::Any).downcast_ref::<Vec<Vec<GoldilocksField>>>()?;
+        let tree = crate::backend::commit_backend()?.merkle_tree(goldilocks, cap_height)?;
+        Some(Self::convert(tree))
+    }
+
+    /// CrowdProve patch: a tree from its leaves and a commit backend's digests and cap.
+    #[cfg(feature = "std")]
+    pub(crate) fn from_parts(leaves: Vec<Vec<F>>, tree: crate::backend::TreeDigests) -> Self {
+        let (digests, cap) = Self::convert(tree);
+        Self {
+            leaves,
+            digests,
+            cap: MerkleCap(cap),
+        }
+    }
+
+    /// CrowdProve patch: Goldilocks Poseidon digests as `H::Hash` (which they are, `H` being
+    /// Poseidon; the bytes are the canonical little-endian elements either way).
+    #[cfg(feature = "std")]
+    fn convert(tree: crate::backend::TreeDigests) -> (Vec<H::Hash>, Vec<H::Hash>) {
+        use crate::plonk::config::GenericHashOut;
+        let convert = |h: &crate::hash::hash_types::HashOut<_>| H::Hash::from_bytes(&h.to_bytes());
+        (
+            tree.0.iter().map(convert).collect(),
+            tree.1.iter().map(convert).collect(),
+        )
     }
 
     pub fn get(&self, i: usize) -> &[F] {
