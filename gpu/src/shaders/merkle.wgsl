@@ -26,18 +26,36 @@ struct Params {
 
 const WORKGROUP: u32 = 64u;
 
-// Dispatches are 2-D (65,535 workgroups at most per dimension); this is the flat thread index.
-fn thread_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * WORKGROUP + lid;
-}
-
-@compute @workgroup_size(64)
-fn hash_leaves(
+// Where an invocation is in its dispatch.
+struct Invocation {
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+}
+
+// Dispatches are 2-D (65,535 workgroups at most per dimension); this is the flat thread index.
+fn thread_index(inv: Invocation) -> u32 {
+    return (inv.wid.y * inv.nwg.x + inv.wid.x) * WORKGROUP + inv.lid;
+}
+
+// The 12-element state at `states[12 i..]`.
+fn load_state(i: u32) -> array<vec2<u32>, 12> {
+    var s: array<vec2<u32>, 12>;
+    for (var k = 0u; k < 12u; k++) {
+        s[k] = states[i * 12u + k];
+    }
+    return s;
+}
+
+fn store_state(i: u32, s: array<vec2<u32>, 12>) {
+    for (var k = 0u; k < 12u; k++) {
+        states[i * 12u + k] = s[k];
+    }
+}
+
+@compute @workgroup_size(64)
+fn hash_leaves(inv: Invocation) {
+    let i = thread_index(inv);
     if i >= params.count {
         return;
     }
@@ -70,12 +88,8 @@ fn hash_leaves(
 }
 
 @compute @workgroup_size(64)
-fn hash_nodes(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn hash_nodes(inv: Invocation) {
+    let i = thread_index(inv);
     if i >= params.count {
         return;
     }
@@ -97,21 +111,12 @@ fn hash_nodes(
 
 // The bare permutation, for the known-answer tests.
 @compute @workgroup_size(64)
-fn permute_states(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn permute_states(inv: Invocation) {
+    let i = thread_index(inv);
     if i >= params.count {
         return;
     }
-    var s: array<vec2<u32>, 12>;
-    for (var k = 0u; k < 12u; k++) {
-        s[k] = states[i * 12u + k];
-    }
+    var s = load_state(i);
     permute(&s);
-    for (var k = 0u; k < 12u; k++) {
-        states[i * 12u + k] = s[k];
-    }
+    store_state(i, s);
 }

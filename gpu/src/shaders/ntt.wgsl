@@ -7,12 +7,8 @@
 
 // count: the group's polynomials times N; a: log2(N); b: n, the coefficients per polynomial.
 @compute @workgroup_size(64)
-fn scale_coeffs(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn scale_coeffs(inv: Invocation) {
+    let t = thread_index(inv);
     if t >= params.count {
         return;
     }
@@ -28,12 +24,8 @@ fn scale_coeffs(
 // One stage of the DIF NTT over pairs `half` apart. count: the group's polynomials times N/2;
 // a: log2(half); b: log2(N); c: log2(N / (2 half)), the stride into the twiddles.
 @compute @workgroup_size(64)
-fn dif_stage(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn dif_stage(inv: Invocation) {
+    let t = thread_index(inv);
     if t >= params.count {
         return;
     }
@@ -50,19 +42,12 @@ fn dif_stage(
 // Absorbs the group's values at leaf i into leaf i's sponge (overwrite mode, rate 8), as
 // `hash_n_to_hash_no_pad` over the whole leaf would. count: N; a: polynomials in the group.
 @compute @workgroup_size(64)
-fn absorb(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn absorb(inv: Invocation) {
+    let i = thread_index(inv);
     if i >= params.count {
         return;
     }
-    var s: array<vec2<u32>, 12>;
-    for (var k = 0u; k < 12u; k++) {
-        s[k] = states[i * 12u + k];
-    }
+    var s = load_state(i);
     for (var off = 0u; off < params.a; off += 8u) {
         let n = min(8u, params.a - off);
         for (var k = 0u; k < n; k++) {
@@ -70,19 +55,13 @@ fn absorb(
         }
         permute(&s);
     }
-    for (var k = 0u; k < 12u; k++) {
-        states[i * 12u + k] = s[k];
-    }
+    store_state(i, s);
 }
 
 // The leaves' digests out of their sponges. count: N; b: the digest index of the first.
 @compute @workgroup_size(64)
-fn squeeze(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn squeeze(inv: Invocation) {
+    let i = thread_index(inv);
     if i >= params.count {
         return;
     }
