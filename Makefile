@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 FORGE := $(BIN)/forge
 STAMP := node_modules/.crowdprove-setup
 
-.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench sim sim-traces soak duty timing install fmt lint clean
+.PHONY: help setup build bindings test test-contracts test-rust demo demo-contract bench gpu-bundle sim sim-traces soak duty timing install fmt lint clean
 .DEFAULT_GOAL := help
 
 ## help: this index (every target with a `## name:` line above it)
@@ -76,6 +76,16 @@ bench: setup
 	cargo bench -p crowdprove-gpu --bench merkle -- small default paper --out docs/results/gpu.md
 	cargo run --release --quiet -p crowdprove-prover -- bench --params default --jobs 2 --backend gpu
 	cargo bench -p crowdprove-relayer --bench throughput -- --proofs 1000 --out docs/results/relayer.md
+
+## gpu-bundle: release binaries and Debian's Vulkan loader in .gpu-run/, for tools/device-gpu-bench.sh on a GPU machine
+gpu-bundle: setup
+	cargo build --release -p crowdprove-prover
+	cargo bench -p crowdprove-gpu --bench merkle --no-run
+	rm -rf .gpu-run && mkdir -p .gpu-run
+	cp target/release/crowdprove-prover .gpu-run/
+	cp "$$(ls -t target/release/deps/merkle-* | grep -v '\.d$$' | head -1)" .gpu-run/merkle
+	cd .gpu-run && apt-get download libvulkan1 >/dev/null
+	du -sh .gpu-run
 
 ## sim: the simulator: the paper's Tables 2 and 3 and costs, then policies under faults,
 ## then the reassignment-rule study (tables and plots in docs/results/sim-*.{md,svg,png});
