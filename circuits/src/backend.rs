@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crowdprove_gpu::{Adapters, Gpu, GpuBackend, self_test};
+use crowdprove_gpu::{Adapters, Gpu, GpuBackend, race, self_test};
 use plonky2::backend::set_commit_backend;
 
 /// The backend asked for.
@@ -16,7 +16,7 @@ pub enum Backend {
     Cpu,
     /// The GPU (the best adapter found, a software driver included): an error if none works.
     Gpu,
-    /// A hardware GPU if one works, else the CPU.
+    /// A hardware GPU if one works and commits faster than the CPU, else the CPU.
     Auto,
 }
 
@@ -93,8 +93,8 @@ impl fmt::Display for Chosen {
     }
 }
 
-/// Opens and self-tests the GPU where `backend` asks for one. `Auto` falls back to the CPU,
-/// saying why in `Chosen::fallback`; `Gpu` fails instead.
+/// Opens and self-tests the GPU where `backend` asks for one (and for `Auto`, races it against
+/// the CPU). `Auto` falls back to the CPU, saying why in `Chosen::fallback`; `Gpu` fails instead.
 pub fn choose(backend: Backend) -> Result<Chosen, NoGpu> {
     let adapters = match backend {
         Backend::Cpu => {
@@ -108,6 +108,15 @@ pub fn choose(backend: Backend) -> Result<Chosen, NoGpu> {
     };
     let opened = Gpu::new(adapters).and_then(|gpu| {
         self_test(&gpu).map_err(|e| e.context("the GPU failed its self-test"))?;
+        if backend == Backend::Auto {
+            // A weak integrated GPU can be slower than the cores beside it.
+            let (on_gpu, on_cpu) = race(&gpu)?;
+            anyhow::ensure!(
+                on_gpu < on_cpu,
+                "{} commits slower than the CPU ({on_gpu:.3} s against {on_cpu:.3} s)",
+                gpu.describe()
+            );
+        }
         Ok(gpu)
     });
     match opened {
@@ -147,6 +156,7 @@ mod tests {
 
     /// `auto` never settles for a software driver: on a machine without a GPU (CI's, with
     /// lavapipe installed) it falls back to the CPU and says why; `gpu` takes the driver.
+    /// (A hardware GPU slower than the CPU is refused by `auto` too; `race` times the two.)
     #[test]
     fn auto_takes_hardware_only_and_gpu_takes_what_there_is() {
         let auto = choose(Backend::Auto).unwrap();
@@ -155,7 +165,13 @@ mod tests {
             None => {
                 let why = auto.fallback.as_deref().unwrap_or_default();
                 assert!(
-                    why.contains("no hardware GPU adapter") || why.contains("no GPU adapter"),
+                    [
+                        "no hardware GPU adapter",
+                        "no GPU adapter",
+                        "slower than the CPU"
+                    ]
+                    .iter()
+                    .any(|r| why.contains(r)),
                     "{why}"
                 );
                 assert!(auto.to_string().starts_with("cpu (auto: "), "{auto}");

@@ -727,6 +727,25 @@ pub fn self_test(gpu: &Gpu) -> Result<()> {
     Ok(())
 }
 
+/// Seconds the GPU and the CPU (all its cores) take for one commitment shaped like a chunk
+/// proof's wires (135 polynomials, 2^13 points): whether a GPU is worth using, for `auto`.
+pub fn race(gpu: &Gpu) -> Result<(f64, f64)> {
+    use plonky2::field::types::Sample;
+
+    let polys: Vec<PolynomialCoeffs<GoldilocksField>> = (0..135)
+        .map(|_| PolynomialCoeffs::new(GoldilocksField::rand_vec(1 << 10)))
+        .collect();
+    // Once each untimed: the GPU's first dispatches and the CPU's thread pool start slowly.
+    gpu.commit(&polys, 3, 4)?;
+    cpu_commit(polys.clone(), 3, 4);
+    let t = Instant::now();
+    gpu.commit(&polys, 3, 4)?;
+    let on_gpu = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    cpu_commit(polys, 3, 4);
+    Ok((on_gpu, t.elapsed().as_secs_f64()))
+}
+
 /// The CPU's commitment (`PolynomialBatch::from_coeffs`, no blinding), whatever backend is
 /// installed: its leaves, digests and cap.
 pub fn cpu_commit(

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crowdprove_gpu::{Adapters, Gpu, GpuBackend, cpu_commit, cpu_tree, self_test};
+use crowdprove_gpu::{Adapters, Gpu, GpuBackend, cpu_commit, cpu_tree, race, self_test};
 use plonky2::backend::{CommitBackend, TreeDigests, with_commit_backend};
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::field::polynomial::PolynomialCoeffs;
@@ -45,6 +45,13 @@ fn element(rng: &mut StdRng) -> F {
 #[test]
 fn self_test_passes() {
     self_test(&gpu()).expect("self-test");
+}
+
+/// `auto`'s race: both sides commit and are timed (which wins is the machine's business).
+#[test]
+fn race_times_both_sides() {
+    let (on_gpu, on_cpu) = race(&gpu()).unwrap();
+    assert!(on_gpu > 0.0 && on_cpu > 0.0 && on_gpu.is_finite() && on_cpu.is_finite());
 }
 
 #[test]

@@ -249,9 +249,10 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
     let backend = {
         let params = args.params;
         let chosen = tokio::task::spawn_blocking(move || choose(args.backend)).await??;
+        // (Not "proving ...": scripts and tests read that word as a job being proven.)
         match &chosen.fallback {
-            Some(_) => tracing::warn!(%params, "proving on {chosen}"),
-            None => tracing::info!(%params, "proving on {chosen}"),
+            Some(_) => tracing::warn!(%params, "backend {chosen}"),
+            None => tracing::info!(%params, "backend {chosen}"),
         }
         chosen.backend()
     };

@@ -68,7 +68,7 @@ async fn stake_run_earn_and_withdraw() {
         .await;
     assert!(run.status.success(), "{}", text(&run));
     assert!(text(&run).contains("delivered 3"), "{}", text(&run));
-    assert!(text(&run).contains("proving on gpu ("), "{}", text(&run));
+    assert!(text(&run).contains("backend gpu ("), "{}", text(&run));
     eventually("the final proof", 60, async || net.finalized(1).await).await;
     // The first chunk's submission leased the second chunk in the same transaction
     // (`submitAndLease`); the last job's did not, the client wanting no fourth.
@@ -173,7 +173,7 @@ async fn two_clients_share_a_batch_and_no_job_is_paid_twice() {
             log.contains("duty cycle"),
             "client {i} reports its duty cycle: {log}"
         );
-        assert!(log.contains("proving on cpu"), "client {i}: {log}");
+        assert!(log.contains("backend cpu"), "client {i}: {log}");
     }
     let (a, b) = (net.earnings(1).await, net.earnings(2).await);
     assert!(a > U256::ZERO && b > U256::ZERO, "both earned: {a} {b}");
