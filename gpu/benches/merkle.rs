@@ -95,9 +95,17 @@ fn main() {
             &path,
             "Commitments on the CPU and the GPU",
             "cargo bench -p crowdprove-gpu --bench merkle -- small default paper --out docs/results/gpu.md",
-            "GPU times include moving the coefficients or leaves to the GPU and the leaves and \
-             digests back, laid out as plonky2 lays them; every result is checked equal to the \
-             CPU's.",
+            &format!(
+                "GPU times include moving the coefficients or leaves to the GPU and the leaves \
+                 and digests back, laid out as plonky2 lays them; every result is checked equal \
+                 to the CPU's.{}",
+                if gpu.is_software() {
+                    " The adapter is a software driver on the same cores: its columns are the \
+                     kernels' throughput there, a check that they run, not a GPU's speed."
+                } else {
+                    ""
+                }
+            ),
             &table,
         );
     }
