@@ -55,19 +55,28 @@ pub struct NoGpu(String);
 
 /// What a process proves on, once chosen.
 pub struct Chosen {
+    /// What was asked for: a worker told `auto` may still fall back.
+    asked: Backend,
     gpu: Option<Arc<Gpu>>,
     /// Why `auto` fell back to the CPU, if it did.
     pub fallback: Option<String>,
 }
 
 impl Chosen {
-    /// `gpu` or `cpu`: what to ask a worker process for, so it need not choose again.
+    /// What to ask a worker process for: `cpu` when this fell back (so it does not try
+    /// again), else what was asked (so a worker told `auto` falls back on its own should its
+    /// GPU fail there, rather than fail).
     pub fn backend(&self) -> Backend {
         if self.gpu.is_some() {
-            Backend::Gpu
+            self.asked
         } else {
             Backend::Cpu
         }
+    }
+
+    /// Whether this proves on a GPU.
+    pub fn is_gpu(&self) -> bool {
+        self.gpu.is_some()
     }
 
     /// Makes every proof of this process use this backend.
@@ -99,6 +108,7 @@ pub fn choose(backend: Backend) -> Result<Chosen, NoGpu> {
     let adapters = match backend {
         Backend::Cpu => {
             return Ok(Chosen {
+                asked: backend,
                 gpu: None,
                 fallback: None,
             });
@@ -121,10 +131,12 @@ pub fn choose(backend: Backend) -> Result<Chosen, NoGpu> {
     });
     match opened {
         Ok(gpu) => Ok(Chosen {
+            asked: backend,
             gpu: Some(Arc::new(gpu)),
             fallback: None,
         }),
         Err(e) if backend == Backend::Auto => Ok(Chosen {
+            asked: backend,
             gpu: None,
             fallback: Some(format!("{e:#}")),
         }),
@@ -176,6 +188,12 @@ mod tests {
                 );
                 assert!(auto.to_string().starts_with("cpu (auto: "), "{auto}");
             }
+        }
+        // A worker is told `cpu` after a fallback, so it does not try again.
+        if auto.gpu.is_none() {
+            assert_eq!(auto.backend(), Backend::Cpu);
+        } else {
+            assert_eq!(auto.backend(), Backend::Auto);
         }
         let gpu = choose(Backend::Gpu).expect("a GPU adapter (make setup installs lavapipe)");
         assert_eq!(gpu.backend(), Backend::Gpu);

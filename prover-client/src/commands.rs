@@ -194,12 +194,11 @@ pub fn bench(
     };
     choose(Backend::Cpu)?.install();
     let cpu = prove_all("cpu")?;
-    let gpu = match chosen.backend() {
-        Backend::Gpu => {
-            chosen.install();
-            Some(prove_all("gpu")?)
-        }
-        _ => None,
+    let gpu = if chosen.is_gpu() {
+        chosen.install();
+        Some(prove_all("gpu")?)
+    } else {
+        None
     };
     let per_job = gpu.unwrap_or(cpu).min(cpu);
     let per_day = 86_400.0 / per_job;

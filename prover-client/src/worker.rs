@@ -77,7 +77,11 @@ fn read_frame<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> anyhow::Re
 /// The worker's main loop (in the child process): opens `backend`, builds the circuits of
 /// `set` and answers requests until stdin closes.
 pub fn serve(set: ParamSet, backend: Backend) -> anyhow::Result<()> {
-    choose(backend)?.install();
+    let chosen = choose(backend)?;
+    if let Some(why) = &chosen.fallback {
+        eprintln!("crowdprove-prover worker: backend cpu (auto: {why})");
+    }
+    chosen.install();
     let circuits = std::sync::Arc::new(Circuits::build(set));
     let mut input = std::io::stdin().lock();
     let mut output = std::io::stdout().lock();

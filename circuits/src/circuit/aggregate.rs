@@ -67,7 +67,9 @@ impl AggregationCircuit {
         b.register_public_inputs(&[l[12], range_end, job_id]);
         b.register_public_inputs(&prover);
         AggregationCircuit {
-            data: b.build::<C>(),
+            // On the CPU whatever backend proves: a circuit's digest (its id on the chain) and
+            // the verifier data aggregation embeds must not hang on a GPU's good behaviour.
+            data: plonky2::backend::with_commit_backend(None, || b.build::<C>()),
             left,
             right,
             has_right,

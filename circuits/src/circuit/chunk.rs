@@ -113,7 +113,9 @@ impl ChunkCircuit {
         b.register_public_inputs(&[chunk_index, range_end, job_id]);
         b.register_public_inputs(&prover);
         ChunkCircuit {
-            data: b.build::<C>(),
+            // On the CPU whatever backend proves: a circuit's digest (its id on the chain) and
+            // the verifier data aggregation embeds must not hang on a GPU's good behaviour.
+            data: plonky2::backend::with_commit_backend(None, || b.build::<C>()),
             pre_root,
             chunk_index,
             job_id,

@@ -120,3 +120,19 @@ fn permute_states(inv: Invocation) {
     permute(&s);
     store_state(i, s);
 }
+
+// The field's operations on pairs, for the tests: states[4 i..] holds (a, b) and gets
+// (a + b, a - b, a b). Edge values reach the multiplication here, as they never do through the
+// permutation (its round constants are added first).
+@compute @workgroup_size(64)
+fn field_ops(inv: Invocation) {
+    let i = thread_index(inv);
+    if i >= params.count {
+        return;
+    }
+    let a = states[i * 4u];
+    let b = states[i * 4u + 1u];
+    states[i * 4u] = gl_add(a, b);
+    states[i * 4u + 1u] = gl_sub(a, b);
+    states[i * 4u + 2u] = gl_mul(a, b);
+}

@@ -45,6 +45,15 @@ std::thread_local! {
     static OVERRIDE: RefCell<Option<Option<Arc<dyn CommitBackend>>>> = const { RefCell::new(None) };
 }
 
+/// Whether `tree` has the shape of a tree of `leaves` leaves with a cap of height `cap_height`:
+/// what the prover indexes later, so a backend that gets it wrong is not believed.
+pub(crate) fn fits(tree: &TreeDigests, leaves: usize, cap_height: usize) -> bool {
+    cap_height <= 63
+        && leaves >= 1 << cap_height
+        && tree.0.len() == 2 * (leaves - (1 << cap_height))
+        && tree.1.len() == 1 << cap_height
+}
+
 /// Installs `backend` for every proof this process makes from now on (`None`: the CPU).
 pub fn set_commit_backend(backend: Option<Arc<dyn CommitBackend>>) {
     *BACKEND.write().unwrap_or_else(|e| e.into_inner()) = backend;

@@ -172,6 +172,13 @@ impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
             .downcast_ref::<Vec<PolynomialCoeffs<GoldilocksField>>>()?;
         let (leaves, tree) =
             crate::backend::commit_backend()?.commit(goldilocks, rate_bits, cap_height)?;
+        let points = polynomials[0].len() << rate_bits;
+        if leaves.len() != points
+            || leaves.iter().any(|l| l.len() != polynomials.len())
+            || !crate::backend::fits(&tree, points, cap_height)
+        {
+            return None;
+        }
         let leaves: Box<dyn core::any::Any> = Box::new(leaves);
         let leaves = *leaves.downcast::<Vec<Vec<F>>>().ok()?;
         Some(MerkleTree::from_parts(leaves, tree))

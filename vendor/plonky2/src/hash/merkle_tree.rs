@@ -256,6 +256,9 @@ impl<F: RichField, H: Hasher<F>> MerkleTree<F, H> {
         let goldilocks =
             (leaves as &dyn core::any::Any).downcast_ref::<Vec<Vec<GoldilocksField>>>()?;
         let tree = crate::backend::commit_backend()?.merkle_tree(goldilocks, cap_height)?;
+        if !crate::backend::fits(&tree, leaves.len(), cap_height) {
+            return None;
+        }
         Some(Self::convert(tree))
     }
 
