@@ -199,32 +199,27 @@ impl Gpu {
         &self,
         pairs: &[(GoldilocksField, GoldilocksField)],
     ) -> Result<Vec<[GoldilocksField; 3]>> {
-        let flat: Vec<u64> = pairs
+        let rows: Vec<[GoldilocksField; 4]> = pairs
             .iter()
-            .flat_map(|(a, b)| [a.to_canonical_u64(), b.to_canonical_u64(), 0, 0])
+            .map(|&(a, b)| [a, b, GoldilocksField::ZERO, GoldilocksField::ZERO])
             .collect();
-        let size = (flat.len() * 8).max(8) as u64;
-        self.run(|| {
-            let buf = self.storage(size, bytemuck::cast_slice(&flat));
-            let mut encoder = self.device.create_command_encoder(&Default::default());
-            self.dispatch(
-                &mut encoder,
-                &self.field_ops,
-                &[(3, &buf)],
-                pairs.len() as u32,
-                [0, 0, 0],
-            );
-            let out = self.read(encoder, &buf, size)?;
-            Ok(out
-                .chunks_exact(4)
-                .map(|r| std::array::from_fn(|k| GoldilocksField(r[k])))
-                .collect())
-        })
+        let out = self.in_place(&self.field_ops, &rows)?;
+        Ok(out.into_iter().map(|r| [r[0], r[1], r[2]]).collect())
     }
 
     /// The Poseidon permutation of each state (canonical or not), for known-answer tests.
     pub fn permute(&self, states: &[[GoldilocksField; 12]]) -> Result<Vec<[GoldilocksField; 12]>> {
-        let flat: Vec<u64> = states
+        self.in_place(&self.permute_states, states)
+    }
+
+    /// Runs a kernel that rewrites `rows` (uploaded canonical) in place in the `states`
+    /// binding, one thread a row, and returns them.
+    fn in_place<const W: usize>(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        rows: &[[GoldilocksField; W]],
+    ) -> Result<Vec<[GoldilocksField; W]>> {
+        let flat: Vec<u64> = rows
             .iter()
             .flatten()
             .map(|x| x.to_canonical_u64())
@@ -235,15 +230,15 @@ impl Gpu {
             let mut encoder = self.device.create_command_encoder(&Default::default());
             self.dispatch(
                 &mut encoder,
-                &self.permute_states,
+                pipeline,
                 &[(3, &buf)],
-                states.len() as u32,
+                rows.len() as u32,
                 [0, 0, 0],
             );
             let out = self.read(encoder, &buf, size)?;
             Ok(out
-                .chunks_exact(12)
-                .map(|s| std::array::from_fn(|k| GoldilocksField(s[k])))
+                .chunks_exact(W)
+                .map(|r| std::array::from_fn(|k| GoldilocksField(r[k])))
                 .collect())
         })
     }
