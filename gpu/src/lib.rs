@@ -255,25 +255,12 @@ impl Gpu {
             n.is_power_of_two(),
             "a Merkle tree needs a power of two of leaves, not {n}"
         );
-        let log_n = n.trailing_zeros() as usize;
-        ensure!(
-            cap_height <= log_n,
-            "cap height {cap_height} is above the tree's {log_n}"
-        );
         let width = leaves[0].len();
         ensure!(
             leaves.iter().all(|l| l.len() == width),
             "leaves of different lengths"
         );
-        // Every level down to the cap, one after another: n + n/2 + ... < 2n digests.
-        let levels = log_n - cap_height;
-        let total_digests: usize = (0..=levels).map(|i| n >> i).sum();
-        let digests_size = (total_digests * 32) as u64;
-        ensure!(
-            digests_size <= self.max_binding,
-            "{n} leaves need {digests_size} bytes of digests; this adapter binds {} at most",
-            self.max_binding
-        );
+        let (levels, digests_size) = self.tree_shape(n, cap_height)?;
         let leaf_bytes = (width.max(1) * 8) as u64;
         let batch = (self.batch_bytes / leaf_bytes).max(1) as usize;
         ensure!(
@@ -353,17 +340,11 @@ impl Gpu {
             (1..=GoldilocksField::TWO_ADICITY).contains(&(log_big as usize)) && log_big < 31,
             "an LDE of 2^{log_big} points"
         );
-        ensure!(
-            cap_height <= log_big as usize,
-            "cap height {cap_height} is above the tree's {log_big}"
-        );
-        let levels = log_big as usize - cap_height;
-        let total_digests: usize = (0..=levels).map(|i| big >> i).sum();
-        let digests_size = (total_digests * 32) as u64;
+        let (levels, digests_size) = self.tree_shape(big, cap_height)?;
         let states_size = (big * 12 * 8) as u64;
         let poly_bytes = (big * 8) as u64;
         ensure!(
-            digests_size.max(states_size).max(8 * poly_bytes) <= self.max_binding,
+            states_size.max(8 * poly_bytes) <= self.max_binding,
             "an LDE of 2^{log_big} points needs more than this adapter binds ({} bytes)",
             self.max_binding
         );
@@ -457,6 +438,26 @@ impl Gpu {
             "GPU commitment"
         );
         Ok((leaves, layout(&digests, big, cap_height)))
+    }
+
+    /// The levels above the leaves of a tree of `n` leaves (a power of two) with a cap of height
+    /// `cap_height`, and the bytes its digests take on the GPU: every level down to the cap,
+    /// one after another (`hash_levels`' layout), n + n/2 + ... < 2n digests.
+    fn tree_shape(&self, n: usize, cap_height: usize) -> Result<(usize, u64)> {
+        let log_n = n.trailing_zeros() as usize;
+        ensure!(
+            cap_height <= log_n,
+            "cap height {cap_height} is above the tree's {log_n}"
+        );
+        let levels = log_n - cap_height;
+        let total_digests: usize = (0..=levels).map(|i| n >> i).sum();
+        let digests_size = (total_digests * 32) as u64;
+        ensure!(
+            digests_size <= self.max_binding,
+            "{n} leaves need {digests_size} bytes of digests; this adapter binds {} at most",
+            self.max_binding
+        );
+        Ok((levels, digests_size))
     }
 
     /// Records the dispatches that hash each level of a tree of `n` leaves into the next, for

@@ -109,8 +109,8 @@ struct RunArgs {
     /// Parameter set of the circuits to build: small, default or paper (must match the relayer's).
     #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
     params: ParamSet,
-    /// Where proofs' Merkle trees are built: cpu, gpu (any adapter, or fail) or auto (a
-    /// hardware GPU that passes its self-test, else the CPU).
+    /// Where proofs' commitments (LDEs and Merkle trees) are made: cpu, gpu (any adapter, or
+    /// fail) or auto (a hardware GPU that passes its self-test and beats the CPU, else the CPU).
     #[arg(long, env = "CROWDPROVE_BACKEND", default_value = "cpu")]
     backend: Backend,
     /// Jobs to lease ahead of the one being proven, so chain and network latency hide behind

@@ -200,7 +200,7 @@ pub fn bench(
     } else {
         None
     };
-    let per_job = gpu.unwrap_or(cpu).min(cpu);
+    let per_job = gpu.map_or(cpu, |g| g.min(cpu));
     let per_day = 86_400.0 / per_job;
     println!(
         "parameter set     {set} (2^{} rows per job)",

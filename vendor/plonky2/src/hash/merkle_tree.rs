@@ -201,12 +201,8 @@ impl<F: RichField, H: Hasher<F>> MerkleTree<F, H> {
 
         // CrowdProve patch: an installed commit backend may build the tree.
         #[cfg(feature = "std")]
-        if let Some((digests, cap)) = Self::from_backend(&leaves, cap_height) {
-            return Self {
-                leaves,
-                digests,
-                cap: MerkleCap(cap),
-            };
+        if let Some(tree) = Self::from_backend(&leaves, cap_height) {
+            return Self::from_parts(leaves, tree);
         }
 
         let num_digests = 2 * (leaves.len() - (1 << cap_height));
@@ -247,7 +243,7 @@ impl<F: RichField, H: Hasher<F>> MerkleTree<F, H> {
     fn from_backend(
         leaves: &Vec<Vec<F>>,
         cap_height: usize,
-    ) -> Option<(Vec<H::Hash>, Vec<H::Hash>)> {
+    ) -> Option<crate::backend::TreeDigests> {
         use crate::field::goldilocks_field::GoldilocksField;
 
         if !Self::is_poseidon() {
@@ -256,10 +252,7 @@ impl<F: RichField, H: Hasher<F>> MerkleTree<F, H> {
         let goldilocks =
             (leaves as &dyn core::any::Any).downcast_ref::<Vec<Vec<GoldilocksField>>>()?;
         let tree = crate::backend::commit_backend()?.merkle_tree(goldilocks, cap_height)?;
-        if !crate::backend::fits(&tree, leaves.len(), cap_height) {
-            return None;
-        }
-        Some(Self::convert(tree))
+        crate::backend::fits(&tree, leaves.len(), cap_height).then_some(tree)
     }
 
     /// CrowdProve patch: a tree from its leaves and a commit backend's digests and cap.
