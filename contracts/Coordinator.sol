@@ -20,8 +20,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MAX_JOBS_PER_BATCH = 1 << 20;
     /// @notice Most jobs one `leaseMany` call may lease.
     uint256 internal constant MAX_LEASES_PER_CALL = 16;
-    /// @notice Most entries of one `submitProofs` call.
-    uint256 internal constant MAX_SUBMISSIONS_PER_CALL = 64;
     /// @notice Most entries of one `recordVerdicts` call.
     uint256 internal constant MAX_VERDICTS_PER_CALL = 256;
     /// @notice Most entries of one `clearCancelled` call.
@@ -170,14 +168,17 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // (submitted ones until judged); `unsubmitted` those not yet submitted, so a prover whose
     // only leases await verdicts counts as idle. `lapsed`: a lease of this prover's was handed
     // on before it submitted or judged Invalid or Missing, and it has completed no job since.
-    // Amounts are uint96 like bonds and rewards (7.9e28 base units).
+    // `waiting`: its last `submitAndLease` found no job, so the node its proof readies is handed
+    // to it (see `_nodeReady`). Earnings are uint96 like rewards (7.9e28 base units); the bond
+    // is uint88 (3.1e26 base units, 309M tokens of 18 decimals) to make room for that flag.
     struct Prover {
-        uint96 bond;
+        uint88 bond;
         uint96 earnings;
         uint24 id;
         uint16 activeLeases;
         uint16 unsubmitted;
         bool lapsed;
+        bool waiting;
     }
 
     // Packed to fit into 1 slot (160 bits): what only unstaking and slashing touch.
@@ -365,7 +366,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ICoordinator
     function submitProof(uint64 requestId, bytes32 proofHash) external {
-        _submit(requestId, proofHash, false);
+        _submit(requestId, proofHash);
     }
 
     /// @inheritdoc ICoordinator
@@ -373,9 +374,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         external
         returns (uint64 nextRequestId, uint40 jobId)
     {
-        _submit(requestId, proofHash, false);
+        _submit(requestId, proofHash);
         (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
         if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
+        // Nothing to lease now: the node this proof readies, if it does, comes with its verdict.
+        _provers[msg.sender].waiting = true;
     }
 
     /// @inheritdoc ICoordinator
@@ -402,23 +405,12 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICoordinator
-    function submitProofs(uint64[] calldata requestIds, bytes32[] calldata proofHashes) external {
-        uint256 n = requestIds.length;
-        if (n == 0 || n > MAX_SUBMISSIONS_PER_CALL || n != proofHashes.length) {
-            revert BadArrayLength();
-        }
-        for (uint256 i; i < n; ++i) {
-            _submit(requestIds[i], proofHashes[i], true);
-        }
-    }
-
-    /// @inheritdoc ICoordinator
     function stake(uint256 amount) external nonReentrant {
         Prover storage p = _provers[msg.sender];
         uint256 bond = uint256(p.bond) + amount;
-        if (amount == 0 || bond > type(uint96).max) revert BadAmount();
-        // forge-lint: disable-next-line(unsafe-typecast) checked against uint96 max above
-        p.bond = uint96(bond);
+        if (amount == 0 || bond > type(uint88).max) revert BadAmount();
+        // forge-lint: disable-next-line(unsafe-typecast) checked against uint88 max above
+        p.bond = uint88(bond);
         if (p.id == 0) {
             uint32 id = ++_registry.proverCount;
             if (id > MAX_PROVERS) revert BadAmount();
@@ -445,7 +437,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         uint256 readyAt = block.timestamp + _unbondingDelay;
         // forge-lint: disable-start(unsafe-typecast) amount <= free <= bond; unbonding checked
         // above; readyAt = now + at most 30 days fits 32 bits until 2106, as leasedAt does
-        p.bond = uint96(bond - amount);
+        p.bond = uint88(bond - amount);
         f.unbonding = uint96(unbonding);
         f.unbondingReadyAt = uint32(readyAt);
         // forge-lint: disable-end(unsafe-typecast)
@@ -684,13 +676,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail);
     }
 
-    /// @notice The id a prover got at its first stake (0 if it never staked).
-    /// @param account The prover.
-    /// @return id Its id, as jobs record their holders.
-    function proverId(address account) external view returns (uint32 id) {
-        return _provers[account].id;
-    }
-
     /// @notice A pending job whose latest lease is at least this old (seconds) goes before fresh
     ///         round-0 jobs (0 = never): a hoarder on a tree's top job cannot hold the batch while
     ///         fresh work of later batches remains.
@@ -807,6 +792,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // forge-lint: disable-start(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
         p.activeLeases = uint16(p.activeLeases + got);
         p.unsubmitted = uint16(p.unsubmitted + got);
+        if (got != 0) p.waiting = false;
         // forge-lint: disable-end(unsafe-typecast)
     }
 
@@ -868,6 +854,15 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             if (busy || freshOnly) return (0, 0, address(0));
             return _takeFromPendingHead(q, cfg, caller.id, 0, !caller.lapsed);
         }
+        return (jobId, _leaseFirst(q, jobId, batchId, caller.id), address(0));
+    }
+
+    // Makes `holder` the first holder of `jobId` (of batch `batchId`), at the pending list's
+    // tail; returns the lease's request id.
+    function _leaseFirst(Queue memory q, uint40 jobId, uint32 batchId, uint24 holder)
+        internal
+        returns (uint64)
+    {
         _storeJob(
             jobId,
             Job({
@@ -877,14 +872,14 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
                 next: 0,
                 leasedAt: uint32(block.timestamp),
                 attempt: 1,
-                holder: caller.id,
+                holder: holder,
                 submittedAt: 0,
                 state: LeaseState.Leased,
                 proofPrefix: 0
             })
         );
         _linkAtTail(q, jobId);
-        return (jobId, _rid(jobId, 1), address(0));
+        return _rid(jobId, 1);
     }
 
     // The next fresh leaf of the batch at the head of the leaves' queue; the batch leaves the
@@ -1143,7 +1138,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    function _submit(uint64 requestId, bytes32 proofHash, bool skipStale) internal {
+    function _submit(uint64 requestId, bytes32 proofHash) internal {
         if (proofHash == 0) revert ZeroProofHash();
         (uint40 jobId, uint24 attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
@@ -1151,10 +1146,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Lease memory l = _heldLease(requestId, attempt, j, p);
         bool latest = attempt == j.attempt;
         if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
-            if (skipStale) {
-                emit SubmissionSkipped(requestId, SkipReason.JobNotPending);
-                return;
-            }
             revert JobNotPending(jobId);
         }
         // The first 4 bytes are enough for a verdict to tell a replaced submission; the hash
@@ -1316,14 +1307,35 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
             // by its sibling's status: no count is kept in the node, which has no slot until
             // then (a cold write less per node).
             // forge-lint: disable-next-line(unsafe-typecast) parent < jobCount, within the batch
-            _nodeReady(q, b, batchId, first + uint40(parent));
+            _nodeReady(q, b, batchId, first + uint40(parent), t.prover);
         }
         return (true, reward);
     }
 
-    // Node `jobId` is ready: it becomes fresh, at the tail of the fresh-node list. Its children
-    // complete once each, so it becomes fresh once.
-    function _nodeReady(Queue memory q, Batch storage b, uint32 batchId, uint40 jobId) internal {
+    // Node `jobId` is ready. It is handed at once to `completer`, whose proof completed its last
+    // child, if that prover asked for a job its `submitAndLease` did not find (`waiting`), holds
+    // no lease left to prove and its bond backs one more: the lease is made in this transaction,
+    // which saves the node a lease transaction and its wait for an idle prover to ask. Else it
+    // becomes fresh, at the tail of the fresh-node list. Its children complete once each, so it
+    // is ready once.
+    function _nodeReady(
+        Queue memory q,
+        Batch storage b,
+        uint32 batchId,
+        uint40 jobId,
+        address completer
+    ) internal {
+        Prover storage c = _provers[completer];
+        if (
+            c.waiting && c.unsubmitted == 0
+                && _room(1, c.activeLeases, c.bond, _loadConfig(), false) != 0
+        ) {
+            c.activeLeases += 1;
+            c.unsubmitted = 1;
+            c.waiting = false;
+            emit JobLeased(_leaseFirst(q, jobId, batchId, c.id), completer, address(0));
+            return;
+        }
         Job memory p;
         p.status = JobStatus.Fresh;
         p.batchId = batchId;
@@ -1342,13 +1354,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     function _slash(address account, uint64 requestId) internal returns (uint256 amount) {
         Prover storage p = _provers[account];
         ProverFunds storage f = _funds[account];
-        uint96 bond = p.bond;
+        uint88 bond = p.bond;
         uint96 unbonding = f.unbonding;
         amount = _slashAmount;
         if (amount > uint256(bond) + unbonding) amount = uint256(bond) + unbonding;
         // forge-lint: disable-start(unsafe-typecast) amount <= slashAmount, a uint96
         if (amount <= bond) {
-            p.bond = bond - uint96(amount);
+            p.bond = bond - uint88(amount);
         } else {
             p.bond = 0;
             f.unbonding = unbonding - uint96(amount - bond);

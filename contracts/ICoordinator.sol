@@ -11,8 +11,9 @@ pragma solidity ^0.8.24;
 ///      `requestId = jobId << 24 | attempt`, where attempt counts the job's leases from 1, so a
 ///      job's latest lease is kept in the job's own storage slot (see Coordinator).
 ///      All amounts are in the one ERC20 token fixed at construction, which must be a plain
-///      token (no fee on transfer, no rebasing) whose supply stays below 2^96 base units: bonds,
-///      rewards and a prover's unwithdrawn earnings are stored as uint96. Times are uint32
+///      token (no fee on transfer, no rebasing) whose supply stays below 2^96 base units:
+///      rewards, unbonding funds and a prover's unwithdrawn earnings are stored as uint96, a
+///      bond as uint88 (at most 2^88 - 1 per prover; `stake` refuses more). Times are uint32
 ///      seconds (valid until 2106).
 interface ICoordinator {
     // ------------------------------------------------------------------ types
@@ -56,6 +57,7 @@ interface ICoordinator {
         AlreadyJudged,
         UploadDeadlineNotPassed,
         NoResult,
+        // No longer given (it was the batched submission's); kept so the numbers stay.
         JobNotPending,
         WrongProof
     }
@@ -139,8 +141,6 @@ interface ICoordinator {
     /// @notice The holder of `requestId` committed to the proof whose keccak256 is `proofHash`.
     ///         The contract keeps only its first 4 bytes: this event is where the hash is.
     event ProofSubmitted(uint64 indexed requestId, address indexed prover, bytes32 proofHash);
-    /// @notice A submission of the batched form was skipped (the job is no longer pending).
-    event SubmissionSkipped(uint64 indexed requestId, SkipReason reason);
     /// @notice A verdict was applied. `completed` is true when it completed the job (first valid
     ///         proof); `amount` is the reward credited or the bond slashed.
     event VerdictRecorded(
@@ -271,7 +271,9 @@ interface ICoordinator {
     function cancelBatch(uint32 batchId) external;
 
     /// @notice Applies verdicts in order. An entry that does not match its lease and submission
-    ///         or no longer applies is skipped with `VerdictSkipped`; the rest goes through.
+    ///         or no longer applies is skipped with `VerdictSkipped`; the rest goes through. A
+    ///         Valid verdict that makes a node ready may lease it to its waiting completer (see
+    ///         `submitAndLease`).
     /// @param verdicts The verdicts, at most MAX_VERDICTS_PER_CALL.
     function recordVerdicts(Verdict[] calldata verdicts) external;
 
@@ -311,7 +313,12 @@ interface ICoordinator {
     /// @notice `submitProof`, then a lease of one more fresh job if there is one the bond backs
     ///         (in `lease`'s order: an aggregation node too if the caller holds no other lease
     ///         not yet submitted; never a pending job, which `lease` hands out); never reverts for
-    ///         want of a job. A busy prover sends one transaction per job instead of two.
+    ///         want of a job. A busy prover sends one transaction per job instead of two. If it
+    ///         leases nothing, the caller waits for work: should this proof's Valid verdict make
+    ///         its parent node ready while the caller holds no lease left to prove (and the bond
+    ///         backs one more, leasing not paused), the node is leased to the caller in that
+    ///         verdict's transaction (`JobLeased` with the verdict; a handoff: no lease
+    ///         transaction, no wait for a prover to ask). Any lease ends the wait.
     /// @param requestId The lease whose proof is submitted.
     /// @param proofHash keccak256 of the proof bytes.
     /// @return nextRequestId The new lease (0 if none).
@@ -332,13 +339,8 @@ interface ICoordinator {
     /// @param requestId The lease.
     function releaseLease(uint64 requestId) external;
 
-    /// @notice Batched `submitProof`; entries whose job is no longer pending are skipped with
-    ///         `SubmissionSkipped`, any other failure reverts the whole call.
-    /// @param requestIds The leases.
-    /// @param proofHashes The proof hashes, in the same order.
-    function submitProofs(uint64[] calldata requestIds, bytes32[] calldata proofHashes) external;
-
-    /// @notice Adds `amount` to the caller's bond (pulled from the caller).
+    /// @notice Adds `amount` to the caller's bond (pulled from the caller); a bond holds at most
+    ///         2^88 - 1 base units (`BadAmount` past it).
     /// @param amount Tokens to bond.
     function stake(uint256 amount) external;
 

@@ -94,6 +94,9 @@ pub struct Gas {
     pub verdicts: (u64, u64),
     /// Verdicts applied in those transactions.
     pub verdict_count: u64,
+    /// Nodes leased in a verdict's transaction to the prover whose proof readied them (a
+    /// handoff: no lease transaction of their own).
+    pub handoffs: u64,
 }
 
 /// The batch's final proof, as the summary shows it.
@@ -255,6 +258,8 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
         (0, 0, 0, 0, 0);
     let (mut slashed, mut paid) = (U256::ZERO, U256::ZERO);
     let mut kinds: HashMap<B256, u8> = HashMap::new();
+    // Leases per transaction: in a verdict's they are handoffs.
+    let mut handed: HashMap<B256, u64> = HashMap::new();
     let mut verdict_count = 0u64;
     let mut completed_by: BTreeMap<Address, u64> = BTreeMap::new();
     for log in &logs {
@@ -270,6 +275,7 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
                 if !e.previousHolder.is_zero() {
                     reassignments += 1;
                 }
+                *handed.entry(tx).or_insert(0) += 1;
                 2
             }
             Coordinator::CoordinatorEvents::ProofSubmitted(_) => 3,
@@ -309,6 +315,13 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
         gas.total += g;
         let slot = match kind {
             k if k & (1 << 1) != 0 => &mut gas.post,
+            // A verdict's transaction may lease a node it readied (a handoff).
+            k if k & (1 << 4) != 0 => {
+                if k & (1 << 2) != 0 {
+                    gas.handoffs += handed.get(tx).copied().unwrap_or(0);
+                }
+                &mut gas.verdicts
+            }
             k if k & (1 << 2 | 1 << 3) == (1 << 2 | 1 << 3) => &mut gas.submit_and_lease,
             k if k & (1 << 2) != 0 => &mut gas.lease,
             k if k & (1 << 3) != 0 => &mut gas.submit,
@@ -580,7 +593,12 @@ pub fn table(s: &Summary) -> String {
     row("  submitAndLease", per(s.gas.submit_and_lease));
     row(
         "  recordVerdicts",
-        format!("{}, {} verdicts", per(s.gas.verdicts), s.gas.verdict_count),
+        format!(
+            "{}, {} verdicts, {} nodes handed over with them",
+            per(s.gas.verdicts),
+            s.gas.verdict_count,
+            s.gas.handoffs
+        ),
     );
     match &s.final_proof {
         Some(f) => {

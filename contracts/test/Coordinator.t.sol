@@ -885,11 +885,79 @@ contract CoordinatorTest is TreeChecks {
         (, uint40 jl) = _lease(alice);
         vm.assertEq(jl, 4, "where lease hands bob's old job on");
         vm.revertToState(snap);
-        _verdict(r1, VALID); // top 3 is fresh now
+        _verdict(r1, VALID); // top 3 is ready: handed to alice, whose submitAndLease found none
+        (address h,, ICoordinator.LeaseState st,,) = coord.leaseInfo(_rid(3, 1));
+        vm.assertTrue(h == alice && st == ICoordinator.LeaseState.Leased, "handed to alice");
         _verdict(b4, VALID);
         vm.prank(bob);
         (, uint40 jn) = coord.submitAndLease(b5, _proofHash(b5));
-        vm.assertEq(jn, 3, "idle after its submission: the older tree's node");
+        vm.assertEq(jn, 0, "idle after its submission, but the node went to its completer");
+        _verdict(b5, VALID); // node 6 = (4, 5) is ready: bob was waiting for it
+        (h,, st,,) = coord.leaseInfo(_rid(6, 1));
+        vm.assertTrue(h == bob && st == ICoordinator.LeaseState.Leased, "handed to bob");
+    }
+
+    /// @notice A node is handed, in the verdict that readies it, to the prover whose proof
+    ///         completed its last child when that prover's `submitAndLease` found nothing: no
+    ///         lease transaction, nothing fresh in between; it counts against the bond.
+    function test_Handoff_ANodeGoesToItsWaitingCompleter() public {
+        uint32 b = _post(2); // leaves 1, 2, top 3
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 r1,) = _lease(alice);
+        (uint64 r2,) = _lease(bob);
+        _submit(bob, r2);
+        _verdict(r2, VALID);
+        vm.prank(alice);
+        (uint64 none,) = coord.submitAndLease(r1, _proofHash(r1));
+        vm.assertEq(none, 0, "nothing to lease: alice waits");
+        vm.expectEmit(address(coord));
+        emit ICoordinator.JobLeased(_rid(3, 1), alice, address(0));
+        _verdict(r1, VALID);
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Pending), "leased at once");
+        vm.assertEq(_fresh(), 0, "never fresh");
+        (,,, uint256 active,, uint256 unsubmitted,) = coord.prover(alice);
+        vm.assertTrue(active == 1 && unsubmitted == 1, "counted against alice's bond");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 1, 1));
+        _lease(alice);
+        _submit(alice, _rid(3, 1));
+        _verdict(_rid(3, 1), VALID);
+        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(_rid(3, 1)), "final");
+    }
+
+    /// @notice No handoff to a completer still holding a lease to prove, to one that did not ask
+    ///         (plain submission), or while leasing is paused: the node becomes fresh.
+    function test_Handoff_NotWhenBusyNotAskedOrPaused() public {
+        _post(4); // leaves 1-4, nodes 5 = (1, 2), 6 = (3, 4), top 7
+        _bond(alice, 4);
+        _bond(bob, 4);
+        vm.prank(bob);
+        (uint64[] memory rb,) = coord.leaseMany(3); // 1, 2, 3
+        (uint64 r4,) = _lease(alice);
+        vm.prank(bob);
+        (uint64 none,) = coord.submitAndLease(rb[0], _proofHash(rb[0]));
+        vm.assertEq(none, 0, "busy: leaves only, and none is left");
+        _submit(bob, rb[1]);
+        _verdict(rb[1], VALID);
+        _verdict(rb[0], VALID); // readies 5; bob waits but still holds 3 unsubmitted
+        vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Fresh), "busy completer");
+        _submit(alice, r4);
+        _submit(bob, rb[2]);
+        _verdict(rb[2], VALID);
+        _verdict(r4, VALID); // readies 6; alice submitted plainly
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Fresh), "not asked");
+        (uint64 r5, uint40 j5) = _lease(alice);
+        (uint64 r6, uint40 j6) = _lease(bob);
+        vm.assertTrue(j5 == 5 && j6 == 6, "the fresh nodes");
+        vm.prank(alice);
+        (none,) = coord.submitAndLease(r5, _proofHash(r5));
+        vm.assertEq(none, 0, "nothing fresh: alice waits");
+        _submit(bob, r6);
+        vm.prank(owner);
+        coord.setLeasingPaused(true);
+        _verdict(r6, VALID);
+        _verdict(r5, VALID); // readies the top; alice waits, idle, but leasing is paused
+        vm.assertEq(uint8(_status(7)), uint8(ICoordinator.JobStatus.Fresh), "leasing paused");
     }
 
     /// @notice Job ids stay below 2^32 (the pending list's links are 32-bit): a tree whose ids
@@ -936,7 +1004,7 @@ contract CoordinatorTest is TreeChecks {
         w |= uint256((1 << 24) - 2) << 104;
         vm.store(address(coord), slot, bytes32(w));
         _stake(alice, MIN_BOND);
-        vm.assertEq(coord.proverId(alice), (1 << 24) - 1, "the last id");
+        vm.assertEq(proverIdOf(address(coord), alice), (1 << 24) - 1, "the last id");
         token.mint(bob, MIN_BOND);
         vm.startPrank(bob);
         token.approve(address(coord), MIN_BOND);
@@ -1151,56 +1219,6 @@ contract CoordinatorTest is TreeChecks {
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.LastAttempt.selector, _rid(1, max)));
         vm.prank(alice);
         coord.releaseLease(_rid(1, max));
-    }
-
-    function test_SubmitProofs_SubmitsAndSkipsStaleEntries() public {
-        _post(2);
-        _bond(alice, 2);
-        _bond(bob, 2);
-        (uint64 a1, uint40 j1) = _lease(alice);
-        (uint64 a2,) = _lease(alice);
-        (uint64 b1,) = _lease(bob); // job 1 again
-        _submit(bob, b1);
-        _verdict(b1, VALID); // job 1 complete
-        uint64[] memory ids = new uint64[](2);
-        bytes32[] memory hs = new bytes32[](2);
-        ids[0] = a1;
-        ids[1] = a2;
-        hs[0] = keccak256("x");
-        hs[1] = keccak256("y");
-        vm.expectEmit(address(coord));
-        emit ICoordinator.SubmissionSkipped(a1, ICoordinator.SkipReason.JobNotPending);
-        vm.prank(alice);
-        coord.submitProofs(ids, hs);
-        vm.assertEq(uint8(_leaseState(a1)), uint8(ICoordinator.LeaseState.Leased), "skipped");
-        vm.assertEq(uint8(_leaseState(a2)), uint8(ICoordinator.LeaseState.Submitted), "applied");
-        vm.assertTrue(j1 == 1, "job 1 was the stale one");
-    }
-
-    function test_SubmitProofs_RevertsWhen_BadArrays() public {
-        uint64[] memory ids = new uint64[](1);
-        bytes32[] memory hs = new bytes32[](2);
-        vm.expectRevert(ICoordinator.BadArrayLength.selector);
-        coord.submitProofs(ids, hs);
-        vm.expectRevert(ICoordinator.BadArrayLength.selector);
-        coord.submitProofs(new uint64[](0), new bytes32[](0));
-        vm.expectRevert(ICoordinator.BadArrayLength.selector);
-        coord.submitProofs(new uint64[](65), new bytes32[](65));
-    }
-
-    function test_SubmitProofs_RevertsWholeWhen_NotHolder() public {
-        _post(2);
-        _bond(alice, 1);
-        _bond(bob, 1);
-        (uint64 a,) = _lease(alice);
-        (uint64 b,) = _lease(bob);
-        uint64[] memory ids = new uint64[](2);
-        bytes32[] memory hs = new bytes32[](2);
-        (ids[0], ids[1], hs[0], hs[1]) = (a, b, keccak256("x"), keccak256("y"));
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotLeaseHolder.selector, b));
-        vm.prank(alice);
-        coord.submitProofs(ids, hs);
-        vm.assertEq(uint8(_leaseState(a)), uint8(ICoordinator.LeaseState.Leased), "rolled back");
     }
 
     // ------------------------------------------------------------------ verdicts
@@ -1887,7 +1905,7 @@ contract CoordinatorTest is TreeChecks {
         vm.expectRevert(ICoordinator.BadAmount.selector);
         coord.stake(0);
         vm.expectRevert(ICoordinator.BadAmount.selector);
-        coord.stake(uint256(type(uint96).max) + 1);
+        coord.stake(uint256(type(uint88).max) + 1);
         vm.expectRevert(); // no allowance
         coord.stake(1);
         vm.stopPrank();
@@ -2216,14 +2234,17 @@ contract CoordinatorTest is TreeChecks {
     // ------------------------------------------------------------------ edges
 
     function test_Unstake_RevertsWhen_UnbondingWouldOverflow() public {
-        uint256 max = type(uint96).max;
+        // A bond holds at most 2^88 - 1 and unbonding funds 2^96 - 1: 256 whole bonds fit.
+        uint256 max = type(uint88).max;
+        for (uint256 i; i < 256; ++i) {
+            _stake(alice, max);
+            vm.prank(alice);
+            coord.requestUnstake(max);
+        }
         _stake(alice, max);
-        vm.prank(alice);
-        coord.requestUnstake(max);
-        _stake(alice, 1);
         vm.expectRevert(ICoordinator.BadAmount.selector);
         vm.prank(alice);
-        coord.requestUnstake(1);
+        coord.requestUnstake(max);
     }
 
     function test_LeaseInfo_UnknownRequestIsEmpty() public {
@@ -2239,12 +2260,12 @@ contract CoordinatorTest is TreeChecks {
     }
 
     function test_Views_ProverIdAndProposal() public {
-        vm.assertEq(coord.proverId(alice), 0, "no id before staking");
+        vm.assertEq(proverIdOf(address(coord), alice), 0, "no id before staking");
         _bond(alice, 1);
         _bond(bob, 1);
         _bond(alice, 1);
-        vm.assertEq(coord.proverId(alice), 1, "first staker");
-        vm.assertEq(coord.proverId(bob), 2, "second staker");
+        vm.assertEq(proverIdOf(address(coord), alice), 1, "first staker");
+        vm.assertEq(proverIdOf(address(coord), bob), 2, "second staker");
         (bytes32 h, uint256 at) = coord.proposedSettings();
         vm.assertEq(h, 0, "nothing proposed");
         vm.assertEq(at, 0, "no time");

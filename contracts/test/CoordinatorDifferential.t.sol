@@ -127,7 +127,7 @@ contract CoordinatorDifferentialTest is TestBase {
         token.approve(address(coord), amount);
         coord.stake(amount);
         vm.stopPrank();
-        vm.assertEq(coord.proverId(a), w[i + 1], "prover ids follow stake order");
+        vm.assertEq(proverIdOf(address(coord), a), w[i + 1], "prover ids follow stake order");
         return i + 3;
     }
 

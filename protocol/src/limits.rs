@@ -6,8 +6,6 @@
 pub const MAX_JOBS_PER_BATCH: u64 = 1 << 20;
 /// Most jobs one `leaseMany` call may lease.
 pub const MAX_LEASES_PER_CALL: u32 = 16;
-/// Most entries of one `submitProofs` call.
-pub const MAX_SUBMISSIONS_PER_CALL: usize = 64;
 /// Most entries of one `recordVerdicts` call.
 pub const MAX_VERDICTS_PER_CALL: usize = 256;
 /// Most entries of one `clearCancelled` call.
@@ -116,10 +114,9 @@ mod tests {
     #[test]
     fn constants_match_the_contract() {
         let src = contract("Coordinator.sol");
-        let ours: [(&str, u64); 19] = [
+        let ours: [(&str, u64); 18] = [
             ("MAX_JOBS_PER_BATCH", MAX_JOBS_PER_BATCH),
             ("MAX_LEASES_PER_CALL", MAX_LEASES_PER_CALL.into()),
-            ("MAX_SUBMISSIONS_PER_CALL", MAX_SUBMISSIONS_PER_CALL as u64),
             ("MAX_VERDICTS_PER_CALL", MAX_VERDICTS_PER_CALL as u64),
             ("MAX_CLEAR_PER_CALL", MAX_CLEAR_PER_CALL as u64),
             ("MAX_CLEAR_PER_LEASE", MAX_CLEAR_PER_LEASE as u64),

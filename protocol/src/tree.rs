@@ -112,6 +112,15 @@ impl TreeShape {
             .collect()
     }
 
+    /// The batch index of the parent of the node at `index` (`None` for the top or past it).
+    pub fn parent_of(&self, index: u32) -> Option<u32> {
+        let node = self.locate(index)?;
+        if node.level == self.height() {
+            return None;
+        }
+        self.index_of(node.level + 1, node.index / 2)
+    }
+
     /// Every job, level by level from the chunks up.
     pub fn jobs(&self) -> impl Iterator<Item = TreeNode> + '_ {
         (0..=self.height())
@@ -240,6 +249,11 @@ mod tests {
                 assert_eq!(t.index_of(node.level, node.index), Some(i as u32));
                 for c in t.children_of(i as u32) {
                     assert!(c < i as u32, "a child comes before its parent");
+                    assert_eq!(
+                        t.parent_of(c),
+                        Some(i as u32),
+                        "n={n}: parent_of inverts it"
+                    );
                     assert_eq!(t.locate(c).unwrap().level + 1, node.level);
                     parents[c as usize] += 1;
                 }
@@ -247,6 +261,7 @@ mod tests {
             let top = t.job_count() - 1;
             assert_eq!(t.locate(top).unwrap().level, t.height());
             assert!(t.locate(top + 1).is_none());
+            assert_eq!(t.parent_of(top), None, "the top has no parent");
             for (i, p) in parents.iter().enumerate() {
                 assert_eq!(
                     *p,

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crowdprove_bindings::Coordinator::CoordinatorErrors;
 use crowdprove_bindings::tx::TxError;
-use crowdprove_protocol::{LeaseState, limits, parse_hash};
+use crowdprove_protocol::{LeaseState, RequestId, TreeShape, limits, parse_hash};
 
 use crate::api::{RelayerApi, Upload};
 use crate::config::Connected;
@@ -389,6 +389,7 @@ async fn check_verdicts(ctx: &Ctx, awaiting: &mut Vec<(u64, [u8; 32])>) {
                 ctx.shared.update(|c| c.valid += 1);
                 ctx.shared.succeed();
                 judged = true;
+                handed_on(ctx, rid).await;
             }
             Ok(LeaseState::Invalid) => {
                 ctx.shared.fail(Failure::Own(format!(
@@ -464,6 +465,50 @@ async fn check_verdicts(ctx: &Ctx, awaiting: &mut Vec<(u64, [u8; 32])>) {
                 c.earnings = e;
             }
         });
+    }
+}
+
+// The node the Valid verdict on `rid` readied, if the contract handed it to us in the same
+// transaction (our `submitAndLease` found nothing to lease, so we waited for it): its first
+// lease is ours and goes to the leaser like a lease that rode on a submission. A read that
+// fails is let go: the node is then ours all the same, and LRP hands it on in time.
+async fn handed_on(ctx: &Ctx, rid: u64) {
+    let coord = &ctx.conn.coordinator;
+    let job = RequestId(rid).job();
+    let Ok(id) = job.try_into() else { return };
+    let Ok(j) = coord.job(id).call().await else {
+        return;
+    };
+    let Ok(b) = coord.batch(j.batchId).call().await else {
+        return;
+    };
+    let first: u64 = b.firstJobId.to();
+    let parent = TreeShape::new(b.leafCount.to())
+        .and_then(|shape| shape.parent_of(job.checked_sub(first)?.try_into().ok()?));
+    let Some(parent) = parent else { return };
+    let node = first + u64::from(parent);
+    let request_id = RequestId::new(node, 1).0;
+    let Ok(l) = coord.leaseInfo(request_id).call().await else {
+        return;
+    };
+    if l.holder == ctx.conn.address && LeaseState::try_from(l.state) == Ok(LeaseState::Leased) {
+        tracing::info!(
+            request = request_id,
+            job = node,
+            "handed the node this proof readied"
+        );
+        let handed = Leased {
+            request_id,
+            job_id: node,
+            gas: 0,
+            price: 0,
+        };
+        if let Err(mpsc::error::SendError(l)) = ctx.rides.send(vec![handed]) {
+            for h in l {
+                ctx.give_back
+                    .lease(h.request_id, h.job_id, "handed while stopping");
+            }
+        }
     }
 }
 

@@ -71,7 +71,9 @@ async fn stake_run_earn_and_withdraw() {
     assert!(text(&run).contains("backend gpu ("), "{}", text(&run));
     eventually("the final proof", 60, async || net.finalized(1).await).await;
     // The first chunk's submission leased the second chunk in the same transaction
-    // (`submitAndLease`); the last job's did not, the client wanting no fourth.
+    // (`submitAndLease`); the second found nothing fresh, so the top its proof readied was
+    // handed to it in the verdict's transaction; the last job's leased nothing, the client
+    // wanting no fourth.
     let logs = net
         .chain
         .provider
@@ -94,8 +96,18 @@ async fn stake_run_earn_and_withdraw() {
         "the first submission leased the next job"
     );
     assert!(
-        !leased.contains(&submitted[2]),
-        "the last submission leased nothing"
+        !leased.contains(&submitted[1]) && !leased.contains(&submitted[2]),
+        "the later submissions leased nothing"
+    );
+    let verdicts = txs(Coordinator::VerdictRecorded::SIGNATURE_HASH);
+    assert!(
+        leased.iter().any(|t| verdicts.contains(t)),
+        "the top was handed over in the verdict that readied it"
+    );
+    assert!(
+        text(&run).contains("handed the node this proof readied"),
+        "{}",
+        text(&run)
     );
     assert_eq!(
         net.earnings(1).await,

@@ -9,7 +9,7 @@ mod results;
 use std::time::Instant;
 
 use alloy::primitives::aliases::U24;
-use alloy::primitives::{B256, U256, keccak256};
+use alloy::primitives::{U256, keccak256};
 
 use crowdprove_bindings::Coordinator;
 use crowdprove_bindings::test_utils::confirm;
@@ -127,8 +127,11 @@ async fn verdicts(n: usize, batch_size: usize) -> (VerdictRun, usize) {
                 .filter_map(|l| l.log_decode::<Coordinator::JobLeased>().ok())
                 .map(|l| l.inner.data.requestId)
                 .collect();
-            let hashes: Vec<B256> = ids.iter().map(|id| keccak256(id.to_be_bytes())).collect();
-            confirm(cp.submitProofs(ids.clone(), hashes)).await.unwrap();
+            for id in &ids {
+                confirm(cp.submitProof(*id, keccak256(id.to_be_bytes())))
+                    .await
+                    .unwrap();
+            }
             leased += ids.len();
         }
     }

@@ -23,6 +23,17 @@ abstract contract TestBase {
         return min + (x % size);
     }
 
+    /// @notice Storage slot of the Coordinator's `_provers` mapping (`forge inspect Coordinator
+    ///         storageLayout`); the id has no view of its own (the contract is short of bytes).
+    uint256 internal constant PROVERS_SLOT = 17;
+
+    /// @notice The id `account` got at its first stake on `coordinator` (0 if it never staked):
+    ///         bits 184-207 of its prover word.
+    function proverIdOf(address coordinator, address account) internal view returns (uint24) {
+        bytes32 slot = keccak256(abi.encode(account, PROVERS_SLOT));
+        return uint24(uint256(vm.load(coordinator, slot)) >> 184);
+    }
+
     /// @notice A labelled address derived from `name`.
     function makeAddr(string memory name) internal returns (address a) {
         a = vm.addr(uint256(keccak256(bytes(name))));
