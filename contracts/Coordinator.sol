@@ -375,8 +375,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         returns (uint64 nextRequestId, uint40 jobId)
     {
         _submit(requestId, proofHash);
-        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
-        if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
+        // Nothing fresh (a tree's tail, most often): no lease is tried, 7k gas less.
+        if (_loadQueue().freshCount != 0) {
+            (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
+            if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
+        }
         // Nothing to lease now: the node this proof readies, if it does, comes with its verdict.
         _provers[msg.sender].waiting = true;
     }

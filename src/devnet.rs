@@ -101,8 +101,10 @@ impl DevnetOptions {
             seed: 1,
             dir,
             upload_deadline: 30,
-            verdict_batch: 8,
-            verdict_max_age_ms: 300,
+            // The relayer's own defaults, as an operator runs it: a verdict that readies a node
+            // goes at once anyway, the others can wait to share a transaction.
+            verdict_batch: 32,
+            verdict_max_age_ms: 2_000,
             urgent_verdicts: true,
             prover_threads: 1,
             exe: std::env::current_exe().unwrap_or_else(|_| "crowdprove".into()),

@@ -32,6 +32,7 @@ contract CoordinatorDifferentialTest is TestBase {
     uint256 internal capChecks;
     uint256 internal clearedOnly;
     uint256 internal releases;
+    uint256 internal chainedSubmissions;
 
     function test_Replay_Lrp() public {
         _replay("lrp");
@@ -79,6 +80,7 @@ contract CoordinatorDifferentialTest is TestBase {
             else if (op == 11) i = _checkBatch(w, i);
             else if (op == 12) i = _clearCancelled(w, i);
             else if (op == 13) i = _release(w, i);
+            else if (op == 14) i = _submitAndLease(w, i);
             else revert("unknown op");
             ++ops;
         }
@@ -90,6 +92,8 @@ contract CoordinatorDifferentialTest is TestBase {
         emit log_named_uint(string.concat(name, ": operations replayed"), ops);
         // Every scenario has a prover that leaves and gives its leases back (`Churn`).
         vm.assertGt(releases, 0, "a lease given back");
+        // Provers ask for their next job with their submission, as the client does.
+        vm.assertGt(chainedSubmissions, 0, "submitAndLease replayed");
     }
 
     function _config(uint256[] memory w, uint256 i) internal returns (uint256) {
@@ -181,6 +185,27 @@ contract CoordinatorDifferentialTest is TestBase {
             .call(abi.encodeCall(ICoordinator.submitProof, (rid, keccak256(abi.encode(rid)))));
         _compare(ok, ret, w[i + 3], rid, "submission");
         return i + 4;
+    }
+
+    function _submitAndLease(uint256[] memory w, uint256 i) internal returns (uint256) {
+        uint64 rid = uint64(w[i + 2]);
+        vm.prank(_account(w[i + 1]));
+        (bool ok, bytes memory ret) = address(coord)
+            .call(abi.encodeCall(ICoordinator.submitAndLease, (rid, keccak256(abi.encode(rid)))));
+        _compare(ok, ret, w[i + 3], rid, "submitAndLease");
+        ++chainedSubmissions;
+        if (w[i + 4] == 0) {
+            if (ok) {
+                (uint64 none,) = abi.decode(ret, (uint64, uint40));
+                vm.assertEq(none, 0, "the model leased nothing with the submission");
+            }
+            return i + 5;
+        }
+        (uint64 next, uint40 job) = abi.decode(ret, (uint64, uint40));
+        vm.assertEq(next, w[i + 5], "request id leased with the submission");
+        vm.assertEq(job, w[i + 6], "job leased with the submission");
+        ++leases;
+        return i + 7;
     }
 
     function _release(uint256[] memory w, uint256 i) internal returns (uint256) {

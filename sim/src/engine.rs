@@ -110,6 +110,8 @@ struct Submission {
     job: JobId,
     compute: f64,
     result: Verdict,
+    // Sent as `submitAndLease`: the prover wants its next job (none leased ahead).
+    chained: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -250,6 +252,7 @@ impl Sim {
             refused_late: self.out.refused_late,
             releases: t.releases,
             released_taken: t.released_taken,
+            handoffs: t.handoffs,
             ..self.coverage
         }
     }
@@ -465,8 +468,10 @@ impl Sim {
                 self.at(back, Ev::Join { p });
             }
             Ev::Strike { group } => self.strike(group),
+            // A prover that has a job to prove by now (handed over with a verdict) asks for
+            // its next one when it has proved it.
             Ev::Wake { p, token } => {
-                if self.current(p, token) {
+                if self.current(p, token) && self.provers[p as usize].work.is_none() {
                     let t = self.included(self.now + self.net());
                     self.at(t, Ev::LeaseTx { p, token });
                 }
@@ -491,8 +496,16 @@ impl Sim {
                     let w = self.provers[p as usize].work.take().expect("proving");
                     self.unwork(w.job, p);
                     self.out.compute_secs += w.compute;
-                    self.send_submission(p, w.rid, w.job, w.compute, Verdict::Valid);
-                    self.next_job(p);
+                    // With no job leased ahead it wants its next one: the submission asks for
+                    // it (`submitAndLease`), as the client does.
+                    // zkSync's provers have no such call: the timeout baseline submits and
+                    // leases apart.
+                    let chained = self.provers[p as usize].ahead.is_none()
+                        && !matches!(self.sc.policy, Policy::Timeout { .. });
+                    self.send_submission(p, w.rid, w.job, w.compute, Verdict::Valid, chained);
+                    if !chained {
+                        self.next_job(p);
+                    }
                 }
             }
             Ev::SubmitTx { p, idx } => self.submit_tx(p, idx),
@@ -574,6 +587,7 @@ impl Sim {
                         job: l.job,
                         compute: 0.0,
                         result,
+                        chained: false,
                     });
                     let t = self.included(at + self.net());
                     self.at(t, Ev::SubmitTx { p, idx });
@@ -680,6 +694,9 @@ impl Sim {
             t.lease(account, n, &result);
             t.check_queue(self.model.queue());
         }
+        if let Err(LeaseError::ClearedOnly) = result {
+            self.coverage.cleared_only += 1;
+        }
         if let Ok(got) = &result {
             // Under the contract's rules, with fresh leaves a pending job is taken only as a
             // stale one, and a node only as one of a tree older than every tree with fresh
@@ -716,6 +733,7 @@ impl Sim {
         job: JobId,
         compute: f64,
         result: Verdict,
+        chained: bool,
     ) {
         let idx = self.submissions.len() as u32;
         self.submissions.push(Submission {
@@ -724,6 +742,7 @@ impl Sim {
             job,
             compute,
             result,
+            chained,
         });
         let t = self.included(self.now + self.net());
         self.at(t, Ev::SubmitTx { p, idx });
@@ -734,10 +753,21 @@ impl Sim {
         let account = p + 1;
         self.warp();
         let now_s = self.chain_secs();
-        let r = self.model.submit(account, s.rid, now_s);
-        if let Some(t) = self.trace.as_mut() {
-            t.submit(account, s.rid, r);
-        }
+        let r = if s.chained {
+            let r = self.model.submit_and_lease(account, s.rid, now_s);
+            if let Some(t) = self.trace.as_mut() {
+                t.submit_and_lease(account, s.rid, r);
+                t.check_queue(self.model.queue());
+            }
+            self.took_chained(p, r);
+            r.map(|_| ())
+        } else {
+            let r = self.model.submit(account, s.rid, now_s);
+            if let Some(t) = self.trace.as_mut() {
+                t.submit(account, s.rid, r);
+            }
+            r
+        };
         self.check_prover(account);
         match r {
             Ok(()) => {}
@@ -762,6 +792,42 @@ impl Sim {
         };
         let t = self.included(at);
         self.at(t, Ev::VerdictTx { idx });
+    }
+
+    // What a `submitAndLease` leased for prover `p`: a job to prove next; none, and it asks
+    // `lease` at once, as the client's leaser does (an LRP job or a spare, for an idle
+    // prover; if that finds nothing, the node its proof readies may come with the verdict).
+    fn took_chained(&mut self, p: u32, r: Result<Option<crate::model::Leased>, SubmitError>) {
+        match r {
+            Ok(Some(l)) => {
+                if self.level(l.job) == 0 {
+                    self.round0_fresh_leased += 1;
+                }
+                self.check_fresh_strikes();
+                self.take_in_hand(p, l.request, l.job);
+            }
+            _ => {
+                if self.provers[p as usize].alive {
+                    self.wake_at(p, self.now + self.net());
+                }
+            }
+        }
+    }
+
+    // A lease that came with a transaction the prover did not send for it (riding on its
+    // submission, or handed over with a verdict): proved next, or after the job in hand.
+    fn take_in_hand(&mut self, p: u32, rid: RequestId, job: JobId) {
+        let s = &self.provers[p as usize];
+        if !s.alive {
+            return;
+        }
+        let ready = self.now + self.net() + us(self.sc.timing.fetch_secs);
+        if s.work.is_none() {
+            self.start_work(p, rid, job, ready);
+        } else if s.ahead.is_none() {
+            self.provers[p as usize].ahead = Some((rid, job, ready));
+            self.workers.entry(job).or_default().push(p);
+        }
     }
 
     fn verdict_tx(&mut self, idx: u32) {
@@ -804,6 +870,12 @@ impl Sim {
                 self.out.duplicate_proofs += 1;
             }
             _ => {}
+        }
+        if let VerdictOutcome::Judged {
+            handed: Some(l), ..
+        } = outcome
+        {
+            self.take_in_hand(s.p, l.request, l.job);
         }
     }
 

@@ -187,6 +187,9 @@ pub enum VerdictOutcome {
         paid: u128,
         /// Taken from the prover.
         slashed: u128,
+        /// The node this verdict readied, leased at once to its waiting completer (a handoff;
+        /// see [`Model::submit_and_lease`]).
+        handed: Option<Leased>,
     },
 }
 
@@ -331,6 +334,8 @@ pub struct Prover {
     /// A lease of its was handed on before it submitted or judged Invalid or Missing, and it
     /// has completed no job since.
     pub lapsed: bool,
+    /// Its last `submitAndLease` found no job: the node its proof readies is handed to it.
+    pub waiting: bool,
 }
 
 /// Counters over the whole run, for invariants and reports.
@@ -348,8 +353,10 @@ pub struct Totals {
     pub reassignments: u64,
     /// Jobs completed.
     pub completed: u64,
-    /// Aggregation nodes that became fresh.
+    /// Aggregation nodes that became ready (fresh, or handed to their completer).
     pub nodes_readied: u64,
+    /// Of which leased at once to their waiting completer.
+    pub handoffs: u64,
     /// Fresh nodes of cancelled batches dropped from the fresh-node list.
     pub nodes_dropped: u64,
     /// Pending jobs leased as spares (younger than the minimum age).
@@ -382,6 +389,8 @@ pub struct Coordinator {
     totals: Totals,
     // Per tree (batch): sum and count of observed proof times, for `adaptive_pct`.
     observed: FxHashMap<BatchId, (u64, u64)>,
+    // The lease the verdict being applied handed over, if any (returned with its outcome).
+    handed: Option<Leased>,
 }
 
 const NO_JOB: Job = Job {
@@ -429,6 +438,7 @@ impl Coordinator {
             pending_count: 0,
             totals: Totals::default(),
             observed: FxHashMap::default(),
+            handed: None,
         }
     }
 
@@ -626,7 +636,7 @@ impl Coordinator {
         while (got.len() as u64) < n {
             // Busy: holding a lease not yet submitted (one whose leases all await verdicts is idle).
             let busy = p.unsubmitted + got.len() as u64 > 0;
-            match self.take_job(account, busy, now, &mut cleared) {
+            match self.take_job(account, busy, false, now, &mut cleared) {
                 Some(l) => got.push(l),
                 None => break,
             }
@@ -643,10 +653,45 @@ impl Coordinator {
         let p = &mut self.provers[account as usize];
         p.active += got.len() as u64;
         p.unsubmitted += got.len() as u64;
+        p.waiting = false;
         Ok(got)
     }
 
-    fn take_job(&mut self, me: Account, busy: bool, now: u64, cleared: &mut u32) -> Option<Leased> {
+    /// `submitAndLease(requestId, ...)` by `account` at `now`: the submission, then one fresh
+    /// job if one is there and the bond backs it (leaves only for a prover still holding a
+    /// lease to prove; never a pending job; never a revert for want of one). With none the
+    /// prover waits: the node its proof readies is handed to it by the verdict.
+    pub fn submit_and_lease(
+        &mut self,
+        account: Account,
+        rid: RequestId,
+        now: u64,
+    ) -> Result<Option<Leased>, SubmitError> {
+        self.submit(account, rid, now)?;
+        let p = self.prover(account);
+        if self.fresh_count != 0 && p.active < self.cap(p.bond) {
+            let busy = p.unsubmitted > 0;
+            if let Some(l) = self.take_job(account, busy, true, now, &mut 0) {
+                let p = &mut self.provers[account as usize];
+                p.active += 1;
+                p.unsubmitted += 1;
+                p.waiting = false;
+                return Ok(Some(l));
+            }
+        }
+        self.provers[account as usize].waiting = true;
+        Ok(None)
+    }
+
+    // `fresh_only`: no pending job (a lease riding on a submission).
+    fn take_job(
+        &mut self,
+        me: Account,
+        busy: bool,
+        fresh_only: bool,
+        now: u64,
+        cleared: &mut u32,
+    ) -> Option<Leased> {
         let rules = self.params.rules;
         let node = if busy && rules.idle_only {
             0
@@ -663,7 +708,7 @@ impl Coordinator {
         // its nodes go first: otherwise a stream of source batches starves every tree.
         let (job, batch) =
             if leaves != 0 && (node == 0 || (rules.leaves_first && node_batch >= leaves)) {
-                if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
+                if let Some(stale) = rules.stale_age.filter(|&s| s > 0 && !fresh_only) {
                     if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
                         return Some(l);
                     }
@@ -672,6 +717,8 @@ impl Coordinator {
             } else if node != 0 {
                 self.take_fresh_node(node, node_batch);
                 (node, node_batch)
+            } else if fresh_only {
+                return None;
             } else {
                 return self.take_from_pending_head(me, busy, now, 0, cleared);
             };
@@ -1114,7 +1161,7 @@ impl Coordinator {
         let (mut completed, mut paid, mut slashed) = (false, 0, 0);
         match result {
             Verdict::Valid => {
-                if let Some(reward) = self.complete(rid, job, account, latest) {
+                if let Some(reward) = self.complete(rid, job, account, latest, now) {
                     completed = true;
                     paid = reward;
                 }
@@ -1130,6 +1177,7 @@ impl Coordinator {
             completed,
             paid,
             slashed,
+            handed: self.handed.take(),
         }
     }
 
@@ -1139,6 +1187,7 @@ impl Coordinator {
         job: JobId,
         account: Account,
         latest: bool,
+        now: u64,
     ) -> Option<u128> {
         let j = self.jobs[job as usize];
         let b = &self.batches[j.batch as usize];
@@ -1166,7 +1215,9 @@ impl Coordinator {
         let first = b.first_job;
         match parent_of(job - first, u64::from(b.leaf_count)) {
             None => b.final_request = Some(rid),
-            Some((parent, children)) => self.child_done(j.batch, first + parent, children),
+            Some((parent, children)) => {
+                self.child_done(j.batch, first + parent, children, account, now)
+            }
         }
         let p = &mut self.provers[account as usize];
         p.earnings += reward;
@@ -1177,14 +1228,53 @@ impl Coordinator {
         Some(reward)
     }
 
-    // One more child of node `job` (which has `children` of them) is complete; with the last
-    // one the node becomes fresh, at the tail of the fresh-node list.
-    fn child_done(&mut self, batch: BatchId, job: JobId, children: u32) {
+    // One more child of node `job` (which has `children` of them) is complete, by `completer`'s
+    // proof; with the last one the node is ready: handed to `completer` if it waits for it
+    // (the contract's `_nodeReady`), else fresh, at the tail of the fresh-node list.
+    fn child_done(
+        &mut self,
+        batch: BatchId,
+        job: JobId,
+        children: u32,
+        completer: Account,
+        now: u64,
+    ) {
         let p = &mut self.jobs[job as usize];
         p.children_done += 1;
         if u32::from(p.children_done) < children {
             return;
         }
+        self.totals.nodes_readied += 1;
+        let c = self.prover(completer);
+        if c.waiting && c.unsubmitted == 0 && c.active < self.cap(c.bond) {
+            let tail = self.pending_tail;
+            let children_done = self.jobs[job as usize].children_done;
+            self.jobs[job as usize] = Job {
+                status: JobStatus::Pending,
+                batch,
+                prev: tail,
+                next: 0,
+                leased_at: now,
+                attempt: 1,
+                holder: completer,
+                submitted_at: 0,
+                state: LeaseState::Leased,
+                children_done,
+            };
+            self.link_at_tail(job);
+            let c = &mut self.provers[completer as usize];
+            c.active += 1;
+            c.unsubmitted = 1;
+            c.waiting = false;
+            self.totals.handoffs += 1;
+            self.handed = Some(Leased {
+                request: RequestId::new(job, 1),
+                job,
+                previous: None,
+            });
+            return;
+        }
+        let p = &mut self.jobs[job as usize];
         p.status = JobStatus::Fresh;
         p.next = 0;
         let tail = self.agg_tail;
@@ -1196,7 +1286,6 @@ impl Coordinator {
         self.agg_tail = job;
         self.fresh_count += 1;
         self.batches[batch as usize].fresh_nodes += 1;
-        self.totals.nodes_readied += 1;
     }
 
     fn slash(&mut self, account: Account) -> u128 {
