@@ -78,6 +78,10 @@ pub struct Rules {
     /// that has completed no job since, has lapsed: it takes no spare, and its own young leases go as spares whatever
     /// their attempt (the contract).
     pub lapse: bool,
+    /// A stale pending job (see `stale_age`) goes before fresh aggregation nodes too, not only
+    /// before fresh leaves: a hoarded job's parent and everything above it wait for it, while
+    /// a fresh node can wait a moment (Hu's rule again: the job farthest from the top first).
+    pub stale_first: bool,
 }
 
 impl Rules {
@@ -90,6 +94,7 @@ impl Rules {
         leaves_first: false,
         spare_attempts: 0,
         lapse: false,
+        stale_first: false,
     };
 
     /// The contract's rules (with its stale age off).
@@ -100,6 +105,7 @@ impl Rules {
         leaves_first: true,
         spare_attempts: DEFAULT_SPARE_ATTEMPTS,
         lapse: true,
+        stale_first: false,
     };
 
     /// Whether the contract can run these rules (any stale age and spare attempts within
@@ -693,6 +699,13 @@ impl Coordinator {
         cleared: &mut u32,
     ) -> Option<Leased> {
         let rules = self.params.rules;
+        if rules.stale_first && !fresh_only {
+            if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
+                if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
+                    return Some(l);
+                }
+            }
+        }
         let node = if busy && rules.idle_only {
             0
         } else {

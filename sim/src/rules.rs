@@ -34,6 +34,7 @@ const fn rules(stale_age: Option<u64>, adaptive_pct: Option<u32>, idle_only: boo
         leaves_first: false,
         spare_attempts: 0,
         lapse: false,
+        stale_first: false,
     }
 }
 
@@ -70,7 +71,7 @@ const CONTRACT_300: Rules = Rules {
 /// The candidates: the contract before the study first (aggregation first, LRP), the contract
 /// before spares (leaves first, idle only, stale 300 s), then the spare candidates; the
 /// contract now is `CONTRACT_300` with `SPARE_MIN_AGE`.
-pub const CANDIDATES: [Candidate; 11] = [
+pub const CANDIDATES: [Candidate; 12] = [
     Candidate {
         name: "tree on-chain, LRP",
         policy: Policy::Lrp,
@@ -146,6 +147,18 @@ pub const CANDIDATES: [Candidate; 11] = [
             secs: SPARE_MIN_AGE,
         },
         rules: spares(CONTRACT_300, 3, true),
+        prefetch_lead: Some(JIT),
+    },
+    Candidate {
+        name: "+ min age 150 s, 2 spares, lapses, stale 150 s before nodes too",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: Rules {
+            stale_first: true,
+            stale_age: Some(150),
+            ..Rules::CONTRACT
+        },
         prefetch_lead: Some(JIT),
     },
 ];
@@ -322,7 +335,8 @@ pub fn markdown(setup: Setup, rows: &[StudyRow]) -> String {
          ceil(J / N) x t + depth x t); `optimum` is the best schedule when every job takes exactly \
          t (Hu's highest-level-first schedule, optimal for in-trees of unit jobs), which no \
          policy can beat without faster provers. `stale` sends a pending job leased that long ago ahead of \
-         fresh round-0 jobs; `adaptive p%` holds a job back for p% of its tree's mean observed \
+         fresh round-0 jobs (`before nodes too`: ahead of fresh aggregation nodes as well); \
+         `adaptive p%` holds a job back for p% of its tree's mean observed \
          proof time; `idle only` gives pending jobs only to provers holding no other lease; \
          `n spares` lets a job younger than the minimum age go at once to an idle prover while \
          it was leased at most n times; with `lapses`, also when its holder has lapsed (a lease \

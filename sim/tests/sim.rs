@@ -916,15 +916,25 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
             any::<bool>(),
             0u32..4,
             any::<bool>(),
+            any::<bool>(),
         )
             .prop_map(
-                |(stale_age, adaptive_pct, idle_only, leaves_first, spare_attempts, lapse)| Rules {
+                |(
                     stale_age,
                     adaptive_pct,
                     idle_only,
                     leaves_first,
                     spare_attempts,
                     lapse,
+                    stale_first,
+                )| Rules {
+                    stale_age,
+                    adaptive_pct,
+                    idle_only,
+                    leaves_first,
+                    spare_attempts,
+                    lapse,
+                    stale_first,
                 },
             ),
         (1u32..4, prop_oneof![Just(0.0), 0.0f64..200.0]),
