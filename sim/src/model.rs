@@ -735,7 +735,14 @@ impl Coordinator {
             } else {
                 return self.take_from_pending_head(me, busy, now, 0, cleared);
             };
+        Some(self.lease_first(job, batch, me, now))
+    }
+
+    // Makes `holder` the first holder of `job` at the pending list's tail (the contract's
+    // `_leaseFirst`).
+    fn lease_first(&mut self, job: JobId, batch: BatchId, holder: Account, now: u64) -> Leased {
         let tail = self.pending_tail;
+        let children_done = self.jobs[job as usize].children_done;
         self.jobs[job as usize] = Job {
             status: JobStatus::Pending,
             batch,
@@ -743,17 +750,17 @@ impl Coordinator {
             next: 0,
             leased_at: now,
             attempt: 1,
-            holder: me,
+            holder,
             submitted_at: 0,
             state: LeaseState::Leased,
-            children_done: 0,
+            children_done,
         };
         self.link_at_tail(job);
-        Some(Leased {
+        Leased {
             request: RequestId::new(job, 1),
             job,
             previous: None,
-        })
+        }
     }
 
     // The next fresh leaf of the batch at the head of the leaves' queue; the batch leaves the
@@ -1260,31 +1267,13 @@ impl Coordinator {
         self.totals.nodes_readied += 1;
         let c = self.prover(completer);
         if c.waiting && c.unsubmitted == 0 && c.active < self.cap(c.bond) {
-            let tail = self.pending_tail;
-            let children_done = self.jobs[job as usize].children_done;
-            self.jobs[job as usize] = Job {
-                status: JobStatus::Pending,
-                batch,
-                prev: tail,
-                next: 0,
-                leased_at: now,
-                attempt: 1,
-                holder: completer,
-                submitted_at: 0,
-                state: LeaseState::Leased,
-                children_done,
-            };
-            self.link_at_tail(job);
+            let handed = self.lease_first(job, batch, completer, now);
             let c = &mut self.provers[completer as usize];
             c.active += 1;
             c.unsubmitted = 1;
             c.waiting = false;
             self.totals.handoffs += 1;
-            self.handed = Some(Leased {
-                request: RequestId::new(job, 1),
-                job,
-                previous: None,
-            });
+            self.handed = Some(handed);
             return;
         }
         let p = &mut self.jobs[job as usize];
