@@ -281,7 +281,7 @@ interface ICoordinator {
 
     /// @notice Leases one job. Fresh round-0 jobs go before fresh aggregation nodes of the same
     ///         or later trees, aggregation nodes of older trees before them; a pending job leased at
-    ///         least `staleAge` ago goes before fresh round-0 jobs; other pending jobs (least
+    ///         least `staleAge` ago goes before any fresh job (to an idle caller); other pending jobs (least
     ///         recently leased first, not one whose latest lease is the caller's) only when nothing
     ///         is fresh, and only once leased `minReassignAge` ago unless it may go as a spare
     ///         (`spareAttempts`). A caller that holds a lease not yet submitted gets fresh round-0
@@ -312,7 +312,7 @@ interface ICoordinator {
 
     /// @notice `submitProof`, then a lease of one more fresh job if there is one the bond backs
     ///         (in `lease`'s order: an aggregation node too if the caller holds no other lease
-    ///         not yet submitted; never a pending job, which `lease` hands out); never reverts for
+    ///         not yet submitted; never a pending job but a stale one, see `staleAge`); never reverts for
     ///         want of a job. A busy prover sends one transaction per job instead of two. If it
     ///         leases nothing, the caller waits for work: should this proof's Valid verdict make
     ///         its parent node ready while the caller holds no lease left to prove (and the bond
@@ -385,8 +385,9 @@ interface ICoordinator {
     /// @param settings The whole new set (read the current one to change a part).
     function proposeSettings(Settings calldata settings) external;
 
-    /// @notice Sets the stale age: a pending job whose latest lease is at least this old goes
-    ///         before fresh round-0 jobs (0 = never), at most MAX_MIN_REASSIGN_AGE.
+    /// @notice Sets the stale age: a pending job whose latest lease is at least this old (and at
+    ///         least `minReassignAge`) goes before any fresh job to an idle prover, with a
+    ///         `submitAndLease` too (0 = never), at most MAX_MIN_REASSIGN_AGE.
     /// @param staleAge_ Seconds.
     function setStaleAge(uint24 staleAge_) external;
 

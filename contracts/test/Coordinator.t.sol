@@ -354,6 +354,41 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(coord.batch(tree).finalProofHash, _proofHash(r), "the tree is finished");
     }
 
+    /// @notice A stale pending job goes before a fresh aggregation node too (a hoarded leaf holds
+    ///         up its parent and all above it), and a `submitAndLease` takes it as a `lease`
+    ///         does; a busy prover does not.
+    function test_Lease_AStaleJobGoesBeforeFreshNodesAndWithASubmission() public {
+        vm.prank(owner);
+        coord.setStaleAge(300);
+        _post(4); // leaves 1-4, nodes 5 = (1, 2), 6 = (3, 4), top 7
+        _bond(alice, 2);
+        _bond(bob, 2);
+        _bond(carol, 2);
+        uint256 t0 = block.timestamp;
+        (, uint40 hoarded) = _lease(alice); // leaf 1, never proven
+        vm.assertEq(hoarded, 1, "the hoarded leaf");
+        (uint64 r2,) = _lease(bob);
+        (uint64 r3,) = _lease(carol);
+        (uint64 r4,) = _lease(carol);
+        _submit(carol, r3);
+        _verdict(r3, VALID);
+        _submit(carol, r4);
+        _verdict(r4, VALID); // node 6 is fresh
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Fresh), "a fresh node");
+        vm.warp(t0 + 300);
+        // bob submits leaf 2 asking for more: the stale leaf goes before the fresh node.
+        vm.prank(bob);
+        (uint64 rb, uint40 jb) = coord.submitAndLease(r2, _proofHash(r2));
+        vm.assertEq(jb, 1, "stale: ahead of the fresh node, with the submission");
+        vm.assertTrue(coord.lapsed(alice), "the hoarder lapsed");
+        _verdict(r2, VALID);
+        (, uint40 jc) = _lease(carol);
+        vm.assertEq(jc, 6, "then the fresh node (bob's leaf 1 is young)");
+        _submit(bob, rb);
+        _verdict(rb, VALID); // node 5 = (1, 2) is ready; bob leased, so he waits for nothing
+        vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Fresh), "node 5 fresh");
+    }
+
     /// @dev `who` proves the two next jobs.
     function _proveTwo(address who) internal {
         _prove(who);

@@ -80,7 +80,8 @@ pub struct Rules {
     pub lapse: bool,
     /// A stale pending job (see `stale_age`) goes before fresh aggregation nodes too, not only
     /// before fresh leaves: a hoarded job's parent and everything above it wait for it, while
-    /// a fresh node can wait a moment (Hu's rule again: the job farthest from the top first).
+    /// a fresh node can wait a moment (Hu's rule again: the job farthest from the top first;
+    /// the contract).
     pub stale_first: bool,
 }
 
@@ -105,7 +106,7 @@ impl Rules {
         leaves_first: true,
         spare_attempts: DEFAULT_SPARE_ATTEMPTS,
         lapse: true,
-        stale_first: false,
+        stale_first: true,
     };
 
     /// Whether the contract can run these rules (any stale age and spare attempts within
@@ -689,7 +690,7 @@ impl Coordinator {
         Ok(None)
     }
 
-    // `fresh_only`: no pending job (a lease riding on a submission).
+    // `fresh_only`: no pending job but a stale one (a lease riding on a submission).
     fn take_job(
         &mut self,
         me: Account,
@@ -699,7 +700,7 @@ impl Coordinator {
         cleared: &mut u32,
     ) -> Option<Leased> {
         let rules = self.params.rules;
-        if rules.stale_first && !fresh_only {
+        if rules.stale_first {
             if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
                 if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
                     return Some(l);
@@ -721,7 +722,7 @@ impl Coordinator {
         // its nodes go first: otherwise a stream of source batches starves every tree.
         let (job, batch) =
             if leaves != 0 && (node == 0 || (rules.leaves_first && node_batch >= leaves)) {
-                if let Some(stale) = rules.stale_age.filter(|&s| s > 0 && !fresh_only) {
+                if let Some(stale) = rules.stale_age.filter(|&s| s > 0 && !rules.stale_first) {
                     if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
                         return Some(l);
                     }

@@ -62,15 +62,22 @@ pub const JIT: f64 = 5.0;
 /// honest prover's lease is not handed on a third time before it delivers.
 pub const SPARE_MIN_AGE: u64 = 150;
 
-/// The contract's rules with the stale age the study uses.
+/// The contract's rules before stale jobs went ahead of fresh nodes too, with the stale age
+/// the spare study used.
 const CONTRACT_300: Rules = Rules {
     stale_age: Some(300),
+    stale_first: false,
     ..Rules::CONTRACT
 };
 
+/// The stale age the contract's row runs with: the minimum reassign age (a lower one would be
+/// raised to it), about 1.5 proof times.
+pub const STALE_AGE: u64 = SPARE_MIN_AGE;
+
 /// The candidates: the contract before the study first (aggregation first, LRP), the contract
-/// before spares (leaves first, idle only, stale 300 s), then the spare candidates; the
-/// contract now is `CONTRACT_300` with `SPARE_MIN_AGE`.
+/// before spares (leaves first, idle only, stale 300 s), then the spare candidates, then the
+/// contract now: `Rules::CONTRACT` (a stale job before fresh nodes too) with `STALE_AGE` and
+/// `SPARE_MIN_AGE`.
 pub const CANDIDATES: [Candidate; 12] = [
     Candidate {
         name: "tree on-chain, LRP",
@@ -119,7 +126,7 @@ pub const CANDIDATES: [Candidate; 12] = [
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "+ min age 150 s, 2 spares, lapses (the contract)",
+        name: "+ min age 150 s, 2 spares, lapses (the contract before stale jobs went first)",
         policy: Policy::LrpMinAge {
             secs: SPARE_MIN_AGE,
         },
@@ -150,13 +157,12 @@ pub const CANDIDATES: [Candidate; 12] = [
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "+ min age 150 s, 2 spares, lapses, stale 150 s before nodes too",
+        name: "+ stale 150 s before fresh nodes too (the contract)",
         policy: Policy::LrpMinAge {
             secs: SPARE_MIN_AGE,
         },
         rules: Rules {
-            stale_first: true,
-            stale_age: Some(150),
+            stale_age: Some(STALE_AGE),
             ..Rules::CONTRACT
         },
         prefetch_lead: Some(JIT),

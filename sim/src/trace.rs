@@ -423,7 +423,7 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
             // Four trees 80 s apart: a hoarded top of one goes stale while the next one's
             // leaves are fresh. A hoarder holds leases, so it gets a node only when LRP has
             // taken all of them, and once it has lapsed its leases go at once: the seed is one
-            // of the few (8 of the first 300) where a top goes stale. Spares off, so that the
+            // of the few (13 of the first 300) where a top goes stale. Spares off, so that the
             // stale path is what takes hoarded jobs.
             let mut s = base(
                 "min-age",
@@ -435,7 +435,7 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
             );
             s.rules.stale_age = Some(30);
             s.rules.spare_attempts = 0;
-            s.seed = 0;
+            s.seed = 52;
             s
         },
         cancel,
