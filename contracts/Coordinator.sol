@@ -374,9 +374,11 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         external
         returns (uint64 nextRequestId, uint40 jobId)
     {
-        _submit(requestId, proofHash);
+        // A lease handed on since (not the job's latest) chains none: the stale job it would
+        // take could be the very job just submitted.
+        bool latest = _submit(requestId, proofHash);
         // Nothing fresh (a tree's tail, most often): no lease is tried, 7k gas less.
-        if (_loadQueue().freshCount != 0) {
+        if (latest && _loadQueue().freshCount != 0) {
             (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
             if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
         }
@@ -398,6 +400,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         } else {
             if (j.attempt == MAX_ATTEMPTS) revert LastAttempt(requestId);
             _releaseUnsubmitted(j);
+            _provers[msg.sender].waiting = false;
             _unlinkPending(q, jobId, j);
             _linkAtHead(q, jobId, j);
             j.state = LeaseState.Released;
@@ -795,7 +798,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // forge-lint: disable-start(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
         p.activeLeases = uint16(p.activeLeases + got);
         p.unsubmitted = uint16(p.unsubmitted + got);
-        if (got != 0) p.waiting = false;
         // forge-lint: disable-end(unsafe-typecast)
     }
 
@@ -828,7 +830,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     // stream of batches never starves a tree's top. A stale pending job (see `staleAge`) goes
     // before any fresh job, a `submitAndLease`'s included: a hoarded job holds up its parent and
     // everything above it, a fresh job only itself (in the simulator, 20% of the provers
-    // hoarding late cost 1.09x instead of 1.20x, docs/results/sim-rules.md); other pending jobs
+    // hoarding late cost 1.08x instead of 1.20x, docs/results/sim-rules.md); other pending jobs
     // only when nothing is fresh (LRP). A prover that holds a lease not yet submitted (`busy`)
     // gets fresh leaves only: a node or another prover's job would wait behind its own, and
     // they are the critical path (a busy prover's lease-ahead held a ready node for 30 s while
@@ -1144,13 +1146,13 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    function _submit(uint64 requestId, bytes32 proofHash) internal {
+    function _submit(uint64 requestId, bytes32 proofHash) internal returns (bool latest) {
         if (proofHash == 0) revert ZeroProofHash();
         (uint40 jobId, uint24 attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
         Prover storage p = _provers[msg.sender];
         Lease memory l = _heldLease(requestId, attempt, j, p);
-        bool latest = attempt == j.attempt;
+        latest = attempt == j.attempt;
         if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
             revert JobNotPending(jobId);
         }
@@ -1158,6 +1160,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         // itself is in the event, where it costs 256 gas instead of a fresh slot's 22,100.
         // forge-lint: disable-next-line(unsafe-typecast) the truncation is the point
         bytes4 prefix = bytes4(proofHash);
+        // A plain submission asks for nothing: a `submitAndLease` sets it again after this.
+        p.waiting = false;
         if (latest) {
             p.unsubmitted -= 1;
             j.state = LeaseState.Submitted;

@@ -310,15 +310,17 @@ interface ICoordinator {
     /// @param proofHash keccak256 of the proof bytes.
     function submitProof(uint64 requestId, bytes32 proofHash) external;
 
-    /// @notice `submitProof`, then a lease of one more fresh job if there is one the bond backs
-    ///         (in `lease`'s order: an aggregation node too if the caller holds no other lease
-    ///         not yet submitted; never a pending job but a stale one, see `staleAge`); never reverts for
-    ///         want of a job. A busy prover sends one transaction per job instead of two. If it
-    ///         leases nothing, the caller waits for work: should this proof's Valid verdict make
-    ///         its parent node ready while the caller holds no lease left to prove (and the bond
-    ///         backs one more, leasing not paused), the node is leased to the caller in that
-    ///         verdict's transaction (`JobLeased` with the verdict; a handoff: no lease
-    ///         transaction, no wait for a prover to ask). Any lease ends the wait.
+    /// @notice `submitProof`, then, while any job is fresh, a lease of one more job the bond
+    ///         backs (in `lease`'s order: an aggregation node too if the caller holds no other
+    ///         lease not yet submitted, a stale pending job first, see `staleAge`; no other
+    ///         pending job; none after a lease handed on since, not the job's latest); never
+    ///         reverts for want of a job. A busy prover sends one transaction per job instead of
+    ///         two. If it leases nothing, the caller waits for work: should this proof's Valid
+    ///         verdict make its parent node ready while the caller holds no lease left to prove
+    ///         (and the bond backs one more, leasing not paused), the node is leased to the
+    ///         caller in that verdict's transaction (`JobLeased` with the verdict; a handoff: no
+    ///         lease transaction, no wait for a prover to ask). The caller's next submission or
+    ///         release ends the wait.
     /// @param requestId The lease whose proof is submitted.
     /// @param proofHash keccak256 of the proof bytes.
     /// @return nextRequestId The new lease (0 if none).

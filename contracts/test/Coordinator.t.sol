@@ -960,6 +960,63 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(coord.batch(b).finalProofHash, _proofHash(_rid(3, 1)), "final");
     }
 
+    /// @notice A plain submission or a release ends a wait: a prover that stops asking (the
+    ///         client submits plainly when it stops) is not handed the node its proof readies.
+    function test_Handoff_NotAfterAPlainSubmissionOrARelease() public {
+        _post(4); // leaves 1-4, nodes 5 = (1, 2), 6 = (3, 4), top 7
+        _bond(alice, 4);
+        _bond(bob, 4);
+        vm.prank(alice);
+        (uint64[] memory ra,) = coord.leaseMany(2); // 1, 2
+        vm.prank(bob);
+        (uint64[] memory rb,) = coord.leaseMany(2); // 3, 4
+        vm.prank(alice);
+        (uint64 none,) = coord.submitAndLease(ra[0], _proofHash(ra[0]));
+        vm.assertEq(none, 0, "nothing to lease: alice waits");
+        _submit(alice, ra[1]); // her last submission is a plain one
+        _verdict(ra[0], VALID);
+        _verdict(ra[1], VALID); // node 5 is ready
+        vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Fresh), "plain: not handed");
+        (, uint40 j5) = _lease(alice);
+        vm.assertEq(j5, 5, "alice takes node 5");
+        vm.prank(bob);
+        (none,) = coord.submitAndLease(rb[0], _proofHash(rb[0]));
+        vm.assertEq(none, 0, "busy, nothing fresh: bob waits");
+        vm.prank(bob);
+        coord.releaseLease(rb[1]); // bob gives leaf 4 back and holds nothing: no longer waits
+        _bond(carol, 1);
+        (uint64 r4, uint40 j4) = _lease(carol);
+        vm.assertEq(j4, 4, "the released leaf");
+        _submit(carol, r4);
+        _verdict(r4, VALID);
+        _verdict(rb[0], VALID); // node 6 is ready with bob's proof
+        vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Fresh), "released: not handed");
+    }
+
+    /// @notice A `submitAndLease` of a lease handed on since chains no lease: the stale job it
+    ///         would take is the very job it submits (the other holder would lapse for nothing).
+    function test_SubmitAndLease_OfAHandedOnLeaseLeasesNothing() public {
+        vm.prank(owner);
+        coord.setStaleAge(300);
+        _post(2); // leaves 1, 2, top 3
+        _bond(alice, 3);
+        _bond(bob, 3);
+        _bond(carol, 3);
+        (uint64 a1,) = _lease(alice); // leaf 1: alice is slow
+        (uint64 c2,) = _lease(carol);
+        _submit(carol, c2);
+        _verdict(c2, VALID);
+        vm.warp(block.timestamp + 300);
+        (, uint40 jb) = _lease(bob); // stale: bob takes leaf 1 over
+        vm.assertEq(jb, 1, "bob took leaf 1");
+        vm.warp(block.timestamp + 300); // bob's lease is stale in turn
+        _post(2); // fresh leaves, so a chained lease would be tried
+        vm.prank(alice);
+        (uint64 next, uint40 jn) = coord.submitAndLease(a1, _proofHash(a1));
+        vm.assertTrue(next == 0 && jn == 0, "no lease chained to a handed-on lease");
+        vm.assertFalse(coord.lapsed(bob), "bob keeps his standing");
+    }
+
     /// @notice No handoff to a completer still holding a lease to prove, to one that did not ask
     ///         (plain submission), or while leasing is paused: the node becomes fresh.
     function test_Handoff_NotWhenBusyNotAskedOrPaused() public {

@@ -280,7 +280,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice After each run: how much of the protocol the run exercised (shown with -vv).
     function afterInvariant() public view {
-        string[25] memory keys = [
+        string[26] memory keys = [
             "stake",
             "postBatch",
             "lease",
@@ -303,6 +303,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "expired",
             "passed back",
             "submit and lease",
+            "handed",
             "release",
             "released job taken",
             "hostile release"

@@ -370,7 +370,7 @@ fn drop_proof(ctx: &Ctx, rid: u64) -> (u64, Option<[u8; 32]>) {
 
 // Reads the verdicts of delivered proofs; resubmits one a reorg dropped; expires one the
 // relayer never judged.
-async fn check_verdicts(ctx: &Ctx, awaiting: &mut Vec<(u64, [u8; 32])>) {
+async fn check_verdicts(ctx: &Arc<Ctx>, awaiting: &mut Vec<(u64, [u8; 32])>) {
     if awaiting.is_empty() {
         return;
     }
@@ -389,7 +389,7 @@ async fn check_verdicts(ctx: &Ctx, awaiting: &mut Vec<(u64, [u8; 32])>) {
                 ctx.shared.update(|c| c.valid += 1);
                 ctx.shared.succeed();
                 judged = true;
-                handed_on(ctx, rid).await;
+                look_for_handoff(ctx, rid);
             }
             Ok(LeaseState::Invalid) => {
                 ctx.shared.fail(Failure::Own(format!(
@@ -470,46 +470,78 @@ async fn check_verdicts(ctx: &Ctx, awaiting: &mut Vec<(u64, [u8; 32])>) {
 
 // The node the Valid verdict on `rid` readied, if the contract handed it to us in the same
 // transaction (our `submitAndLease` found nothing to lease, so we waited for it): its first
-// lease is ours and goes to the leaser like a lease that rode on a submission. A read that
-// fails is let go: the node is then ours all the same, and LRP hands it on in time.
-async fn handed_on(ctx: &Ctx, rid: u64) {
+// lease is ours and goes to the leaser like a lease that rode on a submission, or back to the
+// chain if no job is wanted now (stopping, the breaker open, `--max-jobs` reached). Its own
+// task, so that the verdict loop never waits on these reads; a read that fails is tried again
+// for a while (a handed node nobody proves waits out the minimum age and lapses us).
+fn look_for_handoff(ctx: &Arc<Ctx>, rid: u64) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let mut delay = Duration::from_millis(500);
+        for _ in 0..10 {
+            match handed_on(&ctx, rid).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::debug!(request = rid, error = %e, "looking for a handed node; trying again")
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(MAX_DELAY);
+        }
+        tracing::warn!(
+            request = rid,
+            "could not read whether a node was handed to us"
+        );
+    });
+}
+
+async fn handed_on(ctx: &Ctx, rid: u64) -> Result<(), alloy::contract::Error> {
     let coord = &ctx.conn.coordinator;
     let job = RequestId(rid).job();
-    let Ok(id) = job.try_into() else { return };
-    let Ok(j) = coord.job(id).call().await else {
-        return;
+    let Ok(id) = job.try_into() else {
+        return Ok(());
     };
-    let Ok(b) = coord.batch(j.batchId).call().await else {
-        return;
-    };
+    let j = coord.job(id).call().await?;
+    let b = coord.batch(j.batchId).call().await?;
     let first: u64 = b.firstJobId.to();
     let parent = TreeShape::new(b.leafCount.to())
         .and_then(|shape| shape.parent_of(job.checked_sub(first)?.try_into().ok()?));
-    let Some(parent) = parent else { return };
+    let Some(parent) = parent else {
+        return Ok(());
+    };
     let node = first + u64::from(parent);
     let request_id = RequestId::new(node, 1).0;
-    let Ok(l) = coord.leaseInfo(request_id).call().await else {
-        return;
+    let l = coord.leaseInfo(request_id).call().await?;
+    let ours =
+        l.holder == ctx.conn.address && LeaseState::try_from(l.state) == Ok(LeaseState::Leased);
+    // Ours and Leased is also what a lease of our own transaction looks like, or the second of
+    // two children both ours: the leaser takes a request id in hand once.
+    if !ours || ctx.shared.seen(request_id) {
+        return Ok(());
+    }
+    if ctx.shared.wanted() == 0 || !ctx.shared.may_lease() {
+        ctx.give_back
+            .lease(request_id, node, "handed when no job is wanted");
+        return Ok(());
+    }
+    tracing::info!(
+        request = request_id,
+        job = node,
+        "handed the node this proof readied"
+    );
+    let handed = Leased {
+        request_id,
+        job_id: node,
+        gas: 0,
+        price: 0,
     };
-    if l.holder == ctx.conn.address && LeaseState::try_from(l.state) == Ok(LeaseState::Leased) {
-        tracing::info!(
-            request = request_id,
-            job = node,
-            "handed the node this proof readied"
-        );
-        let handed = Leased {
-            request_id,
-            job_id: node,
-            gas: 0,
-            price: 0,
-        };
-        if let Err(mpsc::error::SendError(l)) = ctx.rides.send(vec![handed]) {
-            for h in l {
-                ctx.give_back
-                    .lease(h.request_id, h.job_id, "handed while stopping");
-            }
+    if let Err(mpsc::error::SendError(l)) = ctx.rides.send(vec![handed]) {
+        for h in l {
+            ctx.give_back
+                .lease(h.request_id, h.job_id, "handed while stopping");
         }
     }
+    Ok(())
 }
 
 // Expires submission `rid` (made at chain time `submitted_at`) if it is past the upload and

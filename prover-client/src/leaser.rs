@@ -276,6 +276,10 @@ impl Leaser {
             gas,
             price,
         } = leased;
+        if !self.shared.first_sight(request_id) {
+            tracing::debug!(request = request_id, "already in hand");
+            return;
+        }
         self.shared.update(|c| c.leased += 1);
         if !self.shared.hold(job_id) {
             tracing::info!(

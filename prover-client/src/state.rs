@@ -77,12 +77,38 @@ pub struct Shared {
     breaker: Mutex<Breaker>,
     clock: Mutex<Clock>,
     held: Mutex<HashSet<u64>>,
+    seen: Mutex<Seen>,
     max_failures: u32,
     cooldown: Duration,
     prefetch: usize,
     max_jobs: u64,
     /// Woken when a job leaves the prover's hands, a delivery settles, or a verdict lands.
     pub changed: Notify,
+}
+
+/// The request ids of the latest leases taken in hand, at most `Seen::CAP` of them: a
+/// duplicate comes within a few verdicts of the original.
+#[derive(Default)]
+struct Seen {
+    set: HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
+}
+
+impl Seen {
+    const CAP: usize = 4096;
+
+    fn insert(&mut self, id: u64) -> bool {
+        if !self.set.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::CAP {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
 }
 
 impl Shared {
@@ -99,6 +125,7 @@ impl Shared {
                 total: Duration::ZERO,
             }),
             held: Mutex::new(HashSet::new()),
+            seen: Mutex::default(),
             max_failures: max_failures.max(1),
             cooldown,
             prefetch,
@@ -198,6 +225,18 @@ impl Shared {
     /// Marks a job as in hand; false if it already is (LRP handed it back).
     pub fn hold(&self, job_id: u64) -> bool {
         lock(&self.held).insert(job_id)
+    }
+
+    /// Records lease `request_id` as taken in hand; false if it was already (a node handed
+    /// over with a verdict looks like a lease of our own transaction, and two children may
+    /// both be ours).
+    pub fn first_sight(&self, request_id: u64) -> bool {
+        lock(&self.seen).insert(request_id)
+    }
+
+    /// Whether lease `request_id` was taken in hand already.
+    pub fn seen(&self, request_id: u64) -> bool {
+        lock(&self.seen).set.contains(&request_id)
     }
 
     /// Marks a job as no longer in hand.
@@ -341,6 +380,18 @@ mod tests {
 #[cfg(test)]
 mod wanted {
     use super::*;
+
+    #[test]
+    fn a_lease_is_taken_in_hand_once_and_the_oldest_are_forgotten() {
+        let s = Shared::new(3, Duration::from_secs(1), 1, 0);
+        assert!(s.first_sight(7) && !s.first_sight(7), "once");
+        assert!(s.seen(7) && !s.seen(8));
+        for id in 100..100 + Seen::CAP as u64 {
+            assert!(s.first_sight(id));
+        }
+        assert!(!s.seen(7), "forgotten past the cap");
+        assert!(s.seen(100) && !s.first_sight(100), "the rest kept");
+    }
 
     #[test]
     fn a_lease_rides_on_a_submission_only_when_one_is_wanted() {

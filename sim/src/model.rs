@@ -660,29 +660,32 @@ impl Coordinator {
         let p = &mut self.provers[account as usize];
         p.active += got.len() as u64;
         p.unsubmitted += got.len() as u64;
-        p.waiting = false;
         Ok(got)
     }
 
     /// `submitAndLease(requestId, ...)` by `account` at `now`: the submission, then one fresh
     /// job if one is there and the bond backs it (leaves only for a prover still holding a
     /// lease to prove; never a pending job; never a revert for want of one). With none the
-    /// prover waits: the node its proof readies is handed to it by the verdict.
+    /// prover waits: the node its proof readies is handed to it by the verdict. A lease handed
+    /// on since (not its job's latest) chains none: the stale job it would take could be its own.
     pub fn submit_and_lease(
         &mut self,
         account: Account,
         rid: RequestId,
         now: u64,
     ) -> Result<Option<Leased>, SubmitError> {
+        let latest = self
+            .jobs
+            .get(rid.job() as usize)
+            .is_some_and(|j| j.attempt == rid.attempt());
         self.submit(account, rid, now)?;
         let p = self.prover(account);
-        if self.fresh_count != 0 && p.active < self.cap(p.bond) {
+        if latest && self.fresh_count != 0 && p.active < self.cap(p.bond) {
             let busy = p.unsubmitted > 0;
             if let Some(l) = self.take_job(account, busy, true, now, &mut 0) {
                 let p = &mut self.provers[account as usize];
                 p.active += 1;
                 p.unsubmitted += 1;
-                p.waiting = false;
                 return Ok(Some(l));
             }
         }
@@ -1060,6 +1063,8 @@ impl Coordinator {
             l.submitted_at = now;
             self.provers[account as usize].active += 1;
         }
+        // A submission ends a wait (a `submitAndLease` starts it again after this).
+        self.provers[account as usize].waiting = false;
         Ok(())
     }
 
@@ -1113,6 +1118,7 @@ impl Coordinator {
         let p = &mut self.provers[account as usize];
         p.active -= 1;
         p.unsubmitted -= 1;
+        p.waiting = false;
         self.unlink_pending(job, j.prev, j.next);
         let head = self.pending_head;
         if head == 0 {

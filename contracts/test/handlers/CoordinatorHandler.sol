@@ -26,6 +26,7 @@ contract CoordinatorHandler is TestBase {
     uint256 internal constant MAX_JOBS = 64;
     uint256 internal constant MAX_LEAVES = 13;
     bytes32 internal constant CIRCUIT = keccak256("circuit");
+    bytes32 internal constant JOB_LEASED = keccak256("JobLeased(uint64,address,address)");
     bytes32 internal constant VERDICT_RECORDED =
         keccak256("VerdictRecorded(uint64,address,uint8,bool,uint256)");
     bytes32 internal constant BATCH_FINALIZED = keccak256("BatchFinalized(uint32,bytes32)");
@@ -791,7 +792,18 @@ contract CoordinatorHandler is TestBase {
     }
 
     function _countPayments(Vm.Log[] memory logs) internal {
+        // Nodes handed with a verdict to the prover that waited for them: leases like any other,
+        // noted once readiness is (the node is ready in the same transaction).
+        uint64[] memory handed = new uint64[](logs.length);
+        uint40[] memory handedJobs = new uint40[](logs.length);
+        uint256 h;
         for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(coord) && logs[i].topics[0] == JOB_LEASED) {
+                handed[h] = uint64(uint256(logs[i].topics[1]));
+                handedJobs[h++] = uint40(uint256(logs[i].topics[1]) >> 24);
+                calls[keccak256("handed")]++;
+                continue;
+            }
             if (logs[i].emitter == address(coord) && logs[i].topics[0] == BATCH_FINALIZED) {
                 uint32 b = uint32(uint256(logs[i].topics[1]));
                 announcedFinal[b] = abi.decode(logs[i].data, (bytes32));
@@ -811,6 +823,11 @@ contract CoordinatorHandler is TestBase {
             calls[keccak256("completed")]++;
         }
         _noteFinished();
+        assembly ("memory-safe") {
+            mstore(handed, h)
+            mstore(handedJobs, h)
+        }
+        _noteLeased(handed, handedJobs);
     }
 
     // Keeps only the submissions still awaiting a verdict (Missing ones before the deadline stay).
