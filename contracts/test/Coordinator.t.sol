@@ -302,13 +302,13 @@ contract CoordinatorTest is TreeChecks {
         _bond(alice, 2);
         _bond(bob, 2);
         (uint64 r1,) = _lease(alice); // job 1
-        _submit(alice, r1);
-        _verdict(r1, INVALID); // job 1 pending, alice its latest holder, holding no lease
+        _submit(alice, r1); // job 1 pending, its verdict awaited: alice its latest holder, idle
         _lease(bob); // job 2
         (, uint40 j) = _lease(alice);
         vm.assertEq(j, 2, "alice holds the head, so she gets the job after it");
-        (, uint40 k) = _lease(bob);
-        vm.assertEq(k, 1, "bob, idle again, gets job 1, now the head");
+        _bond(carol, 2);
+        (, uint40 k) = _lease(carol);
+        vm.assertEq(k, 1, "carol gets job 1, now the head");
     }
 
     function test_Lease_ABusyProverGetsFreshJobsOnly() public {
@@ -623,8 +623,9 @@ contract CoordinatorTest is TreeChecks {
         vm.assertFalse(coord.lapsed(bob), "submitted: not a lapse");
     }
 
-    /// @notice A prover that has lapsed takes no spare; its own young leases go as spares
-    ///         whatever their attempt, even with spares off.
+    /// @notice A prover that has lapsed takes no spare, no job someone holds however old, no
+    ///         fresh node, only fresh round-0 jobs; its own young leases go as spares whatever
+    ///         their attempt, even with spares off.
     function test_Lease_LapsedProverTakesNoSpareAndLosesItsProtection() public {
         coord = _deploy(120);
         vm.prank(relayer);
@@ -644,14 +645,68 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(owner);
         coord.setSpareAttempts(0);
         vm.warp(block.timestamp + 120);
-        (uint64 r, uint40 j) = _lease(alice); // job 2, old enough: bob lapses
-        vm.assertEq(j, 2, "old enough for anyone");
-        vm.assertTrue(coord.lapsed(bob), "bob handed on");
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // job 2 is old enough, but bob holds it: not for a lapsed prover
+        _submit(bob, _rid(2, 1));
+        _verdict(_rid(2, 1), VALID);
         _submit(carol, _rid(1, 2));
-        _verdict(_rid(1, 2), VALID); // carol completes job 1 and is idle, not lapsed
-        (uint64 r2, uint40 j2) = _lease(carol);
-        vm.assertEq(j2, 2, "alice has lapsed: her young lease goes at once, spares off or not");
+        _verdict(_rid(1, 2), VALID); // the top, job 3, is fresh
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // nor a fresh node
+        _post(1); // job 4
+        (uint64 r, uint40 j) = _lease(alice);
+        vm.assertEq(j, 4, "a fresh round-0 job she may take");
+        vm.assertTrue(coord.lapsed(alice), "still lapsed");
+        (, uint40 k) = _lease(carol);
+        vm.assertEq(k, 3, "the node goes to a prover in good standing");
+        (uint64 r2, uint40 j2) = _lease(bob);
+        vm.assertEq(j2, 4, "alice has lapsed: her young lease goes at once, spares off or not");
         vm.assertEq(r2, r + 1, "the next attempt");
+    }
+
+    /// @notice A lapsed prover takes a pending job that nobody holds (judged Invalid here), so
+    ///         a network of lapsed provers still finishes its jobs; a held one it leaves, and a
+    ///         stale one goes to a prover in good standing while it takes a fresh round-0 job.
+    function test_Lease_ALapsedProverTakesAJobNobodyHolds() public {
+        coord = _deploy(30);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        _post(2); // jobs 1, 2, top 3
+        _bond(alice, 1);
+        _bond(bob, 2); // one lease's bond left after the slash
+        _bond(carol, 1);
+        _lease(alice); // job 1
+        (uint64 b,) = _lease(bob); // job 2
+        _lease(carol); // job 1 as a spare: alice lapses
+        _submit(bob, b);
+        _verdict(b, INVALID); // bob lapses; job 2 pending, nobody holds it
+        vm.warp(block.timestamp + 30);
+        (, uint40 j) = _lease(alice);
+        vm.assertEq(j, 2, "the job nobody holds goes to a lapsed prover");
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(bob); // job 1 at the head is carol's
+        vm.prank(owner);
+        coord.setStaleAge(30);
+        _post(1); // job 4
+        (, j) = _lease(bob);
+        vm.assertEq(j, 4, "a lapsed prover takes no stale job: a fresh round-0 job instead");
+        address dave = makeAddr("dave");
+        _bond(dave, 1);
+        (, j) = _lease(dave);
+        vm.assertEq(j, 1, "the stale job goes to a prover in good standing");
+    }
+
+    /// @notice Without a minimum age (the paper's LRP) every lease handed on lapses its holder,
+    ///         honest ones included, so a lapsed prover takes any job as before.
+    function test_Lease_WithoutAMinimumAgeALapsedProverTakesAnyJob() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        _lease(alice);
+        _lease(bob); // job 1 handed on: alice lapses
+        vm.assertTrue(coord.lapsed(alice), "lapsed");
+        (, uint40 j) = _lease(alice);
+        vm.assertEq(j, 1, "bob's job, now the head, as plain LRP");
     }
 
     /// @notice The owner bounds spares; anyone else is refused.

@@ -253,6 +253,8 @@ impl Sim {
             releases: t.releases,
             released_taken: t.released_taken,
             handoffs: t.handoffs,
+            lapsed_refused: t.lapsed_refused,
+            lapsed_unheld: t.lapsed_unheld,
             ..self.coverage
         }
     }

@@ -83,6 +83,11 @@ pub struct Rules {
     /// a fresh node can wait a moment (Hu's rule again: the job farthest from the top first;
     /// the contract).
     pub stale_first: bool,
+    /// A prover that has lapsed takes no stale job and no fresh node, and from the pending list
+    /// only a job that nobody holds (its latest lease given back, judged Invalid or Missing, or
+    /// expired): a hoarder whose lease was handed on cannot take the critical path again until
+    /// it completes a job (the contract).
+    pub lapsed_off_critical: bool,
 }
 
 impl Rules {
@@ -96,6 +101,7 @@ impl Rules {
         spare_attempts: 0,
         lapse: false,
         stale_first: false,
+        lapsed_off_critical: false,
     };
 
     /// The contract's rules (with its stale age off).
@@ -107,6 +113,7 @@ impl Rules {
         spare_attempts: DEFAULT_SPARE_ATTEMPTS,
         lapse: true,
         stale_first: true,
+        lapsed_off_critical: true,
     };
 
     /// Whether the contract can run these rules (any stale age and spare attempts within
@@ -374,6 +381,10 @@ pub struct Totals {
     pub releases: u64,
     /// Released jobs leased again.
     pub released_taken: u64,
+    /// Pending jobs someone holds refused to a lapsed prover.
+    pub lapsed_refused: u64,
+    /// Pending jobs nobody holds leased by a lapsed prover.
+    pub lapsed_unheld: u64,
 }
 
 /// The coordinator's state.
@@ -693,6 +704,15 @@ impl Coordinator {
         Ok(None)
     }
 
+    // Whether `me` has lapsed and is kept off the critical path: only with a minimum age, as
+    // without one every lease handed on lapses its holder, honest ones included (the
+    // contract's `_takeJob`).
+    fn off_critical(&self, me: Account) -> bool {
+        self.params.rules.lapsed_off_critical
+            && self.params.min_reassign_age != 0
+            && self.provers[me as usize].lapsed
+    }
+
     // `fresh_only`: no pending job but a stale one (a lease riding on a submission).
     fn take_job(
         &mut self,
@@ -703,14 +723,15 @@ impl Coordinator {
         cleared: &mut u32,
     ) -> Option<Leased> {
         let rules = self.params.rules;
-        if rules.stale_first {
+        let critical = !self.off_critical(me);
+        if rules.stale_first && critical {
             if let Some(stale) = rules.stale_age.filter(|&s| s > 0) {
                 if let Some(l) = self.take_from_pending_head(me, busy, now, stale, cleared) {
                     return Some(l);
                 }
             }
         }
-        let node = if busy && rules.idle_only {
+        let node = if (busy && rules.idle_only) || !critical {
             0
         } else {
             self.fresh_node(MAX_CLEAR_PER_LEASE, cleared)
@@ -867,6 +888,13 @@ impl Coordinator {
         // A spare: on the LRP path only (not the stale one), never to a prover that has lapsed.
         let rules = self.params.rules;
         let lapsed = |p: Account| rules.lapse && self.provers[p as usize].lapsed;
+        if at_least == 0 && self.off_critical(me) {
+            if matches!(j.state, LeaseState::Leased | LeaseState::Submitted) {
+                self.totals.lapsed_refused += 1;
+                return None;
+            }
+            self.totals.lapsed_unheld += 1;
+        }
         let spare =
             at_least == 0 && !lapsed(me) && (j.attempt <= rules.spare_attempts || lapsed(j.holder));
         let young = now < j.leased_at + self.min_age(j.batch).max(at_least)

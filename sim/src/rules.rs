@@ -35,6 +35,7 @@ const fn rules(stale_age: Option<u64>, adaptive_pct: Option<u32>, idle_only: boo
         spare_attempts: 0,
         lapse: false,
         stale_first: false,
+        lapsed_off_critical: false,
     }
 }
 
@@ -67,6 +68,7 @@ pub const SPARE_MIN_AGE: u64 = 150;
 const CONTRACT_300: Rules = Rules {
     stale_age: Some(300),
     stale_first: false,
+    lapsed_off_critical: false,
     ..Rules::CONTRACT
 };
 
@@ -78,7 +80,7 @@ pub const STALE_AGE: u64 = SPARE_MIN_AGE;
 /// before spares (leaves first, idle only, stale 300 s), then the spare candidates, then the
 /// contract now: `Rules::CONTRACT` (a stale job before fresh nodes too) with `STALE_AGE` and
 /// `SPARE_MIN_AGE`.
-pub const CANDIDATES: [Candidate; 12] = [
+pub const CANDIDATES: [Candidate; 13] = [
     Candidate {
         name: "tree on-chain, LRP",
         policy: Policy::Lrp,
@@ -157,7 +159,19 @@ pub const CANDIDATES: [Candidate; 12] = [
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "+ stale 150 s before fresh nodes too (the contract)",
+        name: "+ stale 150 s before fresh nodes too (the contract before lapsed provers left the critical path)",
+        policy: Policy::LrpMinAge {
+            secs: SPARE_MIN_AGE,
+        },
+        rules: Rules {
+            stale_age: Some(STALE_AGE),
+            lapsed_off_critical: false,
+            ..Rules::CONTRACT
+        },
+        prefetch_lead: Some(JIT),
+    },
+    Candidate {
+        name: "+ a lapsed prover takes no stale job, no fresh node, no held job (the contract)",
         policy: Policy::LrpMinAge {
             secs: SPARE_MIN_AGE,
         },
@@ -346,7 +360,10 @@ pub fn markdown(setup: Setup, rows: &[StudyRow]) -> String {
          proof time; `idle only` gives pending jobs only to provers holding no other lease; \
          `n spares` lets a job younger than the minimum age go at once to an idle prover while \
          it was leased at most n times; with `lapses`, also when its holder has lapsed (a lease \
-         of its handed on unsubmitted, no job completed since), and never to a lapsed prover. \
+         of its handed on unsubmitted, no job completed since), and never to a lapsed prover; the \
+         last row keeps a lapsed prover off the critical path: no stale job, no fresh node, and \
+         from the pending list only a job that nobody holds (given back, judged Invalid or \
+         Missing, or expired). \
          Slowdowns are makespans over the same candidate's fault-free one; in brackets, over \
          the optimum of the honest provers alone (faulty provers are taken out of the {}, so \
          part of any slowdown is capacity lost, which no rule wins back).\n",

@@ -287,7 +287,8 @@ fn minimum_reassign_age_holds_jobs_back_until_it_passes() {
 #[test]
 fn spares_go_at_once_up_to_spare_attempts_and_never_to_a_lapsed_prover() {
     // The contract's test_Lease_SparesGoAtOnceUpToSpareAttempts and
-    // test_Lease_LapsedProverTakesNoSpareAndLosesItsProtection, on the model.
+    // test_Lease_LapsedProverTakesNoSpareAndLosesItsProtection, on the model (one spare here
+    // throughout, so the last lease is a spare of its own right).
     let params = Params {
         min_reassign_age: 120,
         ..PARAMS
@@ -322,18 +323,88 @@ fn spares_go_at_once_up_to_spare_attempts_and_never_to_a_lapsed_prover() {
         Err(LeaseError::NoJobAvailable),
         "a lapsed prover takes no spare"
     );
-    assert_eq!(jobs(&c.lease(1, 1, 120)), [2], "old enough for anyone");
-    assert!(c.prover(2).lapsed);
-    let r = RequestId::new(1, 2);
-    c.submit(3, r, 120).unwrap();
-    c.verdict(r, 3, Verdict::Valid, 120);
+    assert_eq!(
+        c.lease(1, 1, 120),
+        Err(LeaseError::NoJobAvailable),
+        "job 2 is old enough, but prover 2 holds it: not for a lapsed prover"
+    );
+    submit_and_verdict(&mut c, 2, RequestId::new(2, 1), 120);
+    submit_and_verdict(&mut c, 3, RequestId::new(1, 2), 120);
     assert!(!c.prover(3).lapsed);
     assert_eq!(
-        jobs(&c.lease(3, 1, 120)),
-        [2],
-        "a lapsed holder's young lease goes at once, past spare_attempts"
+        c.lease(1, 1, 120),
+        Err(LeaseError::NoJobAvailable),
+        "nor the fresh top"
     );
-    assert_eq!(c.totals().lapsed_spares, 1);
+    c.post_batch(1, 1).unwrap(); // job 4
+    assert_eq!(
+        jobs(&c.lease(1, 1, 120)),
+        [4],
+        "a fresh round-0 job it may take"
+    );
+    assert_eq!(
+        jobs(&c.lease(3, 1, 120)),
+        [3],
+        "the node: a prover in good standing"
+    );
+    let l = c.lease(2, 1, 120).unwrap();
+    assert_eq!(
+        l[0].request,
+        RequestId::new(4, 2),
+        "a lapsed holder's young lease goes at once"
+    );
+    assert_eq!(c.totals().spares, 2);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn a_lapsed_prover_takes_a_job_nobody_holds_and_no_stale_one() {
+    // The contract's test_Lease_ALapsedProverTakesAJobNobodyHolds, on the model.
+    let mut rules = Rules::CONTRACT;
+    rules.stale_age = Some(30);
+    let params = Params {
+        rules,
+        min_reassign_age: 30,
+        ..PARAMS
+    };
+    let mut c = coord(params, &[(1, 10), (2, 20), (3, 10), (4, 10)]);
+    c.post_batch(2, 1).unwrap(); // jobs 1, 2, top 3
+    c.lease(1, 1, 0).unwrap(); // job 1
+    let b = c.lease(2, 1, 0).unwrap()[0].request; // job 2
+    assert_eq!(jobs(&c.lease(3, 1, 0)), [1], "a spare: prover 1 lapses");
+    c.submit(2, b, 0).unwrap();
+    c.verdict(b, 2, Verdict::Invalid, 0); // prover 2 lapses; nobody holds job 2
+    assert_eq!(jobs(&c.lease(1, 1, 30)), [2], "the job nobody holds");
+    assert_eq!(
+        c.lease(2, 1, 30),
+        Err(LeaseError::NoJobAvailable),
+        "job 1 is prover 3's"
+    );
+    c.post_batch(1, 1).unwrap(); // job 4
+    assert_eq!(
+        jobs(&c.lease(2, 1, 30)),
+        [4],
+        "no stale job: a fresh round-0 job"
+    );
+    assert_eq!(
+        jobs(&c.lease(4, 1, 30)),
+        [1],
+        "the stale job: a prover in good standing"
+    );
+    assert_eq!(
+        (c.totals().lapsed_refused, c.totals().lapsed_unheld),
+        (1, 1)
+    );
+    c.check_invariants().unwrap();
+
+    // The contract's test_Lease_WithoutAMinimumAgeALapsedProverTakesAnyJob: without a minimum
+    // age every lease handed on lapses its holder, so the rule is off (plain LRP).
+    let mut c = coord(PARAMS, &[(1, 10), (2, 10)]);
+    c.post_batch(1, 1).unwrap();
+    c.lease(1, 1, 0).unwrap();
+    c.lease(2, 1, 0).unwrap();
+    assert!(c.prover(1).lapsed);
+    assert_eq!(jobs(&c.lease(1, 1, 0)), [1], "prover 2's job, now the head");
 }
 
 #[test]
@@ -917,6 +988,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
             0u32..4,
             any::<bool>(),
             any::<bool>(),
+            any::<bool>(),
         )
             .prop_map(
                 |(
@@ -927,6 +999,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     spare_attempts,
                     lapse,
                     stale_first,
+                    lapsed_off_critical,
                 )| Rules {
                     stale_age,
                     adaptive_pct,
@@ -935,6 +1008,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     spare_attempts,
                     lapse,
                     stale_first,
+                    lapsed_off_critical,
                 },
             ),
         (1u32..4, prop_oneof![Just(0.0), 0.0f64..200.0]),
@@ -1121,6 +1195,8 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
         all.released_taken += c.released_taken;
         all.handoffs += c.handoffs;
         all.cleared_only += c.cleared_only;
+        all.lapsed_refused += c.lapsed_refused;
+        all.lapsed_unheld += c.lapsed_unheld;
     }
     // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
     // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
@@ -1144,6 +1220,9 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
     assert!(all.handoffs >= 5, "{all:?}");
     // A lease that only cleared cancelled jobs, and kept the clearing.
     assert!(all.cleared_only >= 1, "{all:?}");
+    // A lapsed prover refused a job someone holds, and given one nobody holds.
+    assert!(all.lapsed_refused >= 1, "{all:?}");
+    assert!(all.lapsed_unheld >= 1, "{all:?}");
 }
 
 #[test]
