@@ -76,6 +76,7 @@ mod defaults {
     pub(super) const REWARD: &str = "1000000000000000000";
     pub(super) const VERDICT_BATCH: usize = 32;
     pub(super) const VERDICT_MAX_AGE_MS: u64 = 2_000;
+    pub(super) const VERDICT_SIBLING_WAIT_MS: u64 = 30_000;
     pub(super) const FROM_BLOCK: u64 = 0;
     pub(super) const POLL_MS: u64 = 500;
     pub(super) const STUCK_AFTER_SECS: u64 = 30;
@@ -235,6 +236,11 @@ pub struct VerdictOpts {
     /// ...or once the oldest has waited this long (milliseconds).
     #[arg(long, env = "VERDICT_MAX_AGE_MS", default_value_t = defaults::VERDICT_MAX_AGE_MS)]
     pub verdict_max_age_ms: u64,
+    /// ...but a Valid verdict whose sibling is still open waits up to this long (milliseconds;
+    /// at least the maximum age) to ride with the sibling's verdict, which readies their parent
+    /// and goes at once: one transaction for both instead of two.
+    #[arg(long, env = "VERDICT_SIBLING_WAIT_MS", default_value_t = defaults::VERDICT_SIBLING_WAIT_MS)]
+    pub verdict_sibling_wait_ms: u64,
     /// Post a Valid verdict that readies an aggregation node (or completes the top) at once,
     /// without waiting for the batch to fill (`false` only to study or test batching).
     #[arg(long, env = "URGENT_VERDICTS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -264,6 +270,7 @@ impl Default for VerdictOpts {
         VerdictOpts {
             verdict_batch: defaults::VERDICT_BATCH,
             verdict_max_age_ms: defaults::VERDICT_MAX_AGE_MS,
+            verdict_sibling_wait_ms: defaults::VERDICT_SIBLING_WAIT_MS,
             urgent_verdicts: true,
             verify_workers: None,
             #[cfg(feature = "fault-injection")]
@@ -411,6 +418,10 @@ impl RelayerConfig {
             (
                 "--verdict-max-age-ms",
                 self.verdicts.verdict_max_age_ms.to_string(),
+            ),
+            (
+                "--verdict-sibling-wait-ms",
+                self.verdicts.verdict_sibling_wait_ms.to_string(),
             ),
             (
                 "--urgent-verdicts",

@@ -524,13 +524,13 @@ impl Db {
 
     /// Verdicts decided but not on chain that may be posted now, in submission order: an entry
     /// waits while an earlier submission for the same job is undecided, so the first valid proof
-    /// wins; entries sent after `resend_before_ms` are in flight and left out. Returns the rows
-    /// and the decision time (ms) of the oldest.
+    /// wins; entries sent after `resend_before_ms` are in flight and left out. Returns each row
+    /// with its decision time (ms).
     pub(crate) fn postable(
         &self,
         limit: usize,
         resend_before_ms: u64,
-    ) -> Result<(Vec<SubmissionRow>, Option<u64>)> {
+    ) -> Result<Vec<(SubmissionRow, Option<u64>)>> {
         let conn = self.conn();
         let mut st = conn.prepare(&format!(
             "{SUBMISSION_COLUMNS}, s.decided_ms FROM submissions s WHERE s.local_verdict IS NOT NULL AND s.onchain_verdict IS NULL
@@ -540,23 +540,13 @@ impl Db {
                  AND e.onchain_verdict IS NULL AND e.local_verdict IS NULL)
              ORDER BY s.block, s.log_index LIMIT ?1"
         ))?;
-        let mut oldest: Option<u64> = None;
         let rows = st
             .query_map(params![limit as i64, resend_before_ms as i64], |r| {
                 let row = submission_row(r)?;
                 Ok((row, r.get::<_, Option<u64>>(8)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-            .into_iter()
-            .map(|(row, decided)| {
-                oldest = match (oldest, decided) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                row
-            })
-            .collect();
-        Ok((rows, oldest))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     /// Counts for `/status` and `/metrics` (on the read-only connection).
@@ -963,28 +953,18 @@ mod tests {
         .unwrap();
         db.set_local_verdict(2, Some(Verdict::Valid), 5).unwrap();
         db.set_local_verdict(3, Some(Verdict::Valid), 6).unwrap();
-        let (rows, oldest) = db.postable(10, 0).unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
-            [3],
-            "2 waits for 1"
-        );
-        assert_eq!(oldest, Some(6));
+        let ids = |rows: &[(SubmissionRow, Option<u64>)]| -> Vec<(u64, Option<u64>)> {
+            rows.iter().map(|(r, at)| (r.request_id, *at)).collect()
+        };
+        let rows = db.postable(10, 0).unwrap();
+        assert_eq!(ids(&rows), [(3, Some(6))], "2 waits for 1");
         db.set_local_verdict(1, Some(Verdict::Invalid), 7).unwrap();
-        let (rows, oldest) = db.postable(10, 0).unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
-        assert_eq!(oldest, Some(5));
+        let rows = db.postable(10, 0).unwrap();
+        assert_eq!(ids(&rows), [(1, Some(7)), (2, Some(5)), (3, Some(6))]);
         db.mark_posted(&[1, 2], Some(100)).unwrap();
-        let (rows, _) = db.postable(10, 50).unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.request_id).collect::<Vec<_>>(),
-            [3],
-            "1 and 2 are in flight"
-        );
-        let (rows, _) = db.postable(10, 101).unwrap();
+        let rows = db.postable(10, 50).unwrap();
+        assert_eq!(ids(&rows), [(3, Some(6))], "1 and 2 are in flight");
+        let rows = db.postable(10, 101).unwrap();
         assert_eq!(rows.len(), 3, "resent once the flight is old");
     }
 

@@ -84,6 +84,8 @@ pub async fn test_net(
     cfg.jobs.reward = spec.reward;
     cfg.verdicts.verdict_batch = 4;
     cfg.verdicts.verdict_max_age_ms = 200;
+    // No longer wait for siblings, as the tests were timed before it (one test sets it).
+    cfg.verdicts.verdict_sibling_wait_ms = 200;
     cfg.verdicts.verify_workers = Some(spec.verify_workers);
     Ok((chain, cfg))
 }

@@ -609,6 +609,49 @@ async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_childs_verdict_waits_past_its_age_to_ride_with_its_sibling() {
+    // Verdicts are due 200 ms after they are decided, but a Valid one whose sibling is open
+    // waits up to ten minutes for the sibling's verdict, which readies the parent: one
+    // transaction for both.
+    let mut net = Net::new(2, 1).await;
+    net.cfg.verdicts.verdict_batch = 32;
+    net.cfg.verdicts.verdict_max_age_ms = 200;
+    net.cfg.verdicts.verdict_sibling_wait_ms = 600_000;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let a = net.prover(1, 2, &base).await;
+    a.prove_one().await;
+    eventually("the first leaf verified", 60, async || {
+        scrape(&relayer)
+            .await
+            .contains("crowdprove_relayer_proofs_valid_total 1")
+    })
+    .await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            verdict_events(&net).await.is_empty(),
+            "posted alone once its age passed"
+        );
+    }
+    a.prove_one().await;
+    eventually("both leaf verdicts", 60, async || {
+        verdict_events(&net).await.len() == 2
+    })
+    .await;
+    let filter = Filter::new()
+        .address(net.chain.coordinator)
+        .from_block(0)
+        .event_signature(Coordinator::VerdictRecorded::SIGNATURE_HASH);
+    let logs = net.chain.provider.get_logs(&filter).await.unwrap();
+    assert_eq!(
+        logs[0].transaction_hash, logs[1].transaction_hash,
+        "one transaction for both"
+    );
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_4xx_and_the_service_stays_up() {
     let mut net = Net::new(1, 1).await;
     net.cfg.http.upload_limit = 4096;

@@ -2,8 +2,9 @@
 //! Missing; decided verdicts are posted in `recordVerdicts` batches (by count, or once the
 //! oldest has waited long enough, or at once when one readies an aggregation node or completes
 //! the top: the chain makes the node fresh in that transaction, so it is the critical path), in
-//! submission order so the first valid proof wins. A verdict sent but not seen on chain is
-//! sent again after a while.
+//! submission order so the first valid proof wins. A Valid verdict whose sibling is still open
+//! waits longer, to ride with the sibling's readying verdict: one transaction instead of two. A
+//! verdict sent but not seen on chain is sent again after a while.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -118,36 +119,67 @@ impl Verdicts {
 // Whether a Valid verdict among `rows` completes the last open child of a node (or the top).
 // Siblings count as complete when the chain says so or a Valid verdict here judges them.
 fn readies_a_node(s: &Shared, rows: &[SubmissionRow]) -> anyhow::Result<bool> {
-    let mut valid = Vec::new();
     for r in rows {
-        if r.local_verdict == Some(Verdict::Valid) {
-            if let Some(job) = s.db.job(r.job_id)? {
-                valid.push(job);
-            }
-        }
-    }
-    for job in &valid {
-        let Some(batch) = s.db.batch(job.batch_id)? else {
-            continue;
-        };
-        let Some(shape) = TreeShape::new(batch.leaf_count as u32) else {
-            continue;
-        };
-        if job.level >= shape.height() {
+        if sibling_open(s, r, rows)? == Some(false) {
             return Ok(true);
         }
-        let sibling = (job.node ^ 1) as u32;
-        let Some(index) = shape.index_of(job.level, sibling) else {
-            return Ok(true); // a single child
-        };
-        let judged_here = valid
-            .iter()
-            .any(|o| o.batch_id == job.batch_id && o.idx == u64::from(index));
-        let complete = || -> anyhow::Result<bool> {
-            let id = batch.first_job + u64::from(index);
-            Ok(s.db.job(id)?.is_some_and(|j| j.winning_proof.is_some()))
-        };
-        if judged_here || complete()? {
+    }
+    Ok(false)
+}
+
+// For a Valid verdict among `rows`: whether its job's sibling is still open (neither complete on
+// chain nor judged Valid among `rows`); `None` for another verdict, or a job with no sibling to
+// wait for (the top, a single child, a job this relayer does not know), whose Valid verdict
+// readies its parent or the batch by itself.
+fn sibling_open(
+    s: &Shared,
+    row: &SubmissionRow,
+    rows: &[SubmissionRow],
+) -> anyhow::Result<Option<bool>> {
+    if row.local_verdict != Some(Verdict::Valid) {
+        return Ok(None);
+    }
+    let Some(job) = s.db.job(row.job_id)? else {
+        return Ok(None);
+    };
+    let Some(batch) = s.db.batch(job.batch_id)? else {
+        return Ok(None);
+    };
+    let Some(shape) = TreeShape::new(batch.leaf_count as u32) else {
+        return Ok(None);
+    };
+    if job.level >= shape.height() {
+        return Ok(Some(false)); // the top
+    }
+    let Some(index) = shape.index_of(job.level, (job.node ^ 1) as u32) else {
+        return Ok(Some(false)); // a single child
+    };
+    let sibling = batch.first_job + u64::from(index);
+    let judged_here = rows
+        .iter()
+        .any(|o| o.job_id == sibling && o.local_verdict == Some(Verdict::Valid));
+    if judged_here
+        || s.db
+            .job(sibling)?
+            .is_some_and(|j| j.winning_proof.is_some())
+    {
+        return Ok(Some(false));
+    }
+    Ok(Some(true))
+}
+
+// Whether any row has waited its time since it was decided: the maximum age, or, for a Valid
+// verdict whose sibling is still open, the sibling wait (at least the maximum age): the
+// sibling's verdict readies their parent and goes at once, and this one rides with it.
+fn due(s: &Shared, rows: &[(SubmissionRow, Option<u64>)], now: u64) -> anyhow::Result<bool> {
+    let v = &s.cfg.verdicts;
+    let plain: Vec<SubmissionRow> = rows.iter().map(|(r, _)| r.clone()).collect();
+    for (r, decided) in rows {
+        let age = now.saturating_sub(decided.unwrap_or(now));
+        if age < v.verdict_max_age_ms {
+            continue;
+        }
+        if age >= v.verdict_sibling_wait_ms || sibling_open(s, r, &plain)? != Some(true) {
             return Ok(true);
         }
     }
@@ -157,14 +189,14 @@ fn readies_a_node(s: &Shared, rows: &[SubmissionRow]) -> anyhow::Result<bool> {
 async fn post(s: &Shared) -> anyhow::Result<()> {
     let now = now_ms();
     let batch = s.cfg.verdicts.verdict_batch;
-    let (rows, oldest) = s.db.postable(batch, now.saturating_sub(RESEND_AFTER_MS))?;
-    if rows.is_empty() {
+    let decided = s.db.postable(batch, now.saturating_sub(RESEND_AFTER_MS))?;
+    if decided.is_empty() {
         return Ok(());
     }
-    let age = now.saturating_sub(oldest.unwrap_or(now));
+    let rows: Vec<SubmissionRow> = decided.iter().map(|(r, _)| r.clone()).collect();
     if rows.len() < batch
-        && age < s.cfg.verdicts.verdict_max_age_ms
         && !(s.cfg.verdicts.urgent_verdicts && readies_a_node(s, &rows)?)
+        && !due(s, &decided, now)?
     {
         return Ok(());
     }
