@@ -4,16 +4,17 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ICoordinator} from "./ICoordinator.sol";
+import {CoordinatorState, NEXT, PREV} from "./CoordinatorState.sol";
+import {CoordinatorViews} from "./CoordinatorViews.sol";
 
 /// @title Coordinator: CrowdProve's Job Distributor as a contract
 /// @notice See ICoordinator for the protocol. Storage is packed so that the hot paths (lease,
 ///         submit, verdict) touch as few slots as possible: one slot per job (its latest lease
 ///         and the first 4 bytes of its proof hash included), one per prover, one queue slot
 ///         shared by all; an honest job creates one slot in all (docs/results/gas.md).
-contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
+contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Most jobs one batch may hold.
@@ -26,16 +27,10 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     uint256 internal constant MAX_CLEAR_PER_CALL = 256;
     /// @notice Most cancelled jobs one lease clears from the pending list's head.
     uint256 internal constant MAX_CLEAR_PER_LEASE = 8;
-    /// @notice Most leases one prover may hold at once, whatever its bond (fits the uint16 count
-    ///         that shares the prover's one hot slot).
-    uint256 internal constant MAX_ACTIVE_LEASES = 65_535;
     /// @notice Job ids stay below this (2^32), so the pending list's links fit the job's slot.
     uint256 internal constant MAX_JOB_ID = (1 << 32) - 1;
     /// @notice Prover ids stay below this (2^24), so a job's holder fits the job's slot.
     uint256 internal constant MAX_PROVERS = (1 << 24) - 1;
-    // Bit offsets of a job's pending-list links in its word (see `_loadJob`).
-    uint256 private constant PREV = 40;
-    uint256 private constant NEXT = 72;
     /// @notice Upper bound of the minimum reassign age.
     uint256 public constant MAX_MIN_REASSIGN_AGE = 1 days;
     /// @notice Bounds of the upload deadline: long enough to upload, short enough to move on.
@@ -67,159 +62,8 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
     /// @notice Seconds between announcing and applying settings; bounds the unbonding delay, so
     ///         a prover who dislikes an announcement can leave before it applies.
     uint256 public immutable paramDelay;
-
-    // Packed to fit into 1 slot (248 bits): read and written once per lease/verdict call.
-    // Fresh aggregation nodes form a singly linked list of job ids (through the jobs' `next`)
-    // in the order they became ready; fresh leaves are served batch by batch, and the count of
-    // the head batch's fresh leaves is kept here, so that leasing a leaf writes no batch slot
-    // (2,900 gas a job).
-    struct Queue {
-        uint32 pendingHead;
-        uint32 pendingTail;
-        uint32 pendingCount;
-        uint32 freshCount;
-        uint32 aggHead;
-        uint32 aggTail;
-        uint32 round0Head;
-        uint24 leavesLeft;
-    }
-
-    // Packed to fit into 1 slot (136 bits): only postBatch, stake and the end of a batch's
-    // fresh leaves touch it.
-    struct Registry {
-        uint32 round0Tail;
-        uint32 nextBatchId;
-        uint40 nextJobId;
-        uint32 proverCount;
-    }
-
-    // Packed to fit into 1 slot (256 bits): everything `lease` needs to know, the stale age and
-    // spare attempts included (a slot read less per lease: 2,100 gas).
-    struct Config {
-        uint96 bondPerLease;
-        uint96 minBond;
-        uint24 minReassignAge;
-        uint24 staleAge;
-        uint8 spareAttempts;
-        bool leasingPaused;
-    }
-
-    // One source batch's whole proving tree: `leafCount` round-0 jobs, then each aggregation
-    // level in order (`TreeShape` in the protocol crate), ids `firstJobId..+jobCount-1`.
-    // Packed into 5 slots; slot 2 holds everything lease/submit/verdict read. How many of its
-    // leaves were leased is derived: all while it is out of the leaves' queue, none while it
-    // waits there, and `Queue.leavesLeft` tells the rest for the batch at its head.
-    struct Batch {
-        bytes32 witnessRoot;
-        bytes32 circuitId;
-        uint40 firstJobId;
-        uint24 leafCount;
-        uint24 jobsLeft;
-        uint96 rewardPerJob;
-        uint24 freshNodes;
-        bool cancelled;
-        uint24 jobCount;
-        uint32 queuePrev;
-        uint32 queueNext;
-        address poster;
-        bytes32 finalProofHash;
-    }
-
-    // Packed to fit into 1 slot (256 bits). The job's latest lease lives here too (attempt,
-    // holder, submittedAt, state, and the first 4 bytes of its proof hash, which a verdict
-    // must match), so an honest job costs one fresh slot in all: the full proof hash is in
-    // `ProofSubmitted` only (a fresh slot less per job: 22,100 gas). Earlier leases move to
-    // `_leases` when LRP hands the job on. Once the job is Complete its list links are unused,
-    // and `prev` holds the winning attempt. An aggregation node has no slot until its last
-    // child completes; then it is Fresh and links to the next fresh node in `next`.
-    struct Job {
-        JobStatus status;
-        uint32 batchId;
-        uint32 prev;
-        uint32 next;
-        uint32 leasedAt;
-        uint24 attempt;
-        uint24 holder;
-        uint32 submittedAt;
-        LeaseState state;
-        bytes4 proofPrefix;
-    }
-
-    // One per change of the deadlines, oldest first; a submission is held to the one in force
-    // when it was made (from that second on), so a change never applies to earlier ones. Read
-    // only on the rare paths (Missing verdicts, expiry).
-    struct Deadlines {
-        uint32 from;
-        uint24 upload;
-        uint32 verdict;
-    }
-
-    // Packed to fit into 1 slot (232 bits): a lease that is no longer its job's latest.
-    struct Lease {
-        address prover;
-        uint32 submittedAt;
-        LeaseState state;
-        bytes4 proofPrefix;
-    }
-
-    // Packed to fit into 1 slot (256 bits): everything a lease, a submission and a verdict read
-    // or write of a prover, so each touches one slot of it. `id` (assigned at its first stake)
-    // is what jobs store instead of its address. `activeLeases` counts leases against the bond
-    // (submitted ones until judged); `unsubmitted` those not yet submitted, so a prover whose
-    // only leases await verdicts counts as idle. `lapsed`: a lease of this prover's was handed
-    // on before it submitted or judged Invalid or Missing, and it has completed no job since.
-    // `waiting`: its last `submitAndLease` found no job, so the node its proof readies is handed
-    // to it (see `_nodeReady`). Earnings are uint96 like rewards (7.9e28 base units); the bond
-    // is uint88 (3.1e26 base units, 309M tokens of 18 decimals) to make room for that flag.
-    struct Prover {
-        uint88 bond;
-        uint96 earnings;
-        uint24 id;
-        uint16 activeLeases;
-        uint16 unsubmitted;
-        bool lapsed;
-        bool waiting;
-    }
-
-    // Packed to fit into 1 slot (160 bits): what only unstaking and slashing touch.
-    struct ProverFunds {
-        uint96 unbonding;
-        uint32 unbondingReadyAt;
-        uint32 slashes;
-    }
-
-    /// @notice The account allowed to post batches and verdicts.
-    address public relayer;
-    /// @notice Where slashed funds go.
-    address public treasury;
-    /// @notice Escrow not yet paid out or refunded, over all batches.
-    uint256 public totalEscrow;
-    /// @notice Slashed funds not yet swept to the treasury.
-    uint256 public slashedOwed;
-    /// @notice Whether a witness root was ever posted.
-    mapping(bytes32 root => bool used) public rootUsed;
-
-    // The queue, the configuration and each job are one word each, packed and unpacked by hand
-    // (`_loadQueue`, `_storeQueue` and the like): the compiler copies a struct between storage
-    // and memory a member at a time, a storage access each, about 1,000 gas more per copy.
-    uint256 internal _queueWord;
-    Registry internal _registry;
-    uint256 internal _configWord;
-    uint96 internal _slashAmount;
-    uint32 internal _unbondingDelay;
-    // Only the hash of announced settings is kept (they are in the announcement's event):
-    // `applySettings` takes them back and checks them against it, which keeps the contract
-    // under the size limit.
-    bytes32 internal _proposedHash;
-    uint256 internal _proposedAt;
-    Deadlines[] internal _deadlines;
-
-    mapping(uint32 => Batch) internal _batches;
-    mapping(uint40 => uint256) internal _jobWords;
-    mapping(uint64 => Lease) internal _leases;
-    mapping(address => Prover) internal _provers;
-    mapping(address => ProverFunds) internal _funds;
-    mapping(uint24 => address) internal _proverAt;
+    // The CoordinatorViews this contract deployed, whose code serves the views (`fallback`).
+    address internal immutable _views;
 
     modifier onlyRelayer() {
         if (msg.sender != relayer) revert NotRelayer();
@@ -251,6 +95,7 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         if (paramDelay_ > MAX_PARAM_DELAY) revert ParamOutOfBounds();
         token = token_;
         paramDelay = paramDelay_;
+        _views = address(new CoordinatorViews());
         _registry = Registry({round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
         Settings memory s = Settings({
             stake: stakeParams_,
@@ -266,6 +111,20 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         Config memory c = _loadConfig();
         c.spareAttempts = DEFAULT_SPARE_ATTEMPTS;
         _storeConfig(c);
+    }
+
+    /// @notice Serves the views (ICoordinatorViews) by running the code of the CoordinatorViews
+    ///         deployed in the constructor over this contract's storage. That code only reads;
+    ///         a call that is not a view reverts there (it has no fallback), and so does value.
+    fallback() external {
+        address impl = _views;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), impl, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ================================================================== relayer
@@ -567,192 +426,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         emit LeasingPaused(paused_);
     }
 
-    // ================================================================== views
-
-    /// @inheritdoc ICoordinator
-    function batch(uint32 batchId) external view returns (BatchInfo memory info) {
-        Batch storage b = _batches[batchId];
-        // forge-lint: disable-next-line(unsafe-typecast) at most leafCount, a uint24
-        uint24 leased = b.leafCount - uint24(_freshLeaves(_loadQueue(), b, batchId));
-        info = BatchInfo({
-            witnessRoot: b.witnessRoot,
-            circuitId: b.circuitId,
-            firstJobId: b.firstJobId,
-            jobCount: b.jobCount,
-            leafCount: b.leafCount,
-            jobsLeft: b.jobsLeft,
-            leasedFresh: leased,
-            freshNodes: b.freshNodes,
-            rewardPerJob: b.rewardPerJob,
-            cancelled: b.cancelled,
-            finalProofHash: b.finalProofHash,
-            poster: b.poster
-        });
-    }
-
-    /// @inheritdoc ICoordinator
-    function job(uint40 jobId)
-        external
-        view
-        returns (
-            JobStatus status,
-            uint32 batchId,
-            uint64 latestRequest,
-            uint32 leasedAt,
-            uint64 winningRequest
-        )
-    {
-        Job memory j = _loadJob(jobId);
-        if (j.status == JobStatus.Fresh) {
-            // An aggregation node none of whose children is complete has no storage yet.
-            batchId = _batchOf(jobId);
-            Batch storage b = _batches[batchId];
-            bool waiting = j.batchId == 0 && batchId != 0 && jobId >= b.firstJobId + b.leafCount;
-            return (waiting ? JobStatus.Waiting : JobStatus.Fresh, batchId, 0, 0, 0);
-        }
-        // forge-lint: disable-next-line(unsafe-typecast) a complete job's prev is an attempt
-        if (j.status == JobStatus.Complete) winningRequest = _rid(jobId, uint24(j.prev));
-        return (j.status, j.batchId, _rid(jobId, j.attempt), j.leasedAt, winningRequest);
-    }
-
-    /// @inheritdoc ICoordinator
-    function leaseInfo(uint64 requestId)
-        external
-        view
-        returns (
-            address holder,
-            uint40 jobId,
-            LeaseState state,
-            uint32 submittedAt,
-            bytes4 proofPrefix
-        )
-    {
-        uint24 attempt;
-        (jobId, attempt) = _split(requestId);
-        Job memory j = _loadJob(jobId);
-        if (attempt == 0 || attempt > j.attempt) return (address(0), 0, LeaseState.None, 0, 0);
-        Lease memory l = attempt == j.attempt ? _latestLease(j) : _loadLease(requestId);
-        return (l.prover, jobId, l.state, l.submittedAt, l.proofPrefix);
-    }
-
-    /// @inheritdoc ICoordinator
-    function prover(address account)
-        external
-        view
-        returns (
-            uint256 bond,
-            uint256 unbonding,
-            uint256 unbondingReadyAt,
-            uint256 activeLeases,
-            uint256 earnings,
-            uint256 unsubmitted,
-            uint256 slashes
-        )
-    {
-        Prover memory p = _provers[account];
-        ProverFunds memory f = _funds[account];
-        return (
-            p.bond,
-            f.unbonding,
-            f.unbondingReadyAt,
-            p.activeLeases,
-            p.earnings,
-            p.unsubmitted,
-            f.slashes
-        );
-    }
-
-    /// @inheritdoc ICoordinator
-    function lapsed(address account) external view returns (bool) {
-        return _provers[account].lapsed;
-    }
-
-    /// @inheritdoc ICoordinator
-    function leaseCap(address account) external view returns (uint256) {
-        return _cap(_provers[account].bond, _loadConfig());
-    }
-
-    /// @inheritdoc ICoordinator
-    function queue()
-        external
-        view
-        returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
-    {
-        Queue memory q = _loadQueue();
-        return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail);
-    }
-
-    /// @notice A pending job whose latest lease is at least this old (seconds) goes before any
-    ///         fresh job (0 = never): a hoarder on a tree's top job cannot hold the batch while
-    ///         fresh work of later batches remains, nor one on a leaf hold up the nodes above it.
-    /// @return The stale age.
-    function staleAge() external view returns (uint24) {
-        return _loadConfig().staleAge;
-    }
-
-    /// @notice A pending job leased at most this many times may go at once, whatever the minimum
-    ///         age, to an idle prover that has not lapsed (a spare lease: a second opinion on a
-    ///         job whose holder may be a hoarder); so may any job whose latest holder has lapsed.
-    ///         Other young leases are protected by the minimum age, so honest work is not
-    ///         duplicated over and over.
-    /// @return The spare attempts.
-    function spareAttempts() external view returns (uint8) {
-        return _loadConfig().spareAttempts;
-    }
-
-    /// @inheritdoc ICoordinator
-    function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next) {
-        Job memory j = _loadJob(jobId);
-        Queue memory q = _loadQueue();
-        if (j.status != JobStatus.Pending || (j.prev == 0 && q.pendingHead != jobId)) {
-            return (0, 0);
-        }
-        return (j.prev, _after(q, jobId, j.next));
-    }
-
-    /// @inheritdoc ICoordinator
-    function params()
-        external
-        view
-        returns (
-            StakeParams memory stakeParams,
-            uint24 minReassignAge,
-            uint24 uploadDeadline,
-            uint32 unbondingDelay,
-            bool leasingPaused
-        )
-    {
-        Config memory c = _loadConfig();
-        stakeParams = StakeParams(c.bondPerLease, c.minBond, _slashAmount);
-        uint24 upload = _deadlines[_deadlines.length - 1].upload;
-        return (stakeParams, c.minReassignAge, upload, _unbondingDelay, c.leasingPaused);
-    }
-
-    /// @notice The hash (keccak256 of their ABI encoding) of the announced settings and when
-    ///         they can be applied (0 = none); `SettingsProposed` holds the settings.
-    /// @return proposedHash The announced settings' hash.
-    /// @return effectiveAt When `applySettings` accepts them.
-    function proposedSettings() external view returns (bytes32 proposedHash, uint256 effectiveAt) {
-        return (_proposedHash, _proposedAt);
-    }
-
-    /// @inheritdoc ICoordinator
-    function deadlinesAt(uint256 time)
-        external
-        view
-        returns (uint256 uploadDeadline, uint256 verdictDeadline)
-    {
-        return _deadlinesAt(time);
-    }
-
-    /// @notice Ids the next batch and the next job will get.
-    /// @return nextBatchId The next batch id.
-    /// @return nextJobId The next job id.
-    function nextIds() external view returns (uint32 nextBatchId, uint40 nextJobId) {
-        Registry memory r = _loadRegistry();
-        return (r.nextBatchId, r.nextJobId);
-    }
-
     // ================================================================== leasing internals
 
     // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
@@ -911,17 +584,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    // How many of batch `batchId`'s leaves are fresh: all while it waits in the leaves' queue
-    // behind another batch (then it has a predecessor there), none once out of it.
-    function _freshLeaves(Queue memory q, Batch storage b, uint32 batchId)
-        internal
-        view
-        returns (uint256)
-    {
-        if (batchId == q.round0Head) return q.leavesLeft;
-        return b.queuePrev != 0 ? b.leafCount : 0;
-    }
-
     // The head of the fresh-node list, after dropping (up to `limit`) nodes of cancelled
     // batches met there; 0 if none is left in reach.
     function _freshNode(Queue memory q, uint256 limit) internal returns (uint40 jobId) {
@@ -1051,13 +713,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         else if (id != uint256(tail) + 1) _setLink(tail, NEXT, id);
         q.pendingTail = id;
         q.pendingCount += 1;
-    }
-
-    // The job after `jobId` in the pending list, whose stored link is `next`: 0 in a listed job
-    // other than the tail means the next id (see `_linkAtTail`). Only for jobs in the list.
-    function _after(Queue memory q, uint40 jobId, uint32 next) internal pure returns (uint32) {
-        // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
-        return next != 0 || jobId == q.pendingTail ? next : uint32(jobId + 1);
     }
 
     // Removes `jobId` (whose word is `j`) from the pending list, writing its predecessor's link
@@ -1421,123 +1076,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
         return _batches[batchId];
     }
 
-    // The batch holding `jobId`, by binary search over batches' first job ids (0 if none).
-    function _batchOf(uint40 jobId) internal view returns (uint32) {
-        Registry memory r = _loadRegistry();
-        if (jobId == 0 || jobId >= r.nextJobId) return 0;
-        uint32 lo = 1;
-        uint32 hi = r.nextBatchId - 1;
-        while (lo < hi) {
-            uint32 mid = lo + (hi - lo + 1) / 2;
-            if (_batches[mid].firstJobId <= jobId) lo = mid;
-            else hi = mid - 1;
-        }
-        return lo;
-    }
-
-    // Struct copies between storage and memory are long in bytecode; one copy of each keeps
-    // the contract under the 24 KiB limit. Jobs, the queue and the configuration are packed by
-    // hand, in the order the compiler would pack their structs (low bits first), so a word
-    // read or written costs one storage access.
-    // forge-lint: disable-start(unsafe-typecast) each field is cut out of its own bits
-    function _loadJob(uint40 jobId) internal view returns (Job memory j) {
-        uint256 w = _jobWords[jobId];
-        j.status = JobStatus(uint8(w));
-        j.batchId = uint32(w >> 8);
-        j.prev = uint32(w >> PREV);
-        j.next = uint32(w >> NEXT);
-        j.leasedAt = uint32(w >> 104);
-        j.attempt = uint24(w >> 136);
-        j.holder = uint24(w >> 160);
-        j.submittedAt = uint32(w >> 184);
-        j.state = LeaseState(uint8(w >> 216));
-        j.proofPrefix = bytes4(uint32(w >> 224));
-    }
-
-    function _storeJob(uint40 jobId, Job memory j) internal {
-        _jobWords[jobId] = uint256(uint8(j.status)) | uint256(j.batchId) << 8 | uint256(j.prev)
-            << PREV | uint256(j.next) << NEXT | uint256(j.leasedAt) << 104 | uint256(j.attempt)
-            << 136 | uint256(j.holder) << 160 | uint256(j.submittedAt) << 184
-            | uint256(uint8(j.state)) << 216 | uint256(uint32(j.proofPrefix)) << 224;
-    }
-
-    // Sets one pending-list link (`PREV` or `NEXT`) of a job, the rest of its word kept.
-    function _setLink(uint40 jobId, uint256 at, uint32 to) internal {
-        uint256 w = _jobWords[jobId];
-        _jobWords[jobId] = (w & ~(uint256(type(uint32).max) << at)) | uint256(to) << at;
-    }
-
-    function _loadConfig() internal view returns (Config memory c) {
-        uint256 w = _configWord;
-        c.bondPerLease = uint96(w);
-        c.minBond = uint96(w >> 96);
-        c.minReassignAge = uint24(w >> 192);
-        c.staleAge = uint24(w >> 216);
-        c.spareAttempts = uint8(w >> 240);
-        c.leasingPaused = w >> 248 != 0;
-    }
-
-    function _storeConfig(Config memory c) internal {
-        _configWord = uint256(c.bondPerLease) | uint256(c.minBond) << 96 | uint256(c.minReassignAge)
-            << 192 | uint256(c.staleAge) << 216 | uint256(c.spareAttempts) << 240
-            | (c.leasingPaused ? uint256(1) << 248 : 0);
-    }
-
-    function _loadQueue() internal view returns (Queue memory q) {
-        uint256 w = _queueWord;
-        q.pendingHead = uint32(w);
-        q.pendingTail = uint32(w >> 32);
-        q.pendingCount = uint32(w >> 64);
-        q.freshCount = uint32(w >> 96);
-        q.aggHead = uint32(w >> 128);
-        q.aggTail = uint32(w >> 160);
-        q.round0Head = uint32(w >> 192);
-        q.leavesLeft = uint24(w >> 224);
-    }
-
-    function _storeQueue(Queue memory q) internal {
-        _queueWord = uint256(q.pendingHead) | uint256(q.pendingTail) << 32 | uint256(q.pendingCount)
-            << 64 | uint256(q.freshCount) << 96 | uint256(q.aggHead) << 128 | uint256(q.aggTail)
-            << 160 | uint256(q.round0Head) << 192 | uint256(q.leavesLeft) << 224;
-    }
-    // forge-lint: disable-end(unsafe-typecast)
-
-    function _loadLease(uint64 requestId) internal view returns (Lease memory) {
-        return _leases[requestId];
-    }
-
-    function _storeLease(uint64 requestId, Lease memory l) internal {
-        _leases[requestId] = l;
-    }
-
-    // A job's latest lease, kept in the job's slot, as a lease.
-    function _latestLease(Job memory j) internal view returns (Lease memory) {
-        return Lease(_proverAt[j.holder], j.submittedAt, j.state, j.proofPrefix);
-    }
-
-    function _loadRegistry() internal view returns (Registry memory) {
-        return _registry;
-    }
-
-    function _storeRegistry(Registry memory r) internal {
-        _registry = r;
-    }
-
-    function _rid(uint40 jobId, uint24 attempt) internal pure returns (uint64) {
-        return (uint64(jobId) << 24) | attempt;
-    }
-
-    function _split(uint64 requestId) internal pure returns (uint40 jobId, uint24 attempt) {
-        // forge-lint: disable-next-line(unsafe-typecast) 64 - 24 = 40 bits; the low 24 bits
-        return (uint40(requestId >> 24), uint24(requestId));
-    }
-
-    function _cap(uint256 bond, Config memory cfg) internal pure returns (uint256) {
-        if (bond < cfg.minBond) return 0;
-        uint256 cap = bond / cfg.bondPerLease;
-        return cap < MAX_ACTIVE_LEASES ? cap : MAX_ACTIVE_LEASES;
-    }
-
     // Nodes of the proving tree over `leaves` leaves: each level halves the one below, rounding
     // up (an odd node out gets a single-child parent), until one node is left.
     function _treeSize(uint256 leaves) internal pure returns (uint256 size) {
@@ -1596,20 +1134,6 @@ contract Coordinator is ICoordinator, Ownable2Step, ReentrancyGuardTransient {
                 || _deadlines[n - 1].verdict != s.verdictDeadline
         ) _deadlines.push(Deadlines(uint32(block.timestamp), s.uploadDeadline, s.verdictDeadline));
         emit SettingsApplied(s);
-    }
-
-    // The deadlines in force at `time`: the last change applied at or before it (binary search;
-    // the first entry is the deployment's, before any submission).
-    function _deadlinesAt(uint256 time) internal view returns (uint256 upload, uint256 verdict) {
-        uint256 lo;
-        uint256 hi = _deadlines.length - 1;
-        while (lo < hi) {
-            uint256 mid = (lo + hi + 1) / 2;
-            if (_deadlines[mid].from <= time) lo = mid;
-            else hi = mid - 1;
-        }
-        Deadlines memory d = _deadlines[lo];
-        return (d.upload, d.verdict);
     }
 
     function _uploadDeadlinePassed(uint32 submittedAt) internal view returns (bool) {

@@ -405,13 +405,17 @@ interface ICoordinator {
     ///         are never paused.
     /// @param paused_ The new state.
     function setLeasingPaused(bool paused_) external;
+}
 
-    // ------------------------------------------------------------------ views
-
+/// @title ICoordinatorViews: what the Coordinator's state says
+/// @notice The Coordinator answers these through its fallback, with the code of a
+///         `CoordinatorViews` it deployed, over its own storage; call them on the Coordinator's
+///         address like any other function (its ABI in bindings/ holds both).
+interface ICoordinatorViews {
     /// @notice The batch with id `batchId`.
     /// @param batchId The batch.
     /// @return info Its stored fields.
-    function batch(uint32 batchId) external view returns (BatchInfo memory info);
+    function batch(uint32 batchId) external view returns (ICoordinator.BatchInfo memory info);
 
     /// @notice The job with id `jobId` (derived for fresh jobs).
     /// @param jobId The job.
@@ -425,7 +429,7 @@ interface ICoordinator {
         external
         view
         returns (
-            JobStatus status,
+            ICoordinator.JobStatus status,
             uint32 batchId,
             uint64 latestRequest,
             uint32 leasedAt,
@@ -446,7 +450,7 @@ interface ICoordinator {
         returns (
             address holder,
             uint40 jobId,
-            LeaseState state,
+            ICoordinator.LeaseState state,
             uint32 submittedAt,
             bytes4 proofPrefix
         );
@@ -523,10 +527,35 @@ interface ICoordinator {
         external
         view
         returns (
-            StakeParams memory stakeParams,
+            ICoordinator.StakeParams memory stakeParams,
             uint24 minReassignAge,
             uint24 uploadDeadline,
             uint32 unbondingDelay,
             bool leasingPaused
         );
+
+    /// @notice A pending job whose latest lease is at least this old (seconds) goes before any
+    ///         fresh job (0 = never): a hoarder on a tree's top job cannot hold the batch while
+    ///         fresh work of later batches remains, nor one on a leaf hold up the nodes above it.
+    /// @return The stale age.
+    function staleAge() external view returns (uint24);
+
+    /// @notice A pending job leased at most this many times may go at once, whatever the minimum
+    ///         age, to an idle prover that has not lapsed (a spare lease: a second opinion on a
+    ///         job whose holder may be a hoarder); so may any job whose latest holder has lapsed.
+    ///         Other young leases are protected by the minimum age, so honest work is not
+    ///         duplicated over and over.
+    /// @return The spare attempts.
+    function spareAttempts() external view returns (uint8);
+
+    /// @notice The hash (keccak256 of their ABI encoding) of the announced settings and when
+    ///         they can be applied (0 = none); `SettingsProposed` holds the settings.
+    /// @return proposedHash The announced settings' hash.
+    /// @return effectiveAt When `applySettings` accepts them.
+    function proposedSettings() external view returns (bytes32 proposedHash, uint256 effectiveAt);
+
+    /// @notice Ids the next batch and the next job will get.
+    /// @return nextBatchId The next batch id.
+    /// @return nextJobId The next job id.
+    function nextIds() external view returns (uint32 nextBatchId, uint40 nextJobId);
 }

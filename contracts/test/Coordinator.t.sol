@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 import {TreeChecks} from "./utils/TreeChecks.sol";
 import {Coordinator} from "../Coordinator.sol";
-import {ICoordinator} from "../ICoordinator.sol";
+import {views} from "./utils/Views.sol";
+import {ICoordinator, ICoordinatorViews} from "../ICoordinator.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
@@ -27,7 +28,7 @@ contract CoordinatorTest is TreeChecks {
             uint24 deadline,
             uint32 unbonding,
             bool paused
-        ) = coord.params();
+        ) = views(coord).params();
         vm.assertEq(sp.bondPerLease, BOND_PER_LEASE, "bondPerLease");
         vm.assertEq(sp.minBond, MIN_BOND, "minBond");
         vm.assertEq(sp.slashAmount, SLASH, "slash");
@@ -35,9 +36,27 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(deadline, UPLOAD_DEADLINE, "deadline");
         vm.assertEq(unbonding, UNBONDING_DELAY, "unbonding");
         vm.assertFalse(paused, "paused");
-        (uint32 nextBatch, uint40 nextJob) = coord.nextIds();
+        (uint32 nextBatch, uint40 nextJob) = views(coord).nextIds();
         vm.assertEq(nextBatch, 1, "first batch id");
         vm.assertEq(nextJob, 1, "first job id");
+    }
+
+    /// @notice The views come through the fallback, from the code of the CoordinatorViews the
+    ///         constructor deployed, over the coordinator's storage; the fallback serves nothing
+    ///         else: a call the views do not know reverts, and so does any value.
+    function test_Fallback_ServesTheViewsAndNothingElse() public {
+        _post(2);
+        (uint32 nextBatch, uint40 nextJob) = views(coord).nextIds();
+        vm.assertEq(nextBatch, 2, "the coordinator's storage is read, not the views contract's");
+        vm.assertEq(nextJob, 4, "two leaves and their node");
+        (bool ok,) = address(coord).call(abi.encodeWithSignature("nothing()"));
+        vm.assertFalse(ok, "an unknown call reverts");
+        vm.deal(address(this), 1 ether);
+        (ok,) = address(coord).call{value: 1}(abi.encodeCall(ICoordinatorViews.nextIds, ()));
+        vm.assertFalse(ok, "a view with value reverts");
+        (ok,) = address(coord).call{value: 1}("");
+        vm.assertFalse(ok, "a plain transfer reverts");
+        vm.assertEq(address(coord).balance, 0, "no ether stays");
     }
 
     function test_Constructor_RevertsWhen_ZeroAddress() public {
@@ -94,7 +113,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(coord.totalEscrow(), 14 * REWARD, "escrow counted");
         vm.assertEq(_fresh(), 7, "only the leaves are fresh");
         vm.assertTrue(coord.rootUsed(root), "root used");
-        ICoordinator.BatchInfo memory b = coord.batch(id);
+        ICoordinator.BatchInfo memory b = views(coord).batch(id);
         vm.assertEq(b.witnessRoot, root, "root");
         vm.assertEq(b.circuitId, CIRCUIT, "circuit");
         vm.assertEq(b.firstJobId, 1, "first job");
@@ -106,7 +125,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(b.rewardPerJob, REWARD, "reward");
         vm.assertFalse(b.cancelled, "live");
         vm.assertEq(b.finalProofHash, 0, "no final proof yet");
-        (uint32 nextBatch, uint40 nextJob) = coord.nextIds();
+        (uint32 nextBatch, uint40 nextJob) = views(coord).nextIds();
         vm.assertEq(nextBatch, 2, "next batch");
         vm.assertEq(nextJob, 15, "the tree took ids 1..14");
     }
@@ -114,7 +133,7 @@ contract CoordinatorTest is TreeChecks {
     function test_PostBatch_LeavesAreFreshAndNodesWaiting() public {
         uint32 id = _post(5); // leaves 1-5; nodes 6-8, then 9-10, then the top 11
         for (uint40 j = 1; j <= 11; ++j) {
-            (ICoordinator.JobStatus s, uint32 b, uint64 latest,,) = coord.job(j);
+            (ICoordinator.JobStatus s, uint32 b, uint64 latest,,) = views(coord).job(j);
             ICoordinator.JobStatus want =
                 j <= 5 ? ICoordinator.JobStatus.Fresh : ICoordinator.JobStatus.Waiting;
             vm.assertEq(uint8(s), uint8(want), "leaves fresh, nodes waiting");
@@ -126,7 +145,7 @@ contract CoordinatorTest is TreeChecks {
 
     function test_PostBatch_OneLeafIsItsOwnTop() public {
         uint32 id = _post(1);
-        ICoordinator.BatchInfo memory b = coord.batch(id);
+        ICoordinator.BatchInfo memory b = views(coord).batch(id);
         vm.assertEq(b.jobCount, 1, "a single job");
         vm.assertEq(coord.totalEscrow(), REWARD, "one reward");
         vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Fresh), "leaf and top, fresh");
@@ -135,12 +154,12 @@ contract CoordinatorTest is TreeChecks {
     function test_PostBatch_GivesConsecutiveJobIds() public {
         _post(3); // jobs 1-6 (3 + 2 + 1)
         uint32 second = _post(5); // jobs 7-17 (5 + 3 + 2 + 1)
-        vm.assertEq(coord.batch(second).firstJobId, 7, "second tree starts after the first");
-        (, uint32 batchOfJob,,,) = coord.job(9);
+        vm.assertEq(views(coord).batch(second).firstJobId, 7, "second tree starts after the first");
+        (, uint32 batchOfJob,,,) = views(coord).job(9);
         vm.assertEq(batchOfJob, second, "fresh leaf maps to its batch");
-        (, uint32 batchOfNode,,,) = coord.job(17);
+        (, uint32 batchOfNode,,,) = views(coord).job(17);
         vm.assertEq(batchOfNode, second, "waiting top maps to its batch");
-        (, uint32 none,,,) = coord.job(18);
+        (, uint32 none,,,) = views(coord).job(18);
         vm.assertEq(none, 0, "job beyond the last batch has none");
     }
 
@@ -186,7 +205,7 @@ contract CoordinatorTest is TreeChecks {
         coord.postBatch(_nextRoot(), 1, REWARD, 0);
         uint32 id = coord.postBatch(_nextRoot(), most, 0, CIRCUIT);
         vm.stopPrank();
-        vm.assertEq(coord.batch(id).jobCount, coord.MAX_JOBS_PER_BATCH() - 1, "largest tree");
+        vm.assertEq(views(coord).batch(id).jobCount, coord.MAX_JOBS_PER_BATCH() - 1, "largest tree");
     }
 
     function test_PostBatch_RevertsWhen_EscrowNotApproved() public {
@@ -223,7 +242,7 @@ contract CoordinatorTest is TreeChecks {
         (, uint40 a) = _prove(alice);
         (, uint40 b) = _prove(alice);
         vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Fresh), "node 5 ready");
-        vm.assertEq(coord.batch(older).freshNodes, 1, "one ready node");
+        vm.assertEq(views(coord).batch(older).freshNodes, 1, "one ready node");
         (, uint40 c) = _lease(alice);
         vm.assertEq(c, 3, "the tree's own leaves before its ready node");
         _post(2); // leaves 8, 9, top 10: a later tree
@@ -234,7 +253,7 @@ contract CoordinatorTest is TreeChecks {
         _bond(bob, 1);
         (, uint40 e) = _lease(bob);
         vm.assertEq(e, 5, "the older tree's node before later leaves, to an idle prover");
-        vm.assertEq(coord.batch(older).freshNodes, 0, "leased: no longer ready");
+        vm.assertEq(views(coord).batch(older).freshNodes, 0, "leased: no longer ready");
         (, uint40 f) = _lease(alice);
         vm.assertEq(f, 9, "then the later tree");
         vm.assertTrue(a == 1 && b == 2, "round 0 in order before");
@@ -290,7 +309,7 @@ contract CoordinatorTest is TreeChecks {
         (, uint40 j) = _lease(bob);
         vm.assertEq(j, 1, "bob gets the head");
         vm.assertEq(_head(), 2, "job 2 is the new head");
-        (,,, uint40 tail) = coord.queue();
+        (,,, uint40 tail) = views(coord).queue();
         vm.assertEq(tail, 1, "job 1 moved to the tail");
         vm.assertEq(_active(alice), 2, "alice's unsubmitted lease on job 1 stopped counting");
         vm.assertEq(_active(bob), 1, "bob counts it");
@@ -351,7 +370,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(k, 3, "stale: ahead of fresh leaves");
         _submit(carol, r);
         _verdict(r, VALID);
-        vm.assertEq(coord.batch(tree).finalProofHash, _proofHash(r), "the tree is finished");
+        vm.assertEq(views(coord).batch(tree).finalProofHash, _proofHash(r), "the tree is finished");
     }
 
     /// @notice A stale pending job goes before a fresh aggregation node too (a hoarded leaf holds
@@ -380,7 +399,7 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(bob);
         (uint64 rb, uint40 jb) = coord.submitAndLease(r2, _proofHash(r2));
         vm.assertEq(jb, 1, "stale: ahead of the fresh node, with the submission");
-        vm.assertTrue(coord.lapsed(alice), "the hoarder lapsed");
+        vm.assertTrue(views(coord).lapsed(alice), "the hoarder lapsed");
         _verdict(r2, VALID);
         (, uint40 jc) = _lease(carol);
         vm.assertEq(jc, 6, "then the fresh node (bob's leaf 1 is young)");
@@ -421,7 +440,7 @@ contract CoordinatorTest is TreeChecks {
         emit ICoordinator.StaleAgeChanged(600);
         vm.prank(owner);
         coord.setStaleAge(600);
-        vm.assertEq(coord.staleAge(), 600, "set");
+        vm.assertEq(views(coord).staleAge(), 600, "set");
     }
 
     function test_Lease_RevertsWhen_ProverHoldsHeadAndNext() public {
@@ -487,7 +506,7 @@ contract CoordinatorTest is TreeChecks {
         (uint64 r, uint40 j) = _lease(carol);
         vm.assertEq(j, 1, "the head");
         vm.assertEq(r, _rid(1, max), "its last lease");
-        (, uint256 pendingJobs, uint40 head,) = coord.queue();
+        (, uint256 pendingJobs, uint40 head,) = views(coord).queue();
         vm.assertEq(pendingJobs, 1, "only job 2 listed");
         vm.assertEq(head, 2, "job 2 at the head");
         (, j) = _lease(dave);
@@ -495,7 +514,7 @@ contract CoordinatorTest is TreeChecks {
         _submit(carol, r);
         _verdict(r, VALID);
         vm.assertEq(uint8(_status(1)), uint8(ICoordinator.JobStatus.Complete), "completed");
-        (, pendingJobs, head,) = coord.queue();
+        (, pendingJobs, head,) = views(coord).queue();
         vm.assertEq(pendingJobs, 1, "the list kept job 2");
         vm.assertEq(head, 2, "still the head");
     }
@@ -513,25 +532,25 @@ contract CoordinatorTest is TreeChecks {
         bytes32 word1 = vm.load(address(coord), slot1);
         (uint64 r2,) = _lease(alice); // job 2
         vm.assertEq(vm.load(address(coord), slot1), word1, "the tail's word is not written");
-        (, uint40 next) = coord.pendingLinks(1);
+        (, uint40 next) = views(coord).pendingLinks(1);
         vm.assertEq(next, 2, "yet job 2 follows job 1");
         (uint64 r3,) = _lease(alice); // job 3
         _submit(alice, r2);
         _verdict(r2, VALID);
-        (, next) = coord.pendingLinks(1);
+        (, next) = views(coord).pendingLinks(1);
         vm.assertEq(next, 3, "job 3 follows job 1 once job 2 left");
-        (uint40 prev,) = coord.pendingLinks(3);
+        (uint40 prev,) = views(coord).pendingLinks(3);
         vm.assertEq(prev, 1, "and the other way");
-        (next,) = coord.pendingLinks(2);
+        (next,) = views(coord).pendingLinks(2);
         vm.assertEq(next, 0, "job 2 is out of the list");
         _submit(alice, r3);
         _verdict(r3, VALID); // the tail leaves: job 1 is the tail again
-        (,,, uint40 tail) = coord.queue();
+        (,,, uint40 tail) = views(coord).queue();
         vm.assertEq(tail, 1, "job 1 is the tail");
-        (, next) = coord.pendingLinks(1);
+        (, next) = views(coord).pendingLinks(1);
         vm.assertEq(next, 0, "with nothing after it");
         (, uint40 j4) = _lease(alice); // job 4, not right after job 1: linked in its word
-        (, next) = coord.pendingLinks(1);
+        (, next) = views(coord).pendingLinks(1);
         vm.assertEq(next, j4, "job 4 follows job 1");
     }
 
@@ -540,7 +559,7 @@ contract CoordinatorTest is TreeChecks {
         uint256 w = uint256(vm.load(address(coord), slot));
         w = (w & ~(uint256(type(uint24).max) << 136)) | (uint256(attempt) << 136);
         vm.store(address(coord), slot, bytes32(w));
-        (,, uint64 latest,,) = coord.job(jobId);
+        (,, uint64 latest,,) = views(coord).job(jobId);
         vm.assertEq(uint24(latest), attempt, "the slot layout moved: update _setAttempt");
     }
 
@@ -550,8 +569,8 @@ contract CoordinatorTest is TreeChecks {
         coord = _deploy(120);
         vm.prank(relayer);
         token.approve(address(coord), type(uint256).max);
-        vm.assertEq(coord.spareAttempts(), coord.DEFAULT_SPARE_ATTEMPTS(), "the default");
-        vm.assertEq(coord.spareAttempts(), 2, "two spares");
+        vm.assertEq(views(coord).spareAttempts(), coord.DEFAULT_SPARE_ATTEMPTS(), "the default");
+        vm.assertEq(views(coord).spareAttempts(), 2, "two spares");
         address dave = makeAddr("dave");
         _post(1);
         _bond(alice, 1);
@@ -562,18 +581,18 @@ contract CoordinatorTest is TreeChecks {
         (uint64 rb, uint40 jb) = _lease(bob);
         vm.assertEq(jb, 1, "a spare at once");
         vm.assertEq(rb, _rid(1, 2), "second lease");
-        vm.assertTrue(coord.lapsed(alice), "alice handed on unsubmitted");
+        vm.assertTrue(views(coord).lapsed(alice), "alice handed on unsubmitted");
         (uint64 rc,) = _lease(carol);
         vm.assertEq(rc, _rid(1, 3), "second spare");
-        vm.assertTrue(coord.lapsed(bob), "bob too");
+        vm.assertTrue(views(coord).lapsed(bob), "bob too");
         vm.warp(block.timestamp + 119);
         vm.expectRevert(ICoordinator.NoJobAvailable.selector);
         _lease(dave);
         vm.warp(block.timestamp + 1);
-        vm.assertFalse(coord.lapsed(carol), "carol still holds it");
+        vm.assertFalse(views(coord).lapsed(carol), "carol still holds it");
         (uint64 rd,) = _lease(dave);
         vm.assertEq(rd, _rid(1, 4), "old enough");
-        vm.assertTrue(coord.lapsed(carol), "handed on unsubmitted once old enough too");
+        vm.assertTrue(views(coord).lapsed(carol), "handed on unsubmitted once old enough too");
     }
 
     /// @notice A withholder (submits a hash, never uploads) and an invalid prover lapse on their
@@ -589,12 +608,12 @@ contract CoordinatorTest is TreeChecks {
         _submit(bob, rb);
         vm.warp(block.timestamp + UPLOAD_DEADLINE);
         _verdict(ra, MISSING);
-        vm.assertTrue(coord.lapsed(alice), "Missing: lapsed");
+        vm.assertTrue(views(coord).lapsed(alice), "Missing: lapsed");
         _verdict(rb, INVALID);
-        vm.assertTrue(coord.lapsed(bob), "Invalid: lapsed");
+        vm.assertTrue(views(coord).lapsed(bob), "Invalid: lapsed");
         _submit(alice, ra2);
         _verdict(ra2, VALID);
-        vm.assertFalse(coord.lapsed(alice), "completed a job since");
+        vm.assertFalse(views(coord).lapsed(alice), "completed a job since");
     }
 
     /// @notice A submitted lease handed on is not a lapse; a Valid verdict that completes a job
@@ -612,15 +631,15 @@ contract CoordinatorTest is TreeChecks {
         _submit(bob, rb);
         (, uint40 j) = _lease(carol); // job 1 as a spare (the head); alice lapses
         vm.assertEq(j, 1, "the head");
-        vm.assertTrue(coord.lapsed(alice), "unsubmitted: lapsed");
+        vm.assertTrue(views(coord).lapsed(alice), "unsubmitted: lapsed");
         _submit(alice, ra);
         _verdict(ra, VALID);
-        vm.assertFalse(coord.lapsed(alice), "completed a job since");
+        vm.assertFalse(views(coord).lapsed(alice), "completed a job since");
         vm.prank(owner);
         coord.setSpareAttempts(1);
         (, j) = _lease(alice); // job 2, submitted by bob: a spare
         vm.assertEq(j, 2, "bob's submitted job");
-        vm.assertFalse(coord.lapsed(bob), "submitted: not a lapse");
+        vm.assertFalse(views(coord).lapsed(bob), "submitted: not a lapse");
     }
 
     /// @notice A prover that has lapsed takes no spare, no job someone holds however old, no
@@ -656,7 +675,7 @@ contract CoordinatorTest is TreeChecks {
         _post(1); // job 4
         (uint64 r, uint40 j) = _lease(alice);
         vm.assertEq(j, 4, "a fresh round-0 job she may take");
-        vm.assertTrue(coord.lapsed(alice), "still lapsed");
+        vm.assertTrue(views(coord).lapsed(alice), "still lapsed");
         (, uint40 k) = _lease(carol);
         vm.assertEq(k, 3, "the node goes to a prover in good standing");
         (uint64 r2, uint40 j2) = _lease(bob);
@@ -704,7 +723,7 @@ contract CoordinatorTest is TreeChecks {
         _bond(bob, 1);
         _lease(alice);
         _lease(bob); // job 1 handed on: alice lapses
-        vm.assertTrue(coord.lapsed(alice), "lapsed");
+        vm.assertTrue(views(coord).lapsed(alice), "lapsed");
         (, uint40 j) = _lease(alice);
         vm.assertEq(j, 1, "bob's job, now the head, as plain LRP");
     }
@@ -722,7 +741,7 @@ contract CoordinatorTest is TreeChecks {
         vm.expectEmit(address(coord));
         emit ICoordinator.SpareAttemptsChanged(uint8(max));
         coord.setSpareAttempts(uint8(max));
-        vm.assertEq(coord.spareAttempts(), max, "set");
+        vm.assertEq(views(coord).spareAttempts(), max, "set");
     }
 
     function test_Lease_KeepsSubmittedLeaseCounted() public {
@@ -752,7 +771,7 @@ contract CoordinatorTest is TreeChecks {
     function test_Lease_RevertsWhen_BelowMinBond() public {
         _post(1);
         _stake(alice, MIN_BOND - 1);
-        vm.assertEq(coord.leaseCap(alice), 0, "no cap below the minimum bond");
+        vm.assertEq(views(coord).leaseCap(alice), 0, "no cap below the minimum bond");
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 0, 0));
         _lease(alice);
     }
@@ -820,7 +839,7 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(alice);
         coord.submitProof(r, h);
         (address holder, uint40 jobId, ICoordinator.LeaseState s, uint40 at, bytes4 stored) =
-            coord.leaseInfo(r);
+            views(coord).leaseInfo(r);
         vm.assertEq(holder, alice, "holder");
         vm.assertEq(jobId, j, "job");
         vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.Submitted), "state");
@@ -940,14 +959,14 @@ contract CoordinatorTest is TreeChecks {
         (uint64 r5, uint40 j5) = _lease(bob);
         vm.assertEq(j5, 4, "then the next tree's leaves");
         _submit(bob, r5);
-        (,,, uint256 bobActive,, uint256 bobUnsubmitted,) = coord.prover(bob);
+        (,,, uint256 bobActive,, uint256 bobUnsubmitted,) = views(coord).prover(bob);
         vm.assertEq(bobActive, 1, "its submission still counts against the bond");
         vm.assertEq(bobUnsubmitted, 0, "but it holds nothing to prove");
         // Alice holds node 3 unsubmitted: busy, she gets a leaf.
         (, uint40 j6) = _lease(alice);
         vm.assertEq(j6, 5, "busy: a fresh leaf");
         _submit(alice, r4);
-        (,,,,, uint256 aliceUnsubmitted,) = coord.prover(alice);
+        (,,,,, uint256 aliceUnsubmitted,) = views(coord).prover(alice);
         vm.assertEq(aliceUnsubmitted, 1, "leaf 5 is still to prove");
     }
 
@@ -976,14 +995,14 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(jl, 4, "where lease hands bob's old job on");
         vm.revertToState(snap);
         _verdict(r1, VALID); // top 3 is ready: handed to alice, whose submitAndLease found none
-        (address h,, ICoordinator.LeaseState st,,) = coord.leaseInfo(_rid(3, 1));
+        (address h,, ICoordinator.LeaseState st,,) = views(coord).leaseInfo(_rid(3, 1));
         vm.assertTrue(h == alice && st == ICoordinator.LeaseState.Leased, "handed to alice");
         _verdict(b4, VALID);
         vm.prank(bob);
         (, uint40 jn) = coord.submitAndLease(b5, _proofHash(b5));
         vm.assertEq(jn, 0, "idle after its submission, but the node went to its completer");
         _verdict(b5, VALID); // node 6 = (4, 5) is ready: bob was waiting for it
-        (h,, st,,) = coord.leaseInfo(_rid(6, 1));
+        (h,, st,,) = views(coord).leaseInfo(_rid(6, 1));
         vm.assertTrue(h == bob && st == ICoordinator.LeaseState.Leased, "handed to bob");
     }
 
@@ -1006,13 +1025,13 @@ contract CoordinatorTest is TreeChecks {
         _verdict(r1, VALID);
         vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Pending), "leased at once");
         vm.assertEq(_fresh(), 0, "never fresh");
-        (,,, uint256 active,, uint256 unsubmitted,) = coord.prover(alice);
+        (,,, uint256 active,, uint256 unsubmitted,) = views(coord).prover(alice);
         vm.assertTrue(active == 1 && unsubmitted == 1, "counted against alice's bond");
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.LeaseCapReached.selector, 1, 1));
         _lease(alice);
         _submit(alice, _rid(3, 1));
         _verdict(_rid(3, 1), VALID);
-        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(_rid(3, 1)), "final");
+        vm.assertEq(views(coord).batch(b).finalProofHash, _proofHash(_rid(3, 1)), "final");
     }
 
     /// @notice A plain submission or a release ends a wait: a prover that stops asking (the
@@ -1069,7 +1088,7 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(alice);
         (uint64 next, uint40 jn) = coord.submitAndLease(a1, _proofHash(a1));
         vm.assertTrue(next == 0 && jn == 0, "no lease chained to a handed-on lease");
-        vm.assertFalse(coord.lapsed(bob), "bob keeps his standing");
+        vm.assertFalse(views(coord).lapsed(bob), "bob keeps his standing");
     }
 
     /// @notice No handoff to a completer still holding a lease to prove, to one that did not ask
@@ -1122,23 +1141,23 @@ contract CoordinatorTest is TreeChecks {
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.BadJobCount.selector, 2));
         coord.postBatch(_nextRoot(), 2, REWARD, CIRCUIT); // 3 jobs
         uint32 b = _post(1);
-        vm.assertEq(coord.batch(b).firstJobId, first, "the last ids");
+        vm.assertEq(views(coord).batch(b).firstJobId, first, "the last ids");
         _post(1);
         _bond(alice, 2);
         _lease(alice);
         (, uint40 j) = _lease(alice);
         vm.assertEq(j, last, "the last id, leased");
-        (,, uint40 head, uint40 tail) = coord.queue();
+        (,, uint40 head, uint40 tail) = views(coord).queue();
         vm.assertEq(head, first, "listed");
         vm.assertEq(tail, last, "at the tail");
         // LRP moves the head behind the last id: the tail's id + 1 must not wrap.
         _bond(bob, 1);
         (, uint40 taken) = _lease(bob);
         vm.assertEq(taken, first, "the head taken over");
-        (,, head, tail) = coord.queue();
+        (,, head, tail) = views(coord).queue();
         vm.assertEq(head, last, "the last id heads the list");
         vm.assertEq(tail, first, "the reassigned job is the tail");
-        (, uint40 next) = coord.pendingLinks(last);
+        (, uint40 next) = views(coord).pendingLinks(last);
         vm.assertEq(next, first, "linked");
     }
 
@@ -1211,10 +1230,10 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_active(alice), 1, "the released lease stopped counting");
         vm.assertEq(uint8(_leaseState(r2)), uint8(ICoordinator.LeaseState.Released), "released");
         vm.assertEq(_head(), 2, "job 2 moved to the head");
-        (uint40 prev, uint40 next) = coord.pendingLinks(2);
+        (uint40 prev, uint40 next) = views(coord).pendingLinks(2);
         vm.assertEq(prev, 0, "nothing before it");
         vm.assertEq(next, 1, "job 1 after it");
-        (prev, next) = coord.pendingLinks(1);
+        (prev, next) = views(coord).pendingLinks(1);
         vm.assertEq(prev, 2, "job 1 after job 2");
         vm.assertEq(next, 3, "then job 3 (a link written whole)");
         vm.assertEq(_pending(), 3, "still three pending");
@@ -1226,7 +1245,7 @@ contract CoordinatorTest is TreeChecks {
         emit ICoordinator.JobLeased(_rid(2, 2), carol, alice);
         (, uint40 j) = _lease(carol);
         vm.assertEq(j, 2, "the released job first");
-        vm.assertFalse(coord.lapsed(alice), "giving work back is no lapse");
+        vm.assertFalse(views(coord).lapsed(alice), "giving work back is no lapse");
         vm.assertEq(_active(alice), 1, "the takeover counts nothing twice");
         address dave = makeAddr("dave");
         _bond(dave, 1);
@@ -1379,11 +1398,11 @@ contract CoordinatorTest is TreeChecks {
         emit ICoordinator.VerdictRecorded(r, alice, VALID, true, REWARD);
         _verdict(r, VALID);
         vm.assertEq(uint8(_status(j)), uint8(ICoordinator.JobStatus.Complete), "complete");
-        (,,,, uint64 winner) = coord.job(j);
+        (,,,, uint64 winner) = views(coord).job(j);
         vm.assertEq(winner, r, "winning lease recorded");
         vm.assertEq(_earnings(alice), REWARD, "paid");
         vm.assertEq(coord.totalEscrow(), 2 * REWARD, "escrow drops by one reward");
-        vm.assertEq(coord.batch(b).jobsLeft, 2, "the other leaf and the top left");
+        vm.assertEq(views(coord).batch(b).jobsLeft, 2, "the other leaf and the top left");
         vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "top waits");
         vm.assertEq(_pending(), 0, "left the pending list");
         vm.assertEq(_active(alice), 0, "released");
@@ -1405,7 +1424,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_earnings(bob), 0, "second not paid");
         vm.assertEq(uint8(_leaseState(rb)), uint8(ICoordinator.LeaseState.Valid), "recorded");
         vm.assertEq(_active(bob), 0, "released");
-        (,,,, uint64 winner) = coord.job(j);
+        (,,,, uint64 winner) = views(coord).job(j);
         vm.assertEq(winner, ra, "the first proof stays the winner");
     }
 
@@ -1425,7 +1444,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_active(alice), 0, "released");
         (, uint40 again) = _lease(bob);
         vm.assertEq(again, j, "others can take it");
-        (,,,,,, uint256 slashes) = coord.prover(alice);
+        (,,,,,, uint256 slashes) = views(coord).prover(alice);
         vm.assertEq(slashes, 1, "slash counted");
     }
 
@@ -1434,7 +1453,7 @@ contract CoordinatorTest is TreeChecks {
     ///         and no more than what remains.
     function test_Verdict_SlashReachesUnbondingFunds() public {
         _slashAfterRaise(15 ether);
-        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
+        (uint256 bond, uint256 unbonding,,,,,) = views(coord).prover(alice);
         vm.assertEq(bond, 0, "bond taken first");
         vm.assertEq(unbonding, 2 ether, "the rest from unbonding");
         vm.assertEq(coord.slashedOwed(), 15 ether, "full slash owed");
@@ -1442,7 +1461,7 @@ contract CoordinatorTest is TreeChecks {
 
     function test_Verdict_SlashIsCappedByWhatRemains() public {
         _slashAfterRaise(20 ether);
-        (uint256 bond, uint256 unbonding,,,,,) = coord.prover(alice);
+        (uint256 bond, uint256 unbonding,,,,,) = views(coord).prover(alice);
         vm.assertEq(bond + unbonding, 0, "all taken");
         vm.assertEq(coord.slashedOwed(), 17 ether, "no more than the 17 that remained");
     }
@@ -1640,7 +1659,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(token.balanceOf(relayer), before + 6 * REWARD, "refunded the unpaid six");
         vm.assertEq(coord.totalEscrow(), 0, "no escrow left");
         vm.assertEq(_fresh(), 0, "fresh jobs withdrawn");
-        vm.assertTrue(coord.batch(b).cancelled, "flagged");
+        vm.assertTrue(views(coord).batch(b).cancelled, "flagged");
     }
 
     /// @notice Finding 4: the owner may cancel, but the escrow goes back to whoever posted the
@@ -1654,7 +1673,7 @@ contract CoordinatorTest is TreeChecks {
         coord.cancelBatch(b);
         vm.assertEq(token.balanceOf(owner), 0, "the owner takes nothing");
         vm.assertEq(token.balanceOf(relayer), before + 3 * REWARD, "refund to the poster");
-        vm.assertEq(coord.batch(b).poster, relayer, "poster recorded");
+        vm.assertEq(views(coord).batch(b).poster, relayer, "poster recorded");
 
         uint32 c = _post(2);
         ICoordinator.Settings memory s = _settings();
@@ -1723,7 +1742,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(uint8(_status(2)), uint8(ICoordinator.JobStatus.Cleared), "cleared");
         vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Waiting), "not pending");
         vm.assertEq(uint8(_status(4)), uint8(ICoordinator.JobStatus.Pending), "untouched");
-        (uint40 prev, uint40 next) = coord.pendingLinks(1);
+        (uint40 prev, uint40 next) = views(coord).pendingLinks(1);
         vm.assertEq(prev, 0, "job 1 is the head");
         vm.assertEq(next, 4, "job 2 unlinked");
         vm.expectRevert(ICoordinator.BadArrayLength.selector);
@@ -1774,8 +1793,8 @@ contract CoordinatorTest is TreeChecks {
         for (uint256 i; i < 6; ++i) {
             _prove(alice);
         }
-        vm.assertEq(coord.batch(b).finalProofHash, 0, "no final proof before the top");
-        vm.assertEq(coord.batch(b).jobsLeft, 1, "the top is left");
+        vm.assertEq(views(coord).batch(b).finalProofHash, 0, "no final proof before the top");
+        vm.assertEq(views(coord).batch(b).jobsLeft, 1, "the top is left");
         (uint64 top, uint40 j) = _lease(alice);
         vm.assertEq(j, 7, "the top comes last");
         _submit(alice, top);
@@ -1785,7 +1804,7 @@ contract CoordinatorTest is TreeChecks {
         vm.expectEmit(address(coord));
         emit ICoordinator.VerdictRecorded(top, alice, VALID, true, REWARD);
         _verdict(top, VALID);
-        ICoordinator.BatchInfo memory info = coord.batch(b);
+        ICoordinator.BatchInfo memory info = views(coord).batch(b);
         vm.assertEq(info.finalProofHash, h, "finalized with the top's proof");
         vm.assertEq(info.jobsLeft, 0, "every job done");
         vm.assertEq(coord.totalEscrow(), 0, "every job paid");
@@ -1805,14 +1824,14 @@ contract CoordinatorTest is TreeChecks {
         (uint64 ra,) = _lease(alice);
         _submit(alice, ra);
         _verdict(ra, INVALID);
-        vm.assertEq(coord.batch(b).finalProofHash, 0, "an invalid proof is not final");
+        vm.assertEq(views(coord).batch(b).finalProofHash, 0, "an invalid proof is not final");
         (uint64 rb,) = _lease(bob); // LRP: the top again
         (uint64 rc,) = _lease(carol); // and once more
         _submit(bob, rb);
         _submit(carol, rc);
         _verdict(rc, VALID);
         _verdict(rb, VALID);
-        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(rc), "the first valid proof");
+        vm.assertEq(views(coord).batch(b).finalProofHash, _proofHash(rc), "the first valid proof");
         vm.assertEq(_earnings(carol), REWARD, "paid");
         vm.assertEq(_earnings(bob), 0, "second valid proof not paid");
     }
@@ -1829,18 +1848,18 @@ contract CoordinatorTest is TreeChecks {
         }
         _verdict(rs[0], VALID);
         vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Waiting), "one child of two");
-        vm.assertEq(coord.batch(b).freshNodes, 0, "nothing ready");
+        vm.assertEq(views(coord).batch(b).freshNodes, 0, "nothing ready");
         _verdict(rs[4], VALID);
         vm.assertEq(uint8(_status(8)), uint8(ICoordinator.JobStatus.Fresh), "its only child");
         vm.assertEq(uint8(_status(10)), uint8(ICoordinator.JobStatus.Waiting), "8 not proven");
-        vm.assertEq(coord.batch(b).freshNodes, 1, "one ready");
+        vm.assertEq(views(coord).batch(b).freshNodes, 1, "one ready");
         vm.assertEq(_fresh(), 1, "counted fresh");
         _verdict(rs[1], VALID);
         vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Fresh), "both children");
         _verdict(rs[2], VALID);
         vm.assertEq(uint8(_status(7)), uint8(ICoordinator.JobStatus.Waiting), "3 of (3, 4)");
         _verdict(rs[3], VALID);
-        vm.assertEq(coord.batch(b).freshNodes, 3, "6, 7 and 8 ready");
+        vm.assertEq(views(coord).batch(b).freshNodes, 3, "6, 7 and 8 ready");
         vm.assertEq(_fresh(), 3, "all three fresh");
         // Ready nodes go in the order they became ready: 8, then 6, then 7.
         (uint64 r8, uint40 j8) = _prove(alice);
@@ -1854,10 +1873,10 @@ contract CoordinatorTest is TreeChecks {
         _prove(alice); // 10
         (uint64 r9,) = _prove(alice); // 9
         vm.assertEq(uint8(_status(11)), uint8(ICoordinator.JobStatus.Fresh), "top ready");
-        vm.assertEq(coord.batch(b).finalProofHash, 0, "not final yet");
+        vm.assertEq(views(coord).batch(b).finalProofHash, 0, "not final yet");
         (uint64 top, uint40 j11) = _prove(alice);
         vm.assertEq(j11, 11, "the top");
-        vm.assertEq(coord.batch(b).finalProofHash, _proofHash(top), "final");
+        vm.assertEq(views(coord).batch(b).finalProofHash, _proofHash(top), "final");
         vm.assertTrue(r8 != r9, "distinct leases");
     }
 
@@ -1869,7 +1888,7 @@ contract CoordinatorTest is TreeChecks {
         for (uint256 s; s < shapes.length; ++s) {
             for (uint256 seed; seed < 3; ++seed) {
                 Drive memory d = _drive(alice, shapes[s], seed, type(uint256).max);
-                vm.assertEq(coord.batch(d.batchId).jobsLeft, 0, "driven to the top");
+                vm.assertEq(views(coord).batch(d.batchId).jobsLeft, 0, "driven to the top");
                 for (uint256 i = shapes[s]; i < d.tree.size; ++i) {
                     vm.assertEq(d.readied[i], 1, "every node became fresh exactly once");
                 }
@@ -1884,7 +1903,7 @@ contract CoordinatorTest is TreeChecks {
         _bond(alice, 13);
         Drive memory d = _drive(alice, 13, 7, 12); // 12 verdicts into a 27-job tree
         uint256 complete = 12;
-        ICoordinator.BatchInfo memory info = coord.batch(d.batchId);
+        ICoordinator.BatchInfo memory info = views(coord).batch(d.batchId);
         vm.assertEq(info.jobsLeft, d.tree.size - complete, "left");
         uint256 freshLeaves = info.leafCount - info.leasedFresh;
         vm.assertEq(_fresh(), freshLeaves + info.freshNodes, "fresh before the cancel");
@@ -1923,11 +1942,11 @@ contract CoordinatorTest is TreeChecks {
         _bond(bob, 3);
         for (uint256 i; i < 3; ++i) {
             (, uint40 j) = _prove(bob);
-            (, uint32 holderBatch,,,) = coord.job(j);
+            (, uint32 holderBatch,,,) = views(coord).job(j);
             vm.assertEq(holderBatch, later, "only the live tree's jobs are leased");
             vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs of live batches");
         }
-        vm.assertEq(coord.batch(later).jobsLeft, 0, "the later tree is done");
+        vm.assertEq(views(coord).batch(later).jobsLeft, 0, "the later tree is done");
         // Leases clear what they meet of the cancelled tree and keep it, leasing nothing;
         // then nothing is left.
         for (uint256 k;; ++k) {
@@ -1969,8 +1988,8 @@ contract CoordinatorTest is TreeChecks {
             _submit(alice, c[i]);
             _verdict(c[i], VALID);
         }
-        vm.assertEq(coord.batch(big).freshNodes, 16, "16 ready nodes of the big tree");
-        vm.assertEq(coord.batch(small).freshNodes, 1, "the small tree's top, behind them");
+        vm.assertEq(views(coord).batch(big).freshNodes, 16, "16 ready nodes of the big tree");
+        vm.assertEq(views(coord).batch(small).freshNodes, 1, "the small tree's top, behind them");
         vm.prank(relayer);
         coord.cancelBatch(big);
         vm.assertEq(_fresh(), 1, "only the small tree's top is fresh");
@@ -2005,7 +2024,7 @@ contract CoordinatorTest is TreeChecks {
         coord.clearCancelled(new uint40[](1));
         vm.assertEq(uint8(_status(5)), uint8(ICoordinator.JobStatus.Cleared), "node 5 dropped");
         vm.assertEq(uint8(_status(6)), uint8(ICoordinator.JobStatus.Cleared), "node 6 dropped");
-        vm.assertEq(coord.batch(small).jobsLeft, 1, "the small tree untouched");
+        vm.assertEq(views(coord).batch(small).jobsLeft, 1, "the small tree untouched");
     }
 
     /// @notice Finding 1: more than MAX_CLEAR_PER_LEASE cancelled jobs at the head of the
@@ -2071,7 +2090,7 @@ contract CoordinatorTest is TreeChecks {
         coord.requestUnstake(0);
         vm.prank(alice);
         coord.requestUnstake(5 ether);
-        (uint256 bond, uint256 unbonding, uint256 readyAt,,,,) = coord.prover(alice);
+        (uint256 bond, uint256 unbonding, uint256 readyAt,,,,) = views(coord).prover(alice);
         vm.assertEq(bond, 20 ether, "bond");
         vm.assertEq(unbonding, 5 ether, "unbonding");
         vm.assertEq(readyAt, block.timestamp + UNBONDING_DELAY, "ready");
@@ -2171,7 +2190,7 @@ contract CoordinatorTest is TreeChecks {
         emit ICoordinator.SettingsProposed(sp, block.timestamp + PARAM_DELAY);
         vm.prank(owner);
         coord.proposeSettings(sp);
-        (bytes32 h, uint256 at) = coord.proposedSettings();
+        (bytes32 h, uint256 at) = views(coord).proposedSettings();
         vm.assertEq(h, keccak256(abi.encode(sp)), "announced hash");
         vm.assertEq(at, block.timestamp + PARAM_DELAY, "effective at");
         vm.warp(block.timestamp + PARAM_DELAY - 1);
@@ -2186,14 +2205,14 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(alice); // anyone
         coord.applySettings(sp);
         (ICoordinator.StakeParams memory now_, uint24 age, uint24 upload, uint32 unbonding,) =
-            coord.params();
+            views(coord).params();
         vm.assertEq(now_.bondPerLease, 20 ether, "bond per lease");
         vm.assertEq(now_.minBond, 40 ether, "min bond");
         vm.assertEq(now_.slashAmount, 20 ether, "slash");
         vm.assertEq(age, 30, "age");
         vm.assertEq(upload, 120, "upload deadline");
         vm.assertEq(unbonding, 2 days, "unbonding");
-        (uint256 u, uint256 v) = coord.deadlinesAt(block.timestamp);
+        (uint256 u, uint256 v) = views(coord).deadlinesAt(block.timestamp);
         vm.assertEq(u, 120, "upload deadline of new submissions");
         vm.assertEq(v, 3 hours, "verdict deadline of new submissions");
         vm.assertEq(coord.relayer(), carol, "relayer");
@@ -2214,7 +2233,7 @@ contract CoordinatorTest is TreeChecks {
         (s.relayer, s.treasury) = (owner, owner);
         vm.prank(owner);
         coord.proposeSettings(s);
-        (,,,, bytes32 h) = coord.leaseInfo(r);
+        (,,,, bytes32 h) = views(coord).leaseInfo(r);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(r, alice, uint8(INVALID), h);
         vm.expectRevert(ICoordinator.NotRelayer.selector);
@@ -2316,7 +2335,7 @@ contract CoordinatorTest is TreeChecks {
         vm.prank(carol); // anyone
         coord.expireSubmission(r);
         vm.assertEq(_active(alice), 0, "the lease stopped counting");
-        (uint256 bond,,,, uint256 earnings,, uint256 slashes) = coord.prover(alice);
+        (uint256 bond,,,, uint256 earnings,, uint256 slashes) = views(coord).prover(alice);
         vm.assertEq(bond, MIN_BOND, "nothing slashed");
         vm.assertEq(earnings + slashes, 0, "neither pay nor slash");
         vm.prank(alice);
@@ -2362,7 +2381,7 @@ contract CoordinatorTest is TreeChecks {
         emit ICoordinator.LeasingPaused(true);
         vm.prank(owner);
         coord.setLeasingPaused(true);
-        (,,,, bool paused) = coord.params();
+        (,,,, bool paused) = views(coord).params();
         vm.assertTrue(paused, "paused");
     }
 
@@ -2398,11 +2417,12 @@ contract CoordinatorTest is TreeChecks {
         _post(1);
         _bond(alice, 1);
         _lease(alice);
-        (address holder, uint40 jobId, ICoordinator.LeaseState s,,) = coord.leaseInfo(_rid(1, 2));
+        (address holder, uint40 jobId, ICoordinator.LeaseState s,,) =
+            views(coord).leaseInfo(_rid(1, 2));
         vm.assertEq(holder, address(0), "no holder for an attempt not made");
         vm.assertEq(jobId, 0, "no job");
         vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.None), "none");
-        (,, s,,) = coord.leaseInfo(_rid(1, 0));
+        (,, s,,) = views(coord).leaseInfo(_rid(1, 0));
         vm.assertEq(uint8(s), uint8(ICoordinator.LeaseState.None), "attempt 0 does not exist");
     }
 
@@ -2413,7 +2433,7 @@ contract CoordinatorTest is TreeChecks {
         _bond(alice, 1);
         vm.assertEq(proverIdOf(address(coord), alice), 1, "first staker");
         vm.assertEq(proverIdOf(address(coord), bob), 2, "second staker");
-        (bytes32 h, uint256 at) = coord.proposedSettings();
+        (bytes32 h, uint256 at) = views(coord).proposedSettings();
         vm.assertEq(h, 0, "nothing proposed");
         vm.assertEq(at, 0, "no time");
     }
@@ -2426,7 +2446,7 @@ contract CoordinatorTest is TreeChecks {
         bool[11] memory leaf =
             [false, true, true, false, true, true, true, false, false, false, true];
         for (uint40 j = 1; j <= 10; ++j) {
-            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
+            (ICoordinator.JobStatus s, uint32 b,,,) = views(coord).job(j);
             ICoordinator.JobStatus want =
                 leaf[j] ? ICoordinator.JobStatus.Fresh : ICoordinator.JobStatus.Waiting;
             vm.assertEq(uint8(s), uint8(want), "leaves fresh, nodes waiting");
@@ -2497,9 +2517,9 @@ contract CoordinatorTest is TreeChecks {
         // become ready), then LRP takes the hoarded ones.
         uint256 fresh = _fresh();
         uint256 steps;
-        while (coord.batch(b).jobsLeft > 0) {
+        while (views(coord).batch(b).jobsLeft > 0) {
             address who = steps % 2 == 0 ? alice : bob;
-            (uint256 freshBefore,, uint40 head,) = coord.queue();
+            (uint256 freshBefore,, uint40 head,) = views(coord).queue();
             (uint64 r, uint40 j) = _lease(who);
             if (freshBefore > 0) {
                 vm.assertEq(uint24(r), 1, "a fresh job while any is left");
@@ -2517,7 +2537,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(steps, jobs, "each job proven exactly once by the honest pair");
         vm.assertEq(fresh, n - 5, "hoarder and cheat took five fresh jobs");
         vm.assertEq(_earnings(alice) + _earnings(bob), jobs * REWARD, "every job paid once");
-        vm.assertTrue(coord.batch(b).finalProofHash != 0, "the tree's top is proven");
+        vm.assertTrue(views(coord).batch(b).finalProofHash != 0, "the tree's top is proven");
         vm.assertEq(_earnings(hoarder), 0, "hoarder earns nothing");
         vm.assertEq(_active(hoarder), 0, "every hoarded lease reassigned and released");
         for (uint256 i; i < hoarded.length; ++i) {

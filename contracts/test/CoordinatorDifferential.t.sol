@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./utils/TestBase.sol";
 import {Coordinator} from "../Coordinator.sol";
+import {views} from "./utils/Views.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {TestToken} from "../devnet/TestToken.sol";
 
@@ -283,20 +284,20 @@ contract CoordinatorDifferentialTest is TestBase {
     function _checkProver(uint256[] memory w, uint256 i) internal returns (uint256) {
         address a = _account(w[i + 1]);
         (uint256 bond,,, uint256 active, uint256 earnings, uint256 unsubmitted, uint256 slashes) =
-            coord.prover(a);
+            views(coord).prover(a);
         vm.assertEq(bond, w[i + 2], "bond");
         vm.assertEq(active, w[i + 3], "active leases");
         vm.assertEq(earnings, w[i + 4], "earnings");
         vm.assertEq(unsubmitted, w[i + 5], "leases not yet submitted");
         vm.assertEq(slashes, w[i + 6], "slashes");
-        vm.assertEq(coord.lapsed(a), w[i + 7] == 1, "lapsed");
+        vm.assertEq(views(coord).lapsed(a), w[i + 7] == 1, "lapsed");
         if (w[i + 7] == 1) ++lapsedChecks;
         ++checks;
         return i + 8;
     }
 
     function _checkQueue(uint256[] memory w, uint256 i) internal returns (uint256) {
-        (uint256 fresh, uint256 pending, uint40 head, uint40 tail) = coord.queue();
+        (uint256 fresh, uint256 pending, uint40 head, uint40 tail) = views(coord).queue();
         vm.assertEq(fresh, w[i + 1], "fresh jobs");
         vm.assertEq(pending, w[i + 2], "pending jobs");
         vm.assertEq(head, w[i + 3], "pending head");
@@ -306,7 +307,7 @@ contract CoordinatorDifferentialTest is TestBase {
     }
 
     function _checkJob(uint256[] memory w, uint256 i) internal returns (uint256) {
-        (ICoordinator.JobStatus status,,,,) = coord.job(uint40(w[i + 1]));
+        (ICoordinator.JobStatus status,,,,) = views(coord).job(uint40(w[i + 1]));
         vm.assertEq(uint256(status), w[i + 2], "job status");
         ++checks;
         if (status == ICoordinator.JobStatus.Waiting) ++waitingChecks;
@@ -314,7 +315,7 @@ contract CoordinatorDifferentialTest is TestBase {
     }
 
     function _checkBatch(uint256[] memory w, uint256 i) internal returns (uint256) {
-        ICoordinator.BatchInfo memory b = coord.batch(uint32(w[i + 1]));
+        ICoordinator.BatchInfo memory b = views(coord).batch(uint32(w[i + 1]));
         vm.assertEq(b.firstJobId, w[i + 2], "first job id");
         vm.assertEq(b.jobCount, w[i + 3], "job count");
         vm.assertEq(b.leafCount, w[i + 4], "leaf count");

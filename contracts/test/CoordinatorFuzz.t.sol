@@ -5,6 +5,7 @@ import {TreeChecks} from "./utils/TreeChecks.sol";
 import {TreeModel} from "./utils/TreeModel.sol";
 import {CoordinatorHarness} from "./utils/CoordinatorHarness.sol";
 import {ICoordinator} from "../ICoordinator.sol";
+import {views} from "./utils/Views.sol";
 
 /// @notice Fuzz tests of every money path (stake, unstake, escrow, payout, refund, slash,
 ///         sweep), of the rules whose outcome depends on amounts, counts, times and order, and
@@ -26,7 +27,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         address[3] memory ps = [alice, bob, carol];
         uint256 held;
         for (uint256 i; i < 3; ++i) {
-            (uint256 bond, uint256 unbonding,,, uint256 earnings,,) = coord.prover(ps[i]);
+            (uint256 bond, uint256 unbonding,,, uint256 earnings,,) = views(coord).prover(ps[i]);
             held += bond + unbonding + earnings;
         }
         vm.assertEq(
@@ -105,7 +106,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         vm.assertEq(_active(alice), n - 1, "one lease less");
         vm.assertEq(token.balanceOf(address(coord)), balance, "no funds moved");
         _books();
-        vm.assertFalse(coord.lapsed(alice), "not lapsed");
+        vm.assertFalse(views(coord).lapsed(alice), "not lapsed");
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICoordinator.BondLocked.selector, BOND_PER_LEASE + 1, BOND_PER_LEASE
@@ -188,7 +189,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         _submit(alice, r);
         _verdict(r, INVALID);
         uint256 expected = slash;
-        (uint256 b, uint256 u,,,,,) = coord.prover(alice);
+        (uint256 b, uint256 u,,,,,) = views(coord).prover(alice);
         vm.assertEq(b + u, bond - expected, "a backed submission is slashed in full");
         vm.assertEq(coord.slashedOwed(), expected, "owed to treasury");
         _books();
@@ -205,7 +206,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         _post(30);
         if (bond != 0) _stake(alice, bond);
         uint256 cap = bond < MIN_BOND ? 0 : bond / BOND_PER_LEASE;
-        vm.assertEq(coord.leaseCap(alice), cap, "cap");
+        vm.assertEq(views(coord).leaseCap(alice), cap, "cap");
         uint256 got;
         for (uint256 i; i < asks; ++i) {
             vm.prank(alice);
@@ -391,7 +392,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         }
         uint64[] memory open = new uint64[](64);
         uint256 opened;
-        for (uint256 step; step < 120 && coord.batch(1).jobsLeft > 0; ++step) {
+        for (uint256 step; step < 120 && views(coord).batch(1).jobsLeft > 0; ++step) {
             uint256 r = uint256(keccak256(abi.encode(seed, step)));
             address p = ps[r % 3];
             if ((r >> 8) % 2 == 0 && opened < 64) {
@@ -401,7 +402,7 @@ contract CoordinatorFuzzTest is TreeChecks {
                 } catch {}
             } else if (opened != 0) {
                 uint64 rid = open[(r >> 16) % opened];
-                (address holder,, ICoordinator.LeaseState s,,) = coord.leaseInfo(rid);
+                (address holder,, ICoordinator.LeaseState s,,) = views(coord).leaseInfo(rid);
                 if (s == ICoordinator.LeaseState.Leased) {
                     vm.prank(holder);
                     try coord.submitProof(rid, keccak256(abi.encode(rid))) {} catch {}
@@ -416,7 +417,7 @@ contract CoordinatorFuzzTest is TreeChecks {
         for (uint256 i; i < 3; ++i) {
             paid += _earnings(ps[i]);
         }
-        uint256 complete = _treeSize(n) - coord.batch(1).jobsLeft;
+        uint256 complete = _treeSize(n) - views(coord).batch(1).jobsLeft;
         vm.assertEq(paid, complete * REWARD, "each complete job paid once");
         vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs");
     }
@@ -479,11 +480,11 @@ contract CoordinatorFuzzTest is TreeChecks {
         leaves = uint24(bound(leaves, 1, 16));
         _bond(alice, leaves + 1);
         Drive memory d = _drive(alice, leaves, seed, type(uint256).max);
-        ICoordinator.BatchInfo memory b = coord.batch(d.batchId);
+        ICoordinator.BatchInfo memory b = views(coord).batch(d.batchId);
         vm.assertEq(d.verdicts, d.tree.size, "one verdict per job");
         vm.assertEq(b.jobsLeft, 0, "all done");
         vm.assertTrue(b.finalProofHash != 0, "final");
-        (,,,, uint64 top) = coord.job(_top(d.batchId));
+        (,,,, uint64 top) = views(coord).job(_top(d.batchId));
         vm.assertEq(b.finalProofHash, _proofHash(top), "the top's winning proof");
         for (uint256 i = leaves; i < d.tree.size; ++i) {
             vm.assertEq(d.readied[i], 1, "every node became fresh exactly once");
@@ -523,9 +524,9 @@ contract CoordinatorFuzzTest is TreeChecks {
         }
         uint32 later = _post(uint24(bound(seed >> 128, 1, 6)));
         _bond(bob, 1);
-        while (coord.batch(later).jobsLeft != 0) {
+        while (views(coord).batch(later).jobsLeft != 0) {
             (, uint40 j) = _prove(bob);
-            (, uint32 of_,,,) = coord.job(j);
+            (, uint32 of_,,,) = views(coord).job(j);
             vm.assertEq(of_, later, "only the live tree is leased");
             vm.assertEq(_fresh(), _countFresh(), "fresh count = fresh jobs of live batches");
         }

@@ -5,6 +5,7 @@ import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Console} from "./utils/Console.sol";
 import {Vm} from "./utils/Vm.sol";
 import {ICoordinator} from "../ICoordinator.sol";
+import {views} from "./utils/Views.sol";
 
 /// @notice Gas per proven job as the transactions pay it, in the steady state: the relayer
 ///         posts a source batch's whole proving tree per postBatch, the next one as soon as
@@ -89,9 +90,10 @@ contract CoordinatorGasTest is CoordinatorFixture {
             uint256 leased;
             for (uint256 i; i < PROVERS; ++i) {
                 // The relayer posts the next tree once the last one's leaves are all leased.
-                if (jobs < JOBS && (last == 0 || coord.batch(last).leasedFresh == s.leaves)) {
+                if (jobs < JOBS && (last == 0 || views(coord).batch(last).leasedFresh == s.leaves))
+                {
                     last = _postTree(s.leaves);
-                    jobs += coord.batch(last).jobCount;
+                    jobs += views(coord).batch(last).jobCount;
                 }
                 leased += s.combined ? _submitAndLease(provers[i]) : _leaseAndSubmit(provers[i], s);
             }
@@ -110,7 +112,7 @@ contract CoordinatorGasTest is CoordinatorFixture {
         vm.assertEq(_pending(), 0, "nothing pending");
         vm.assertEq(_fresh(), 0, "nothing fresh");
         for (uint32 b = 1; b <= last; ++b) {
-            vm.assertTrue(coord.batch(b).finalProofHash != 0, "every tree finalized");
+            vm.assertTrue(views(coord).batch(b).finalProofHash != 0, "every tree finalized");
         }
 
         uint256 total = postT.gas + leaseT.gas + submitT.gas + verdictT.gas;
@@ -140,7 +142,7 @@ contract CoordinatorGasTest is CoordinatorFixture {
     // (a prover with a lease out gets fresh leaves only: with only nodes fresh it gets none,
     // which a client learns from its estimate, sending nothing), and within the bond.
     function _leaseAndSubmit(address p, Shape memory s) internal returns (uint256 n) {
-        if (_fresh() == 0 || _active(p) >= coord.leaseCap(p)) return 0;
+        if (_fresh() == 0 || _active(p) >= views(coord).leaseCap(p)) return 0;
         uint64[] memory rids;
         uint40[] memory jids;
         vm.prank(p);
@@ -172,7 +174,7 @@ contract CoordinatorGasTest is CoordinatorFixture {
     function _submitAndLease(address p) internal returns (uint256) {
         uint64 rid = held[p];
         if (rid == 0) {
-            if (_fresh() == 0 || _active(p) >= coord.leaseCap(p)) return 0;
+            if (_fresh() == 0 || _active(p) >= views(coord).leaseCap(p)) return 0;
             vm.prank(p);
             try coord.lease() returns (uint64 r, uint40) {
                 _tally(leaseT);

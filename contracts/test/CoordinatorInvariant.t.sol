@@ -6,6 +6,7 @@ import {CoordinatorHandler} from "./handlers/CoordinatorHandler.sol";
 import {TreeModel} from "./utils/TreeModel.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {Console} from "./utils/Console.sol";
+import {views} from "./utils/Views.sol";
 
 /// @notice Invariants of the Coordinator under random sequences of every call by honest and
 ///         hostile provers (see CoordinatorHandler), checked after every 4th step and
@@ -22,7 +23,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     function setUp() public override {
         super.setUp();
         // A minimum age, so that spares apply from the start (the handler changes it).
-        (,, uint24 deadline, uint32 unbonding,) = coord.params();
+        (,, uint24 deadline, uint32 unbonding,) = views(coord).params();
         _setTimings(300, deadline, unbonding);
         handler = new CoordinatorHandler(coord, token, relayer, owner);
         vm.label(address(handler), "handler");
@@ -86,7 +87,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         address[] memory actors = handler.actorList();
         uint256 held;
         for (uint256 i; i < actors.length; ++i) {
-            (uint256 bond, uint256 unbonding,,, uint256 earnings,,) = coord.prover(actors[i]);
+            (uint256 bond, uint256 unbonding,,, uint256 earnings,,) = views(coord).prover(actors[i]);
             held += bond + unbonding + earnings;
         }
         uint256 escrow = coord.totalEscrow();
@@ -96,9 +97,9 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             "token balance = bonds + unbonding + earnings + escrow + slashes owed"
         );
         uint256 owed;
-        (uint32 nextBatch,) = coord.nextIds();
+        (uint32 nextBatch,) = views(coord).nextIds();
         for (uint32 b = 1; b < nextBatch; ++b) {
-            ICoordinator.BatchInfo memory info = coord.batch(b);
+            ICoordinator.BatchInfo memory info = views(coord).batch(b);
             if (!info.cancelled) owed += uint256(info.jobsLeft) * info.rewardPerJob;
         }
         vm.assertEq(escrow, owed, "escrow = what uncancelled batches still owe");
@@ -106,14 +107,14 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
 
     /// @notice No job is paid twice; the payments are exactly the completed jobs' rewards.
     function _checkNoJobPaidTwice() internal view {
-        (uint32 nextBatch,) = coord.nextIds();
+        (uint32 nextBatch,) = views(coord).nextIds();
         uint256 rewards;
         for (uint32 b = 1; b < nextBatch; ++b) {
-            ICoordinator.BatchInfo memory info = coord.batch(b);
+            ICoordinator.BatchInfo memory info = views(coord).batch(b);
             for (uint40 j = info.firstJobId; j < info.firstJobId + info.jobCount; ++j) {
                 uint256 paid = handler.timesPaid(j);
                 vm.assertLe(paid, 1, "a job was paid twice");
-                (ICoordinator.JobStatus s,,,,) = coord.job(j);
+                (ICoordinator.JobStatus s,,,,) = views(coord).job(j);
                 if (s == ICoordinator.JobStatus.Complete) {
                     rewards += info.rewardPerJob;
                     vm.assertEq(paid, 1, "a complete job was paid once");
@@ -123,7 +124,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         address[] memory actors = handler.actorList();
         uint256 earned;
         for (uint256 i; i < actors.length; ++i) {
-            (,,,, uint256 earnings,,) = coord.prover(actors[i]);
+            (,,,, uint256 earnings,,) = views(coord).prover(actors[i]);
             earned += earnings;
         }
         vm.assertEq(handler.ghostCredited(), rewards, "credited = rewards of complete jobs");
@@ -154,9 +155,9 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     ///         statuses are read once per call.)
     function _checkTreesReadyInOrderAndTheTopIsFinal() internal view {
         vm.assertFalse(handler.readiedTwice(), "a node was ready, then waiting again");
-        (uint32 nextBatch,) = coord.nextIds();
+        (uint32 nextBatch,) = views(coord).nextIds();
         for (uint32 b = 1; b < nextBatch; ++b) {
-            ICoordinator.BatchInfo memory info = coord.batch(b);
+            ICoordinator.BatchInfo memory info = views(coord).batch(b);
             TreeModel.Tree memory t = TreeModel.build(info.leafCount);
             vm.assertEq(info.jobCount, t.size, "jobCount = the model's size");
             ICoordinator.JobStatus[] memory s = new ICoordinator.JobStatus[](t.size);
@@ -172,8 +173,8 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             vm.assertLe(handler.timesFinalized(b), 1, "finalized once");
             if (!topDone) continue;
             vm.assertEq(complete, info.jobCount, "the top completes last");
-            (,,,, uint64 winner) = coord.job(info.firstJobId + info.jobCount - 1);
-            (address holder,,,,) = coord.leaseInfo(winner);
+            (,,,, uint64 winner) = views(coord).job(info.firstJobId + info.jobCount - 1);
+            (address holder,,,,) = views(coord).leaseInfo(winner);
             bytes32 topProof = keccak256(abi.encode(winner, holder));
             vm.assertEq(info.finalProofHash, topProof, "final proof = the top's winning proof");
             vm.assertEq(handler.announcedFinal(b), topProof, "as BatchFinalized announced");
@@ -211,18 +212,18 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
     ///         first, then the others in LRP order (latest lease time never decreasing from
     ///         head to tail).
     function _checkPendingListExactAndInLrpOrder() internal view {
-        (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = coord.queue();
-        (, uint40 nextJob) = coord.nextIds();
+        (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = views(coord).queue();
+        (, uint40 nextJob) = views(coord).nextIds();
         uint256 walked;
         uint40 prev;
         uint32 lastLeasedAt;
         bool pastReleased;
         for (uint40 j = head; j != 0;) {
-            (ICoordinator.JobStatus s,, uint64 latest, uint32 leasedAt,) = coord.job(j);
+            (ICoordinator.JobStatus s,, uint64 latest, uint32 leasedAt,) = views(coord).job(j);
             vm.assertEq(uint8(s), uint8(ICoordinator.JobStatus.Pending), "listed job is pending");
-            (uint40 p, uint40 n) = coord.pendingLinks(j);
+            (uint40 p, uint40 n) = views(coord).pendingLinks(j);
             vm.assertEq(p, prev, "prev link");
-            (,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(latest);
+            (,, ICoordinator.LeaseState ls,,) = views(coord).leaseInfo(latest);
             if (ls == ICoordinator.LeaseState.Released) {
                 vm.assertFalse(pastReleased, "released jobs head the list");
             } else {
@@ -239,9 +240,11 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         uint256 pendingJobs;
         uint256 freshJobs;
         for (uint40 j = 1; j < nextJob; ++j) {
-            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
+            (ICoordinator.JobStatus s, uint32 b,,,) = views(coord).job(j);
             if (s == ICoordinator.JobStatus.Pending) pendingJobs += 1;
-            if (s == ICoordinator.JobStatus.Fresh && !coord.batch(b).cancelled) freshJobs += 1;
+            if (s == ICoordinator.JobStatus.Fresh && !views(coord).batch(b).cancelled) {
+                freshJobs += 1;
+            }
         }
         vm.assertEq(pendingJobs, walked, "every pending job is listed");
         vm.assertEq(freshJobs, fresh, "fresh count");
@@ -256,11 +259,11 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         // Leases held and not yet submitted: the latest leases of pending jobs in state Leased
         // (a handed-on one no longer counts), what makes a prover busy.
         uint256[] memory unsubmitted = new uint256[](actors.length);
-        (, uint40 nextJob) = coord.nextIds();
+        (, uint40 nextJob) = views(coord).nextIds();
         for (uint40 j = 1; j < nextJob; ++j) {
-            (ICoordinator.JobStatus s,, uint64 latest,,) = coord.job(j);
+            (ICoordinator.JobStatus s,, uint64 latest,,) = views(coord).job(j);
             if (s != ICoordinator.JobStatus.Pending) continue;
-            (address holder,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(latest);
+            (address holder,, ICoordinator.LeaseState ls,,) = views(coord).leaseInfo(latest);
             if (ls == ICoordinator.LeaseState.Leased) {
                 expected[_index(actors, holder)] += 1;
                 unsubmitted[_index(actors, holder)] += 1;
@@ -268,11 +271,12 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         }
         uint256 n = handler.ridCount();
         for (uint256 i; i < n; ++i) {
-            (address holder,, ICoordinator.LeaseState ls,,) = coord.leaseInfo(handler.rids(i));
+            (address holder,, ICoordinator.LeaseState ls,,) =
+                views(coord).leaseInfo(handler.rids(i));
             if (ls == ICoordinator.LeaseState.Submitted) expected[_index(actors, holder)] += 1;
         }
         for (uint256 i; i < actors.length; ++i) {
-            (,,, uint256 active,, uint256 toSubmit,) = coord.prover(actors[i]);
+            (,,, uint256 active,, uint256 toSubmit,) = views(coord).prover(actors[i]);
             vm.assertEq(active, expected[i], "active leases = definition");
             vm.assertEq(toSubmit, unsubmitted[i], "unsubmitted leases = definition");
         }

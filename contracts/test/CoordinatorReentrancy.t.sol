@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./utils/TestBase.sol";
 import {Coordinator} from "../Coordinator.sol";
+import {views} from "./utils/Views.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {CallbackToken, ITransferHook} from "./mocks/CallbackToken.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -114,7 +115,7 @@ contract CoordinatorReentrancyTest is TestBase {
             100 ether - 40 ether + 3 ether + 20 ether - 5 ether,
             "paid once each"
         );
-        (uint256 bond,,,, uint256 earnings,,) = coord.prover(address(attacker));
+        (uint256 bond,,,, uint256 earnings,,) = views(coord).prover(address(attacker));
         vm.assertEq(bond, 25 ether, "bond");
         vm.assertEq(earnings, 0, "earnings withdrawn once");
         vm.assertEq(

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {TestBase} from "./utils/TestBase.sol";
 import {Deploy} from "../../script/Deploy.s.sol";
 import {Coordinator} from "../Coordinator.sol";
+import {views} from "./utils/Views.sol";
 import {ICoordinator} from "../ICoordinator.sol";
 import {TestToken} from "../devnet/TestToken.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -27,7 +28,7 @@ contract DeployTest is TestBase {
         vm.assertEq(coord.treasury(), deployer, "treasury defaults to the owner");
         vm.assertEq(coord.paramDelay(), 1 days, "param delay");
         (ICoordinator.StakeParams memory sp, uint24 age, uint24 deadline, uint32 unbonding,) =
-            coord.params();
+            views(coord).params();
         vm.assertEq(sp.bondPerLease, 10 ether, "bond per lease");
         vm.assertEq(sp.minBond, 10 ether, "min bond");
         vm.assertEq(sp.slashAmount, 5 ether, "slash");
@@ -55,7 +56,7 @@ contract DeployTest is TestBase {
         vm.assertEq(address(token), address(existing), "uses the given token");
         vm.assertEq(coord.relayer(), relayer, "relayer");
         (ICoordinator.StakeParams memory sp, uint24 age, uint24 deadline, uint32 unbonding,) =
-            coord.params();
+            views(coord).params();
         vm.assertEq(sp.bondPerLease, 2 ether, "bond per lease");
         vm.assertEq(sp.slashAmount, 1 ether, "slash defaults to half a lease's bond");
         vm.assertEq(age, 30, "age");

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {TestBase} from "../utils/TestBase.sol";
 import {Vm} from "../utils/Vm.sol";
 import {Coordinator} from "../../Coordinator.sol";
+import {views} from "../utils/Views.sol";
 import {ICoordinator} from "../../ICoordinator.sol";
 import {TestToken} from "../../devnet/TestToken.sol";
 
@@ -121,8 +122,8 @@ contract CoordinatorHandler is TestBase {
     /// @notice A prover starts unbonding part of its free bond.
     function requestUnstake(uint256 actorSeed, uint256 amount) external {
         address a = _actor(actorSeed);
-        (uint256 bond,,, uint256 active,,,) = coord.prover(a);
-        (ICoordinator.StakeParams memory sp,,,,) = coord.params();
+        (uint256 bond,,, uint256 active,,,) = views(coord).prover(a);
+        (ICoordinator.StakeParams memory sp,,,,) = views(coord).params();
         uint256 locked = active * sp.bondPerLease;
         if (bond <= locked) return;
         amount = bound(amount, 1, bond - locked);
@@ -134,7 +135,7 @@ contract CoordinatorHandler is TestBase {
     /// @notice A prover withdraws unbonded stake when it may.
     function withdrawUnstaked(uint256 actorSeed) external {
         address a = _actor(actorSeed);
-        (, uint256 unbonding, uint256 readyAt,,,,) = coord.prover(a);
+        (, uint256 unbonding, uint256 readyAt,,,,) = views(coord).prover(a);
         if (unbonding == 0 || block.timestamp < readyAt) return;
         vm.prank(a);
         coord.withdrawUnstaked();
@@ -144,7 +145,7 @@ contract CoordinatorHandler is TestBase {
     /// @notice A prover withdraws its earnings.
     function withdrawEarnings(uint256 actorSeed) external {
         address a = _actor(actorSeed);
-        (,,,, uint256 earnings,,) = coord.prover(a);
+        (,,,, uint256 earnings,,) = views(coord).prover(a);
         if (earnings == 0) return;
         vm.prank(a);
         coord.withdrawEarnings();
@@ -154,7 +155,7 @@ contract CoordinatorHandler is TestBase {
 
     /// @notice The relayer posts a source batch's whole proving tree of 1..MAX_LEAVES leaves.
     function postBatch(uint256 leaves, uint256 reward) external {
-        (, uint40 nextJob) = coord.nextIds();
+        (, uint40 nextJob) = views(coord).nextIds();
         if (nextJob > MAX_JOBS) return;
         reward = bound(reward, 0, 3 ether);
         uint24 n = uint24(bound(leaves, 1, MAX_LEAVES));
@@ -177,7 +178,7 @@ contract CoordinatorHandler is TestBase {
         n = idx == HOARDER ? 16 : bound(n, 1, 4);
         bool[ACTORS] memory lapsedBefore;
         for (uint256 k; k < ACTORS; ++k) {
-            lapsedBefore[k] = coord.lapsed(actors[k]);
+            lapsedBefore[k] = views(coord).lapsed(actors[k]);
         }
         vm.prank(a);
         try coord.leaseMany(n) returns (uint64[] memory got, uint40[] memory jobs) {
@@ -226,7 +227,7 @@ contract CoordinatorHandler is TestBase {
         uint64 rid = _pickLease(a, ICoordinator.LeaseState.Leased, pick);
         if (rid == 0) return;
         (uint40 jobId,, ICoordinator.JobStatus status, bool cancelled,) = _jobOf(rid);
-        (,, uint64 latest,,) = coord.job(jobId);
+        (,, uint64 latest,,) = views(coord).job(jobId);
         // Only the latest lease of a pending job may go back, and it always may (short of its
         // last possible attempt, which no run reaches).
         bool releasable = latest == rid && status == ICoordinator.JobStatus.Pending;
@@ -241,8 +242,8 @@ contract CoordinatorHandler is TestBase {
                 badRelease = true;
             }
             if (now_.balance != before.balance) badRelease = true;
-            (ICoordinator.JobStatus after_,,,,) = coord.job(jobId);
-            (,, uint40 head,) = coord.queue();
+            (ICoordinator.JobStatus after_,,,,) = views(coord).job(jobId);
+            (,, uint40 head,) = views(coord).queue();
             if (cancelled ? after_ != ICoordinator.JobStatus.Cleared : head != jobId) {
                 badRelease = true;
             }
@@ -268,8 +269,8 @@ contract CoordinatorHandler is TestBase {
     }
 
     function _books(address a) internal view returns (Books memory b) {
-        (b.bond,,, b.active, b.earned,,) = coord.prover(a);
-        b.lapsed = coord.lapsed(a);
+        (b.bond,,, b.active, b.earned,,) = views(coord).prover(a);
+        b.lapsed = views(coord).lapsed(a);
         b.balance = token.balanceOf(address(coord));
     }
 
@@ -279,7 +280,7 @@ contract CoordinatorHandler is TestBase {
         address a = _actor(actorSeed);
         if (rids.length == 0) return;
         uint64 rid = rids[pick % rids.length];
-        (address holder,, ICoordinator.LeaseState state,,) = coord.leaseInfo(rid);
+        (address holder,, ICoordinator.LeaseState state,,) = views(coord).leaseInfo(rid);
         kind %= 6;
         if (kind == 4) {
             _unstakeThenSubmit(rid, holder, state);
@@ -303,7 +304,7 @@ contract CoordinatorHandler is TestBase {
             } catch {}
         } else if (kind == 1) {
             uint64 foreign = rid + (uint64(bound(pick >> 32, 1, 1 << 20)) << 24);
-            (,, ICoordinator.LeaseState fs,,) = coord.leaseInfo(foreign);
+            (,, ICoordinator.LeaseState fs,,) = views(coord).leaseInfo(foreign);
             if (fs != ICoordinator.LeaseState.None) return;
             vm.prank(a);
             try coord.submitProof(foreign, keccak256("foreign")) {
@@ -336,10 +337,10 @@ contract CoordinatorHandler is TestBase {
         internal
     {
         (uint40 jobId,,,, bool pending) = _jobOf(rid);
-        (,, uint64 latest,,) = coord.job(jobId);
+        (,, uint64 latest,,) = views(coord).job(jobId);
         if (state != ICoordinator.LeaseState.Leased || !pending || latest == rid) return;
-        (uint256 bond,,, uint256 active,,,) = coord.prover(holder);
-        (ICoordinator.StakeParams memory sp,,,,) = coord.params();
+        (uint256 bond,,, uint256 active,,,) = views(coord).prover(holder);
+        (ICoordinator.StakeParams memory sp,,,,) = views(coord).params();
         uint256 locked = active * sp.bondPerLease;
         uint256 free = bond > locked ? bond - locked : 0;
         // Half the time it keeps room for one more lease, so the submission may go through.
@@ -353,7 +354,7 @@ contract CoordinatorHandler is TestBase {
         vm.prank(holder);
         try coord.submitProof(rid, _hashOf(rid, holder)) {
             awaiting.push(rid);
-            (bond,,, active,,,) = coord.prover(holder);
+            (bond,,, active,,,) = views(coord).prover(holder);
             if (bond < active * sp.bondPerLease) hostileCallSucceeded = true;
             calls[keccak256("unstake then submit (backed)")]++;
         } catch (bytes memory reason) {
@@ -375,7 +376,7 @@ contract CoordinatorHandler is TestBase {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n + junk);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder,,,,) = coord.leaseInfo(rid);
+            (address holder,,,,) = views(coord).leaseInfo(rid);
             vs[i] =
                 ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), _hashOf(rid, holder));
         }
@@ -403,11 +404,11 @@ contract CoordinatorHandler is TestBase {
     function cancel(uint256 pick) external {
         if (batchCount == 0 || pick % 5 != 0) return;
         uint32 id = uint32(bound(pick >> 8, 1, batchCount));
-        ICoordinator.BatchInfo memory b = coord.batch(id);
+        ICoordinator.BatchInfo memory b = views(coord).batch(id);
         if (b.cancelled || b.finalProofHash != 0) return;
         uint256 notComplete;
         for (uint40 j = b.firstJobId; j < b.firstJobId + b.jobCount; ++j) {
-            (ICoordinator.JobStatus s,,,,) = coord.job(j);
+            (ICoordinator.JobStatus s,,,,) = views(coord).job(j);
             if (s != ICoordinator.JobStatus.Complete) ++notComplete;
         }
         address by = pick % 2 == 0 ? relayer : owner;
@@ -423,7 +424,7 @@ contract CoordinatorHandler is TestBase {
 
     /// @notice Anyone clears pending jobs of cancelled batches.
     function clear(uint256 from, uint256 count) external {
-        (, uint40 nextJob) = coord.nextIds();
+        (, uint40 nextJob) = views(coord).nextIds();
         if (nextJob <= 1) return;
         uint256 n = bound(count, 1, 8);
         uint256 first = bound(from, 1, nextJob - 1);
@@ -485,7 +486,7 @@ contract CoordinatorHandler is TestBase {
     /// @notice Anyone applies the announced settings once they are due (half the time, time
     ///         passes until they are).
     function applySettings(uint256 seed) external {
-        (, uint256 at) = coord.proposedSettings();
+        (, uint256 at) = views(coord).proposedSettings();
         if (at == 0) return;
         if (block.timestamp < at && seed % 2 == 0) vm.warp(at);
         if (block.timestamp < at) {
@@ -503,16 +504,17 @@ contract CoordinatorHandler is TestBase {
     function expire(uint256 pick) external {
         if (awaiting.length == 0) return;
         uint64 rid = awaiting[pick % awaiting.length];
-        (address holder,, ICoordinator.LeaseState state, uint32 at,) = coord.leaseInfo(rid);
+        (address holder,, ICoordinator.LeaseState state, uint32 at,) = views(coord).leaseInfo(rid);
         if (state != ICoordinator.LeaseState.Submitted) return;
-        (uint256 upload, uint256 verdict) = coord.deadlinesAt(at);
+        (uint256 upload, uint256 verdict) = views(coord).deadlinesAt(at);
         if ((pick >> 8) % 2 == 0 && block.timestamp < at + upload + verdict) {
             vm.warp(at + upload + verdict);
         }
-        (uint256 bond,,, uint256 active, uint256 earned,,) = coord.prover(holder);
+        (uint256 bond,,, uint256 active, uint256 earned,,) = views(coord).prover(holder);
         try coord.expireSubmission(rid) {
             if (block.timestamp < at + upload + verdict) hostileCallSucceeded = true;
-            (uint256 bondAfter,,, uint256 activeAfter, uint256 earnedAfter,,) = coord.prover(holder);
+            (uint256 bondAfter,,, uint256 activeAfter, uint256 earnedAfter,,) =
+                views(coord).prover(holder);
             if (bondAfter != bond || earnedAfter != earned || activeAfter + 1 != active) {
                 badExpiry = true;
             }
@@ -532,7 +534,7 @@ contract CoordinatorHandler is TestBase {
             address a = actors[HOARDER + r % 2];
             bool[ACTORS] memory lapsedBefore;
             for (uint256 k; k < ACTORS; ++k) {
-                lapsedBefore[k] = coord.lapsed(actors[k]);
+                lapsedBefore[k] = views(coord).lapsed(actors[k]);
             }
             vm.prank(a);
             try coord.leaseMany(1) returns (uint64[] memory got, uint40[] memory jobs) {
@@ -579,8 +581,8 @@ contract CoordinatorHandler is TestBase {
 
     function _settings() internal view returns (ICoordinator.Settings memory s) {
         (ICoordinator.StakeParams memory sp, uint24 age, uint24 upload, uint32 unbonding,) =
-            coord.params();
-        (, uint256 verdict) = coord.deadlinesAt(block.timestamp);
+            views(coord).params();
+        (, uint256 verdict) = views(coord).deadlinesAt(block.timestamp);
         s = ICoordinator.Settings(
             sp, age, upload, unbonding, uint32(verdict), coord.relayer(), coord.treasury()
         );
@@ -590,7 +592,7 @@ contract CoordinatorHandler is TestBase {
     function _previousHolder(uint64 rid) internal view returns (uint64 prev, address holder) {
         if (uint24(rid) <= 1) return (0, address(0));
         prev = rid - 1;
-        (holder,,,,) = coord.leaseInfo(prev);
+        (holder,,,,) = views(coord).leaseInfo(prev);
     }
 
     function _actor(uint256 seed) internal view returns (address) {
@@ -614,9 +616,9 @@ contract CoordinatorHandler is TestBase {
             bool pending
         )
     {
-        (, jobId,,,) = coord.leaseInfo(rid);
-        (status, batchId,,,) = coord.job(jobId);
-        cancelled = coord.batch(batchId).cancelled;
+        (, jobId,,,) = views(coord).leaseInfo(rid);
+        (status, batchId,,,) = views(coord).job(jobId);
+        cancelled = views(coord).batch(batchId).cancelled;
         pending = status == ICoordinator.JobStatus.Pending && !cancelled;
     }
 
@@ -630,7 +632,7 @@ contract CoordinatorHandler is TestBase {
         if (n == 0) return 0;
         for (uint256 k; k < n; ++k) {
             uint64 rid = rids[(pick % n + k) % n];
-            (address holder,, ICoordinator.LeaseState s,,) = coord.leaseInfo(rid);
+            (address holder,, ICoordinator.LeaseState s,,) = views(coord).leaseInfo(rid);
             if (holder == a && s == state) return rid;
         }
         return 0;
@@ -644,13 +646,13 @@ contract CoordinatorHandler is TestBase {
     function _checkSpares(uint256 taker, uint64[] memory got, bool[ACTORS] memory lapsedBefore)
         internal
     {
-        (, uint24 minAge,,,) = coord.params();
+        (, uint24 minAge,,,) = views(coord).params();
         for (uint256 i; i < got.length; ++i) {
             uint24 attempt = uint24(got[i]);
             if (attempt < 2) continue;
             uint64 prev = got[i] - 1;
             if (block.timestamp >= leasedAt[prev] + minAge) continue;
-            (address holder,, ICoordinator.LeaseState ps,,) = coord.leaseInfo(prev);
+            (address holder,, ICoordinator.LeaseState ps,,) = views(coord).leaseInfo(prev);
             // Given back by its holder: any age goes.
             if (ps == ICoordinator.LeaseState.Released) {
                 calls[keccak256("released job taken")]++;
@@ -662,7 +664,9 @@ contract CoordinatorHandler is TestBase {
                 if (actors[k] == holder) holderLapsed = lapsedBefore[k];
             }
             if (holderLapsed) calls[keccak256("spare (lapsed holder)")]++;
-            if (lapsedBefore[taker] || (attempt - 1 > coord.spareAttempts() && !holderLapsed)) {
+            if (
+                lapsedBefore[taker] || (attempt - 1 > views(coord).spareAttempts() && !holderLapsed)
+            ) {
                 badSpare = true;
             }
         }
@@ -673,8 +677,8 @@ contract CoordinatorHandler is TestBase {
             leasedAt[got[i]] = block.timestamp;
             rids.push(got[i]);
             if (uint24(got[i]) > 1) calls[keccak256("reassigned")]++;
-            (, uint32 b,,,) = coord.job(jobs[i]);
-            ICoordinator.BatchInfo memory info = coord.batch(b);
+            (, uint32 b,,,) = views(coord).job(jobs[i]);
+            ICoordinator.BatchInfo memory info = views(coord).batch(b);
             if (finished[jobs[i]] || info.cancelled) leasedFinishedJob = true;
             // A node is ready only after a verdict, and every verdict is observed.
             bool node = jobs[i] >= info.firstJobId + info.leafCount;
@@ -689,7 +693,7 @@ contract CoordinatorHandler is TestBase {
         uint256 w;
         for (uint256 k; k < unsubmitted.length; ++k) {
             uint64 rid = unsubmitted[k];
-            (address holder,, ICoordinator.LeaseState s,,) = coord.leaseInfo(rid);
+            (address holder,, ICoordinator.LeaseState s,,) = views(coord).leaseInfo(rid);
             (,,,, bool pending) = _jobOf(rid);
             if (s != ICoordinator.LeaseState.Leased || !pending) continue;
             if (holder != a) {
@@ -709,9 +713,9 @@ contract CoordinatorHandler is TestBase {
     // again once submitted: with no room for it the submission must revert LeaseCapReached.
     function _trySubmit(address a, uint64 rid) internal returns (bool ok) {
         (uint40 jobId,,,,) = _jobOf(rid);
-        (,, uint64 latest,,) = coord.job(jobId);
-        (,,, uint256 active,,,) = coord.prover(a);
-        bool backed = latest == rid || active < coord.leaseCap(a);
+        (,, uint64 latest,,) = views(coord).job(jobId);
+        (,,, uint256 active,,,) = views(coord).prover(a);
+        bool backed = latest == rid || active < views(coord).leaseCap(a);
         // A third of the submissions lease the next job in the same call.
         if (rid % 3 == 0) return _trySubmitAndLease(a, rid, backed);
         vm.prank(a);
@@ -764,7 +768,7 @@ contract CoordinatorHandler is TestBase {
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](n);
         for (uint256 i; i < n; ++i) {
             uint64 rid = awaiting[i];
-            (address holder,,,,) = coord.leaseInfo(rid);
+            (address holder,,,,) = views(coord).leaseInfo(rid);
             vs[i] =
                 ICoordinator.Verdict(rid, holder, uint8(_resultFor(holder)), _hashOf(rid, holder));
         }
@@ -834,7 +838,7 @@ contract CoordinatorHandler is TestBase {
     function _dropJudged() internal {
         uint256 w;
         for (uint256 i; i < awaiting.length; ++i) {
-            (,, ICoordinator.LeaseState s,,) = coord.leaseInfo(awaiting[i]);
+            (,, ICoordinator.LeaseState s,,) = views(coord).leaseInfo(awaiting[i]);
             if (s == ICoordinator.LeaseState.Submitted) awaiting[w++] = awaiting[i];
         }
         while (awaiting.length > w) awaiting.pop();
@@ -844,9 +848,9 @@ contract CoordinatorHandler is TestBase {
     // jobs that finished, and the jobs that left Waiting; one seen Waiting after that would
     // become ready twice.
     function _noteFinished() internal {
-        (, uint40 nextJob) = coord.nextIds();
+        (, uint40 nextJob) = views(coord).nextIds();
         for (uint40 j = 1; j < nextJob; ++j) {
-            (ICoordinator.JobStatus s,,,,) = coord.job(j);
+            (ICoordinator.JobStatus s,,,,) = views(coord).job(j);
             if (s == ICoordinator.JobStatus.Complete || s == ICoordinator.JobStatus.Cleared) {
                 finished[j] = true;
             }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./TestBase.sol";
 import {Coordinator} from "../../Coordinator.sol";
+import {views} from "./Views.sol";
 import {ICoordinator} from "../../ICoordinator.sol";
 import {TestToken} from "../../devnet/TestToken.sol";
 
@@ -77,7 +78,7 @@ abstract contract CoordinatorFixture is TestBase {
 
     /// @dev The batch's top job (its last).
     function _top(uint32 batchId) internal view returns (uint40) {
-        ICoordinator.BatchInfo memory b = coord.batch(batchId);
+        ICoordinator.BatchInfo memory b = views(coord).batch(batchId);
         return b.firstJobId + b.jobCount - 1;
     }
 
@@ -123,7 +124,7 @@ abstract contract CoordinatorFixture is TestBase {
     function _verdict(uint64 requestId, ICoordinator.VerdictResult result, bytes32 proofHash)
         internal
     {
-        (address holder,,,,) = coord.leaseInfo(requestId);
+        (address holder,,,,) = views(coord).leaseInfo(requestId);
         ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
         vs[0] = ICoordinator.Verdict(requestId, holder, uint8(result), proofHash);
         vm.prank(relayer);
@@ -132,7 +133,7 @@ abstract contract CoordinatorFixture is TestBase {
 
     /// @dev `who` proves jobs one at a time until the batch's top is complete; returns how many.
     function _proveTree(address who, uint32 batchId) internal returns (uint256 steps) {
-        while (coord.batch(batchId).jobsLeft != 0) {
+        while (views(coord).batch(batchId).jobsLeft != 0) {
             _prove(who);
             ++steps;
         }
@@ -141,8 +142,8 @@ abstract contract CoordinatorFixture is TestBase {
     /// @dev The settings in force (the verdict deadline as the last change left it).
     function _settings() internal view returns (ICoordinator.Settings memory s) {
         (ICoordinator.StakeParams memory sp, uint24 age, uint24 upload, uint32 unbonding,) =
-            coord.params();
-        (, uint256 verdict) = coord.deadlinesAt(block.timestamp);
+            views(coord).params();
+        (, uint256 verdict) = views(coord).deadlinesAt(block.timestamp);
         s = ICoordinator.Settings({
             stake: sp,
             minReassignAge: age,
@@ -180,34 +181,34 @@ abstract contract CoordinatorFixture is TestBase {
     }
 
     function _active(address who) internal view returns (uint256 active) {
-        (,,, active,,,) = coord.prover(who);
+        (,,, active,,,) = views(coord).prover(who);
     }
 
     function _bondOf(address who) internal view returns (uint256 bond) {
-        (bond,,,,,,) = coord.prover(who);
+        (bond,,,,,,) = views(coord).prover(who);
     }
 
     function _earnings(address who) internal view returns (uint256 earnings) {
-        (,,,, earnings,,) = coord.prover(who);
+        (,,,, earnings,,) = views(coord).prover(who);
     }
 
     function _status(uint40 jobId) internal view returns (ICoordinator.JobStatus status) {
-        (status,,,,) = coord.job(jobId);
+        (status,,,,) = views(coord).job(jobId);
     }
 
     function _leaseState(uint64 requestId) internal view returns (ICoordinator.LeaseState state) {
-        (,, state,,) = coord.leaseInfo(requestId);
+        (,, state,,) = views(coord).leaseInfo(requestId);
     }
 
     function _pending() internal view returns (uint256 pendingJobs) {
-        (, pendingJobs,,) = coord.queue();
+        (, pendingJobs,,) = views(coord).queue();
     }
 
     function _fresh() internal view returns (uint256 freshJobs) {
-        (freshJobs,,,) = coord.queue();
+        (freshJobs,,,) = views(coord).queue();
     }
 
     function _head() internal view returns (uint40 head) {
-        (,, head,) = coord.queue();
+        (,, head,) = views(coord).queue();
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {CoordinatorFixture} from "./CoordinatorFixture.sol";
 import {TreeModel} from "./TreeModel.sol";
 import {ICoordinator} from "../../ICoordinator.sol";
+import {views} from "./Views.sol";
 
 /// @notice Drives one batch's proving tree through leases and Valid verdicts in an order chosen
 ///         by a seed, and checks after every verdict, against TreeModel, that readiness follows
@@ -32,9 +33,9 @@ abstract contract TreeChecks is CoordinatorFixture {
         returns (Drive memory d)
     {
         d.batchId = _post(leaves);
-        d.first = coord.batch(d.batchId).firstJobId;
+        d.first = views(coord).batch(d.batchId).firstJobId;
         d.tree = TreeModel.build(leaves);
-        vm.assertEq(coord.batch(d.batchId).jobCount, d.tree.size, "jobCount = model's size");
+        vm.assertEq(views(coord).batch(d.batchId).jobCount, d.tree.size, "jobCount = model's size");
         d.open = new uint64[](d.tree.size);
         d.readied = new uint256[](d.tree.size);
         _checkStatuses(d);
@@ -57,7 +58,7 @@ abstract contract TreeChecks is CoordinatorFixture {
         uint256 n = _fresh();
         if (n > 16) n = 16;
         uint8[] memory before = _snapshot(d);
-        ICoordinator.BatchInfo memory b = coord.batch(d.batchId);
+        ICoordinator.BatchInfo memory b = views(coord).batch(d.batchId);
         if (busy && b.leasedFresh == b.leafCount) {
             vm.prank(who);
             vm.expectRevert(ICoordinator.NoJobAvailable.selector);
@@ -108,7 +109,7 @@ abstract contract TreeChecks is CoordinatorFixture {
             }
         }
         uint256 freshBefore = _fresh();
-        uint256 nodesBefore = coord.batch(d.batchId).freshNodes;
+        uint256 nodesBefore = views(coord).batch(d.batchId).freshNodes;
         _submit(who, rid);
         if (top) {
             vm.expectEmit(address(coord));
@@ -119,7 +120,9 @@ abstract contract TreeChecks is CoordinatorFixture {
         uint256 readied = _checkReadied(d, index);
         vm.assertEq(_fresh(), freshBefore + readied, "fresh count follows readiness");
         vm.assertEq(
-            coord.batch(d.batchId).freshNodes, nodesBefore + readied, "fresh nodes of the batch"
+            views(coord).batch(d.batchId).freshNodes,
+            nodesBefore + readied,
+            "fresh nodes of the batch"
         );
         _checkStatuses(d);
         _checkFinal(d, index, rid);
@@ -143,10 +146,10 @@ abstract contract TreeChecks is CoordinatorFixture {
 
     /// @dev The batch has a final proof exactly once its top is complete, and it is the top's.
     function _checkFinal(Drive memory d, uint256 index, uint64 rid) internal view {
-        ICoordinator.BatchInfo memory b = coord.batch(d.batchId);
+        ICoordinator.BatchInfo memory b = views(coord).batch(d.batchId);
         if (index == d.tree.size - 1) {
             vm.assertEq(b.finalProofHash, _proofHash(rid), "final proof = the top's winning proof");
-            (,,,, uint64 winning) = coord.job(d.first + uint40(index));
+            (,,,, uint64 winning) = views(coord).job(d.first + uint40(index));
             vm.assertEq(winning, rid, "job() reports the winning lease");
             vm.assertEq(b.jobsLeft, 0, "nothing left");
         } else {
@@ -166,7 +169,7 @@ abstract contract TreeChecks is CoordinatorFixture {
             vm.assertEq(s != ICoordinator.JobStatus.Waiting, ready, "waiting iff children left");
         }
         vm.assertEq(
-            complete + coord.batch(d.batchId).jobsLeft, d.tree.size, "complete + left = jobs"
+            complete + views(coord).batch(d.batchId).jobsLeft, d.tree.size, "complete + left = jobs"
         );
     }
 
@@ -193,10 +196,10 @@ abstract contract TreeChecks is CoordinatorFixture {
 
     /// @dev Jobs of uncancelled batches that job() reports Fresh: what queue() must count.
     function _countFresh() internal view returns (uint256 n) {
-        (, uint40 nextJob) = coord.nextIds();
+        (, uint40 nextJob) = views(coord).nextIds();
         for (uint40 j = 1; j < nextJob; ++j) {
-            (ICoordinator.JobStatus s, uint32 b,,,) = coord.job(j);
-            if (s == ICoordinator.JobStatus.Fresh && !coord.batch(b).cancelled) ++n;
+            (ICoordinator.JobStatus s, uint32 b,,,) = views(coord).job(j);
+            if (s == ICoordinator.JobStatus.Fresh && !views(coord).batch(b).cancelled) ++n;
         }
     }
 }

@@ -26,6 +26,7 @@ interface Vm {
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function roll(uint256 blockNumber) external;
+    function deal(address account, uint256 balance) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
