@@ -509,7 +509,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // they are the critical path (a busy prover's lease-ahead held a ready node for 30 s while
     // another prover idled, in a devnet run). A prover that has lapsed is kept off the critical
     // path while there is a minimum age: no stale job, no fresh node, no spare (see
-    // `spareAttempts`), and from the pending list only a job nobody holds; else a persistent
+    // `spareAttempts`), and from the pending list only a job nobody holds or one held for twice
+    // the stale age (nobody in good standing took it: a crashed holder's); else a persistent
     // hoarder, its lease handed on, takes the next stale job or ready node and holds that one
     // too (in the simulator, 20% of the provers doing so from the tree's tail cost 1.15x; kept
     // off, 1.10x). A `freshOnly` lease takes no other pending job. `caller` is the caller's
@@ -640,8 +641,13 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
             if (_own(j, self)) return (0, 0, address(0));
         }
         if (_batches[j.batchId].cancelled) return (0, 0, address(0));
-        // A lapsed caller (no spare, on the LRP path) takes only a job nobody holds.
-        if (!spare && minAge == 0 && j.state <= LeaseState.Submitted) return (0, 0, address(0));
+        // A lapsed caller (no spare, on the LRP path) takes only a job nobody holds, or one
+        // held for twice the stale age (the minimum age if none is set): no prover in good
+        // standing took it by then, and lapsed provers alone must still be able to finish.
+        if (!spare && minAge == 0 && j.state <= LeaseState.Submitted) {
+            uint256 overdue = cfg.staleAge != 0 ? cfg.staleAge : cfg.minReassignAge;
+            if (block.timestamp < uint256(j.leasedAt) + 2 * overdue) return (0, 0, address(0));
+        }
         if (minAge < cfg.minReassignAge) minAge = cfg.minReassignAge;
         // Young: only as a spare (read in the order that leaves out what does not decide). A
         // released job is never young: its holder gave it back.

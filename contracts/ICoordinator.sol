@@ -286,8 +286,9 @@ interface ICoordinator {
     ///         is fresh, and only once leased `minReassignAge` ago unless it may go as a spare
     ///         (`spareAttempts`). A caller that holds a lease not yet submitted gets fresh round-0
     ///         jobs only; one whose leases all await verdicts is idle. A caller that has lapsed
-    ///         (`lapsed`) gets fresh round-0 jobs and pending jobs that nobody holds only, while
-    ///         `minReassignAge` is set.
+    ///         (`lapsed`) gets fresh round-0 jobs, pending jobs that nobody holds and pending
+    ///         jobs held for twice the stale age (twice `minReassignAge` if no stale age is
+    ///         set) only, while `minReassignAge` is set.
     ///         Reverts `NoJobAvailable` when there is none, unless the call cleared jobs of
     ///         cancelled batches on its way (then it leases nothing and keeps the clearing, so
     ///         any number of them is cleared a bounded number per call).
@@ -480,7 +481,8 @@ interface ICoordinatorViews {
     /// @notice Whether a lease of `account`'s was handed on before it submitted, or judged
     ///         Invalid or Missing, and it has completed no job since: its leases may go as
     ///         spares, it takes no spare, and while `minReassignAge` is set it takes fresh
-    ///         round-0 jobs and pending jobs nobody holds only (no stale job, no fresh node).
+    ///         round-0 jobs, pending jobs nobody holds and jobs held for twice the stale age only
+    ///         (no stale job, no fresh node).
     /// @param account The prover.
     /// @return Whether it has lapsed.
     function lapsed(address account) external view returns (bool);

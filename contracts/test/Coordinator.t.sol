@@ -715,6 +715,39 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(j, 1, "the stale job goes to a prover in good standing");
     }
 
+    /// @notice A held job that no prover in good standing took for twice the stale age goes to
+    ///         a lapsed prover too (twice the minimum age while no stale age is set): else
+    ///         provers that have all lapsed would wait forever for a crashed holder's job.
+    function test_Lease_ALapsedProverTakesAJobHeldTwiceTheStaleAge() public {
+        _lapsedTakesAnOverdueJob(0, 60); // the minimum age, 30 s, twice
+        _lapsedTakesAnOverdueJob(45, 90);
+    }
+
+    function _lapsedTakesAnOverdueJob(uint24 staleAge, uint256 overdue) internal {
+        coord = _deploy(30);
+        vm.prank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        vm.prank(owner);
+        coord.setStaleAge(staleAge);
+        _post(3); // leaves 1-3
+        _bond(alice, 1);
+        _bond(bob, 2);
+        _bond(carol, 1);
+        uint256 t0 = block.timestamp;
+        _lease(alice); // job 1
+        _lease(bob); // job 2
+        _lease(bob); // job 3
+        _lease(carol); // job 1 as a spare: alice lapses
+        vm.assertTrue(views(coord).lapsed(alice), "lapsed");
+        vm.warp(t0 + overdue - 1);
+        vm.expectRevert(ICoordinator.NoJobAvailable.selector);
+        _lease(alice); // bob holds job 2, not yet for twice the age
+        vm.warp(t0 + overdue);
+        (, uint40 j) = _lease(alice);
+        vm.assertEq(j, 2, "held for twice the age: it goes to a lapsed prover");
+        vm.assertTrue(views(coord).lapsed(bob), "and its holder lapses");
+    }
+
     /// @notice Without a minimum age (the paper's LRP) every lease handed on lapses its holder,
     ///         honest ones included, so a lapsed prover takes any job as before.
     function test_Lease_WithoutAMinimumAgeALapsedProverTakesAnyJob() public {

@@ -54,6 +54,13 @@ contract CoordinatorDifferentialTest is TestBase {
         vm.assertGt(capChecks, 0, "an unbacked late submission refused");
     }
 
+    /// @notice Lapsed provers take a crashed prover's job once it is held for twice the
+    ///         stale age (the model's `lapsed_overdue`, which the trace's test requires).
+    function test_Replay_Overdue() public {
+        _replay("overdue");
+        vm.assertGt(lapsedChecks, 0, "lapsed provers checked");
+    }
+
     function _account(uint256 id) internal pure returns (address) {
         return address(uint160(0x10000 + id));
     }

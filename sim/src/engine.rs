@@ -255,6 +255,7 @@ impl Sim {
             handoffs: t.handoffs,
             lapsed_refused: t.lapsed_refused,
             lapsed_unheld: t.lapsed_unheld,
+            lapsed_overdue: t.lapsed_overdue,
             ..self.coverage
         }
     }

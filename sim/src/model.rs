@@ -85,8 +85,9 @@ pub struct Rules {
     pub stale_first: bool,
     /// A prover that has lapsed takes no stale job and no fresh node, and from the pending list
     /// only a job that nobody holds (its latest lease given back, judged Invalid or Missing, or
-    /// expired): a hoarder whose lease was handed on cannot take the critical path again until
-    /// it completes a job (the contract).
+    /// expired) or one held for twice the stale age (the minimum age without one), which nobody
+    /// in good standing took: a hoarder whose lease was handed on cannot take the critical path
+    /// again until it completes a job, and lapsed provers alone still finish (the contract).
     pub lapsed_off_critical: bool,
 }
 
@@ -385,6 +386,8 @@ pub struct Totals {
     pub lapsed_refused: u64,
     /// Pending jobs nobody holds leased by a lapsed prover.
     pub lapsed_unheld: u64,
+    /// Held pending jobs leased by a lapsed prover once overdue (twice the stale age).
+    pub lapsed_overdue: u64,
 }
 
 /// The coordinator's state.
@@ -889,11 +892,21 @@ impl Coordinator {
         let rules = self.params.rules;
         let lapsed = |p: Account| rules.lapse && self.provers[p as usize].lapsed;
         if at_least == 0 && self.off_critical(me) {
+            // A held job only once it is overdue: held for twice the stale age (the minimum
+            // age if none is set), which no prover in good standing took.
+            let overdue = 2 * rules
+                .stale_age
+                .filter(|&s| s > 0)
+                .unwrap_or(self.params.min_reassign_age);
             if matches!(j.state, LeaseState::Leased | LeaseState::Submitted) {
-                self.totals.lapsed_refused += 1;
-                return None;
+                if now < j.leased_at + overdue {
+                    self.totals.lapsed_refused += 1;
+                    return None;
+                }
+                self.totals.lapsed_overdue += 1;
+            } else {
+                self.totals.lapsed_unheld += 1;
             }
-            self.totals.lapsed_unheld += 1;
         }
         let spare =
             at_least == 0 && !lapsed(me) && (j.attempt <= rules.spare_attempts || lapsed(j.holder));

@@ -171,7 +171,7 @@ pub const CANDIDATES: [Candidate; 13] = [
         prefetch_lead: Some(JIT),
     },
     Candidate {
-        name: "+ a lapsed prover takes no stale job, no fresh node, no held job (the contract)",
+        name: "+ a lapsed prover takes no stale job, no fresh node, no held job until held twice the stale age (the contract)",
         policy: Policy::LrpMinAge {
             secs: SPARE_MIN_AGE,
         },
@@ -363,7 +363,8 @@ pub fn markdown(setup: Setup, rows: &[StudyRow]) -> String {
          of its handed on unsubmitted, no job completed since), and never to a lapsed prover; the \
          last row keeps a lapsed prover off the critical path: no stale job, no fresh node, and \
          from the pending list only a job that nobody holds (given back, judged Invalid or \
-         Missing, or expired). \
+         Missing, or expired) or one held for twice the stale age, which nobody in good \
+         standing took. \
          Slowdowns are makespans over the same candidate's fault-free one; in brackets, over \
          the optimum of the honest provers alone (faulty provers are taken out of the {}, so \
          part of any slowdown is capacity lost, which no rule wins back).\n",

@@ -90,6 +90,8 @@ pub struct Coverage {
     pub lapsed_refused: u64,
     /// Pending jobs nobody holds leased by a lapsed prover.
     pub lapsed_unheld: u64,
+    /// Held pending jobs leased by a lapsed prover once overdue (twice the stale age).
+    pub lapsed_overdue: u64,
 }
 
 /// A recorded trace.
@@ -464,6 +466,41 @@ pub fn differential_scenarios() -> Vec<crate::Scenario> {
             // The one seed of the first 300 with a refused late submission and a lapsed
             // holder's job taken as a spare.
             s.seed = 152;
+            s
+        },
+        {
+            // Lapsed provers finish what a crashed one holds: two fast provers whose proofs
+            // are judged Invalid (lapsed for good) and one that crashes holding a leaf, while
+            // the two honest provers are slow and busy when it goes stale: a lapsed prover
+            // takes it once it is held for twice the stale age. And one that leaves, giving
+            // its leases back, as in every trace.
+            let provers = vec![
+                group(2, 100.0, 0.1, 2, None),
+                group(2, 5.0, 0.0, 20, Some((FaultKind::Invalid, Strike::Start))),
+                group(
+                    1,
+                    20.0,
+                    0.0,
+                    1,
+                    Some((FaultKind::Crash, Strike::FreshLeased(0.5))),
+                ),
+                group(
+                    1,
+                    20.0,
+                    0.3,
+                    1,
+                    Some((FaultKind::Churn, Strike::AtSecs(30.0))),
+                ),
+            ];
+            let mut s = base(
+                "overdue",
+                Policy::LrpMinAge { secs: 30 },
+                8,
+                1,
+                60.0,
+                provers,
+            );
+            s.rules.stale_age = Some(30);
             s
         },
     ]

@@ -358,6 +358,42 @@ fn spares_go_at_once_up_to_spare_attempts_and_never_to_a_lapsed_prover() {
 }
 
 #[test]
+fn a_lapsed_prover_takes_a_held_job_once_overdue() {
+    // The contract's test_Lease_ALapsedProverTakesAJobHeldTwiceTheStaleAge, on the model: twice
+    // the minimum age without a stale age, twice the stale age with one.
+    for (stale_age, overdue) in [(None, 60), (Some(45), 90)] {
+        let mut rules = Rules::CONTRACT;
+        rules.stale_age = stale_age;
+        let params = Params {
+            rules,
+            min_reassign_age: 30,
+            ..PARAMS
+        };
+        let mut c = coord(params, &[(1, 10), (2, 20), (3, 10)]);
+        c.post_batch(3, 1).unwrap(); // leaves 1-3
+        c.lease(1, 1, 0).unwrap(); // job 1
+        c.lease(2, 1, 0).unwrap(); // job 2
+        c.lease(2, 1, 0).unwrap(); // job 3
+        assert_eq!(jobs(&c.lease(3, 1, 0)), [1], "a spare: prover 1 lapses");
+        assert_eq!(
+            c.lease(1, 1, overdue - 1),
+            Err(LeaseError::NoJobAvailable),
+            "job 2 is held, not yet for twice the age"
+        );
+        assert_eq!(
+            jobs(&c.lease(1, 1, overdue)),
+            [2],
+            "overdue: a lapsed prover takes it"
+        );
+        assert_eq!(
+            (c.totals().lapsed_refused, c.totals().lapsed_overdue),
+            (1, 1)
+        );
+        c.check_invariants().unwrap();
+    }
+}
+
+#[test]
 fn a_lapsed_prover_takes_a_job_nobody_holds_and_no_stale_one() {
     // The contract's test_Lease_ALapsedProverTakesAJobNobodyHolds, on the model.
     let mut rules = Rules::CONTRACT;
@@ -1197,6 +1233,7 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
         all.cleared_only += c.cleared_only;
         all.lapsed_refused += c.lapsed_refused;
         all.lapsed_unheld += c.lapsed_unheld;
+        all.lapsed_overdue += c.lapsed_overdue;
     }
     // Nodes made fresh by their last child's verdict (single-child ones too), an older tree's
     // nodes leased before later leaves, a tree cancelled part-proven whose fresh node a lease
@@ -1223,6 +1260,8 @@ fn the_differential_traces_exercise_the_tree_on_chain() {
     // A lapsed prover refused a job someone holds, and given one nobody holds.
     assert!(all.lapsed_refused >= 1, "{all:?}");
     assert!(all.lapsed_unheld >= 1, "{all:?}");
+    // ...and one held past twice the stale age, which nobody in good standing took.
+    assert!(all.lapsed_overdue >= 1, "{all:?}");
 }
 
 #[test]
