@@ -54,6 +54,9 @@ pub struct DevnetOptions {
     pub verdict_batch: usize,
     /// ...or fewer once the oldest waited this long (milliseconds).
     pub verdict_max_age_ms: u64,
+    /// How long a Valid verdict whose sibling is still open waits to ride with the sibling's
+    /// (milliseconds; the relayer's default).
+    pub verdict_sibling_wait_ms: u64,
     /// Whether a verdict that readies a tree node goes at once (the relayer's default).
     pub urgent_verdicts: bool,
     /// Threads per prover client.
@@ -105,6 +108,8 @@ impl DevnetOptions {
             // goes at once anyway, the others can wait to share a transaction.
             verdict_batch: 32,
             verdict_max_age_ms: 2_000,
+            verdict_sibling_wait_ms: crowdprove_relayer::config::VerdictOpts::default()
+                .verdict_sibling_wait_ms,
             urgent_verdicts: true,
             prover_threads: 1,
             exe: std::env::current_exe().unwrap_or_else(|_| "crowdprove".into()),
@@ -273,6 +278,7 @@ impl Devnet {
         relayer_cfg.jobs.reward = U256::from(REWARD * TOKEN);
         relayer_cfg.verdicts.verdict_batch = opts.verdict_batch;
         relayer_cfg.verdicts.verdict_max_age_ms = opts.verdict_max_age_ms;
+        relayer_cfg.verdicts.verdict_sibling_wait_ms = opts.verdict_sibling_wait_ms;
         relayer_cfg.verdicts.urgent_verdicts = opts.urgent_verdicts;
         relayer_cfg.verdicts.verify_workers = Some(1);
         relayer_cfg.http.rate_burst = 2000;
