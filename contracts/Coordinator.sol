@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -152,7 +153,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         b.poster = msg.sender;
         rootUsed[witnessRoot] = true;
         uint256 escrow = jobCount * rewardPerJob;
-        totalEscrow += escrow;
+        totalEscrow = SafeCast.toUint96(totalEscrow + escrow);
         // forge-lint: disable-next-line(unsafe-typecast) jobCount <= MAX_JOBS_PER_BATCH < 2^24
         uint24 count = uint24(jobCount);
         emit BatchPosted(
@@ -182,7 +183,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         _storeQueue(q);
         b.cancelled = true;
         uint256 refund = uint256(b.jobsLeft) * b.rewardPerJob;
-        totalEscrow -= refund;
+        // forge-lint: disable-next-line(unsafe-typecast) at most totalEscrow, a uint96
+        totalEscrow -= uint96(refund);
         // To whoever escrowed it: an owner that cancels takes nothing, nor does a later relayer.
         address to = b.poster;
         emit BatchCancelled(batchId, to, refund);
@@ -202,7 +204,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
             slashed += s;
         }
         _storeQueue(q);
-        if (paid != 0) totalEscrow -= paid;
+        // forge-lint: disable-next-line(unsafe-typecast) at most totalEscrow, a uint96
+        if (paid != 0) totalEscrow -= uint96(paid);
         if (slashed != 0) slashedOwed += slashed;
     }
 

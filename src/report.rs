@@ -333,7 +333,8 @@ pub async fn summarize(devnet: &Devnet, makespan: Duration) -> anyhow::Result<Su
     gas.per_proven_job = gas.total.checked_div(completed).unwrap_or(0);
 
     let token = TestToken::new(devnet.token, devnet.operator.clone());
-    let mut held = coord.totalEscrow().call().await? + coord.slashedOwed().call().await?;
+    let mut held =
+        U256::from(coord.totalEscrow().call().await?) + coord.slashedOwed().call().await?;
     let mut provers = Vec::new();
     for a in &devnet.accounts {
         let p = coord.prover(a.address()).call().await?;

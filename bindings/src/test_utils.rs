@@ -260,7 +260,7 @@ impl TestChain {
             .call()
             .await
             .map_err(rpc)?;
-        let mut sum = coord.totalEscrow().call().await.map_err(rpc)?
+        let mut sum = U256::from(coord.totalEscrow().call().await.map_err(rpc)?)
             + coord.slashedOwed().call().await.map_err(rpc)?;
         for p in provers {
             let i = coord.prover(*p).call().await.map_err(rpc)?;

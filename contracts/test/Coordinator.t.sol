@@ -519,7 +519,7 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(head, 2, "still the head");
     }
 
-    // Sets job `jobId`'s attempt in storage (`_jobs` is slot 15; `attempt` sits at bit 152 of
+    // Sets job `jobId`'s attempt in storage (`_jobWords` is slot 14; `attempt` sits at bit 136 of
     // the packed Job, per `forge inspect Coordinator storageLayout` and the struct's order).
     /// @notice Leasing the job right after the pending list's tail by id writes nothing into
     ///         the tail's word (the link is implicit); unlinking a job between two others writes
@@ -528,7 +528,7 @@ contract CoordinatorTest is TreeChecks {
         _post(4); // leaves 1..4
         _bond(alice, 4);
         _lease(alice); // job 1
-        bytes32 slot1 = keccak256(abi.encode(uint256(1), uint256(15)));
+        bytes32 slot1 = keccak256(abi.encode(uint256(1), uint256(14)));
         bytes32 word1 = vm.load(address(coord), slot1);
         (uint64 r2,) = _lease(alice); // job 2
         vm.assertEq(vm.load(address(coord), slot1), word1, "the tail's word is not written");
@@ -555,7 +555,7 @@ contract CoordinatorTest is TreeChecks {
     }
 
     function _setAttempt(uint40 jobId, uint24 attempt) internal {
-        bytes32 slot = keccak256(abi.encode(uint256(jobId), uint256(15)));
+        bytes32 slot = keccak256(abi.encode(uint256(jobId), uint256(14)));
         uint256 w = uint256(vm.load(address(coord), slot));
         w = (w & ~(uint256(type(uint24).max) << 136)) | (uint256(attempt) << 136);
         vm.store(address(coord), slot, bytes32(w));
@@ -1159,11 +1159,33 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(uint8(_status(7)), uint8(ICoordinator.JobStatus.Fresh), "leasing paused");
     }
 
+    /// @notice The escrow over all batches is a uint96 (in the relayer's slot): a post that
+    ///         would pass it is refused whole, before any token moves, and one that reaches it
+    ///         exactly is not.
+    function test_PostBatch_RevertsWhen_EscrowWouldPassUint96() public {
+        uint96 max = type(uint96).max;
+        vm.prank(relayer);
+        vm.expectRevert(); // SafeCast's overflow
+        coord.postBatch(_nextRoot(), 2, max, CIRCUIT); // 3 jobs
+        vm.assertEq(coord.totalEscrow(), 0, "nothing escrowed");
+        (uint32 nextBatch,) = views(coord).nextIds();
+        vm.assertEq(nextBatch, 1, "no batch");
+        token.mint(relayer, max);
+        vm.startPrank(relayer);
+        token.approve(address(coord), type(uint256).max);
+        coord.postBatch(_nextRoot(), 1, max, CIRCUIT); // 1 job: exactly the most
+        vm.stopPrank();
+        vm.assertEq(coord.totalEscrow(), max, "the most there can be");
+        vm.prank(relayer);
+        vm.expectRevert();
+        coord.postBatch(_nextRoot(), 1, 1, CIRCUIT);
+    }
+
     /// @notice Job ids stay below 2^32 (the pending list's links are 32-bit): a tree whose ids
     ///         would pass it is refused, one that ends just below it is not.
     function test_PostBatch_RevertsWhen_JobIdsWouldPass2To32() public {
         // Registry: round0Tail (32 bits), nextBatchId (32), nextJobId (40), proverCount (32).
-        bytes32 slot = bytes32(uint256(8));
+        bytes32 slot = bytes32(uint256(7));
         uint256 w = uint256(vm.load(address(coord), slot));
         vm.assertEq(uint40(w >> 64), 1, "the slot layout moved: update this test");
         uint40 last = uint40((uint256(1) << 32) - 1);
@@ -1197,7 +1219,7 @@ contract CoordinatorTest is TreeChecks {
     /// @notice Prover ids stay below 2^24 (a job's holder is 24-bit): the stake that would
     ///         register one more prover is refused.
     function test_Stake_RevertsWhen_ProverIdsRunOut() public {
-        bytes32 slot = bytes32(uint256(8));
+        bytes32 slot = bytes32(uint256(7));
         uint256 w = uint256(vm.load(address(coord), slot));
         vm.assertEq(uint32(w >> 104), 0, "the slot layout moved: update this test");
         w |= uint256((1 << 24) - 2) << 104;

@@ -25,7 +25,7 @@ abstract contract TestBase {
 
     /// @notice Storage slot of the Coordinator's `_provers` mapping (`forge inspect Coordinator
     ///         storageLayout`); the id has no view of its own (the contract is short of bytes).
-    uint256 internal constant PROVERS_SLOT = 17;
+    uint256 internal constant PROVERS_SLOT = 16;
 
     /// @notice The id `account` got at its first stake on `coordinator` (0 if it never staked):
     ///         bits 184-207 of its prover word.

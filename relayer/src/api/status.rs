@@ -171,7 +171,7 @@ fn wei(v: U256) -> f64 {
 }
 
 async fn chain_gauges(s: &Shared) -> anyhow::Result<[U256; 4]> {
-    let escrow = s.chain.coordinator.totalEscrow().call().await?;
+    let escrow = U256::from(s.chain.coordinator.totalEscrow().call().await?);
     let eth = s.chain.provider.get_balance(s.chain.relayer).await?;
     let token = s.chain.token().await?;
     let coordinator: Address = *s.chain.coordinator.address();
