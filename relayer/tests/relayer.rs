@@ -569,12 +569,14 @@ async fn restarts_with_and_without_the_database_lose_and_double_nothing() {
     relayer.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batch() {
-    // Verdicts wait for 32 of them or ten minutes, unless one is on the critical path.
-    let mut net = Net::new(2, 1).await;
-    net.cfg.verdicts.verdict_batch = 32;
-    net.cfg.verdicts.verdict_max_age_ms = 600_000;
+// One prover proves the first leaf of a two-leaf batch: its Valid verdict must stay unposted
+// (the relayer judged it; the next steps of its work loop would have posted it by now were it
+// due); then the second leaf, which readies the top, and both verdicts land. Returns the
+// relayer and the prover for what the caller checks next.
+async fn first_leaf_waits_for_its_sibling(
+    net: &Net,
+    why: &str,
+) -> (crowdprove_relayer::RelayerHandle, TestProver) {
     let relayer = net.start_relayer().await;
     let base = format!("http://{}", relayer.addr);
     let a = net.prover(1, 2, &base).await;
@@ -585,21 +587,25 @@ async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batc
             .contains("crowdprove_relayer_proofs_valid_total 1")
     })
     .await;
-    // Its sibling is still open: the verdict waits (the relayer judged it; the next steps of
-    // its work loop would have posted it by now were it urgent).
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(
-            verdict_events(&net).await.is_empty(),
-            "posted before it was due"
-        );
+        assert!(verdict_events(net).await.is_empty(), "{why}");
     }
-    // The second leaf readies the top: both go at once, then the top finalizes the batch.
     a.prove_one().await;
     eventually("both leaf verdicts", 60, async || {
-        verdict_events(&net).await.len() == 2
+        verdict_events(net).await.len() == 2
     })
     .await;
+    (relayer, a)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_that_readies_a_node_goes_at_once_and_others_wait_for_the_batch() {
+    // Verdicts wait for 32 of them or ten minutes, unless one is on the critical path.
+    let mut net = Net::new(2, 1).await;
+    net.cfg.verdicts.verdict_batch = 32;
+    net.cfg.verdicts.verdict_max_age_ms = 600_000;
+    let (relayer, a) = first_leaf_waits_for_its_sibling(&net, "posted before it was due").await;
     a.prove_one().await;
     eventually("the final proof", 60, async || {
         batch_finalized(&net, 1).await
@@ -617,28 +623,8 @@ async fn a_first_childs_verdict_waits_past_its_age_to_ride_with_its_sibling() {
     net.cfg.verdicts.verdict_batch = 32;
     net.cfg.verdicts.verdict_max_age_ms = 200;
     net.cfg.verdicts.verdict_sibling_wait_ms = 600_000;
-    let relayer = net.start_relayer().await;
-    let base = format!("http://{}", relayer.addr);
-    let a = net.prover(1, 2, &base).await;
-    a.prove_one().await;
-    eventually("the first leaf verified", 60, async || {
-        scrape(&relayer)
-            .await
-            .contains("crowdprove_relayer_proofs_valid_total 1")
-    })
-    .await;
-    for _ in 0..10 {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(
-            verdict_events(&net).await.is_empty(),
-            "posted alone once its age passed"
-        );
-    }
-    a.prove_one().await;
-    eventually("both leaf verdicts", 60, async || {
-        verdict_events(&net).await.len() == 2
-    })
-    .await;
+    let (relayer, _) =
+        first_leaf_waits_for_its_sibling(&net, "posted alone once its age passed").await;
     let filter = Filter::new()
         .address(net.chain.coordinator)
         .from_block(0)
