@@ -593,8 +593,9 @@ async fn case_08_malformed_and_oversized_requests_get_4xx_and_the_service_stays_
 async fn case_09_a_reorg_under_the_relayers_cursor_is_reconciled() {
     let dir = keep(tempfile::tempdir().unwrap());
     // Verdicts go as the proofs are judged, so the blocks reorged below hold verdicts, which
-    // the relayer posts again; held for their siblings they would fall behind the provers'
-    // submissions, and a prover does not yet resubmit a submission a reorg dropped.
+    // the relayer must post again (what this case is about); held for their siblings they
+    // would fall behind the provers' submissions, and the reorg would take those instead (the
+    // client's resubmission is crowdprove-prover's test).
     let mut o = options(&dir, 2, 4);
     o.verdict_sibling_wait_ms = o.verdict_max_age_ms;
     let (mut d, _) = running(o).await;

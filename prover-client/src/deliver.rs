@@ -89,6 +89,7 @@ impl Deliverer {
                 .fail(Failure::Own(format!("cannot read the spool: {e:#}"))),
         }
         let mut awaiting: Vec<(u64, [u8; 32])> = Vec::new();
+        let mut settled: Vec<Settled> = Vec::new();
         let mut open = true;
         let mut tick = tokio::time::interval(self.poll);
         // A slow check (a transaction waiting for its receipt) is not followed by a burst.
@@ -118,7 +119,8 @@ impl Deliverer {
                     }
                 }
                 _ = tick.tick() => {
-                    check_verdicts(&ctx, &mut awaiting).await;
+                    check_settled(&ctx, &mut settled, &mut awaiting).await;
+                    check_verdicts(&ctx, &mut awaiting, &mut settled).await;
                     if last_eth.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
                         last_eth = Some(Instant::now());
                         check_eth(&ctx).await;
@@ -134,7 +136,7 @@ impl Deliverer {
             }
         }
         tokio::select! {
-            _ = check_verdicts(&ctx, &mut awaiting) => {}
+            _ = check_verdicts(&ctx, &mut awaiting, &mut settled) => {}
             _ = stopped_now(&mut stop) => {}
         }
         tracing::debug!("delivering stage done");
@@ -368,9 +370,63 @@ fn drop_proof(ctx: &Ctx, rid: u64) -> (u64, Option<[u8; 32]>) {
     (rid, None)
 }
 
+/// Blocks a Valid verdict stays watched after this client first saw it: until then a reorg
+/// could drop it with the submission it judged, and the lease would hold the bond for nothing.
+const SETTLE_BLOCKS: u64 = 64;
+
+// A Valid request, its proof hash, and the head block when it was first watched (read on the
+// first check after the verdict).
+type Settled = (u64, [u8; 32], Option<u64>);
+
+// Re-reads the leases of recent Valid verdicts: one that a reorg took back to Leased (the
+// submission gone with its verdict) goes back among the awaiting, where it is submitted again
+// (the relayer keeps the bytes by hash). Forgotten once `SETTLE_BLOCKS` deep.
+async fn check_settled(
+    ctx: &Arc<Ctx>,
+    settled: &mut Vec<Settled>,
+    awaiting: &mut Vec<(u64, [u8; 32])>,
+) {
+    if settled.is_empty() {
+        return;
+    }
+    let Ok(head) = ctx.conn.provider.get_block_number().await else {
+        return;
+    };
+    let coord = &ctx.conn.coordinator;
+    let mut keep = Vec::new();
+    for (rid, hash, seen) in std::mem::take(settled) {
+        let seen = seen.unwrap_or(head);
+        if head >= seen + SETTLE_BLOCKS {
+            continue;
+        }
+        match coord.leaseInfo(rid).call().await {
+            Ok(lease)
+                if LeaseState::try_from(lease.state) == Ok(LeaseState::Leased)
+                    && lease.holder == ctx.conn.address =>
+            {
+                tracing::warn!(
+                    request = rid,
+                    "the verdict vanished from the chain with its submission (a reorg?)"
+                );
+                ctx.shared.update(|c| {
+                    c.valid = c.valid.saturating_sub(1);
+                    c.awaiting_verdict += 1;
+                });
+                awaiting.push((rid, hash));
+            }
+            _ => keep.push((rid, hash, Some(seen))),
+        }
+    }
+    *settled = keep;
+}
+
 // Reads the verdicts of delivered proofs; resubmits one a reorg dropped; expires one the
-// relayer never judged.
-async fn check_verdicts(ctx: &Arc<Ctx>, awaiting: &mut Vec<(u64, [u8; 32])>) {
+// relayer never judged. Valid ones go on to `settled`, watched for a while longer.
+async fn check_verdicts(
+    ctx: &Arc<Ctx>,
+    awaiting: &mut Vec<(u64, [u8; 32])>,
+    settled: &mut Vec<Settled>,
+) {
     if awaiting.is_empty() {
         return;
     }
@@ -386,9 +442,11 @@ async fn check_verdicts(ctx: &Arc<Ctx>, awaiting: &mut Vec<(u64, [u8; 32])>) {
         };
         match LeaseState::try_from(lease.state) {
             Ok(LeaseState::Valid) => {
+                tracing::info!(request = rid, "judged Valid");
                 ctx.shared.update(|c| c.valid += 1);
                 ctx.shared.succeed();
                 judged = true;
+                settled.push((rid, hash, None));
                 look_for_handoff(ctx, rid);
             }
             Ok(LeaseState::Invalid) => {

@@ -2,7 +2,7 @@
 //! proves, earns and withdraws; two clients share a batch without a job paid twice; it refuses
 //! witnesses and circuits the chain did not commit to; a crash after proving loses nothing; a
 //! job completed by another prover is dropped mid-proof; a submission a reorg dropped is sent
-//! again; bad configuration is a clear error.
+//! again, before its verdict or with it; bad configuration is a clear error.
 
 mod common;
 
@@ -548,6 +548,68 @@ async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
     })
     .await;
     assert!(read(&log).contains("submitting it again"), "{}", read(&log));
+    assert_eq!(net.earnings(1).await, U256::from(REWARD));
+    interrupt(&client);
+    let status = wait(client, 60).await;
+    assert!(status.success(), "{}", read(&log));
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_verdict_dropped_by_a_reorg_with_its_submission_is_earned_again() {
+    // The relayer reads the head: the client sees its proof judged Valid, then a reorg takes
+    // back the submission and the verdict with it. The lease is Leased and ours again, and
+    // with a bond for one lease the client could lease nothing else: it must submit again.
+    let net = Net::new(SMALL, 2).await;
+    let (relayer, client, log) = lagging_relayer_and_client(&net, 0, 1).await;
+    let anvil = &net.chain.provider;
+    let rid = RequestId::new(1, 1).0;
+    eventually_or_show(
+        "the Valid verdict",
+        60,
+        std::slice::from_ref(&log),
+        async || net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid,
+    )
+    .await;
+    eventually_or_show(
+        "the client saw it",
+        60,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("judged Valid"),
+    )
+    .await;
+    let submitted = anvil
+        .get_logs(
+            &Filter::new()
+                .address(*net.coord().address())
+                .event_signature(Coordinator::ProofSubmitted::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap()[0]
+        .block_number
+        .unwrap();
+    let head = anvil.get_block_number().await.unwrap();
+    net.chain.reorg(head - submitted + 1).await.unwrap();
+    assert_eq!(
+        net.chain.lease_state(rid).await.unwrap(),
+        LeaseState::Leased,
+        "the reorg took the submission and its verdict"
+    );
+    assert_eq!(net.earnings(1).await, U256::ZERO, "and the reward");
+    eventually_or_show(
+        "the verdict again",
+        60,
+        std::slice::from_ref(&log),
+        async || {
+            anvil.anvil_mine(Some(1), None).await.unwrap();
+            net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+        },
+    )
+    .await;
+    let text = read(&log);
+    assert!(text.contains("the verdict vanished"), "{text}");
+    assert!(text.contains("submitting it again"), "{text}");
     assert_eq!(net.earnings(1).await, U256::from(REWARD));
     interrupt(&client);
     let status = wait(client, 60).await;
