@@ -168,18 +168,23 @@ fn sibling_open(
     Ok(Some(true))
 }
 
-// Whether any row has waited its time since it was decided: the maximum age, or, for a Valid
-// verdict whose sibling is still open, the sibling wait (at least the maximum age): the
-// sibling's verdict readies their parent and goes at once, and this one rides with it.
-fn due(s: &Shared, rows: &[(SubmissionRow, Option<u64>)], now: u64) -> anyhow::Result<bool> {
+// Whether any row has waited its time since it was decided (`decided`, by row): the maximum
+// age, or, for a Valid verdict whose sibling is still open, the sibling wait (at least the
+// maximum age): the sibling's verdict readies their parent and goes at once, and this one
+// rides with it.
+fn due(
+    s: &Shared,
+    rows: &[SubmissionRow],
+    decided: &[Option<u64>],
+    now: u64,
+) -> anyhow::Result<bool> {
     let v = &s.cfg.verdicts;
-    let plain: Vec<SubmissionRow> = rows.iter().map(|(r, _)| r.clone()).collect();
-    for (r, decided) in rows {
+    for (r, decided) in rows.iter().zip(decided) {
         let age = now.saturating_sub(decided.unwrap_or(now));
         if age < v.verdict_max_age_ms {
             continue;
         }
-        if age >= v.verdict_sibling_wait_ms || sibling_open(s, r, &plain)? != Some(true) {
+        if age >= v.verdict_sibling_wait_ms || sibling_open(s, r, rows)? != Some(true) {
             return Ok(true);
         }
     }
@@ -189,14 +194,16 @@ fn due(s: &Shared, rows: &[(SubmissionRow, Option<u64>)], now: u64) -> anyhow::R
 async fn post(s: &Shared) -> anyhow::Result<()> {
     let now = now_ms();
     let batch = s.cfg.verdicts.verdict_batch;
-    let decided = s.db.postable(batch, now.saturating_sub(RESEND_AFTER_MS))?;
-    if decided.is_empty() {
+    let (rows, decided): (Vec<SubmissionRow>, Vec<Option<u64>>) =
+        s.db.postable(batch, now.saturating_sub(RESEND_AFTER_MS))?
+            .into_iter()
+            .unzip();
+    if rows.is_empty() {
         return Ok(());
     }
-    let rows: Vec<SubmissionRow> = decided.iter().map(|(r, _)| r.clone()).collect();
     if rows.len() < batch
         && !(s.cfg.verdicts.urgent_verdicts && readies_a_node(s, &rows)?)
-        && !due(s, &decided, now)?
+        && !due(s, &rows, &decided, now)?
     {
         return Ok(());
     }
