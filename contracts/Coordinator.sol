@@ -170,17 +170,15 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
 
         Queue memory q = _loadQueue();
-        uint256 freshLeaves = _freshLeaves(q, b, batchId);
-        if (freshLeaves != 0) {
+        // Its fresh leaves leave the leaves' queue. Its fresh aggregation nodes stay linked
+        // until a lease meets them at the head of the fresh-node list and drops them; they stop
+        // counting as fresh now (the views count only those of live batches).
+        if (_freshLeaves(q, b, batchId) != 0) {
             Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
             _storeRegistry(r);
+            _storeQueue(q);
         }
-        // The batch's fresh aggregation nodes stay linked until a lease meets them at the head
-        // of the fresh-node list and drops them; they stop counting as fresh now.
-        // forge-lint: disable-next-line(unsafe-typecast) both counts are below 2^24
-        q.freshCount -= uint32(freshLeaves + b.freshNodes);
-        _storeQueue(q);
         b.cancelled = true;
         uint256 refund = uint256(b.jobsLeft) * b.rewardPerJob;
         // forge-lint: disable-next-line(unsafe-typecast) at most totalEscrow, a uint96
@@ -213,8 +211,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
 
     /// @inheritdoc ICoordinator
     function lease() external returns (uint64 requestId, uint40 jobId) {
-        (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, false);
-        if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
+        (, requestId, jobId) = _lease(1, false, new uint64[](0), new uint40[](0));
     }
 
     /// @inheritdoc ICoordinator
@@ -223,7 +220,13 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
         if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
-        return _lease(n, false);
+        requestIds = new uint64[](n);
+        jobIds = new uint40[](n);
+        (uint256 got,,) = _lease(n, false, requestIds, jobIds);
+        assembly ("memory-safe") {
+            mstore(requestIds, got)
+            mstore(jobIds, got)
+        }
     }
 
     /// @inheritdoc ICoordinator
@@ -239,10 +242,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         // A lease handed on since (not the job's latest) chains none: the stale job it would
         // take could be the very job just submitted.
         bool latest = _submit(requestId, proofHash);
-        // Nothing fresh (a tree's tail, most often): no lease is tried, 7k gas less.
-        if (latest && _loadQueue().freshCount != 0) {
-            (uint64[] memory requestIds, uint40[] memory jobIds) = _lease(1, true);
-            if (requestIds.length != 0) return (requestIds[0], jobIds[0]);
+        // Nothing fresh (a tree's tail, most often): no lease is tried, 7k gas less. (A node of
+        // a cancelled batch may still be listed: then a lease is tried and finds nothing.)
+        Queue memory q = _loadQueue();
+        if (latest && (q.round0Head != 0 || q.aggHead != 0)) {
+            (, nextRequestId, jobId) = _lease(1, true, new uint64[](0), new uint40[](0));
+            if (jobId != 0) return (nextRequestId, jobId);
         }
         // Nothing to lease now: the node this proof readies, if it does, comes with its verdict.
         _provers[msg.sender].waiting = true;
@@ -436,10 +441,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // holder of a job it takes, but clearing may lower its count, hence no cached copy). A
     // `chained` lease comes right after the caller's submission (`submitAndLease`): it leases a
     // fresh job if there is one the bond backs, maybe nothing, and never reverts; it takes no
-    // pending job (that is `lease`'s, for a prover with nothing else to do).
-    function _lease(uint256 n, bool chained)
+    // pending job (that is `lease`'s, for a prover with nothing else to do). Each lease goes
+    // into `requestIds` and `jobIds` while they have room; a single lease passes empty arrays
+    // and gets it returned (no arrays of results to fill and return, about 250 gas).
+    function _lease(uint256 n, bool chained, uint64[] memory requestIds, uint40[] memory jobIds)
         internal
-        returns (uint64[] memory requestIds, uint40[] memory jobIds)
+        returns (uint256 got, uint64 requestId, uint40 jobId)
     {
         Config memory cfg = _loadConfig();
         Prover storage p = _provers[msg.sender];
@@ -448,15 +455,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         uint256 unsubmitted = p.unsubmitted;
 
         Queue memory q = _loadQueue();
-        requestIds = new uint64[](n);
-        jobIds = new uint40[](n);
-        uint256 got;
         while (got < n) {
-            (uint40 jobId, uint64 requestId, address previousHolder) =
+            address previousHolder;
+            (jobId, requestId, previousHolder) =
                 _takeJob(q, cfg, p, unsubmitted + got != 0, chained);
             if (jobId == 0) break;
-            requestIds[got] = requestId;
-            jobIds[got] = jobId;
+            if (got < requestIds.length) (requestIds[got], jobIds[got]) = (requestId, jobId);
             ++got;
             emit JobLeased(requestId, msg.sender, previousHolder);
         }
@@ -465,10 +469,6 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         // per call instead of blocking for good.
         if (!chained && got == 0 && _heads(q) == _heads(_loadQueue())) {
             revert NoJobAvailable();
-        }
-        assembly ("memory-safe") {
-            mstore(requestIds, got)
-            mstore(jobIds, got)
         }
         _storeQueue(q);
         // forge-lint: disable-start(unsafe-typecast) active + got <= cap <= MAX_ACTIVE_LEASES
@@ -533,7 +533,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
                 _takeFromPendingHead(q, cfg, caller.id, cfg.staleAge, false);
             if (jobId != 0) return (jobId, requestId, previousHolder);
         }
-        if (critical) jobId = _freshNode(q, MAX_CLEAR_PER_LEASE);
+        // The head tree's leaves go before its own nodes: a node at the fresh head past its next
+        // leaf is its own (later trees' leaves are not out yet), and its word and batch need
+        // not be read.
+        if (critical && (q.round0Head == 0 || q.aggHead < q.nextLeaf)) {
+            jobId = _freshNode(q, MAX_CLEAR_PER_LEASE);
+        }
         uint32 batchId;
         if (jobId != 0) batchId = _loadJob(jobId).batchId;
         uint32 leaves = q.round0Head;
@@ -541,7 +546,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
             batchId = leaves;
             jobId = _takeFreshLeaf(q, leaves);
         } else if (jobId != 0) {
-            _takeFreshNode(q, jobId, batchId);
+            _takeFreshNode(q, jobId);
         } else {
             if (busy || freshOnly) return (0, 0, address(0));
             return _takeFromPendingHead(q, cfg, caller.id, 0, !lapsed);
@@ -577,11 +582,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // The next fresh leaf of the batch at the head of the leaves' queue; the batch leaves the
     // queue with its last fresh leaf.
     function _takeFreshLeaf(Queue memory q, uint32 batchId) internal returns (uint40 jobId) {
-        Batch storage b = _batches[batchId];
-        jobId = b.firstJobId + b.leafCount - q.leavesLeft;
+        jobId = q.nextLeaf;
         q.leavesLeft -= 1;
-        q.freshCount -= 1;
-        if (q.leavesLeft == 0) {
+        // After the last, the next batch's (id 2^32 - 1 can be the last: no `+ 1` past it).
+        if (q.leavesLeft != 0) {
+            q.nextLeaf += 1;
+        } else {
             Registry memory r = _loadRegistry();
             _unlinkFresh(q, r, batchId);
             _storeRegistry(r);
@@ -608,12 +614,10 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     }
 
     // Removes `jobId`, the head of the fresh-node list, from the list.
-    function _takeFreshNode(Queue memory q, uint40 jobId, uint32 batchId) internal {
+    function _takeFreshNode(Queue memory q, uint40 jobId) internal {
         uint32 next = _loadJob(jobId).next;
         q.aggHead = next;
         if (next == 0) q.aggTail = 0;
-        q.freshCount -= 1;
-        _batches[batchId].freshNodes -= 1;
     }
 
     // LRP: the head of the pending list moves to the tail, unless its latest lease is the
@@ -762,12 +766,18 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     }
 
     // Appends a new batch to the leaves' queue; at its head, its leaves are the fresh ones.
-    function _appendFresh(Queue memory q, Registry memory r, uint32 batchId, uint24 leafCount)
-        internal
-    {
+    function _appendFresh(
+        Queue memory q,
+        Registry memory r,
+        uint32 batchId,
+        uint40 firstJobId,
+        uint24 leafCount
+    ) internal {
         uint32 tail = r.round0Tail;
         if (tail == 0) {
             q.round0Head = batchId;
+            // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
+            q.nextLeaf = uint32(firstJobId);
             q.leavesLeft = leafCount;
         } else {
             _batches[tail].queueNext = batchId;
@@ -783,7 +793,14 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         uint32 next = b.queueNext;
         if (prev == 0) {
             q.round0Head = next;
-            q.leavesLeft = next == 0 ? 0 : _batches[next].leafCount;
+            q.leavesLeft = 0;
+            q.nextLeaf = 0;
+            if (next != 0) {
+                Batch storage n = _batches[next];
+                q.leavesLeft = n.leafCount;
+                // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32
+                q.nextLeaf = uint32(n.firstJobId);
+            }
         } else {
             _batches[prev].queueNext = next;
         }
@@ -803,7 +820,12 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         view
         returns (Lease memory l)
     {
-        if (attempt == 0 || attempt > j.attempt) revert UnknownRequest(requestId);
+        if (attempt == 0 || attempt > j.attempt) {
+            // A job won by its only lease has no word left (see `_done`).
+            (uint40 jobId,) = _split(requestId);
+            if (attempt == 1 && _isDone(jobId)) revert AlreadySubmitted(requestId);
+            revert UnknownRequest(requestId);
+        }
         LeaseState state;
         if (attempt == j.attempt) {
             if (p.id != j.holder) revert NotLeaseHolder(requestId);
@@ -886,7 +908,10 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         uint8 result = v.result;
         SkipReason reason;
         if (t.attempt == 0 || t.attempt > j.attempt) {
-            reason = SkipReason.UnknownRequest;
+            // A job won by its only lease has no word left (see `_done`).
+            reason = t.attempt == 1 && _isDone(t.jobId)
+                ? SkipReason.AlreadyJudged
+                : SkipReason.UnknownRequest;
         } else if (!_loadTarget(t, j)) {
             reason = SkipReason.WrongJobOrProver;
         } else if (t.state != LeaseState.Submitted) {
@@ -950,7 +975,10 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
                 slashed = amount;
             }
         }
-        if (t.latest || completed) _storeJob(t.jobId, j);
+        // A job won by its only lease: nothing reads its word again (no other lease of it can
+        // be submitted or judged), and its completion is in `_done`.
+        if (completed && j.attempt == 1) delete _jobWords[t.jobId];
+        else if (t.latest || completed) _storeJob(t.jobId, j);
         emit VerdictRecorded(t.requestId, t.prover, result, completed, amount);
     }
 
@@ -970,6 +998,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         j.status = JobStatus.Complete;
         j.prev = t.attempt;
         j.next = 0;
+        _markDone(t.jobId);
 
         reward = b.rewardPerJob;
         b.jobsLeft -= 1;
@@ -984,13 +1013,13 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
             emit BatchFinalized(batchId, t.proofHash);
         } else if (
             // forge-lint: disable-next-line(unsafe-typecast) sibling < jobCount, within the batch
-            children == 1 || _loadJob(first + uint40(sibling)).status == JobStatus.Complete
+            children == 1 || _isDone(first + uint40(sibling))
         ) {
             // The node is ready with its last child, which the second child to complete tells
-            // by its sibling's status: no count is kept in the node, which has no slot until
-            // then (a cold write less per node).
+            // by its sibling's bit: no count is kept in the node, which has no slot until then
+            // (a cold write less per node).
             // forge-lint: disable-next-line(unsafe-typecast) parent < jobCount, within the batch
-            _nodeReady(q, b, batchId, first + uint40(parent), t.prover);
+            _nodeReady(q, batchId, first + uint40(parent), t.prover);
         }
         return (true, reward);
     }
@@ -1001,13 +1030,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // which saves the node a lease transaction and its wait for an idle prover to ask. Else it
     // becomes fresh, at the tail of the fresh-node list. Its children complete once each, so it
     // is ready once.
-    function _nodeReady(
-        Queue memory q,
-        Batch storage b,
-        uint32 batchId,
-        uint40 jobId,
-        address completer
-    ) internal {
+    function _nodeReady(Queue memory q, uint32 batchId, uint40 jobId, address completer) internal {
         Prover storage c = _provers[completer];
         if (
             c.waiting && c.unsubmitted == 0
@@ -1029,8 +1052,6 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         if (tail == 0) q.aggHead = id;
         else _setLink(tail, NEXT, id);
         q.aggTail = id;
-        q.freshCount += 1;
-        b.freshNodes += 1;
     }
 
     // Slashes up to the slash amount, from bond first, then from unbonding funds.
@@ -1074,8 +1095,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         r.nextBatchId = batchId + 1;
         r.nextJobId += uint40(jobCount);
         // forge-lint: disable-end(unsafe-typecast)
-        q.freshCount += leafCount;
-        _appendFresh(q, r, batchId, leafCount);
+        _appendFresh(q, r, batchId, firstJobId, leafCount);
         _storeRegistry(r);
         _storeQueue(q);
     }

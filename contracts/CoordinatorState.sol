@@ -23,14 +23,15 @@ abstract contract CoordinatorState is Ownable2Step {
 
     // Packed to fit into 1 slot (248 bits): read and written once per lease/verdict call.
     // Fresh aggregation nodes form a singly linked list of job ids (through the jobs' `next`)
-    // in the order they became ready; fresh leaves are served batch by batch, and the count of
-    // the head batch's fresh leaves is kept here, so that leasing a leaf writes no batch slot
-    // (2,900 gas a job).
+    // in the order they became ready; fresh leaves are served batch by batch, and the head
+    // batch's next fresh leaf and how many are left are kept here, so that leasing a leaf reads
+    // and writes no batch slot (2,100 gas a job where it was cold, 2,900 written). No count of
+    // fresh jobs is kept (the views count them): nothing decides by it.
     struct Queue {
         uint32 pendingHead;
         uint32 pendingTail;
         uint32 pendingCount;
-        uint32 freshCount;
+        uint32 nextLeaf;
         uint32 aggHead;
         uint32 aggTail;
         uint32 round0Head;
@@ -69,7 +70,6 @@ abstract contract CoordinatorState is Ownable2Step {
         uint24 leafCount;
         uint24 jobsLeft;
         uint96 rewardPerJob;
-        uint24 freshNodes;
         bool cancelled;
         uint24 jobCount;
         uint32 queuePrev;
@@ -175,6 +175,11 @@ abstract contract CoordinatorState is Ownable2Step {
     mapping(address => Prover) internal _provers;
     mapping(address => ProverFunds) internal _funds;
     mapping(uint24 => address) internal _proverAt;
+    // One bit per job, set when it completes, 256 jobs to a slot (keyed by `jobId >> 8`). A
+    // verdict's test of its sibling reads the bit its own completion just warmed (100 gas, not
+    // a cold job word's 2,100), and a job won by its only lease needs its word no more: the
+    // verdict deletes it (a 4,800 gas refund), the views derive it from the bit.
+    mapping(uint256 => uint256) internal _done;
 
     // How many of batch `batchId`'s leaves are fresh: all while it waits in the leaves' queue
     // behind another batch (then it has a predecessor there), none once out of it.
@@ -234,6 +239,17 @@ abstract contract CoordinatorState is Ownable2Step {
             | uint256(uint8(j.state)) << 216 | uint256(uint32(j.proofPrefix)) << 224;
     }
 
+    // Whether job `jobId` is complete (see `_done`).
+    function _isDone(uint40 jobId) internal view returns (bool) {
+        return _done[jobId >> 8] >> (jobId & 255) & 1 != 0;
+    }
+
+    // Marks job `jobId` complete (see `_done`).
+    function _markDone(uint40 jobId) internal {
+        // forge-lint: disable-next-line(incorrect-shift) the job's bit, not a shift of a count
+        _done[jobId >> 8] |= 1 << (jobId & 255);
+    }
+
     // Sets one pending-list link (`PREV` or `NEXT`) of a job, the rest of its word kept.
     function _setLink(uint40 jobId, uint256 at, uint32 to) internal {
         uint256 w = _jobWords[jobId];
@@ -261,7 +277,7 @@ abstract contract CoordinatorState is Ownable2Step {
         q.pendingHead = uint32(w);
         q.pendingTail = uint32(w >> 32);
         q.pendingCount = uint32(w >> 64);
-        q.freshCount = uint32(w >> 96);
+        q.nextLeaf = uint32(w >> 96);
         q.aggHead = uint32(w >> 128);
         q.aggTail = uint32(w >> 160);
         q.round0Head = uint32(w >> 192);
@@ -270,7 +286,7 @@ abstract contract CoordinatorState is Ownable2Step {
 
     function _storeQueue(Queue memory q) internal {
         _queueWord = uint256(q.pendingHead) | uint256(q.pendingTail) << 32 | uint256(q.pendingCount)
-            << 64 | uint256(q.freshCount) << 96 | uint256(q.aggHead) << 128 | uint256(q.aggTail)
+            << 64 | uint256(q.nextLeaf) << 96 | uint256(q.aggHead) << 128 | uint256(q.aggTail)
             << 160 | uint256(q.round0Head) << 192 | uint256(q.leavesLeft) << 224;
     }
     // forge-lint: disable-end(unsafe-typecast)

@@ -29,7 +29,8 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
             leafCount: b.leafCount,
             jobsLeft: b.jobsLeft,
             leasedFresh: leased,
-            freshNodes: b.freshNodes,
+            // forge-lint: disable-next-line(unsafe-typecast) at most the batch's jobs, below 2^24
+            freshNodes: uint24(_freshNodes(batchId)),
             rewardPerJob: b.rewardPerJob,
             cancelled: b.cancelled,
             finalProofHash: b.finalProofHash,
@@ -51,8 +52,14 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
     {
         Job memory j = _loadJob(jobId);
         if (j.status == ICoordinator.JobStatus.Fresh) {
-            // An aggregation node none of whose children is complete has no storage yet.
             batchId = _batchOf(jobId);
+            // Won by its only lease: the word was deleted, the completion kept (see `_done`);
+            // when it was leased is in the lease's event.
+            if (_isDone(jobId)) {
+                uint64 only = _rid(jobId, 1);
+                return (ICoordinator.JobStatus.Complete, batchId, only, 0, only);
+            }
+            // An aggregation node none of whose children is complete has no storage yet.
             Batch storage b = _batches[batchId];
             bool waiting = j.batchId == 0 && batchId != 0 && jobId >= b.firstJobId + b.leafCount;
             return (
@@ -86,6 +93,11 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
         (jobId, attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
         if (attempt == 0 || attempt > j.attempt) {
+            // The only lease of a job it won, whose word was deleted (see `_done`): Valid; its
+            // holder, time and proof hash are in its events (`JobLeased`, `ProofSubmitted`).
+            if (attempt == 1 && _isDone(jobId)) {
+                return (address(0), jobId, ICoordinator.LeaseState.Valid, 0, 0);
+            }
             return (address(0), 0, ICoordinator.LeaseState.None, 0, 0);
         }
         Lease memory l = attempt == j.attempt ? _latestLease(j) : _loadLease(requestId);
@@ -136,7 +148,24 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
         returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
     {
         Queue memory q = _loadQueue();
-        return (q.freshCount, q.pendingCount, q.pendingHead, q.pendingTail);
+        freshJobs = q.leavesLeft + _freshNodes(0);
+        if (q.round0Head != 0) {
+            for (
+                uint32 id = _batches[q.round0Head].queueNext; id != 0; id = _batches[id].queueNext) {
+                freshJobs += _batches[id].leafCount;
+            }
+        }
+        return (freshJobs, q.pendingCount, q.pendingHead, q.pendingTail);
+    }
+
+    // The listed nodes of live batches, of batch `batchId` alone unless it is 0, counted: the
+    // Coordinator keeps no count (a batch slot written less per node lease), and nodes of a
+    // cancelled batch stay listed until a lease drops them.
+    function _freshNodes(uint32 batchId) internal view returns (uint256 n) {
+        for (uint40 id = _loadQueue().aggHead; id != 0; id = _loadJob(id).next) {
+            uint32 b = _loadJob(id).batchId;
+            if ((batchId == 0 || b == batchId) && !_batches[b].cancelled) ++n;
+        }
     }
 
     /// @inheritdoc ICoordinatorViews

@@ -423,7 +423,8 @@ interface ICoordinatorViews {
     /// @return status Its status.
     /// @return batchId Its batch.
     /// @return latestRequest The latest lease (0 if never leased).
-    /// @return leasedAt Time of the latest lease.
+    /// @return leasedAt Time of the latest lease (0 for a job won by its only lease: the
+    ///         verdict deleted its record, and the time is in its `JobLeased` event).
     /// @return winningRequest The lease whose proof completed it (0 if not complete); its
     ///         `ProofSubmitted` event holds the proof hash.
     function job(uint40 jobId)
@@ -437,7 +438,9 @@ interface ICoordinatorViews {
             uint64 winningRequest
         );
 
-    /// @notice The lease with id `requestId`.
+    /// @notice The lease with id `requestId`. The only lease of a job it won reads Valid with
+    ///         holder, time and prefix zero: the verdict deleted the job's record (a refund), and
+    ///         they are in the lease's `JobLeased` and `ProofSubmitted` events.
     /// @param requestId The lease.
     /// @return holder Its holder.
     /// @return jobId Its job.
@@ -493,7 +496,8 @@ interface ICoordinatorViews {
     function leaseCap(address account) external view returns (uint256 cap);
 
     /// @notice The queue: fresh jobs not yet leased, pending jobs and the pending list's ends.
-    /// @return freshJobs Jobs never leased, of uncancelled batches.
+    /// @return freshJobs Jobs never leased, of uncancelled batches (counted here by walking
+    ///         the fresh lists: the contract keeps no count).
     /// @return pendingJobs Jobs in the pending list (cancelled ones until cleared).
     /// @return pendingHead The least recently leased pending job.
     /// @return pendingTail The most recently leased pending job.

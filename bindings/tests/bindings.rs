@@ -73,6 +73,9 @@ async fn deploys_and_runs_one_job_on_anvil() {
     )
     .await
     .unwrap();
+    // The contract keeps 4 bytes of the hash while the lease awaits its verdict.
+    let lease = coord.leaseInfo(leased.requestId).call().await.unwrap();
+    assert_eq!(lease.proofPrefix.0, keccak256("proof")[..4]);
     let v = ICoordinator::Verdict {
         requestId: leased.requestId,
         prover,
@@ -96,9 +99,12 @@ async fn deploys_and_runs_one_job_on_anvil() {
         Some(&1),
         "the same for that prover alone"
     );
-    // The contract keeps 4 bytes of the hash; the helper finds the whole one in the event.
+    // The job was won by its only lease: the verdict deleted its record, the lease reads Valid
+    // with no holder, and the helper finds the whole hash in the event.
     let lease = coord.leaseInfo(leased.requestId).call().await.unwrap();
-    assert_eq!(lease.proofPrefix.0, keccak256("proof")[..4]);
+    assert_eq!(LeaseState::try_from(lease.state), Ok(LeaseState::Valid));
+    assert!(lease.holder.is_zero() && lease.proofPrefix.is_zero());
+    assert_eq!(chain.job_status(1).await.unwrap(), JobStatus::Complete);
     assert_eq!(
         crowdprove_bindings::submitted_proof_hash(&coord, leased.requestId)
             .await

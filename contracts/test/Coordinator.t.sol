@@ -1463,6 +1463,75 @@ contract CoordinatorTest is TreeChecks {
         vm.assertEq(_active(alice), 0, "released");
     }
 
+    /// @notice A job won by its only lease keeps no word (deleted for a refund); its completion
+    ///         bit answers for it: the views, a second submission or verdict, release and expiry
+    ///         read it as before, and its sibling still readies the parent.
+    function test_Verdict_AJobWonByItsOnlyLeaseKeepsNoWord() public {
+        uint32 b = _post(2); // leaves 1, 2, top 3
+        _bond(alice, 2);
+        (uint64 r, uint40 j) = _lease(alice);
+        _submit(alice, r);
+        _verdict(r, VALID);
+        bytes32 slot = keccak256(abi.encode(uint256(j), uint256(14)));
+        vm.assertEq(vm.load(address(coord), slot), bytes32(0), "the word is gone");
+        (ICoordinator.JobStatus st, uint32 batchId, uint64 latest,, uint64 winner) =
+            views(coord).job(j);
+        vm.assertEq(uint8(st), uint8(ICoordinator.JobStatus.Complete), "complete");
+        vm.assertEq(batchId, b, "its batch");
+        vm.assertEq(latest, r, "its only lease");
+        vm.assertEq(winner, r, "the winner");
+        (address holder, uint40 jobId, ICoordinator.LeaseState ls,,) = views(coord).leaseInfo(r);
+        vm.assertEq(uint8(ls), uint8(ICoordinator.LeaseState.Valid), "judged Valid");
+        vm.assertEq(jobId, j, "of its job");
+        vm.assertEq(holder, address(0), "its holder is in the events");
+        (,, ls,,) = views(coord).leaseInfo(_rid(j, 2));
+        vm.assertEq(uint8(ls), uint8(ICoordinator.LeaseState.None), "no second lease");
+
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, r));
+        coord.submitProof(r, _proofHash(r));
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadySubmitted.selector, r));
+        coord.releaseLease(r);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, _rid(j, 2)));
+        coord.submitProof(_rid(j, 2), _proofHash(r));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotExpired.selector, 0));
+        coord.expireSubmission(r);
+        ICoordinator.Verdict[] memory vs = new ICoordinator.Verdict[](1);
+        vs[0] = ICoordinator.Verdict(r, alice, uint8(VALID), _proofHash(r));
+        vm.expectEmit(address(coord));
+        emit ICoordinator.VerdictSkipped(r, ICoordinator.SkipReason.AlreadyJudged);
+        vm.prank(relayer);
+        coord.recordVerdicts(vs);
+        vm.assertEq(_earnings(alice), REWARD, "paid once");
+
+        (uint64 r2,) = _lease(alice);
+        _submit(alice, r2);
+        _verdict(r2, VALID);
+        vm.assertEq(uint8(_status(3)), uint8(ICoordinator.JobStatus.Fresh), "the top is ready");
+    }
+
+    /// @notice A job completed while another lease of it is out keeps its word: that lease can
+    ///         still be submitted and judged.
+    function test_Verdict_AJobWithAnotherLeaseOutKeepsItsWord() public {
+        _post(1);
+        _bond(alice, 1);
+        _bond(bob, 1);
+        (uint64 ra, uint40 j) = _lease(alice);
+        (uint64 rb,) = _lease(bob);
+        _submit(alice, ra);
+        _verdict(ra, VALID);
+        bytes32 slot = keccak256(abi.encode(uint256(j), uint256(14)));
+        vm.assertTrue(vm.load(address(coord), slot) != 0, "kept");
+        (address holder,, ICoordinator.LeaseState ls,,) = views(coord).leaseInfo(ra);
+        vm.assertEq(holder, alice, "the winner's holder, from its lease");
+        vm.assertEq(uint8(ls), uint8(ICoordinator.LeaseState.Valid), "Valid");
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.JobNotPending.selector, j));
+        coord.submitProof(rb, _proofHash(rb));
+        vm.assertEq(_active(bob), 0, "the other lease stopped counting with the job");
+    }
+
     function test_Verdict_SecondValidProofIsRecordedNotPaid() public {
         _post(1);
         _bond(alice, 1);

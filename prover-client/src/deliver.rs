@@ -208,7 +208,11 @@ async fn deliver(
         let ours = lease.holder == ctx.conn.address;
         // The contract keeps the hash's first 4 bytes: enough to tell that a reorg put another
         // submission in place of ours.
-        let our_submission = ours && lease.proofPrefix.0 == hash[..4];
+        let our_submission = ours && lease.proofPrefix.0 == hash[..4]
+            // A job won by its only lease keeps no record of its holder (the contract deletes
+            // it for a refund): Valid with none is that lease, ours, submitted by us alone.
+            || (lease.holder.is_zero()
+                && LeaseState::try_from(lease.state) == Ok(LeaseState::Valid));
         match LeaseState::try_from(lease.state) {
             Ok(LeaseState::Leased) if ours => {
                 // A lease booked to ride goes only if the run is not stopping.

@@ -297,7 +297,9 @@ impl Trace {
                 u128::from(b.leaf_count),
                 u128::from(b.jobs_left),
                 u128::from(b.leased_fresh),
-                u128::from(b.fresh_nodes),
+                // The contract counts listed nodes of live batches only: a cancelled batch's
+                // stay listed until a lease drops them, none of them fresh.
+                u128::from(if b.cancelled { 0 } else { b.fresh_nodes }),
                 u128::from(b.cancelled),
                 b.final_request.map_or(0, |r| u128::from(r.0)),
             ],
