@@ -252,6 +252,10 @@ pub struct VerdictOpts {
     #[cfg(feature = "fault-injection")]
     #[arg(skip)]
     pub panic_verifying: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Test-only: verdicts to lie about (see `crowdprove-prover audit`).
+    #[cfg(feature = "fault-injection")]
+    #[arg(skip)]
+    pub lies: std::sync::Arc<std::sync::Mutex<crate::faults::Lies>>,
 }
 
 // More verdicts than `recordVerdicts` takes in one call would make every post revert.
@@ -275,6 +279,8 @@ impl Default for VerdictOpts {
             verify_workers: None,
             #[cfg(feature = "fault-injection")]
             panic_verifying: Default::default(),
+            #[cfg(feature = "fault-injection")]
+            lies: Default::default(),
         }
     }
 }

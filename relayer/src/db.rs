@@ -93,7 +93,7 @@ pub(crate) struct Db {
 
 /// Version of [`SCHEMA`]: a database of another version is a cache of another layout, so it is
 /// dropped and rebuilt from the chain (2: one batch per proving tree).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,17 +110,19 @@ CREATE TABLE IF NOT EXISTS jobs (
   statement BLOB NOT NULL, witness_hash BLOB NOT NULL, winning_proof BLOB, completed_block INTEGER);
 CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, level, node);
 CREATE TABLE IF NOT EXISTS leases (
-  request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL, block INTEGER NOT NULL);
+  request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL, block INTEGER NOT NULL,
+  leased_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
   request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL,
   proof_hash BLOB NOT NULL, submitted_at INTEGER NOT NULL, block INTEGER NOT NULL,
   log_index INTEGER NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0, local_verdict INTEGER,
-  decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER);
+  decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER, verdict_at INTEGER);
 CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, block, log_index);
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions (proof_hash);
 CREATE INDEX IF NOT EXISTS submissions_open ON submissions (block, log_index)
   WHERE local_verdict IS NULL AND onchain_verdict IS NULL;
-CREATE TABLE IF NOT EXISTS uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL, uploaded_ms INTEGER NOT NULL,
+  uploaded_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS uploads_job ON uploads (job_id);
 ";
 
@@ -344,12 +346,40 @@ impl Db {
     /// Records that proof bytes for `job_id` are stored under `hash`. Kept apart from the
     /// submissions, which a reorg can roll back: the bytes of a submission it dropped are still
     /// pruned with their batch.
-    pub(crate) fn record_upload(&self, hash: &[u8; 32], job_id: u64) -> Result<()> {
+    /// They arrived at `now_ms` (this machine's clock) and `chain_at` (the chain time of the
+    /// latest block the relayer had seen, the clock its Missing verdicts go by): the first
+    /// upload of the bytes counts, and it is public (`GET /v1/uploads/{hash}`), so anyone can
+    /// hold a Missing verdict against it.
+    pub(crate) fn record_upload(
+        &self,
+        hash: &[u8; 32],
+        job_id: u64,
+        now_ms: u64,
+        chain_at: u64,
+    ) -> Result<()> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO uploads (proof_hash, job_id) VALUES (?1, ?2)",
-            params![&hash[..], job_id as i64],
+            "INSERT OR IGNORE INTO uploads (proof_hash, job_id, uploaded_ms, uploaded_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&hash[..], job_id as i64, now_ms as i64, chain_at as i64],
         )?;
         Ok(())
+    }
+
+    /// The job and arrival times (unix ms; chain time, s) of the proof bytes under `hash`.
+    pub(crate) fn upload(&self, hash: &[u8; 32]) -> Result<Option<(u64, u64, u64)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT job_id, uploaded_ms, uploaded_at FROM uploads WHERE proof_hash = ?1",
+                [&hash[..]],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                },
+            )
+            .optional()?)
     }
 
     /// Proof hashes of every submission and every upload for the jobs of a batch's tree.
@@ -577,7 +607,7 @@ impl Db {
     pub(crate) fn recent_verdicts(&self, limit: usize) -> Result<Vec<VerdictRecord>> {
         let conn = self.reader();
         let mut st = conn.prepare(
-            "SELECT request_id, job_id, prover, onchain_verdict FROM submissions
+            "SELECT request_id, job_id, prover, onchain_verdict, proof_hash FROM submissions
              WHERE onchain_verdict IS NOT NULL ORDER BY verdict_block DESC, request_id DESC LIMIT ?1",
         )?;
         let rows = st
@@ -587,10 +617,60 @@ impl Db {
                     job_id: r.get(1)?,
                     prover: b20(r.get(2)?),
                     verdict: code(r, 3)?,
+                    proof_hash: b32(r.get(4)?),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// Tree progress, rewards and latencies for the status page (chain times: the lease's,
+    /// submission's and verdict's blocks).
+    pub(crate) fn activity(&self) -> Result<Activity> {
+        let conn = self.reader();
+        let levels = conn
+            .prepare(
+                "SELECT batch_id, level, COUNT(*), SUM(completed_block IS NOT NULL) FROM jobs
+                 GROUP BY batch_id, level ORDER BY batch_id, level",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u8,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get::<_, i64>(3)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rewards = conn
+            .prepare(&format!(
+                "SELECT s.prover, b.reward FROM jobs j
+                 JOIN submissions s ON s.job_id = j.job_id AND s.proof_hash = j.winning_proof
+                   AND s.onchain_verdict = {}
+                 JOIN batches b ON b.batch_id = j.batch_id",
+                Verdict::Valid as u8
+            ))?
+            .query_map([], |r| Ok((b20(r.get(0)?), r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let lease_to_submission = conn
+            .prepare(
+                "SELECT s.prover, MAX(s.submitted_at - l.leased_at, 0) FROM submissions s
+                 JOIN leases l ON l.request_id = s.request_id",
+            )?
+            .query_map([], |r| Ok((b20(r.get(0)?), r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let submission_to_verdict = conn
+            .prepare(
+                "SELECT MAX(verdict_at - submitted_at, 0) FROM submissions WHERE verdict_at IS NOT NULL",
+            )?
+            .query_map([], |r| Ok(r.get::<_, i64>(0)? as u64))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Activity {
+            levels,
+            rewards,
+            lease_to_submission,
+            submission_to_verdict,
+        })
     }
 
     /// Per-prover counts of leases and verdicts, the `limit` provers with the most leases (on
@@ -643,6 +723,22 @@ pub(crate) struct VerdictRecord {
     pub(crate) prover: [u8; 20],
     /// The verdict.
     pub(crate) verdict: Verdict,
+    /// The proof hash it judged.
+    pub(crate) proof_hash: [u8; 32],
+}
+
+/// What the status page shows beyond the counts, read in a few passes on the read-only
+/// connection (see [`Db::activity`]).
+#[derive(Debug, Default)]
+pub(crate) struct Activity {
+    /// Per batch and level: (batch, level, jobs, complete).
+    pub(crate) levels: Vec<(u64, u8, u64, u64)>,
+    /// Per prover, the rewards of the jobs it completed (decimal base units, one per job).
+    pub(crate) rewards: Vec<([u8; 20], String)>,
+    /// Seconds from lease to submission, per submitting prover.
+    pub(crate) lease_to_submission: Vec<([u8; 20], u64)>,
+    /// Seconds from submission to its on-chain verdict.
+    pub(crate) submission_to_verdict: Vec<u64>,
 }
 
 /// One prover's leases and verdicts.
@@ -774,7 +870,7 @@ impl Tx<'_> {
         self.0
             .execute("DELETE FROM submissions WHERE block > ?1", [b])?;
         self.0.execute(
-            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, local_verdict = NULL,
+            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, verdict_at = NULL, local_verdict = NULL,
                decided_ms = NULL, posted_ms = NULL
              WHERE verdict_block > ?1",
             [b],
@@ -844,10 +940,11 @@ impl Tx<'_> {
         job_id: u64,
         prover: &[u8; 20],
         block: u64,
+        at: u64,
     ) -> Result<()> {
         self.0.execute(
-            "INSERT OR IGNORE INTO leases (request_id, job_id, prover, block) VALUES (?1, ?2, ?3, ?4)",
-            params![request_id as i64, job_id as i64, &prover[..], block as i64],
+            "INSERT OR IGNORE INTO leases (request_id, job_id, prover, block, leased_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![request_id as i64, job_id as i64, &prover[..], block as i64, at as i64],
         )?;
         Ok(())
     }
@@ -890,10 +987,11 @@ impl Tx<'_> {
         verdict: Verdict,
         completed: bool,
         block: u64,
+        at: u64,
     ) -> Result<()> {
         self.0.execute(
-            "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3 WHERE request_id = ?1",
-            params![request_id as i64, u8::from(verdict), block as i64],
+            "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3, verdict_at = ?4 WHERE request_id = ?1",
+            params![request_id as i64, u8::from(verdict), block as i64, at as i64],
         )?;
         if completed {
             self.0.execute(
@@ -976,7 +1074,7 @@ mod tests {
             tx.record_block(11, &[2; 32])?;
             sub(tx, 1, 7, 10, 0);
             sub(tx, 2, 7, 11, 0);
-            tx.set_onchain_verdict(1, Verdict::Valid, false, 11)?;
+            tx.set_onchain_verdict(1, Verdict::Valid, false, 11, 0)?;
             Ok(())
         })
         .unwrap();

@@ -22,6 +22,8 @@ pub mod cli;
 pub mod config;
 mod db;
 mod faults;
+#[cfg(feature = "fault-injection")]
+pub use faults::Lies;
 mod metrics;
 mod service;
 mod sink;

@@ -110,10 +110,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         trees: Default::default(),
     };
     Router::new()
+        .route("/", get(page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/status", get(status::status))
         .route("/v1/jobs/{job_id}", get(jobs::job))
         .route("/v1/jobs/{job_id}/witness", get(jobs::witness))
+        .route("/v1/uploads/{hash}", get(proofs::upload_info))
         .route(
             "/v1/proofs/{id}",
             get(proofs::download)
@@ -126,6 +128,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             rate_limit::middleware,
         ))
         .with_state(api)
+}
+
+/// The live status page: one file, its script and style inline (no CDN: it must work where
+/// there is no internet), polling `/v1/status`.
+const PAGE: &str = include_str!("page/index.html");
+
+async fn page() -> axum::response::Html<&'static str> {
+    axum::response::Html(PAGE)
 }
 
 // At most `--max-requests` at once, each within `--request-timeout-secs` (a slow upload body

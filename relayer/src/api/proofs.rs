@@ -33,6 +33,46 @@ pub(super) async fn download(
     Ok(octets(bytes))
 }
 
+/// When the relayer got a proof's bytes: public, so that anyone can check a Missing verdict
+/// against it (`crowdprove-prover audit`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct UploadInfo {
+    /// The proof's keccak256.
+    pub(crate) proof_hash: String,
+    /// The job it proves.
+    pub(crate) job_id: u64,
+    /// When its bytes first arrived (unix ms, the relayer's clock).
+    pub(crate) uploaded_ms: u64,
+    /// The same in chain time (s): the latest block's time the relayer had seen, which is
+    /// what it holds upload deadlines to.
+    pub(crate) uploaded_at: u64,
+}
+
+/// `GET /v1/uploads/{hash}`: when the bytes of a proof arrived.
+pub(super) async fn upload_info(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UploadInfo>> {
+    let hash = parse_hash(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "GET /v1/uploads/<hash> takes a 0x-hex keccak256",
+        )
+    })?;
+    let (job_id, uploaded_ms, uploaded_at) = api
+        .shared
+        .db
+        .upload(&hash)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no upload of {id}")))?;
+    Ok(Json(UploadInfo {
+        proof_hash: hex0x(&hash),
+        job_id,
+        uploaded_ms,
+        uploaded_at,
+    }))
+}
+
 /// The answer to an accepted upload.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Accepted {
@@ -130,7 +170,14 @@ async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accep
         .await
         .map_err(ApiError::internal)?;
     crate::faults::crash_point("upload-stored");
-    s.db.record_upload(&hash, RequestId(request_id).job())
+    let now_ms = crate::service::now_ms();
+    // The relayer's clock for Missing verdicts is the chain's; before it has read a block,
+    // this machine's.
+    let chain_at = match s.chain_time.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => now_ms / 1000,
+        t => t,
+    };
+    s.db.record_upload(&hash, RequestId(request_id).job(), now_ms, chain_at)
         .map_err(ApiError::internal)?;
     s.db.uploaded(&hash).map_err(ApiError::internal)?;
     s.wake.notify_one();

@@ -2,6 +2,7 @@
 //! its metrics in the Prometheus text format, with the chain gauges (escrow, ETH, tokens,
 //! allowance) an operator alerts on. Both serve the work loop's latest [`Snapshot`].
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
@@ -11,7 +12,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crowdprove_protocol::hex0x;
+use crowdprove_protocol::{Verdict, hex0x};
 
 use super::{Api, ApiError, ApiResult};
 use crate::service::Shared;
@@ -22,8 +23,18 @@ struct BatchStatus {
     /// Round-0 jobs; `jobs` counts the whole tree.
     leaves: u64,
     jobs: u64,
+    complete: u64,
     cancelled: bool,
     final_proof: Option<String>,
+    /// The tree's progress, level by level (0: the leaves; the last: the top).
+    levels: Vec<LevelStatus>,
+}
+
+#[derive(Serialize)]
+struct LevelStatus {
+    level: u8,
+    jobs: u64,
+    complete: u64,
 }
 
 #[derive(Serialize)]
@@ -31,8 +42,14 @@ struct ProverStatus {
     prover: String,
     leases: u64,
     valid: u64,
+    /// Invalid verdicts: each one a slash.
     invalid: u64,
+    /// Missing uploads.
     missing: u64,
+    /// Rewards of the jobs it completed, in base units (decimal).
+    earnings: String,
+    /// Median seconds from a lease to its submission (chain time).
+    median_latency_secs: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -41,6 +58,41 @@ struct VerdictStatus {
     job_id: u64,
     prover: String,
     verdict: String,
+    /// Where the judged proof's bytes are served (none for Missing).
+    proof: Option<String>,
+}
+
+/// Latency histograms: counts per bucket, the bucket `i` holding values up to `bounds_secs[i]`
+/// and the last one those above every bound.
+#[derive(Serialize)]
+struct Latency {
+    bounds_secs: &'static [u64],
+    lease_to_submission: Vec<u64>,
+    submission_to_verdict: Vec<u64>,
+}
+
+/// The histograms' bucket bounds, seconds.
+const BOUNDS_SECS: &[u64] = &[1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+
+fn histogram(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut counts = vec![0; BOUNDS_SECS.len() + 1];
+    for v in values {
+        counts[BOUNDS_SECS.partition_point(|&b| b < v)] += 1;
+    }
+    counts
+}
+
+fn median(mut v: Vec<u64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    })
 }
 
 #[derive(Serialize)]
@@ -48,10 +100,16 @@ pub(super) struct Status {
     relayer: String,
     coordinator: String,
     params: String,
+    /// When this snapshot was built (unix ms).
+    updated_ms: u64,
+    /// How long witnesses and proofs stay served after a batch's final proof is delivered:
+    /// the window in which anyone can audit its verdicts.
+    audit_window_secs: u64,
     chain_queue: Option<QueueStatus>,
     counts: crate::db::Counts,
     batches: Vec<BatchStatus>,
     provers: Vec<ProverStatus>,
+    latency: Latency,
     recent_verdicts: Vec<VerdictStatus>,
 }
 
@@ -82,17 +140,42 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
                 fresh: q.freshJobs.to(),
                 pending: q.pendingJobs.to(),
             });
+    let activity = s.db.activity()?;
     let batches =
         s.db.batches()?
             .into_iter()
-            .map(|b| BatchStatus {
-                batch_id: b.batch_id,
-                leaves: b.leaf_count,
-                jobs: b.job_count,
-                cancelled: b.cancelled,
-                final_proof: b.final_hash.map(|h| hex0x(&h)),
+            .rev()
+            .map(|b| {
+                let levels: Vec<LevelStatus> = activity
+                    .levels
+                    .iter()
+                    .filter(|l| l.0 == b.batch_id)
+                    .map(|&(_, level, jobs, complete)| LevelStatus {
+                        level,
+                        jobs,
+                        complete,
+                    })
+                    .collect();
+                BatchStatus {
+                    batch_id: b.batch_id,
+                    leaves: b.leaf_count,
+                    jobs: b.job_count,
+                    complete: levels.iter().map(|l| l.complete).sum(),
+                    cancelled: b.cancelled,
+                    final_proof: b.final_hash.map(|h| hex0x(&h)),
+                    levels,
+                }
             })
+            .take(MAX_BATCHES_SHOWN)
             .collect();
+    let mut earned: HashMap<[u8; 20], U256> = HashMap::new();
+    for (prover, reward) in &activity.rewards {
+        *earned.entry(*prover).or_default() += reward.parse::<U256>().unwrap_or_default();
+    }
+    let mut latencies: HashMap<[u8; 20], Vec<u64>> = HashMap::new();
+    for &(prover, secs) in &activity.lease_to_submission {
+        latencies.entry(prover).or_default().push(secs);
+    }
     let provers =
         s.db.provers(MAX_PROVERS_SHOWN)?
             .into_iter()
@@ -102,8 +185,19 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
                 valid: c.valid,
                 invalid: c.invalid,
                 missing: c.missing,
+                earnings: earned
+                    .get(&c.prover)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string(),
+                median_latency_secs: median(latencies.remove(&c.prover).unwrap_or_default()),
             })
             .collect();
+    let latency = Latency {
+        bounds_secs: BOUNDS_SECS,
+        lease_to_submission: histogram(activity.lease_to_submission.iter().map(|l| l.1)),
+        submission_to_verdict: histogram(activity.submission_to_verdict.iter().copied()),
+    };
     let recent_verdicts =
         s.db.recent_verdicts(20)?
             .into_iter()
@@ -112,6 +206,8 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
                 job_id: v.job_id,
                 prover: hex0x(&v.prover),
                 verdict: v.verdict.name().to_lowercase(),
+                proof: (v.verdict != Verdict::Missing)
+                    .then(|| format!("v1/proofs/{}", hex0x(&v.proof_hash))),
             })
             .collect();
     let counts = s.db.counts()?;
@@ -119,10 +215,13 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
         relayer: s.chain.relayer.to_string(),
         coordinator: s.chain.coordinator.address().to_string(),
         params: s.cfg.jobs.params.to_string(),
+        updated_ms: crate::service::now_ms(),
+        audit_window_secs: s.cfg.store.retention_secs,
         chain_queue,
         counts,
         batches,
         provers,
+        latency,
         recent_verdicts,
     };
     // A failed read keeps the gauges' last values, and `rpc_up` says so.
@@ -148,6 +247,8 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
 
 /// Provers listed in `/v1/status`, those with the most leases.
 const MAX_PROVERS_SHOWN: usize = 100;
+/// Batches listed in `/v1/status`, the newest.
+const MAX_BATCHES_SHOWN: usize = 50;
 
 pub(super) async fn status(State(api): State<Api>) -> ApiResult<Response> {
     let snapshot = api.shared.snapshot().ok_or_else(not_yet)?;

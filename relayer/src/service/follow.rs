@@ -233,6 +233,27 @@ async fn find_fork(s: &Shared) -> anyhow::Result<Option<u64>> {
     Ok(None)
 }
 
+// The chain time of `log`'s block: the log's own, or the block's (read once per block).
+async fn block_time(
+    s: &Shared,
+    log: &Log,
+    block: u64,
+    times: &mut HashMap<u64, u64>,
+) -> anyhow::Result<u64> {
+    if let Some(t) = log.block_timestamp.or_else(|| times.get(&block).copied()) {
+        return Ok(t);
+    }
+    let b = retry("read a block", || {
+        s.chain
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(block))
+    })
+    .await?
+    .ok_or_else(|| anyhow!("block {block} not found"))?;
+    times.insert(block, b.header.timestamp);
+    Ok(b.header.timestamp)
+}
+
 // Decodes logs and fetches what applying them needs from the blob store and the chain.
 async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
     let mut out = Vec::with_capacity(logs.len());
@@ -259,22 +280,10 @@ async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
                 request_id: e.requestId,
                 job_id: RequestId(e.requestId).job(),
                 prover: e.prover.0.0,
+                at: block_time(s, &log, block, &mut times).await?,
             },
             Coordinator::CoordinatorEvents::ProofSubmitted(e) => {
-                let at = match log.block_timestamp.or_else(|| times.get(&block).copied()) {
-                    Some(t) => t,
-                    None => {
-                        let b = retry("read a block", || {
-                            s.chain
-                                .provider
-                                .get_block_by_number(BlockNumberOrTag::Number(block))
-                        })
-                        .await?
-                        .ok_or_else(|| anyhow!("block {block} not found"))?;
-                        b.header.timestamp
-                    }
-                };
-                times.insert(block, at);
+                let at = block_time(s, &log, block, &mut times).await?;
                 let uploaded = s.blobs.exists(BlobKind::Proof, &e.proofHash.0).await?;
                 EventKind::Submitted {
                     request_id: e.requestId,
@@ -289,6 +298,7 @@ async fn decode(s: &Shared, logs: Vec<Log>) -> anyhow::Result<Vec<Event>> {
                 request_id: e.requestId,
                 result: Verdict::try_from(e.result)?,
                 completed: e.completed,
+                at: block_time(s, &log, block, &mut times).await?,
             },
             Coordinator::CoordinatorEvents::VerdictSkipped(e) => EventKind::Skipped(e.requestId),
             _ => continue,
@@ -316,6 +326,7 @@ enum EventKind {
         request_id: u64,
         job_id: u64,
         prover: [u8; 20],
+        at: u64,
     },
     Submitted {
         request_id: u64,
@@ -329,6 +340,7 @@ enum EventKind {
         request_id: u64,
         result: Verdict,
         completed: bool,
+        at: u64,
     },
     Skipped(u64),
 }
@@ -380,7 +392,8 @@ impl Event {
                 request_id,
                 job_id,
                 prover,
-            } => tx.insert_lease(*request_id, *job_id, prover, self.block),
+                at,
+            } => tx.insert_lease(*request_id, *job_id, prover, self.block, *at),
             EventKind::Submitted {
                 request_id,
                 job_id,
@@ -402,7 +415,8 @@ impl Event {
                 request_id,
                 result,
                 completed,
-            } => tx.set_onchain_verdict(*request_id, *result, *completed, self.block),
+                at,
+            } => tx.set_onchain_verdict(*request_id, *result, *completed, self.block, *at),
             EventKind::Skipped(request_id) => tx.clear_local_verdict(*request_id),
         }
     }

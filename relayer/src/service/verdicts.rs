@@ -97,7 +97,12 @@ impl Verdicts {
             // Bytes stored whose row was never marked (the relayer died between storing an
             // upload and marking its row, or the upload raced the event's recording): the
             // store, not the flag, decides.
-            if s.blobs.exists(BlobKind::Proof, &row.proof_hash).await? {
+            #[cfg(feature = "fault-injection")]
+            let stored = !crate::faults::hidden(&s.cfg.verdicts.lies, &row.proof_hash)
+                && s.blobs.exists(BlobKind::Proof, &row.proof_hash).await?;
+            #[cfg(not(feature = "fault-injection"))]
+            let stored = s.blobs.exists(BlobKind::Proof, &row.proof_hash).await?;
+            if stored {
                 tracing::info!(
                     request = row.request_id,
                     "the bytes are stored though the row missed their upload: judging them"
