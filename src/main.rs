@@ -27,6 +27,9 @@ struct Cli {
 enum Command {
     /// Run a local devnet: anvil, the Coordinator, a relayer and prover clients proving a batch.
     Devnet(DevnetArgs),
+    /// Check a relayer's verdicts against the chain and the data it serves (as
+    /// `crowdprove-prover audit`); exits 2 if any disagrees.
+    Audit(crowdprove_prover::audit::AuditArgs),
 }
 
 #[derive(Args)]
@@ -148,7 +151,10 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
-    let Command::Devnet(a) = cli.command;
+    let a = match cli.command {
+        Command::Devnet(a) => a,
+        Command::Audit(args) => return crowdprove_prover::cli::audit(&args).await,
+    };
     let _ = std::fs::remove_dir_all(&a.dir);
     let mut opts = DevnetOptions::new(a.dir.clone());
     opts.provers = a.provers;
@@ -190,6 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         devnet.coordinator,
         devnet.token
     );
+    println!("status page: {relayer}/  (live; open it in a browser)");
     let outcome = tokio::select! {
         r = devnet.wait_final(1, Duration::from_secs(a.timeout_secs), |p| println!("{p}")) => Some(r),
         _ = tokio::signal::ctrl_c() => None,
@@ -242,10 +249,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     if a.keep_running {
         println!(
-            "\nthe devnet stays up (Ctrl-C to stop):\n  RPC_URL={}\n  COORDINATOR={}\n  TOKEN={}\n  RELAYER_URL={}\n  operator (owner and relayer): anvil account 0; provers: accounts 1 and up\n  try: crowdprove prover status   (with PROVER_KEY set to an anvil key)",
+            "\nthe devnet stays up (Ctrl-C to stop):\n  RPC_URL={}\n  COORDINATOR={}\n  TOKEN={}\n  RELAYER_URL={}\n  status page: {}/\n  operator (owner and relayer): anvil account 0; provers: accounts 1 and up\n  try: crowdprove prover status   (with PROVER_KEY set to an anvil key)\n  check the relayer: crowdprove audit --rpc-url {} --coordinator {} --relayer {} --batch 1",
             devnet.rpc_url(),
             devnet.coordinator,
             devnet.token,
+            devnet.relayer_url(),
+            devnet.relayer_url(),
+            devnet.rpc_url(),
+            devnet.coordinator,
             devnet.relayer_url(),
         );
         let _ = tokio::signal::ctrl_c().await;

@@ -83,6 +83,99 @@ impl RelayerApi {
         }
     }
 
+    /// The API's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    // GET `path` once more for each retryable failure within the patience; `None` for a 404 or
+    // a 410 (not served, or no longer: pruned), an error for any other failure.
+    async fn get_if_served(&self, path: &str) -> anyhow::Result<Option<reqwest::Response>> {
+        let url = format!("{}{path}", self.base);
+        let deadline = Instant::now() + self.patience;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let outcome = self
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(60))
+                .send()
+                .await;
+            let retry = match outcome {
+                Ok(r) if r.status().is_success() => return Ok(Some(r)),
+                Ok(r) if matches!(r.status().as_u16(), 404 | 410) => return Ok(None),
+                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                    r.status().to_string()
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    bail!(
+                        "GET {url}: {status}: {}",
+                        r.text().await.unwrap_or_default()
+                    );
+                }
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() > deadline {
+                bail!(
+                    "GET {url}: still failing after {:?}: {retry}",
+                    self.patience
+                );
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// A job's description, `None` if the relayer does not serve it (any more).
+    pub async fn job_if_served(&self, job_id: u64) -> anyhow::Result<Option<JobInfo>> {
+        match self.get_if_served(&format!("/v1/jobs/{job_id}")).await? {
+            Some(r) => Ok(Some(
+                r.json().await.context("decoding the job description")?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A job's witness, `None` if the relayer does not serve it (any more).
+    pub async fn witness_if_served(&self, job_id: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        match self
+            .get_if_served(&format!("/v1/jobs/{job_id}/witness"))
+            .await?
+        {
+            Some(r) => Ok(Some(r.bytes().await?.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// Proof bytes by their hash, `None` if the relayer does not serve them.
+    pub async fn proof_if_served(&self, hash: &[u8; 32]) -> anyhow::Result<Option<Vec<u8>>> {
+        let path = format!("/v1/proofs/{}", crowdprove_protocol::hex0x(hash));
+        match self.get_if_served(&path).await? {
+            Some(r) => Ok(Some(r.bytes().await?.to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    /// When the relayer says the bytes of proof `hash` arrived, in chain time (s: the clock it
+    /// holds upload deadlines to), `None` if it has no record of them.
+    pub async fn upload_info(&self, hash: &[u8; 32]) -> anyhow::Result<Option<u64>> {
+        #[derive(serde::Deserialize)]
+        struct Info {
+            uploaded_at: u64,
+        }
+        let path = format!("/v1/uploads/{}", crowdprove_protocol::hex0x(hash));
+        match self.get_if_served(&path).await? {
+            Some(r) => Ok(Some(
+                r.json::<Info>()
+                    .await
+                    .context("decoding an upload record")?
+                    .uploaded_at,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// A job's description (retries while the relayer has not seen its batch yet).
     pub async fn job(&self, job_id: u64) -> anyhow::Result<JobInfo> {
         self.get(&format!("/v1/jobs/{job_id}"))

@@ -53,6 +53,9 @@ enum Command {
     },
     /// Run the proving loop.
     Run(RunArgs),
+    /// Check the relayer: re-derive its verdicts (a batch's, a prover's or a block range's)
+    /// from the chain and the data it serves; exits 2 if any disagrees.
+    Audit(crate::audit::AuditArgs),
     /// Prove sample jobs locally and print seconds per job and earnings per day.
     Bench {
         /// Sample jobs to prove.
@@ -220,9 +223,21 @@ async fn run(command: Command) -> anyhow::Result<i32> {
                 .await??;
         }
         Command::Run(args) => return run_loop(args).await,
+        Command::Audit(args) => return audit(&args).await,
         Command::Worker { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(0)
+}
+
+/// Runs `audit` and prints its report; the exit code is 2 on any disagreement (and, with
+/// `--strict`, on any verdict that cannot be checked).
+pub async fn audit(args: &crate::audit::AuditArgs) -> anyhow::Result<i32> {
+    use crate::audit::Outcome;
+    let report = crate::audit::audit(args).await?;
+    report.print(&mut std::io::stdout().lock())?;
+    let failed = report.with(Outcome::Disagrees).next().is_some()
+        || (args.strict && report.with(Outcome::Unverifiable).next().is_some());
+    Ok(if failed { 2 } else { 0 })
 }
 
 async fn bench_reward(conn: &Connection) -> Option<(U256, u8)> {

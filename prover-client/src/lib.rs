@@ -4,6 +4,7 @@
 //! never loses a finished proof: the spool survives crashes and Ctrl-C.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
