@@ -16,6 +16,7 @@ use crowdprove::devnet::{Devnet, DevnetOptions, REWARD, Role, TOKEN};
 use crowdprove::report::{self, Summary};
 use crowdprove_bindings::{Coordinator, ICoordinator, describe};
 use crowdprove_protocol::{JobStatus, LeaseState, ParamSet, RequestId, Verdict};
+use crowdprove_prover::audit::{AuditArgs, Outcome, Report};
 
 fn options(dir: &tempfile::TempDir, provers: usize, chunks: u32) -> DevnetOptions {
     let _ = tracing_subscriber::fmt()
@@ -173,12 +174,135 @@ async fn complete_jobs(d: &Devnet) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_01_honest_provers_only() {
     let dir = keep(tempfile::tempdir().unwrap());
-    let (mut d, _) = running(options(&dir, 3, 4)).await;
+    let (mut d, url) = running(options(&dir, 3, 4)).await;
     let m = run_to_final(&mut d).await;
     let (s, d) = settle(d, m).await;
     assert_eq!(s.jobs_completed, 7);
     assert_eq!(s.rejected_proofs, 0);
     eprintln!("honest makespan: {:.1} s", s.makespan_secs);
+    // An honest relayer's batch passes the audit: every verdict re-derived and the same.
+    let report = audit(&d, &url).await;
+    let verdicts = events(&d)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, Coordinator::CoordinatorEvents::VerdictRecorded(_)))
+        .count();
+    assert_eq!(report.findings.len(), verdicts, "every verdict audited");
+    assert!(
+        report.findings.iter().all(|f| f.outcome == Outcome::Agrees),
+        "{:#?}",
+        report.findings
+    );
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_13_the_status_page_shows_the_batch_finish_in_chromium() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut d = Devnet::start(options(&dir, 2, 4)).await.unwrap();
+    let url = d.start_relayer().await.unwrap();
+    // The page opens before the provers start, so it sees the tree proven live; Debian's
+    // Chromium (make setup installs it) through playwright-core (npm ci).
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
+    let mut page = tokio::process::Command::new("node")
+        .arg("tools/page-test.mjs")
+        .arg(&url)
+        .arg(&shot)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PAGE_TEST_TIMEOUT_MS", "120000")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs tools/page-test.mjs (make setup installs node's packages)");
+    d.spawn_provers().unwrap();
+    let status = page.wait().await.unwrap();
+    assert!(
+        status.success(),
+        "the status page test failed (its output is above)"
+    );
+    assert!(shot.exists(), "a screenshot at {}", shot.display());
+    d.shutdown().await;
+}
+
+// `crowdprove audit` of batch 1, as a third party runs it.
+async fn audit(d: &Devnet, relayer: &str) -> Report {
+    let args = AuditArgs {
+        rpc_url: d.rpc_url(),
+        coordinator: d.coordinator,
+        relayer: relayer.to_string(),
+        batch: Some(1),
+        prover: None,
+        from_block: None,
+        to_block: None,
+        concurrency: 2,
+        resume: None,
+        strict: false,
+    };
+    crowdprove_prover::audit::audit(&args).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_12_a_lying_relayer_is_caught_by_the_audit() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    let mut o = options(&dir, 2, 4);
+    o.invalid = 1;
+    // Chain time moves on its own, so the hidden upload's deadline passes.
+    o.tick_secs = Some(1);
+    let mut d = Devnet::start(o).await.unwrap();
+    {
+        let mut lies = d.relayer_cfg.verdicts.lies.lock().unwrap();
+        lies.invalid_nth_valid = Some(1);
+        lies.missing_nth_valid = Some(2);
+        lies.valid_first_invalid = true;
+    }
+    let url = d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    let cheat = d.account(Role::Invalid, 0).address();
+    // The lies, as the chain shows them: a valid proof of an honest prover judged Invalid, an
+    // upload judged Missing (honest clients always upload), an invalid proof judged Valid.
+    let lies = async || -> Vec<u64> {
+        let mut out = Vec::new();
+        for e in events(&d).await {
+            if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
+                let r = Verdict::try_from(v.result).unwrap();
+                let lie = match r {
+                    Verdict::Invalid => v.prover != cheat,
+                    Verdict::Valid => v.prover == cheat,
+                    Verdict::Missing => true,
+                };
+                if lie {
+                    out.push(v.requestId);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    };
+    wait_for("the three lies on chain", 300, async || {
+        lies().await.len() == 3
+    })
+    .await;
+    let lied = lies().await;
+    let report = audit(&d, &url).await;
+    let flagged: Vec<u64> = report
+        .with(Outcome::Disagrees)
+        .map(|f| f.request_id)
+        .collect();
+    report.print(&mut std::io::stderr()).unwrap();
+    assert_eq!(flagged, lied, "the audit flags exactly the lies");
+    assert!(
+        report.with(Outcome::Unverifiable).next().is_none(),
+        "every verdict checkable"
+    );
+    // The evidence a third party needs for the wrong slash: the hash, statement and answer.
+    let slash = report
+        .findings
+        .iter()
+        .find(|f| f.onchain == "invalid" && f.outcome == Outcome::Disagrees)
+        .unwrap();
+    let evidence = slash.evidence.join("\n");
+    for needed in ["proof hash 0x", "statement {", "the proof verifies"] {
+        assert!(evidence.contains(needed), "{needed} in {evidence}");
+    }
     d.shutdown().await;
 }
 

@@ -162,6 +162,52 @@ async fn odd_batch_reaches_one_final_proof_and_every_job_is_paid_once() {
                 .contains("crowdprove_relayer_escrow_wei 0")
     })
     .await;
+    // What the status page draws: the tree level by level, earnings, latencies, proof links.
+    let st = status(&base).await;
+    let levels: Vec<(u64, u64, u64)> = st["batches"][0]["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let n = |k: &str| l[k].as_u64().unwrap();
+            (n("level"), n("jobs"), n("complete"))
+        })
+        .collect();
+    assert_eq!(levels, [(0, 3, 3), (1, 2, 2), (2, 1, 1)]);
+    assert_eq!(st["batches"][0]["complete"], 6);
+    let earnings: u64 = st["provers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["earnings"].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        earnings,
+        6 * REWARD,
+        "the rewards of the completing verdicts"
+    );
+    let total = |k: &str| -> u64 {
+        st["latency"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum()
+    };
+    // One per submission and per judged one (the snapshot may lag a late duplicate's verdict).
+    assert!(total("lease_to_submission") >= 6 && total("submission_to_verdict") >= 6);
+    let link = st["recent_verdicts"][0]["proof"].as_str().unwrap();
+    assert!(
+        reqwest::get(format!("{base}/{link}"))
+            .await
+            .unwrap()
+            .status()
+            .is_success(),
+        "{link}"
+    );
+    let page = reqwest::get(format!("{base}/")).await.unwrap();
+    assert!(page.status().is_success());
+    assert!(page.text().await.unwrap().contains("CrowdProve"));
     let metrics = scrape(&relayer).await;
     assert!(
         metrics.contains("crowdprove_relayer_proofs_valid_total 6"),
@@ -274,6 +320,27 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
         reqwest::StatusCode::NOT_FOUND
     );
     assert!(cheat.upload(rid, wrong.as_bytes()).await.is_success());
+    // When the bytes came, public for anyone holding a Missing verdict against them: in chain
+    // time, by which the relayer holds uploads to their deadline.
+    let upload: serde_json::Value = reqwest::get(format!(
+        "{base}/v1/uploads/{}",
+        crowdprove_protocol::hex0x(&wrong.hash())
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(upload["job_id"], job);
+    let head = net
+        .chain
+        .provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(upload["uploaded_at"].as_u64().unwrap() <= head.header.timestamp);
+    assert!(upload["uploaded_at"].as_u64().unwrap() + 60 > head.header.timestamp);
 
     eventually("the invalid verdict", 30, async || {
         net.chain.lease_state(rid).await.unwrap() == LeaseState::Invalid
