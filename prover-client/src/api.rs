@@ -26,6 +26,27 @@ pub enum Upload {
     Refused(String),
 }
 
+/// The most bytes read of a job description or an upload record.
+const MAX_JSON_BYTES: usize = 64 << 10;
+/// The most bytes read of the relayer's status (100 provers, 50 batches and their trees).
+const MAX_STATUS_BYTES: usize = 8 << 20;
+
+// The body of `r`, refused past `max` bytes: a broken or hostile server cannot fill memory.
+async fn capped(mut r: reqwest::Response, max: usize) -> anyhow::Result<Vec<u8>> {
+    let url = r.url().to_string();
+    if r.content_length().is_some_and(|n| n > max as u64) {
+        bail!("GET {url}: a body of more than {max} bytes");
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = r.chunk().await? {
+        if out.len() + chunk.len() > max {
+            bail!("GET {url}: a body of more than {max} bytes");
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 /// A relayer's API.
 #[derive(Clone)]
 pub struct RelayerApi {
@@ -46,6 +67,19 @@ impl RelayerApi {
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        self.fetch(path, false)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("GET {}{path}: not served", self.base))
+    }
+
+    // GET `path`, retrying retryable failures (a 5xx, 429, no connection) for up to the
+    // patience. A 404 is retryable too (the relayer has not seen the batch yet), unless
+    // `absent_is_none`: then it and a 410 (pruned) answer `None`.
+    async fn fetch(
+        &self,
+        path: &str,
+        absent_is_none: bool,
+    ) -> anyhow::Result<Option<reqwest::Response>> {
         let url = format!("{}{path}", self.base);
         let deadline = Instant::now() + self.patience;
         let mut delay = Duration::from_millis(100);
@@ -56,15 +90,18 @@ impl RelayerApi {
                 .timeout(Duration::from_secs(60))
                 .send()
                 .await;
-            let retry = match &outcome {
-                Ok(r) if r.status().is_success() => return Ok(outcome?),
+            let retry = match outcome {
+                Ok(r) if r.status().is_success() => return Ok(Some(r)),
+                Ok(r) if absent_is_none && matches!(r.status().as_u16(), 404 | 410) => {
+                    return Ok(None);
+                }
                 Ok(r) => {
                     let status = r.status();
                     let retryable = status.is_server_error()
                         || status.as_u16() == 429
                         || status.as_u16() == 404;
                     if !retryable {
-                        let body = outcome?.text().await.unwrap_or_default();
+                        let body = r.text().await.unwrap_or_default();
                         bail!("GET {url}: {status}: {body}");
                     }
                     format!("{status}")
@@ -88,50 +125,12 @@ impl RelayerApi {
         &self.base
     }
 
-    // GET `path` once more for each retryable failure within the patience; `None` for a 404 or
-    // a 410 (not served, or no longer: pruned), an error for any other failure.
-    async fn get_if_served(&self, path: &str) -> anyhow::Result<Option<reqwest::Response>> {
-        let url = format!("{}{path}", self.base);
-        let deadline = Instant::now() + self.patience;
-        let mut delay = Duration::from_millis(100);
-        loop {
-            let outcome = self
-                .http
-                .get(&url)
-                .timeout(Duration::from_secs(60))
-                .send()
-                .await;
-            let retry = match outcome {
-                Ok(r) if r.status().is_success() => return Ok(Some(r)),
-                Ok(r) if matches!(r.status().as_u16(), 404 | 410) => return Ok(None),
-                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
-                    r.status().to_string()
-                }
-                Ok(r) => {
-                    let status = r.status();
-                    bail!(
-                        "GET {url}: {status}: {}",
-                        r.text().await.unwrap_or_default()
-                    );
-                }
-                Err(e) => e.to_string(),
-            };
-            if Instant::now() > deadline {
-                bail!(
-                    "GET {url}: still failing after {:?}: {retry}",
-                    self.patience
-                );
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(5));
-        }
-    }
-
     /// A job's description, `None` if the relayer does not serve it (any more).
     pub async fn job_if_served(&self, job_id: u64) -> anyhow::Result<Option<JobInfo>> {
-        match self.get_if_served(&format!("/v1/jobs/{job_id}")).await? {
+        match self.fetch(&format!("/v1/jobs/{job_id}"), true).await? {
             Some(r) => Ok(Some(
-                r.json().await.context("decoding the job description")?,
+                serde_json::from_slice(&capped(r, MAX_JSON_BYTES).await?)
+                    .context("decoding the job description")?,
             )),
             None => Ok(None),
         }
@@ -140,10 +139,12 @@ impl RelayerApi {
     /// A job's witness, `None` if the relayer does not serve it (any more).
     pub async fn witness_if_served(&self, job_id: u64) -> anyhow::Result<Option<Vec<u8>>> {
         match self
-            .get_if_served(&format!("/v1/jobs/{job_id}/witness"))
+            .fetch(&format!("/v1/jobs/{job_id}/witness"), true)
             .await?
         {
-            Some(r) => Ok(Some(r.bytes().await?.to_vec())),
+            Some(r) => Ok(Some(
+                capped(r, crowdprove_circuits::MAX_WITNESS_BYTES).await?,
+            )),
             None => Ok(None),
         }
     }
@@ -151,24 +152,30 @@ impl RelayerApi {
     /// Proof bytes by their hash, `None` if the relayer does not serve them.
     pub async fn proof_if_served(&self, hash: &[u8; 32]) -> anyhow::Result<Option<Vec<u8>>> {
         let path = format!("/v1/proofs/{}", crowdprove_protocol::hex0x(hash));
-        match self.get_if_served(&path).await? {
-            Some(r) => Ok(Some(r.bytes().await?.to_vec())),
+        match self.fetch(&path, true).await? {
+            Some(r) => Ok(Some(capped(r, crowdprove_circuits::MAX_PROOF_BYTES).await?)),
             None => Ok(None),
         }
     }
 
+    /// The relayer's status snapshot (`/v1/status`).
+    pub async fn status<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+        let body = capped(self.get("/v1/status").await?, MAX_STATUS_BYTES).await?;
+        serde_json::from_slice(&body).context("decoding the relayer's status")
+    }
+
     /// When the relayer says the bytes of proof `hash` arrived, in chain time (s: the clock it
-    /// holds upload deadlines to), `None` if it has no record of them.
-    pub async fn upload_info(&self, hash: &[u8; 32]) -> anyhow::Result<Option<u64>> {
+    /// holds upload deadlines to): `None` if it has no record of them, `Some(None)` if it has
+    /// one without the time.
+    pub async fn upload_info(&self, hash: &[u8; 32]) -> anyhow::Result<Option<Option<u64>>> {
         #[derive(serde::Deserialize)]
         struct Info {
-            uploaded_at: u64,
+            uploaded_at: Option<u64>,
         }
         let path = format!("/v1/uploads/{}", crowdprove_protocol::hex0x(hash));
-        match self.get_if_served(&path).await? {
+        match self.fetch(&path, true).await? {
             Some(r) => Ok(Some(
-                r.json::<Info>()
-                    .await
+                serde_json::from_slice::<Info>(&capped(r, MAX_JSON_BYTES).await?)
                     .context("decoding an upload record")?
                     .uploaded_at,
             )),

@@ -28,7 +28,9 @@ use tokio::sync::Mutex;
 
 use crowdprove_bindings::Coordinator;
 use crowdprove_circuits::{Circuits, ProverAddress, PublicInputs};
-use crowdprove_protocol::{JobKind, RequestId, Statement, TreeShape, Verdict, hex0x, keccak256};
+use crowdprove_protocol::{
+    JobKind, ParamSet, RequestId, Statement, TreeShape, Verdict, hex0x, keccak256,
+};
 
 use crate::api::RelayerApi;
 use crate::leaser::check_leaf;
@@ -45,6 +47,10 @@ pub struct AuditArgs {
     /// The relayer's public URL (its job descriptions, witnesses, proofs and upload times).
     #[arg(long, env = "RELAYER_URL")]
     pub relayer: String,
+    /// The circuit parameter set the batches use (checked against each batch's on-chain
+    /// circuit id; the relayer's word for it is not taken).
+    #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
+    pub params: ParamSet,
     /// Only the verdicts on this batch's jobs.
     #[arg(long)]
     pub batch: Option<u64>,
@@ -74,12 +80,13 @@ pub struct AuditArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// The verdict is what the data says.
+    /// The verdict is what the data says (for a Missing verdict with no upload on record,
+    /// the relayer's word: only the prover can show otherwise).
     Agrees,
-    /// The verdict contradicts the data (or the relayer served data the chain did not commit
-    /// to): the evidence says why.
+    /// The verdict contradicts the data, or the relayer served data the chain did not commit
+    /// to, or withheld data within its audit window: the evidence says why.
     Disagrees,
-    /// The data needed is not served (pruned past the audit window, or never uploaded).
+    /// The data needed is not served past the audit window, or reading it failed.
     Unverifiable,
 }
 
@@ -183,27 +190,28 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
     if from > to {
         bail!("--from-block {from} is past --to-block {to} (the head is {head})");
     }
+    let api = RelayerApi::new(&args.relayer, Duration::from_secs(10));
+    let audit_window = check_relayer(&api, &coord).await?;
+    let params = args.params;
+    let round0 = tokio::task::spawn_blocking(move || Circuits::shared(params).circuit_id(0))
+        .await??
+        .0;
 
-    let verdicts = logs(
-        &provider,
-        args.coordinator,
-        Coordinator::VerdictRecorded::SIGNATURE_HASH,
-        from,
-        to,
-    )
-    .await?;
+    let event = |signature| {
+        Filter::new()
+            .address(args.coordinator)
+            .event_signature(signature)
+    };
+    let mut verdict_filter = event(Coordinator::VerdictRecorded::SIGNATURE_HASH);
+    if let Some(p) = args.prover {
+        verdict_filter = verdict_filter.topic2(p.into_word());
+    }
+    let verdicts = logs(&provider, verdict_filter, from, to).await?;
     // Each lease's submission, from the chain's start: a verdict can judge one made before
     // the audited range. One per lease; a reorg leaves the last.
     let mut submissions: HashMap<u64, (B256, u64)> = HashMap::new();
-    for log in logs(
-        &provider,
-        args.coordinator,
-        Coordinator::ProofSubmitted::SIGNATURE_HASH,
-        0,
-        to,
-    )
-    .await?
-    {
+    let submitted = event(Coordinator::ProofSubmitted::SIGNATURE_HASH);
+    for log in logs(&provider, submitted, 0, to).await? {
         if let (Ok(e), Some(block)) = (
             Coordinator::ProofSubmitted::decode_log(&log.inner),
             log.block_number,
@@ -211,35 +219,53 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
             submissions.insert(e.data.requestId, (e.data.proofHash, block));
         }
     }
-    let done: HashSet<u64> = match &args.resume {
-        Some(path) => read_resume(path)?
-            .into_iter()
-            .map(|f| f.request_id)
-            .collect(),
-        None => HashSet::new(),
+    // When each batch was finalized: its data must be served for the audit window after.
+    let mut finalized = HashMap::new();
+    let finals = event(Coordinator::BatchFinalized::SIGNATURE_HASH);
+    for log in logs(&provider, finals, 0, head).await? {
+        if let (Ok(e), Some(block)) = (
+            Coordinator::BatchFinalized::decode_log(&log.inner),
+            log.block_number,
+        ) {
+            finalized.insert(u64::from(e.data.batchId), block);
+        }
+    }
+    let jobs = match args.batch {
+        Some(b) => {
+            let id = u32::try_from(b).map_err(|_| anyhow!("--batch {b}: no such batch"))?;
+            let info = coord.batch(id).call().await?;
+            if info.jobCount == 0 {
+                bail!("--batch {b}: no such batch on this Coordinator");
+            }
+            let first: u64 = info.firstJobId.to();
+            Some(first..first + info.jobCount.to::<u64>())
+        }
+        None => None,
     };
 
-    let ctx = Arc::new(Ctx {
+    let mut ctx = Ctx {
         coord,
         provider,
-        api: RelayerApi::new(&args.relayer, Duration::from_secs(10)),
+        api,
+        round0,
+        params,
+        audit_window,
+        finalized,
+        now: 0,
         batches: Mutex::new(HashMap::new()),
         times: Mutex::new(HashMap::new()),
-    });
+    };
+    ctx.now = ctx.time(head).await?;
+    let ctx = Arc::new(ctx);
     let mut todo = Vec::new();
     for log in &verdicts {
         let Ok(e) = Coordinator::VerdictRecorded::decode_log(&log.inner) else {
             continue;
         };
         let v = e.data;
-        if args.prover.is_some_and(|p| p != v.prover) || done.contains(&v.requestId) {
-            continue;
-        }
         let job_id = RequestId(v.requestId).job();
-        if let Some(b) = args.batch {
-            if ctx.batch_of(job_id).await?.batch_id != b {
-                continue;
-            }
+        if jobs.as_ref().is_some_and(|r| !r.contains(&job_id)) {
+            continue;
         }
         todo.push(Todo {
             request_id: v.requestId,
@@ -249,24 +275,28 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
             submission: submissions.get(&v.requestId).copied(),
         });
     }
+    // A resumed run keeps what an earlier one settled for these verdicts (not what it could
+    // not check, nor other verdicts), and audits the rest.
+    let wanted: HashSet<u64> = todo.iter().map(|t| t.request_id).collect();
+    let mut findings: Vec<Finding> = match &args.resume {
+        Some(path) => read_resume(path)?
+            .into_iter()
+            .filter(|f| wanted.contains(&f.request_id) && f.outcome != Outcome::Unverifiable)
+            .collect(),
+        None => Vec::new(),
+    };
+    findings.sort_by_key(|f| f.request_id);
+    findings.dedup_by_key(|f| f.request_id);
+    let settled: HashSet<u64> = findings.iter().map(|f| f.request_id).collect();
+    todo.retain(|t| !settled.contains(&t.request_id));
 
     let bar = indicatif::ProgressBar::new(todo.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("auditing {bar:30} {pos}/{len} verdicts {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut resume = match &args.resume {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("opening {}", path.display()))?,
-        ),
+        Some(path) => Some(open_resume(path)?),
         None => None,
-    };
-    let mut findings = match &args.resume {
-        Some(path) => read_resume(path)?,
-        None => Vec::new(),
     };
     let mut running = tokio::task::JoinSet::new();
     let mut queue = todo.into_iter();
@@ -274,12 +304,12 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
         while running.len() < args.concurrency.max(1) {
             let Some(t) = queue.next() else { break };
             let ctx = ctx.clone();
-            running.spawn(async move { check(&ctx, t).await });
+            running.spawn(async move { check_or_say_why(&ctx, t).await });
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let finding = joined.context("an audit task failed")??;
+        let finding = joined.context("an audit task failed")?;
         if let Some(file) = &mut resume {
             writeln!(file, "{}", serde_json::to_string(&finding)?)?;
             file.flush()?;
@@ -295,11 +325,10 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
     Ok(Report { findings })
 }
 
-// Logs of one event of the Coordinator in [from, to], fetched in ranges an RPC accepts.
+// The logs `filter` matches in [from, to], fetched in ranges an RPC accepts.
 async fn logs(
     provider: &DynProvider,
-    address: Address,
-    signature: B256,
+    filter: Filter,
     from: u64,
     to: u64,
 ) -> anyhow::Result<Vec<Log>> {
@@ -308,17 +337,59 @@ async fn logs(
     let mut start = from;
     while start <= to {
         let end = (start + RANGE - 1).min(to);
-        let filter = Filter::new()
-            .address(address)
-            .event_signature(signature)
-            .from_block(start)
-            .to_block(end);
-        out.extend(provider.get_logs(&filter).await.with_context(|| {
+        let range = filter.clone().from_block(start).to_block(end);
+        out.extend(provider.get_logs(&range).await.with_context(|| {
             format!("reading the Coordinator's events in blocks {start}..={end}")
         })?);
         start = end + 1;
     }
     Ok(out)
+}
+
+// Checks that the relayer at the URL is the Coordinator's (a mirror or a typo would blame the
+// wrong party) and returns its audit window, seconds.
+async fn check_relayer(
+    api: &RelayerApi,
+    coord: &Coordinator::CoordinatorInstance<DynProvider>,
+) -> anyhow::Result<u64> {
+    #[derive(Deserialize)]
+    struct Status {
+        relayer: Address,
+        coordinator: Address,
+        #[serde(default)]
+        audit_window_secs: u64,
+    }
+    let st: Status = api
+        .status()
+        .await
+        .context("reading the relayer's /v1/status")?;
+    let relayer = coord.relayer().call().await?;
+    if st.coordinator != *coord.address() || st.relayer != relayer {
+        bail!(
+            "the relayer at {} serves Coordinator {} as {}, but Coordinator {}'s relayer is {}: check --relayer and --coordinator",
+            api.base(),
+            st.coordinator,
+            st.relayer,
+            coord.address(),
+            relayer
+        );
+    }
+    Ok(st.audit_window_secs)
+}
+
+// The resume file, for appending: a line a kill cut short is ended first, so that the next
+// record starts on its own line.
+fn open_resume(path: &PathBuf) -> anyhow::Result<std::fs::File> {
+    let cut = std::fs::read(path).is_ok_and(|b| !b.is_empty() && b.last() != Some(&b'\n'));
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    if cut {
+        writeln!(file)?;
+    }
+    Ok(file)
 }
 
 fn read_resume(path: &PathBuf) -> anyhow::Result<Vec<Finding>> {
@@ -347,6 +418,7 @@ struct Todo {
 struct BatchFacts {
     batch_id: u64,
     root: [u8; 32],
+    circuit: [u8; 32],
     first_job: u64,
     leaf_count: u32,
 }
@@ -355,6 +427,15 @@ struct Ctx {
     coord: Coordinator::CoordinatorInstance<DynProvider>,
     provider: DynProvider,
     api: RelayerApi,
+    /// The round-0 circuit id of `--params`.
+    round0: [u8; 32],
+    params: ParamSet,
+    /// The relayer's audit window, seconds.
+    audit_window: u64,
+    /// The block each batch was finalized in.
+    finalized: HashMap<u64, u64>,
+    /// The head's chain time when the audit began.
+    now: u64,
     batches: Mutex<HashMap<u64, BatchFacts>>,
     times: Mutex<HashMap<u64, u64>>,
 }
@@ -374,6 +455,7 @@ impl Ctx {
         let facts = BatchFacts {
             batch_id,
             root: b.witnessRoot.0,
+            circuit: b.circuitId.0,
             first_job: b.firstJobId.to(),
             leaf_count: b.leafCount.to(),
         };
@@ -394,6 +476,30 @@ impl Ctx {
         self.times.lock().await.insert(block, b.header.timestamp);
         Ok(b.header.timestamp)
     }
+
+    // Whether the relayer must still serve batch `batch`'s data: not finalized yet, or within
+    // its audit window after (which it counts from the final proof's delivery, later still).
+    async fn must_serve(&self, batch: u64) -> anyhow::Result<bool> {
+        Ok(match self.finalized.get(&batch) {
+            None => true,
+            Some(&block) => self.now < self.time(block).await?.saturating_add(self.audit_window),
+        })
+    }
+}
+
+// [`check`], and a finding that says why where the data could not be read: one failure is
+// about one verdict, not the end of the audit.
+async fn check_or_say_why(ctx: &Ctx, t: Todo) -> Finding {
+    let (request_id, job_id, prover, onchain) = (t.request_id, t.job_id, t.prover, t.onchain);
+    check(ctx, t).await.unwrap_or_else(|e| Finding {
+        request_id,
+        job_id,
+        prover: prover.to_string(),
+        onchain: onchain.name().to_lowercase(),
+        derived: "read failed".into(),
+        outcome: Outcome::Unverifiable,
+        evidence: vec![format!("{e:#}")],
+    })
 }
 
 // What the data says about one verdict.
@@ -417,23 +523,44 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
     };
     f.evidence.push(format!("proof hash {}", hex0x(&hash.0)));
     let submitted_at = ctx.time(block).await?;
+    let batch = ctx.batch_of(t.job_id).await?;
+    // Data the relayer does not serve: past its audit window nobody can tell; within it, it is
+    // withheld evidence.
+    let missing_data = async |f: &mut Finding, what: String| -> anyhow::Result<()> {
+        f.derived = "not served".into();
+        if ctx.must_serve(batch.batch_id).await? {
+            f.outcome = Outcome::Disagrees;
+            f.evidence.push(format!(
+                "the relayer withholds {what} within its audit window ({} s after batch {}'s final proof)",
+                ctx.audit_window, batch.batch_id
+            ));
+        } else {
+            f.evidence.push(format!(
+                "the relayer no longer serves {what} (batch {} is past its audit window)",
+                batch.batch_id
+            ));
+        }
+        Ok(())
+    };
 
     if t.onchain == Verdict::Missing {
-        // Missing is right unless the relayer itself says the bytes came in time.
+        // Missing is the relayer's word unless it says itself that the bytes came before the
+        // deadline passed (the contract takes Missing from `submittedAt + upload` on).
         let deadline: u64 = ctx
             .coord
             .deadlinesAt(U256::from(submitted_at))
             .call()
             .await?
             .uploadDeadline
-            .to();
-        let due = submitted_at + deadline;
+            .try_into()
+            .map_err(|_| anyhow!("an upload deadline past 2^64 s"))?;
+        let due = submitted_at.saturating_add(deadline);
         match ctx.api.upload_info(&hash.0).await? {
-            Some(at) if at <= due => {
+            Some(Some(at)) if at < due => {
                 f.derived = "uploaded in time".into();
                 f.outcome = Outcome::Disagrees;
                 f.evidence.push(format!(
-                    "the relayer says the bytes arrived at chain time {at}, the upload deadline was {due} (submitted at {submitted_at} + {deadline} s)"
+                    "the relayer says the bytes arrived at chain time {at}, before the upload deadline {due} (submitted at {submitted_at} + {deadline} s)"
                 ));
                 f.evidence.push(format!(
                     "check: GET {}/v1/uploads/{}",
@@ -441,34 +568,57 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
                     hex0x(&hash.0)
                 ));
             }
-            // Late or never: Missing stands.
-            _ => {
-                f.derived = "missing".into();
+            Some(Some(_)) => {
+                f.derived = "uploaded late".into();
                 f.outcome = Outcome::Agrees;
+            }
+            // Recorded before upload times were kept.
+            Some(None) => {
+                f.derived = "upload time unknown".into();
+                f.evidence
+                    .push("the relayer has the upload on record without its time".into());
+            }
+            None if ctx.api.proof_if_served(&hash.0).await?.is_some() => {
+                f.derived = "bytes, no record".into();
+                f.evidence.push(
+                    "the relayer serves the bytes but has no record of when they came".into(),
+                );
+            }
+            None => {
+                f.derived = "no upload".into();
+                f.outcome = Outcome::Agrees;
+                f.evidence.push(
+                    "no upload on record: the relayer's word (only the prover can show otherwise)"
+                        .into(),
+                );
             }
         }
         return Ok(f);
     }
 
-    // Valid or Invalid: the proof itself decides.
-    let batch = ctx.batch_of(t.job_id).await?;
+    // Valid or Invalid: the proof itself decides, for the statement the chain committed to.
+    if batch.circuit != ctx.round0 {
+        bail!(
+            "batch {} uses round-0 circuit {}, not the {} circuits' {}: run with the right --params",
+            batch.batch_id,
+            hex0x(&batch.circuit),
+            ctx.params,
+            hex0x(&ctx.round0)
+        );
+    }
     let Some(shape) = TreeShape::new(batch.leaf_count) else {
         bail!("batch {} has no leaves", batch.batch_id);
     };
-    let index = t.job_id - batch.first_job;
+    let index = t
+        .job_id
+        .checked_sub(batch.first_job)
+        .ok_or_else(|| anyhow!("job {} is before batch {}", t.job_id, batch.batch_id))?;
     let Some(node) = u32::try_from(index).ok().and_then(|i| shape.locate(i)) else {
         bail!("job {} is not in batch {}", t.job_id, batch.batch_id);
     };
-    let info = match ctx.api.job_if_served(t.job_id).await? {
-        Some(info) => info,
-        None => {
-            f.derived = "no statement".into();
-            f.evidence.push(format!(
-                "the relayer no longer serves job {} (past its audit window?)",
-                t.job_id
-            ));
-            return Ok(f);
-        }
+    let Some(info) = ctx.api.job_if_served(t.job_id).await? else {
+        missing_data(&mut f, format!("job {}'s statement", t.job_id)).await?;
+        return Ok(f);
     };
     let kind = JobKind::at_level(node.level);
     // A leaf's witness is hashed into its leaf; a node's (its children's proofs) is not.
@@ -476,20 +626,27 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
         match ctx.api.witness_if_served(t.job_id).await? {
             Some(w) => w,
             None => {
-                f.derived = "no witness".into();
-                f.evidence.push(format!(
-                    "the relayer no longer serves job {}'s witness",
-                    t.job_id
-                ));
+                missing_data(&mut f, format!("job {}'s witness", t.job_id)).await?;
                 return Ok(f);
             }
         }
     } else {
         Vec::new()
     };
-    if let Err(why) = check_leaf(
+    let served = check_leaf(
         &info, &witness, t.job_id, index, kind, node.level, batch.root,
-    ) {
+    )
+    .and_then(|()| {
+        if info.params == ctx.params {
+            Ok(())
+        } else {
+            Err(format!(
+                "it names parameter set {} for a batch of the {} circuits",
+                info.params, ctx.params
+            ))
+        }
+    });
+    if let Err(why) = served {
         f.derived = "bad statement".into();
         f.outcome = Outcome::Disagrees;
         f.evidence.push(format!(
@@ -508,9 +665,7 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
         hex0x(&batch.root)
     ));
     let Some(bytes) = ctx.api.proof_if_served(&hash.0).await? else {
-        f.derived = "no bytes".into();
-        f.evidence
-            .push("the relayer no longer serves the proof's bytes".into());
+        missing_data(&mut f, "the proof's bytes".into()).await?;
         return Ok(f);
     };
     if keccak256(&bytes) != hash.0 {
@@ -525,8 +680,7 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
         job_id: t.job_id,
         prover: ProverAddress(t.prover.0.0),
     };
-    let params = info.params;
-    let level = node.level;
+    let (params, level) = (ctx.params, node.level);
     let answer = tokio::task::spawn_blocking(move || {
         Circuits::shared(params)
             .verify(&bytes, level, &expected)

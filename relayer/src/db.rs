@@ -111,18 +111,19 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, level, node);
 CREATE TABLE IF NOT EXISTS leases (
   request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL, block INTEGER NOT NULL,
-  leased_at INTEGER NOT NULL);
+  leased_at INTEGER);
 CREATE TABLE IF NOT EXISTS submissions (
   request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, prover BLOB NOT NULL,
   proof_hash BLOB NOT NULL, submitted_at INTEGER NOT NULL, block INTEGER NOT NULL,
   log_index INTEGER NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0, local_verdict INTEGER,
-  decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER, verdict_at INTEGER);
+  decided_ms INTEGER, posted_ms INTEGER, onchain_verdict INTEGER, verdict_block INTEGER, verdict_at INTEGER,
+  completed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, block, log_index);
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions (proof_hash);
 CREATE INDEX IF NOT EXISTS submissions_open ON submissions (block, log_index)
   WHERE local_verdict IS NULL AND onchain_verdict IS NULL;
-CREATE TABLE IF NOT EXISTS uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL, uploaded_ms INTEGER NOT NULL,
-  uploaded_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL, uploaded_ms INTEGER,
+  uploaded_at INTEGER);
 CREATE INDEX IF NOT EXISTS uploads_job ON uploads (job_id);
 ";
 
@@ -185,7 +186,19 @@ impl Db {
 
     fn init(conn: Connection) -> Result<Db> {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version != SCHEMA_VERSION {
+        // Version 3 gains columns in place: its upload records cannot be rebuilt from the
+        // chain, nor its deliveries (a rebuild would hand every final proof to the sink again).
+        // What the new columns hold is unknown (NULL) for the rows before.
+        if version == 3 {
+            conn.execute_batch(
+                "ALTER TABLE leases ADD COLUMN leased_at INTEGER;
+                 ALTER TABLE submissions ADD COLUMN verdict_at INTEGER;
+                 ALTER TABLE submissions ADD COLUMN completed INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE uploads ADD COLUMN uploaded_ms INTEGER;
+                 ALTER TABLE uploads ADD COLUMN uploaded_at INTEGER;",
+            )?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        } else if version != SCHEMA_VERSION {
             let tables: i64 = conn.query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
                 [],
@@ -329,15 +342,11 @@ impl Db {
         Ok(rows)
     }
 
-    /// Records that a batch's blobs were pruned (and forgets its uploads).
+    /// Records that a batch's blobs were pruned. Its upload records stay (a few dozen bytes
+    /// each): when bytes arrived is what a Missing verdict is held against, after the bytes too.
     pub(crate) fn set_pruned(&self, batch_id: u64) -> Result<()> {
-        let conn = self.conn();
-        conn.execute(
+        self.conn().execute(
             "UPDATE batches SET pruned = 1 WHERE batch_id = ?1",
-            [batch_id as i64],
-        )?;
-        conn.execute(
-            "DELETE FROM uploads WHERE job_id IN (SELECT job_id FROM jobs WHERE batch_id = ?1)",
             [batch_id as i64],
         )?;
         Ok(())
@@ -347,25 +356,26 @@ impl Db {
     /// submissions, which a reorg can roll back: the bytes of a submission it dropped are still
     /// pruned with their batch.
     /// They arrived at `now_ms` (this machine's clock) and `chain_at` (the chain time of the
-    /// latest block the relayer had seen, the clock its Missing verdicts go by): the first
-    /// upload of the bytes counts, and it is public (`GET /v1/uploads/{hash}`), so anyone can
-    /// hold a Missing verdict against it.
+    /// latest block the relayer had seen, the clock its Missing verdicts go by; unknown before
+    /// it read one): the first upload of the bytes counts, and it is public
+    /// (`GET /v1/uploads/{hash}`), so anyone can hold a Missing verdict against it.
     pub(crate) fn record_upload(
         &self,
         hash: &[u8; 32],
         job_id: u64,
         now_ms: u64,
-        chain_at: u64,
+        chain_at: Option<u64>,
     ) -> Result<()> {
         self.conn().execute(
             "INSERT OR IGNORE INTO uploads (proof_hash, job_id, uploaded_ms, uploaded_at) VALUES (?1, ?2, ?3, ?4)",
-            params![&hash[..], job_id as i64, now_ms as i64, chain_at as i64],
+            params![&hash[..], job_id as i64, now_ms as i64, chain_at.map(|t| t as i64)],
         )?;
         Ok(())
     }
 
-    /// The job and arrival times (unix ms; chain time, s) of the proof bytes under `hash`.
-    pub(crate) fn upload(&self, hash: &[u8; 32]) -> Result<Option<(u64, u64, u64)>> {
+    /// The job and arrival times (unix ms; chain time, s; unknown for records from before
+    /// they were kept) of the proof bytes under `hash`.
+    pub(crate) fn upload(&self, hash: &[u8; 32]) -> Result<Option<UploadRecord>> {
         Ok(self
             .conn()
             .query_row(
@@ -374,8 +384,8 @@ impl Db {
                 |r| {
                     Ok((
                         r.get::<_, i64>(0)? as u64,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get::<_, i64>(2)? as u64,
+                        r.get::<_, Option<i64>>(1)?.map(|v| v as u64),
+                        r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
                     ))
                 },
             )
@@ -625,14 +635,15 @@ impl Db {
     }
 
     /// Tree progress, rewards and latencies for the status page (chain times: the lease's,
-    /// submission's and verdict's blocks).
+    /// submission's and verdict's blocks), over bounded ranges but for the rewards.
     pub(crate) fn activity(&self) -> Result<Activity> {
         let conn = self.reader();
         let levels = conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT batch_id, level, COUNT(*), SUM(completed_block IS NOT NULL) FROM jobs
-                 GROUP BY batch_id, level ORDER BY batch_id, level",
-            )?
+                 WHERE batch_id > (SELECT COALESCE(MAX(batch_id), 0) FROM batches) - {ACTIVITY_BATCHES}
+                 GROUP BY batch_id, level ORDER BY batch_id, level"
+            ))?
             .query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)? as u64,
@@ -642,27 +653,36 @@ impl Db {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The verdicts that completed a job (and paid): one per job, a resubmitted duplicate of
+        // the same bytes not counted.
         let rewards = conn
-            .prepare(&format!(
-                "SELECT s.prover, b.reward FROM jobs j
-                 JOIN submissions s ON s.job_id = j.job_id AND s.proof_hash = j.winning_proof
-                   AND s.onchain_verdict = {}
-                 JOIN batches b ON b.batch_id = j.batch_id",
-                Verdict::Valid as u8
-            ))?
-            .query_map([], |r| Ok((b20(r.get(0)?), r.get::<_, String>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let lease_to_submission = conn
             .prepare(
-                "SELECT s.prover, MAX(s.submitted_at - l.leased_at, 0) FROM submissions s
-                 JOIN leases l ON l.request_id = s.request_id",
+                "SELECT s.prover, b.reward, COUNT(*) FROM submissions s
+                 JOIN jobs j ON j.job_id = s.job_id JOIN batches b ON b.batch_id = j.batch_id
+                 WHERE s.completed = 1 GROUP BY s.prover, j.batch_id",
             )?
+            .query_map([], |r| {
+                Ok((
+                    b20(r.get(0)?),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Latencies of the latest submissions (by request id: the newest jobs).
+        let lease_to_submission = conn
+            .prepare(&format!(
+                "SELECT s.prover, MAX(s.submitted_at - l.leased_at, 0) FROM submissions s
+                 JOIN leases l ON l.request_id = s.request_id WHERE l.leased_at IS NOT NULL
+                 ORDER BY s.request_id DESC LIMIT {ACTIVITY_SUBMISSIONS}"
+            ))?
             .query_map([], |r| Ok((b20(r.get(0)?), r.get::<_, i64>(1)? as u64)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let submission_to_verdict = conn
-            .prepare(
-                "SELECT MAX(verdict_at - submitted_at, 0) FROM submissions WHERE verdict_at IS NOT NULL",
-            )?
+            .prepare(&format!(
+                "SELECT MAX(verdict_at - submitted_at, 0) FROM submissions WHERE verdict_at IS NOT NULL
+                 ORDER BY request_id DESC LIMIT {ACTIVITY_SUBMISSIONS}"
+            ))?
             .query_map([], |r| Ok(r.get::<_, i64>(0)? as u64))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(Activity {
@@ -727,19 +747,29 @@ pub(crate) struct VerdictRecord {
     pub(crate) proof_hash: [u8; 32],
 }
 
+/// A proof's upload: its job, and when its bytes arrived (unix ms; chain time, s), each
+/// unknown (`None`) for records from before they were kept.
+pub(crate) type UploadRecord = (u64, Option<u64>, Option<u64>);
+
 /// What the status page shows beyond the counts, read in a few passes on the read-only
 /// connection (see [`Db::activity`]).
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
     /// Per batch and level: (batch, level, jobs, complete).
     pub(crate) levels: Vec<(u64, u8, u64, u64)>,
-    /// Per prover, the rewards of the jobs it completed (decimal base units, one per job).
-    pub(crate) rewards: Vec<([u8; 20], String)>,
-    /// Seconds from lease to submission, per submitting prover.
+    /// Per prover and batch: the batch's reward (decimal base units) and the jobs of it the
+    /// prover completed.
+    pub(crate) rewards: Vec<([u8; 20], String, u64)>,
+    /// Seconds from lease to submission, per submitting prover (the latest submissions).
     pub(crate) lease_to_submission: Vec<([u8; 20], u64)>,
-    /// Seconds from submission to its on-chain verdict.
+    /// Seconds from submission to its on-chain verdict (the latest submissions).
     pub(crate) submission_to_verdict: Vec<u64>,
 }
+
+/// Batches whose trees [`Db::activity`] reads, the newest (the status page shows 50).
+const ACTIVITY_BATCHES: u64 = 50;
+/// Submissions whose latencies [`Db::activity`] reads, the latest.
+const ACTIVITY_SUBMISSIONS: u64 = 10_000;
 
 /// One prover's leases and verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -870,7 +900,7 @@ impl Tx<'_> {
         self.0
             .execute("DELETE FROM submissions WHERE block > ?1", [b])?;
         self.0.execute(
-            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, verdict_at = NULL, local_verdict = NULL,
+            "UPDATE submissions SET onchain_verdict = NULL, verdict_block = NULL, verdict_at = NULL, completed = 0, local_verdict = NULL,
                decided_ms = NULL, posted_ms = NULL
              WHERE verdict_block > ?1",
             [b],
@@ -990,8 +1020,9 @@ impl Tx<'_> {
         at: u64,
     ) -> Result<()> {
         self.0.execute(
-            "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3, verdict_at = ?4 WHERE request_id = ?1",
-            params![request_id as i64, u8::from(verdict), block as i64, at as i64],
+            "UPDATE submissions SET onchain_verdict = ?2, verdict_block = ?3, verdict_at = ?4, completed = ?5
+             WHERE request_id = ?1",
+            params![request_id as i64, u8::from(verdict), block as i64, at as i64, completed],
         )?;
         if completed {
             self.0.execute(
@@ -1033,6 +1064,36 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A version 3 database gains the new columns in place: its upload records and deliveries
+    /// (which the chain cannot give back) stay, their new times unknown.
+    #[test]
+    fn a_version_3_database_is_migrated_in_place() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE batches (batch_id INTEGER PRIMARY KEY, delivered INTEGER NOT NULL DEFAULT 0);
+             CREATE TABLE leases (request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL,
+               prover BLOB NOT NULL, block INTEGER NOT NULL);
+             CREATE TABLE submissions (request_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL);
+             CREATE TABLE uploads (proof_hash BLOB PRIMARY KEY, job_id INTEGER NOT NULL);
+             INSERT INTO batches VALUES (1, 1);
+             INSERT INTO uploads VALUES (x'0101010101010101010101010101010101010101010101010101010101010101', 7);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        let db = Db::init(conn).unwrap();
+        assert_eq!(db.upload(&[1; 32]).unwrap(), Some((7, None, None)));
+        let delivered: i64 = db
+            .conn()
+            .query_row("SELECT delivered FROM batches", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(delivered, 1, "the delivery kept");
+        let version: i64 = db
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
 
     fn sub(tx: &Tx<'_>, rid: u64, job: u64, block: u64, log: u64) {
         tx.insert_submission(rid, job, &[1; 20], &[rid as u8; 32], 100, block, log, true)

@@ -47,6 +47,8 @@ pub struct Lies {
     pub missing_nth_valid: Option<u32>,
     /// Judge the first proof that does not verify Valid.
     pub valid_first_invalid: bool,
+    /// The requests lied about, in order.
+    pub lied: Vec<u64>,
     /// Proofs that verified so far.
     valid_seen: u32,
     /// Proof hashes whose upload the relayer pretends it never got.
@@ -58,6 +60,7 @@ pub struct Lies {
 #[cfg(feature = "fault-injection")]
 pub(crate) fn lie(
     lies: &std::sync::Mutex<Lies>,
+    request_id: u64,
     hash: [u8; 32],
     verdict: crowdprove_protocol::Verdict,
 ) -> Option<crowdprove_protocol::Verdict> {
@@ -66,6 +69,7 @@ pub(crate) fn lie(
     if verdict == Verdict::Invalid {
         if l.valid_first_invalid {
             l.valid_first_invalid = false;
+            l.lied.push(request_id);
             tracing::warn!("fault injection: a lie, judging an invalid proof Valid");
             return Some(Verdict::Valid);
         }
@@ -74,11 +78,13 @@ pub(crate) fn lie(
     l.valid_seen += 1;
     let n = Some(l.valid_seen);
     if l.invalid_nth_valid == n {
+        l.lied.push(request_id);
         tracing::warn!("fault injection: a lie, judging a valid proof Invalid");
         return Some(Verdict::Invalid);
     }
     if l.missing_nth_valid == n {
         l.hidden.insert(hash);
+        l.lied.push(request_id);
         tracing::warn!("fault injection: a lie, hiding this upload to judge it Missing");
         return None;
     }

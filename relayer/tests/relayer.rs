@@ -293,6 +293,20 @@ async fn bytes_of_a_submission_a_reorg_dropped_are_pruned_with_their_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
     let (net, relayer, base) = Net::running(1, 1).await;
+    // Chain time an hour ahead of this machine's clock, as a devnet's can run: the upload's
+    // recorded time must be the chain's, by which deadlines go.
+    net.chain.advance(3600).await.unwrap();
+    // Followed up to `confirmations` below it: the run that did read the warped head.
+    let head = net.chain.provider.get_block_number().await.unwrap()
+        - net.cfg.follow.confirmations.unwrap_or(0);
+    eventually("the relayer following the warped block", 20, async || {
+        scrape(&relayer)
+            .await
+            .lines()
+            .filter_map(|l| l.strip_prefix("crowdprove_relayer_followed_block "))
+            .any(|n| n.trim().parse::<u64>().is_ok_and(|n| n >= head))
+    })
+    .await;
     let cheat = net.prover(1, 1, &base).await;
     let honest = net.prover(2, 1, &base).await;
 
@@ -332,6 +346,11 @@ async fn wrong_proofs_are_slashed_and_wrong_bytes_refused() {
     .await
     .unwrap();
     assert_eq!(upload["job_id"], job);
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(upload["uploaded_at"].as_u64().unwrap() > wall + 3000);
     let head = net
         .chain
         .provider

@@ -41,11 +41,11 @@ pub(crate) struct UploadInfo {
     pub(crate) proof_hash: String,
     /// The job it proves.
     pub(crate) job_id: u64,
-    /// When its bytes first arrived (unix ms, the relayer's clock).
-    pub(crate) uploaded_ms: u64,
+    /// When its bytes first arrived (unix ms, the relayer's clock; null if not recorded).
+    pub(crate) uploaded_ms: Option<u64>,
     /// The same in chain time (s): the latest block's time the relayer had seen, which is
-    /// what it holds upload deadlines to.
-    pub(crate) uploaded_at: u64,
+    /// what it holds upload deadlines to (null if not known then).
+    pub(crate) uploaded_at: Option<u64>,
 }
 
 /// `GET /v1/uploads/{hash}`: when the bytes of a proof arrived.
@@ -170,15 +170,17 @@ async fn accept_upload(api: &Api, id: &str, body: Bytes) -> ApiResult<Json<Accep
         .await
         .map_err(ApiError::internal)?;
     crate::faults::crash_point("upload-stored");
-    let now_ms = crate::service::now_ms();
-    // The relayer's clock for Missing verdicts is the chain's; before it has read a block,
-    // this machine's.
-    let chain_at = match s.chain_time.load(std::sync::atomic::Ordering::Relaxed) {
-        0 => now_ms / 1000,
-        t => t,
-    };
-    s.db.record_upload(&hash, RequestId(request_id).job(), now_ms, chain_at)
-        .map_err(ApiError::internal)?;
+    // The relayer's clock for Missing verdicts is the chain's: unknown (not this machine's
+    // clock, which a devnet's chain time can run ahead of) until it has read a block.
+    let chain_at =
+        Some(s.chain_time.load(std::sync::atomic::Ordering::Relaxed)).filter(|&t| t != 0);
+    s.db.record_upload(
+        &hash,
+        RequestId(request_id).job(),
+        crate::service::now_ms(),
+        chain_at,
+    )
+    .map_err(ApiError::internal)?;
     s.db.uploaded(&hash).map_err(ApiError::internal)?;
     s.wake.notify_one();
     Ok(Json(Accepted {

@@ -3,6 +3,7 @@
 //! allowance) an operator alerts on. Both serve the work loop's latest [`Snapshot`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
@@ -140,7 +141,7 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
                 fresh: q.freshJobs.to(),
                 pending: q.pendingJobs.to(),
             });
-    let activity = s.db.activity()?;
+    let activity = activity(s)?;
     let batches =
         s.db.batches()?
             .into_iter()
@@ -169,8 +170,9 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
             .take(MAX_BATCHES_SHOWN)
             .collect();
     let mut earned: HashMap<[u8; 20], U256> = HashMap::new();
-    for (prover, reward) in &activity.rewards {
-        *earned.entry(*prover).or_default() += reward.parse::<U256>().unwrap_or_default();
+    for (prover, reward, jobs) in &activity.rewards {
+        *earned.entry(*prover).or_default() +=
+            reward.parse::<U256>().unwrap_or_default() * U256::from(*jobs);
     }
     let mut latencies: HashMap<[u8; 20], Vec<u64>> = HashMap::new();
     for &(prover, secs) in &activity.lease_to_submission {
@@ -243,6 +245,22 @@ pub(crate) async fn refresh(s: &Shared) -> anyhow::Result<()> {
     };
     *s.snapshot_slot() = Some(std::sync::Arc::new(snapshot));
     Ok(())
+}
+
+// The status page's heavier reads (tree progress, earnings, latencies), read again once they
+// are older than twenty times what reading them took (2 s at least): on a big database they
+// take at most a twentieth of the work loop's time, however often the snapshot is built.
+fn activity(s: &Shared) -> anyhow::Result<Arc<crate::db::Activity>> {
+    let mut cached = s.activity.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, took, a)) = cached.as_ref() {
+        if at.elapsed() < (*took * 20).max(Duration::from_secs(2)) {
+            return Ok(a.clone());
+        }
+    }
+    let started = std::time::Instant::now();
+    let a = Arc::new(s.db.activity()?);
+    *cached = Some((std::time::Instant::now(), started.elapsed(), a.clone()));
+    Ok(a)
 }
 
 /// Provers listed in `/v1/status`, those with the most leases.

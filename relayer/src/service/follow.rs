@@ -38,7 +38,10 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
     })
     .await?
     {
-        s.chain_time.store(b.header.timestamp, Ordering::Relaxed);
+        // Never back: a lagging RPC node behind a balancer can answer an older head, and an
+        // upload's recorded time must not fall before a Missing verdict already decided.
+        s.chain_time
+            .fetch_max(b.header.timestamp, Ordering::Relaxed);
     }
     let safe = head.saturating_sub(s.cfg.follow.confirmations.unwrap_or(0));
     let mut cursor = s.db.cursor()?;

@@ -64,6 +64,9 @@ pub(crate) struct Shared {
     snapshot: std::sync::RwLock<Option<Arc<crate::api::Snapshot>>>,
     /// When the snapshot duty last ran.
     snapshot_at: Every,
+    /// The status page's heavier reads (see `api::refresh`): when last read, how long that
+    /// took, and what they read.
+    pub(crate) activity: Mutex<Option<(std::time::Instant, Duration, Arc<crate::db::Activity>)>>,
 }
 
 impl Shared {
@@ -87,6 +90,7 @@ impl Shared {
             manifests: Mutex::default(),
             snapshot: Default::default(),
             snapshot_at: Every::default(),
+            activity: Mutex::default(),
         }
     }
 

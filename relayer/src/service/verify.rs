@@ -209,7 +209,8 @@ async fn record(
         #[cfg(feature = "fault-injection")]
         for r in &mut batch {
             if let (Some(v), Ok(Some(sub))) = (r.verdict, shared.db.submission(r.request_id)) {
-                r.verdict = crate::faults::lie(&shared.cfg.verdicts.lies, sub.proof_hash, v);
+                r.verdict =
+                    crate::faults::lie(&shared.cfg.verdicts.lies, r.request_id, sub.proof_hash, v);
                 if r.verdict.is_none() {
                     let _ = shared.db.not_uploaded(&sub.proof_hash);
                 }
