@@ -210,11 +210,27 @@ async fn case_13_the_status_page_shows_the_batch_finish_in_chromium() {
         .arg(&shot)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("PAGE_TEST_TIMEOUT_MS", "120000")
+        .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("node runs tools/page-test.mjs (make setup installs node's packages)");
+    // The provers start once the page shows its first status: it must see the batch proving.
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(page.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        eprintln!("{line}");
+        if line.contains("waiting for [data-batch-state") {
+            break;
+        }
+    }
     d.spawn_provers().unwrap();
+    let echo = tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{line}");
+        }
+    });
     let status = page.wait().await.unwrap();
+    let _ = echo.await;
     assert!(
         status.success(),
         "the status page test failed (its output is above)"
@@ -229,6 +245,7 @@ async fn audit(d: &Devnet, relayer: &str) -> Report {
         rpc_url: d.rpc_url(),
         coordinator: d.coordinator,
         relayer: relayer.to_string(),
+        params: ParamSet::Small,
         batch: Some(1),
         prover: None,
         from_block: None,
@@ -256,32 +273,27 @@ async fn case_12_a_lying_relayer_is_caught_by_the_audit() {
     }
     let url = d.start_relayer().await.unwrap();
     d.spawn_provers().unwrap();
-    let cheat = d.account(Role::Invalid, 0).address();
-    // The lies, as the chain shows them: a valid proof of an honest prover judged Invalid, an
-    // upload judged Missing (honest clients always upload), an invalid proof judged Valid.
-    let lies = async || -> Vec<u64> {
-        let mut out = Vec::new();
-        for e in events(&d).await {
-            if let Coordinator::CoordinatorEvents::VerdictRecorded(v) = e {
-                let r = Verdict::try_from(v.result).unwrap();
-                let lie = match r {
-                    Verdict::Invalid => v.prover != cheat,
-                    Verdict::Valid => v.prover == cheat,
-                    Verdict::Missing => true,
-                };
-                if lie {
-                    out.push(v.requestId);
-                }
-            }
-        }
-        out.sort_unstable();
-        out
+    // The relayer's own record of its lies, once all three are verdicts on chain.
+    let lies = d.relayer_cfg.verdicts.lies.clone();
+    let lied = || {
+        let mut l = lies.lock().unwrap().lied.clone();
+        l.sort_unstable();
+        l
     };
     wait_for("the three lies on chain", 300, async || {
-        lies().await.len() == 3
+        let judged: Vec<u64> = events(&d)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                Coordinator::CoordinatorEvents::VerdictRecorded(v) => Some(v.requestId),
+                _ => None,
+            })
+            .collect();
+        let l = lied();
+        l.len() == 3 && l.iter().all(|r| judged.contains(r))
     })
     .await;
-    let lied = lies().await;
+    let lied = lied();
     let report = audit(&d, &url).await;
     let flagged: Vec<u64> = report
         .with(Outcome::Disagrees)
@@ -303,6 +315,43 @@ async fn case_12_a_lying_relayer_is_caught_by_the_audit() {
     for needed in ["proof hash 0x", "statement {", "the proof verifies"] {
         assert!(evidence.contains(needed), "{needed} in {evidence}");
     }
+    // The command a third party runs: exit 2; resumed from its file, the same without
+    // auditing anything again.
+    let resume = dir.path().join("audit.jsonl");
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crowdprove"))
+            .args([
+                "audit",
+                "--params",
+                "small",
+                "--batch",
+                "1",
+                "--relayer",
+                &url,
+            ])
+            .args([
+                "--rpc-url",
+                &d.rpc_url(),
+                "--coordinator",
+                &d.coordinator.to_string(),
+            ])
+            .arg("--resume")
+            .arg(&resume)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(2), "{first:?}");
+    let lines = std::fs::read_to_string(&resume).unwrap().lines().count();
+    assert_eq!(lines, report.findings.len(), "one record per verdict");
+    let again = run();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&resume).unwrap().lines().count(),
+        lines,
+        "nothing audited twice"
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("3 disagree"));
     d.shutdown().await;
 }
 
