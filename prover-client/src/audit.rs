@@ -177,7 +177,7 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
         .await
         .map_err(|_| anyhow!("the RPC at {} does not answer", args.rpc_url))?
         .with_context(|| format!("cannot reach the RPC at {}", args.rpc_url))?;
-    let code = provider.get_code_at(args.coordinator).await?;
+    let code = rpc(provider.get_code_at(args.coordinator)).await?;
     if code.is_empty() {
         bail!(
             "no contract at {} on this chain: check --coordinator (COORDINATOR)",
@@ -233,7 +233,7 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
     let jobs = match args.batch {
         Some(b) => {
             let id = u32::try_from(b).map_err(|_| anyhow!("--batch {b}: no such batch"))?;
-            let info = coord.batch(id).call().await?;
+            let info = rpc(coord.batch(id).call()).await?;
             if info.jobCount == 0 {
                 bail!("--batch {b}: no such batch on this Coordinator");
             }
@@ -325,6 +325,18 @@ pub async fn audit(args: &AuditArgs) -> anyhow::Result<Report> {
     Ok(Report { findings })
 }
 
+/// How long one RPC call may take: a stalled node must not hang the audit.
+const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+// `call`, within [`RPC_TIMEOUT`].
+async fn rpc<T, E: std::error::Error + Send + Sync + 'static>(
+    call: impl std::future::IntoFuture<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    Ok(tokio::time::timeout(RPC_TIMEOUT, call.into_future())
+        .await
+        .map_err(|_| anyhow!("the RPC did not answer within {RPC_TIMEOUT:?}"))??)
+}
+
 // The logs `filter` matches in [from, to], fetched in ranges an RPC accepts.
 async fn logs(
     provider: &DynProvider,
@@ -338,7 +350,7 @@ async fn logs(
     while start <= to {
         let end = (start + RANGE - 1).min(to);
         let range = filter.clone().from_block(start).to_block(end);
-        out.extend(provider.get_logs(&range).await.with_context(|| {
+        out.extend(rpc(provider.get_logs(&range)).await.with_context(|| {
             format!("reading the Coordinator's events in blocks {start}..={end}")
         })?);
         start = end + 1;
@@ -363,7 +375,7 @@ async fn check_relayer(
         .status()
         .await
         .context("reading the relayer's /v1/status")?;
-    let relayer = coord.relayer().call().await?;
+    let relayer = rpc(coord.relayer().call()).await?;
     if st.coordinator != *coord.address() || st.relayer != relayer {
         bail!(
             "the relayer at {} serves Coordinator {} as {}, but Coordinator {}'s relayer is {}: check --relayer and --coordinator",
@@ -446,12 +458,12 @@ impl Ctx {
         let id = job_id
             .try_into()
             .map_err(|_| anyhow!("job id {job_id} out of range"))?;
-        let job = self.coord.job(id).call().await?;
+        let job = rpc(self.coord.job(id).call()).await?;
         let batch_id = u64::from(job.batchId);
         if let Some(b) = self.batches.lock().await.get(&batch_id) {
             return Ok(*b);
         }
-        let b = self.coord.batch(job.batchId).call().await?;
+        let b = rpc(self.coord.batch(job.batchId).call()).await?;
         let facts = BatchFacts {
             batch_id,
             root: b.witnessRoot.0,
@@ -468,9 +480,7 @@ impl Ctx {
         if let Some(t) = self.times.lock().await.get(&block) {
             return Ok(*t);
         }
-        let b = self
-            .provider
-            .get_block_by_number(block.into())
+        let b = rpc(self.provider.get_block_by_number(block.into()))
             .await?
             .ok_or_else(|| anyhow!("block {block} not found"))?;
         self.times.lock().await.insert(block, b.header.timestamp);
@@ -546,10 +556,7 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
     if t.onchain == Verdict::Missing {
         // Missing is the relayer's word unless it says itself that the bytes came before the
         // deadline passed (the contract takes Missing from `submittedAt + upload` on).
-        let deadline: u64 = ctx
-            .coord
-            .deadlinesAt(U256::from(submitted_at))
-            .call()
+        let deadline: u64 = rpc(ctx.coord.deadlinesAt(U256::from(submitted_at)).call())
             .await?
             .uploadDeadline
             .try_into()
