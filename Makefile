@@ -15,10 +15,11 @@ help:
 	@echo
 	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 18
 
-## setup: install forge, anvil, cast, solcjs, OpenZeppelin, playwright-core (npm ci), a Vulkan driver for the GPU tests and Chromium for the status page test
+## setup: install forge, anvil, cast, solcjs, OpenZeppelin, playwright-core (npm ci), a Vulkan driver for the GPU tests, Chromium for the status page test and PostgreSQL for the job queue's
 setup: $(STAMP)
 	@tools/install-vulkan.sh
 	@tools/install-chromium.sh
+	@tools/install-postgres.sh
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -25,6 +25,7 @@ mod faults;
 #[cfg(feature = "fault-injection")]
 pub use faults::Lies;
 mod metrics;
+pub mod pg_queue;
 mod service;
 mod sink;
 pub mod source;

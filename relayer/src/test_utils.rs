@@ -99,3 +99,119 @@ pub fn init_test_tracing() {
         .with_test_writer()
         .try_init();
 }
+
+/// A throwaway PostgreSQL cluster for tests: Debian's `initdb` and `pg_ctl` (make setup
+/// installs them) in a temporary directory, on a free loopback port, stopped when dropped.
+/// Nothing depends on a server that happens to be running. PostgreSQL refuses to run as root,
+/// so under root the cluster runs as the `postgres` account the package creates.
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    as_postgres: bool,
+    /// `postgres://crowdprove@127.0.0.1:PORT/postgres`.
+    pub url: String,
+}
+
+impl PgCluster {
+    /// Creates and starts the cluster.
+    pub fn start() -> PgCluster {
+        let bin = pg_bin();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let as_postgres = is_root();
+        if as_postgres {
+            let status = std::process::Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown runs");
+            assert!(
+                status.success(),
+                "chown the cluster's directory to postgres"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let data = dir.path().join("data");
+        let cluster = PgCluster {
+            url: format!("postgres://crowdprove@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+            as_postgres,
+        };
+        cluster.run("initdb", |c| {
+            c.arg("-D")
+                .arg(&data)
+                .args(["-A", "trust", "-U", "crowdprove", "--no-sync"]);
+        });
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            cluster.dir.path().display()
+        );
+        cluster.run("pg_ctl", |c| {
+            c.arg("-D").arg(&data).args(["-o", &options, "-w", "-l"]);
+            c.arg(cluster.dir.path().join("log")).arg("start");
+        });
+        cluster
+    }
+
+    fn run(&self, tool: &str, args: impl FnOnce(&mut std::process::Command)) {
+        let exe = self.bin.join(tool);
+        let mut c = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        args(&mut c);
+        let out = c
+            .output()
+            .unwrap_or_else(|e| panic!("{} runs: {e}", exe.display()));
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let exe = self.bin.join("pg_ctl");
+        let mut c = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let _ = c
+            .arg("-D")
+            .arg(data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+// Debian keeps initdb and pg_ctl out of PATH, in /usr/lib/postgresql/<version>/bin.
+fn pg_bin() -> std::path::PathBuf {
+    let mut versions: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    versions.retain(|b| b.join("initdb").exists());
+    versions.sort();
+    versions
+        .pop()
+        .expect("PostgreSQL's initdb in /usr/lib/postgresql/*/bin: make setup installs it")
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
