@@ -7,12 +7,5 @@ have() {
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && command -v runuser >/dev/null
 }
 have && exit 0
-echo "installing PostgreSQL (postgresql) for the job queue's tests"
-if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
-    echo "error: no PostgreSQL, and not root to install it: apt-get install postgresql" >&2
-    exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+"$(dirname "$0")/apt-install.sh" "for the job queue's tests" postgresql
 have || { echo "error: initdb is still missing after installing postgresql" >&2; exit 1; }

@@ -8,12 +8,5 @@ have() {
     ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null
 }
 have && exit 0
-echo "installing a Vulkan driver (mesa-vulkan-drivers, libvulkan1) for the GPU tests"
-if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
-    echo "error: no Vulkan driver, and not root to install one: apt-get install mesa-vulkan-drivers libvulkan1" >&2
-    exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null
+"$(dirname "$0")/apt-install.sh" "for the GPU tests" mesa-vulkan-drivers libvulkan1
 have || { echo "error: a Vulkan driver is still missing after installing mesa-vulkan-drivers" >&2; exit 1; }
