@@ -525,7 +525,6 @@ async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
     // the client's submission is the head, unseen by the relayer, when a reorg drops it.
     let net = Net::new(SMALL, 2).await;
     let (relayer, client, log) = lagging_relayer_and_client(&net, 4, 1).await;
-    let anvil = &net.chain.provider;
     let rid = RequestId::new(1, 1).0;
     eventually_or_show("the delivery", 60, std::slice::from_ref(&log), async || {
         read(&log).contains("proof delivered")
@@ -542,16 +541,45 @@ async fn a_submission_dropped_by_a_reorg_is_submitted_again() {
         "the reorg dropped the submission"
     );
 
-    eventually_or_show("the verdict", 60, std::slice::from_ref(&log), async || {
-        anvil.anvil_mine(Some(1), None).await.unwrap();
-        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-    })
-    .await;
+    paid_once_more_then_stopped(&net, rid, relayer, client, &log).await;
     assert!(read(&log).contains("submitting it again"), "{}", read(&log));
+}
+
+// Waits up to a minute for lease `rid` to reach `state`, showing the client's log if it does not.
+async fn lease_reaches(net: &Net, log: &std::path::PathBuf, rid: u64, state: LeaseState) {
+    eventually_or_show(
+        &format!("lease {rid} {state:?}"),
+        60,
+        std::slice::from_ref(log),
+        async || net.chain.lease_state(rid).await.unwrap() == state,
+    )
+    .await;
+}
+
+// Mines a block at a time until lease `rid` is Valid again, checks the reward was paid once,
+// then stops the client (Ctrl-C, a clean exit) and the relayer.
+async fn paid_once_more_then_stopped(
+    net: &Net,
+    rid: u64,
+    relayer: crowdprove_relayer::RelayerHandle,
+    client: std::process::Child,
+    log: &std::path::PathBuf,
+) {
+    let anvil = &net.chain.provider;
+    eventually_or_show(
+        "the verdict again",
+        60,
+        std::slice::from_ref(log),
+        async || {
+            anvil.anvil_mine(Some(1), None).await.unwrap();
+            net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+        },
+    )
+    .await;
     assert_eq!(net.earnings(1).await, U256::from(REWARD));
     interrupt(&client);
     let status = wait(client, 60).await;
-    assert!(status.success(), "{}", read(&log));
+    assert!(status.success(), "{}", read(log));
     relayer.shutdown().await;
 }
 
@@ -564,13 +592,7 @@ async fn a_valid_verdict_dropped_by_a_reorg_with_its_submission_is_earned_again(
     let (relayer, client, log) = lagging_relayer_and_client(&net, 0, 1).await;
     let anvil = &net.chain.provider;
     let rid = RequestId::new(1, 1).0;
-    eventually_or_show(
-        "the Valid verdict",
-        60,
-        std::slice::from_ref(&log),
-        async || net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid,
-    )
-    .await;
+    lease_reaches(&net, &log, rid, LeaseState::Valid).await;
     eventually_or_show(
         "the client saw it",
         60,
@@ -597,24 +619,10 @@ async fn a_valid_verdict_dropped_by_a_reorg_with_its_submission_is_earned_again(
         "the reorg took the submission and its verdict"
     );
     assert_eq!(net.earnings(1).await, U256::ZERO, "and the reward");
-    eventually_or_show(
-        "the verdict again",
-        60,
-        std::slice::from_ref(&log),
-        async || {
-            anvil.anvil_mine(Some(1), None).await.unwrap();
-            net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
-        },
-    )
-    .await;
+    paid_once_more_then_stopped(&net, rid, relayer, client, &log).await;
     let text = read(&log);
     assert!(text.contains("the verdict vanished"), "{text}");
     assert!(text.contains("submitting it again"), "{text}");
-    assert_eq!(net.earnings(1).await, U256::from(REWARD));
-    interrupt(&client);
-    let status = wait(client, 60).await;
-    assert!(status.success(), "{}", read(&log));
-    relayer.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -765,13 +773,7 @@ async fn a_submission_the_relayer_never_judges_is_expired_and_the_bond_freed() {
     let net = Net::new(SMALL, 2).await;
     let (relayer, client, log) = lagging_relayer_and_client(&net, 1_000, 100).await;
     let rid = RequestId::new(1, 1).0;
-    eventually_or_show(
-        "the submission",
-        60,
-        std::slice::from_ref(&log),
-        async || net.chain.lease_state(rid).await.unwrap() == LeaseState::Submitted,
-    )
-    .await;
+    lease_reaches(&net, &log, rid, LeaseState::Submitted).await;
     // One lease's bond, held by the unjudged submission until the deadlines pass.
     let upload = u64::from(net.chain.params.upload_deadline);
     net.advance(upload + crowdprove_protocol::limits::DEFAULT_VERDICT_DEADLINE)
