@@ -156,19 +156,22 @@ impl PgCluster {
         cluster
     }
 
-    fn run(&self, tool: &str, args: impl FnOnce(&mut std::process::Command)) {
+    // `tool` of the cluster's PostgreSQL, as the account that owns the cluster.
+    fn command(&self, tool: &str) -> std::process::Command {
         let exe = self.bin.join(tool);
-        let mut c = if self.as_postgres {
+        if self.as_postgres {
             let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c.args(["-u", "postgres", "--"]).arg(exe);
             c
         } else {
-            std::process::Command::new(&exe)
-        };
+            std::process::Command::new(exe)
+        }
+    }
+
+    fn run(&self, tool: &str, args: impl FnOnce(&mut std::process::Command)) {
+        let mut c = self.command(tool);
         args(&mut c);
-        let out = c
-            .output()
-            .unwrap_or_else(|e| panic!("{} runs: {e}", exe.display()));
+        let out = c.output().unwrap_or_else(|e| panic!("{tool} runs: {e}"));
         assert!(
             out.status.success(),
             "{tool} failed: {}{}",
@@ -181,15 +184,8 @@ impl PgCluster {
 impl Drop for PgCluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
-        let exe = self.bin.join("pg_ctl");
-        let mut c = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            std::process::Command::new(&exe)
-        };
-        let _ = c
+        let _ = self
+            .command("pg_ctl")
             .arg("-D")
             .arg(data)
             .args(["-m", "immediate", "stop"])
