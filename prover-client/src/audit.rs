@@ -533,26 +533,6 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
     };
     f.evidence.push(format!("proof hash {}", hex0x(&hash.0)));
     let submitted_at = ctx.time(block).await?;
-    let batch = ctx.batch_of(t.job_id).await?;
-    // Data the relayer does not serve: past its audit window nobody can tell; within it, it is
-    // withheld evidence.
-    let missing_data = async |f: &mut Finding, what: String| -> anyhow::Result<()> {
-        f.derived = "not served".into();
-        if ctx.must_serve(batch.batch_id).await? {
-            f.outcome = Outcome::Disagrees;
-            f.evidence.push(format!(
-                "the relayer withholds {what} within its audit window ({} s after batch {}'s final proof)",
-                ctx.audit_window, batch.batch_id
-            ));
-        } else {
-            f.evidence.push(format!(
-                "the relayer no longer serves {what} (batch {} is past its audit window)",
-                batch.batch_id
-            ));
-        }
-        Ok(())
-    };
-
     if t.onchain == Verdict::Missing {
         // Missing is the relayer's word unless it says itself that the bytes came before the
         // deadline passed (the contract takes Missing from `submittedAt + upload` on).
@@ -604,6 +584,26 @@ async fn check(ctx: &Ctx, t: Todo) -> anyhow::Result<Finding> {
     }
 
     // Valid or Invalid: the proof itself decides, for the statement the chain committed to.
+    let batch = ctx.batch_of(t.job_id).await?;
+    // Data the relayer does not serve: past its audit window nobody can tell; within it, it is
+    // withheld evidence.
+    let missing_data = async |f: &mut Finding, what: String| -> anyhow::Result<()> {
+        f.derived = "not served".into();
+        if ctx.must_serve(batch.batch_id).await? {
+            f.outcome = Outcome::Disagrees;
+            f.evidence.push(format!(
+                "the relayer withholds {what} within its audit window ({} s after batch {}'s final proof)",
+                ctx.audit_window, batch.batch_id
+            ));
+        } else {
+            f.evidence.push(format!(
+                "the relayer no longer serves {what} (batch {} is past its audit window)",
+                batch.batch_id
+            ));
+        }
+        Ok(())
+    };
+
     if batch.circuit != ctx.round0 {
         bail!(
             "batch {} uses round-0 circuit {}, not the {} circuits' {}: run with the right --params",
