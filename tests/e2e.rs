@@ -932,3 +932,239 @@ async fn case_11_relayer_sigkilled_right_after_a_readying_verdict_restarts_with_
     assert_eq!(s.jobs_completed, b.jobCount.to::<u64>(), "every node, once");
     d.shutdown().await;
 }
+
+// The operator's own prover: claims jobs one at a time from its PostgreSQL queue, proves them
+// with the built-in chunk circuit, puts each proof in `proofs` and writes the result back, until
+// `stop`. Returns the jobs it proved.
+async fn in_house_prover(
+    url: String,
+    proofs: std::path::PathBuf,
+    first: Option<crowdprove_relayer::pg_queue::QueuedJob>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Vec<i64> {
+    use crowdprove_circuits::{ChunkWitness, Circuits, ProverAddress};
+    let q = crowdprove_relayer::pg_queue::PgQueue::connect(&url, "operator-prover-1", 3).unwrap();
+    let circuits = tokio::task::spawn_blocking(|| Circuits::shared(ParamSet::Small))
+        .await
+        .unwrap();
+    let mut proved = Vec::new();
+    let mut next = first;
+    while !stop.is_cancelled() {
+        let job = match next.take() {
+            Some(j) => Some(j),
+            None => q.claim(1).await.unwrap().pop(),
+        };
+        let Some(job) = job else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        let started = Instant::now();
+        let path = job.witness_blob_url.strip_prefix("file://").unwrap();
+        let witness = ChunkWitness::decode(&std::fs::read(path).unwrap()).unwrap();
+        let c = circuits.clone();
+        let id = job.id as u64;
+        let proof = tokio::task::spawn_blocking(move || {
+            c.prove_chunk(&witness, id, ProverAddress([0x0f; 20]))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let file = proofs.join(hex::encode(proof.hash()));
+        std::fs::write(&file, proof.as_bytes()).unwrap();
+        let url = format!("file://{}", file.display());
+        assert!(q.succeed(job.id, &url, started.elapsed()).await.unwrap());
+        proved.push(job.id);
+    }
+    proved
+}
+
+/// (id, l1 batch, status, attempts, picked_by, proof url) of every job in the operator's table.
+type JobTableRow = (i64, i64, String, i16, Option<String>, Option<String>);
+
+async fn job_table(url: &str) -> Vec<JobTableRow> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .query(
+            "SELECT id, l1_batch_number, status, attempts, picked_by, proof_blob_url
+             FROM prover_jobs ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the_crowd() {
+    use crowdprove_relayer::config::SourceSpec;
+    use crowdprove_relayer::pg_queue::{PgQueue, RELAYER};
+    let dir = keep(tempfile::tempdir().unwrap());
+    let pg = crowdprove_relayer::test_utils::PgCluster::start();
+    // The operator's table: 4 rollup batches of 2 chunks, witnesses in its object store.
+    let operator = PgQueue::connect(&pg.url, "operator-prover-1", 3).unwrap();
+    operator.migrate().await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let store = dir.path().join("operator-store");
+    std::fs::create_dir_all(store.join("proofs")).unwrap();
+    let mut sequencer = crowdprove_circuits::Sequencer::new(ParamSet::Small, 77);
+    for l1 in 1..=4i64 {
+        for chunk in sequencer.next_batch(2).chunks {
+            let file = store.join(format!("witness-{l1}-{}", chunk.chunk_index));
+            std::fs::write(&file, chunk.encode()).unwrap();
+            client
+                .execute(
+                    "INSERT INTO prover_jobs (l1_batch_number, sequence_number, witness_blob_url)
+                     VALUES ($1, $2, $3)",
+                    &[
+                        &l1,
+                        &(chunk.chunk_index as i32),
+                        &format!("file://{}", file.display()),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+    }
+    // The operator's prover starts on batch 1 before the relayer is up.
+    let first = operator.claim(1).await.unwrap().pop().unwrap();
+    assert_eq!(first.l1_batch_number, 1);
+
+    let mut o = options(&dir, 2, 2);
+    o.prover_threads = 1;
+    let mut d = Devnet::start(o).await.unwrap();
+    d.relayer_cfg.jobs.source = SourceSpec::Postgres(pg.url.clone());
+    d.relayer_cfg.jobs.max_open_batches = 1;
+    d.start_relayer().await.unwrap();
+    let posted = async |d: &Devnet| {
+        events(d)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                Coordinator::CoordinatorEvents::BatchPosted(b) => Some(b),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    wait_for("the relayer's first batch", 60, async || {
+        !posted(&d).await.is_empty()
+    })
+    .await;
+    // Its first batch is cancelled (with the relayer down, whose key is the owner's): its jobs
+    // must go back to the operator's queue, and the restarted relayer must not post them again.
+    d.stop_relayer().await;
+    d.coord()
+        .cancelBatch(1)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    d.start_relayer().await.unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let in_house = tokio::spawn(in_house_prover(
+        pg.url.clone(),
+        store.join("proofs"),
+        Some(first),
+        stop.clone(),
+    ));
+    d.spawn_provers().unwrap();
+    wait_for(
+        "every job of the operator's table proven",
+        400,
+        async || job_table(&pg.url).await.iter().all(|r| r.2 == "successful"),
+    )
+    .await;
+    stop.cancel();
+    let by_operator = in_house.await.unwrap();
+    let rows = job_table(&pg.url).await;
+
+    // Every job once: the operator's prover and the crowd never share a rollup batch.
+    let mut owner: HashMap<i64, String> = HashMap::new();
+    for r in &rows {
+        let by = r.4.clone().unwrap();
+        assert_eq!(
+            owner.entry(r.1).or_insert_with(|| by.clone()),
+            &by,
+            "rollup batch {} split between provers",
+            r.1
+        );
+        let proof = r.5.as_deref().unwrap().strip_prefix("file://").unwrap();
+        let bytes = std::fs::read(proof).unwrap();
+        assert_eq!(
+            hex::encode(keccak256(&bytes)),
+            proof.rsplit('/').next().unwrap(),
+            "the proof is where the row says"
+        );
+    }
+    let crowd: Vec<&JobTableRow> = rows
+        .iter()
+        .filter(|r| r.4.as_deref() == Some(RELAYER))
+        .collect();
+    assert!(
+        !crowd.is_empty(),
+        "the crowd proved some of the operator's jobs"
+    );
+    assert!(
+        by_operator.len() >= 4,
+        "the operator's prover proved batch 1 and the cancelled batch: {by_operator:?}"
+    );
+    assert_eq!(by_operator.len() + crowd.len(), rows.len());
+    // The cancelled batch's jobs came back and were proven by the operator, second attempt.
+    let cancelled_root = posted(&d).await[0].witnessRoot;
+    let cancelled: Vec<&JobTableRow> = rows.iter().filter(|r| r.3 == 2).collect();
+    assert_eq!(cancelled.len(), 2, "{rows:#?}");
+    assert!(
+        cancelled
+            .iter()
+            .all(|r| r.4.as_deref() == Some("operator-prover-1"))
+    );
+    // The crowd's results are its winning proofs on chain, each batch posted once.
+    let evs = events(&d).await;
+    let mut submitted: HashMap<u64, B256> = HashMap::new();
+    let mut winners = std::collections::HashSet::new();
+    for e in &evs {
+        match e {
+            Coordinator::CoordinatorEvents::ProofSubmitted(p) => {
+                submitted.insert(p.requestId, p.proofHash);
+            }
+            Coordinator::CoordinatorEvents::VerdictRecorded(v) if v.completed => {
+                winners.insert(submitted[&v.requestId]);
+            }
+            _ => {}
+        }
+    }
+    for r in &crowd {
+        let hash = r.5.as_deref().unwrap().rsplit('/').next().unwrap();
+        assert!(
+            winners.contains(&hash.parse::<B256>().unwrap()),
+            "job {}'s proof won its job on chain",
+            r.0
+        );
+    }
+    let batches = posted(&d).await;
+    let roots: std::collections::HashSet<B256> = batches.iter().map(|b| b.witnessRoot).collect();
+    assert_eq!(roots.len(), batches.len(), "no rollup batch posted twice");
+    assert!(roots.contains(&cancelled_root));
+    assert_eq!(
+        batches.len() - 1,
+        crowd.len() / 2,
+        "one on-chain batch per rollup batch the crowd proved, plus the cancelled one"
+    );
+    // The crowd's leaves are written back as they are won; its trees go on to their tops.
+    for b in &batches[1..] {
+        wait_for("the crowd's batch to finalize", 120, async || {
+            d.finalized(b.batchId).await.unwrap()
+        })
+        .await;
+    }
+    d.shutdown().await;
+}

@@ -55,12 +55,15 @@ pub(crate) enum BlobError {
 #[derive(Clone)]
 pub(crate) struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Where blobs are, as a URL prefix (`file:///abs/dir` or `s3://bucket/prefix`).
+    base: String,
 }
 
 impl BlobStore {
     /// Opens `location`: a directory (created if needed), or `s3://bucket[/prefix]` with
     /// credentials and endpoint from the usual `AWS_*` environment variables.
     pub(crate) fn open(location: &str) -> Result<BlobStore, BlobError> {
+        let mut base = location.trim_end_matches('/').to_string();
         let store: Arc<dyn ObjectStore> = if let Some(rest) = location.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let s3 = AmazonS3Builder::from_env()
@@ -73,12 +76,20 @@ impl BlobStore {
             let dir = Path::new(location);
             std::fs::create_dir_all(dir)
                 .map_err(|e| BlobError::Location(location.into(), e.to_string()))?;
+            let abs = std::fs::canonicalize(dir)
+                .map_err(|e| BlobError::Location(location.into(), e.to_string()))?;
+            base = format!("file://{}", abs.display());
             Arc::new(
                 LocalFileSystem::new_with_prefix(dir)
                     .map_err(|e| BlobError::Location(location.into(), e.to_string()))?,
             )
         };
-        Ok(BlobStore { store })
+        Ok(BlobStore { store, base })
+    }
+
+    /// Where the blob under `key` is, as a URL an operator's tools read (`file://` or `s3://`).
+    pub(crate) fn url(&self, kind: BlobKind, key: &[u8; 32]) -> String {
+        format!("{}/{}", self.base, Self::path(kind, key))
     }
 
     fn path(kind: BlobKind, hash: &[u8; 32]) -> ObjectPath {
@@ -171,6 +182,9 @@ mod tests {
             "kinds are apart"
         );
         assert!(store.exists(BlobKind::Proof, &hash).await.unwrap());
+        let url = store.url(BlobKind::Proof, &hash);
+        let path = url.strip_prefix("file://").unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), b"proof bytes", "{url}");
         store.delete(BlobKind::Proof, &hash).await.unwrap();
         store.delete(BlobKind::Proof, &hash).await.unwrap();
         assert!(!store.exists(BlobKind::Proof, &hash).await.unwrap());

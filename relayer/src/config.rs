@@ -19,6 +19,9 @@ pub enum SourceSpec {
     Demo,
     /// Batches dropped into a directory by an external rollup.
     Directory(PathBuf),
+    /// An operator's PostgreSQL job queue (`postgres://user:password@host:port/db`); the URL
+    /// may hold a password, so it travels in the environment, never on a command line.
+    Postgres(String),
 }
 
 impl FromStr for SourceSpec {
@@ -27,10 +30,15 @@ impl FromStr for SourceSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "demo" => Ok(SourceSpec::Demo),
+            _ if s.starts_with("postgres://") || s.starts_with("postgresql://") => {
+                Ok(SourceSpec::Postgres(s.to_string()))
+            }
             _ => s
                 .strip_prefix("dir:")
                 .map(|p| SourceSpec::Directory(p.into()))
-                .ok_or_else(|| "expected `demo` or `dir:<path>`".to_string()),
+                .ok_or_else(|| {
+                    "expected `demo`, `dir:<path>` or `postgres://user@host:port/db`".to_string()
+                }),
         }
     }
 }
@@ -72,6 +80,9 @@ mod defaults {
     pub(super) const CHUNKS: u32 = 4;
     pub(super) const BATCHES: u64 = 0;
     pub(super) const MAX_OPEN_BATCHES: u64 = 1;
+    pub(super) const QUEUE_CIRCUIT_ID: i16 = 0;
+    /// zkSync's default for its prover jobs.
+    pub(super) const QUEUE_MAX_ATTEMPTS: i16 = 10;
     /// One token of 18 decimals.
     pub(super) const REWARD: &str = "1000000000000000000";
     pub(super) const VERDICT_BATCH: usize = 32;
@@ -189,7 +200,8 @@ pub struct JobOpts {
     /// Parameter set of the circuits.
     #[arg(long, env = "CROWDPROVE_PARAMS", value_name = "SET", default_value = defaults::PARAMS)]
     pub params: ParamSet,
-    /// Job source: `demo` (the seeded demo rollup) or `dir:<path>`.
+    /// Job source: `demo` (the seeded demo rollup), `dir:<path>`, or an operator's PostgreSQL
+    /// job queue `postgres://user:password@host:port/db` (docs/operator.md).
     #[arg(long, env = "JOB_SOURCE", value_name = "SOURCE", default_value = defaults::SOURCE)]
     pub source: SourceSpec,
     /// Seed of the demo rollup.
@@ -209,6 +221,13 @@ pub struct JobOpts {
     /// Reward per job (round-0 and aggregation alike: one escrow per tree), in token base units.
     #[arg(long, env = "REWARD", value_name = "WEI", default_value = defaults::REWARD)]
     pub reward: U256,
+    /// The `circuit_id` of the operator's round-0 jobs that the crowd proves (a PostgreSQL
+    /// source's).
+    #[arg(long, env = "QUEUE_CIRCUIT_ID", value_name = "ID", default_value_t = defaults::QUEUE_CIRCUIT_ID)]
+    pub queue_circuit_id: i16,
+    /// Claims of an operator's job before a failure fails it for good (a PostgreSQL source's).
+    #[arg(long, env = "QUEUE_MAX_ATTEMPTS", value_name = "N", default_value_t = defaults::QUEUE_MAX_ATTEMPTS)]
+    pub queue_max_attempts: i16,
 }
 
 impl Default for JobOpts {
@@ -221,6 +240,8 @@ impl Default for JobOpts {
             batches: defaults::BATCHES,
             max_open_batches: defaults::MAX_OPEN_BATCHES,
             reward: defaults::REWARD.parse().expect("the default reward parses"),
+            queue_circuit_id: defaults::QUEUE_CIRCUIT_ID,
+            queue_max_attempts: defaults::QUEUE_MAX_ATTEMPTS,
         }
     }
 }
@@ -397,8 +418,10 @@ impl RelayerConfig {
             SinkSpec::Webhook(u) => format!("webhook:{u}"),
         };
         let source = match &self.jobs.source {
-            SourceSpec::Demo => "demo".to_string(),
-            SourceSpec::Directory(p) => format!("dir:{}", p.display()),
+            SourceSpec::Demo => Some("demo".to_string()),
+            SourceSpec::Directory(p) => Some(format!("dir:{}", p.display())),
+            // In the environment: the URL may hold a password.
+            SourceSpec::Postgres(_) => None,
         };
         let mut args = vec![
             ("--rpc-url", self.chain.rpc_url.clone()),
@@ -414,12 +437,16 @@ impl RelayerConfig {
             ("--sink", sink),
             ("--retention-secs", self.store.retention_secs.to_string()),
             ("--params", self.jobs.params.name().to_string()),
-            ("--source", source),
             ("--seed", self.jobs.seed.to_string()),
             ("--chunks", self.jobs.chunks.to_string()),
             ("--batches", self.jobs.batches.to_string()),
             ("--max-open-batches", self.jobs.max_open_batches.to_string()),
             ("--reward", self.jobs.reward.to_string()),
+            ("--queue-circuit-id", self.jobs.queue_circuit_id.to_string()),
+            (
+                "--queue-max-attempts",
+                self.jobs.queue_max_attempts.to_string(),
+            ),
             ("--verdict-batch", self.verdicts.verdict_batch.to_string()),
             (
                 "--verdict-max-age-ms",
@@ -461,6 +488,9 @@ impl RelayerConfig {
         if let Some(w) = self.verdicts.verify_workers {
             args.push(("--verify-workers", w.to_string()));
         }
+        if let Some(s) = source {
+            args.push(("--source", s));
+        }
         args.into_iter()
             .flat_map(|(flag, value)| [flag.to_string(), value])
             .collect()
@@ -474,6 +504,9 @@ impl RelayerConfig {
         }
         if let Some(p) = &self.chain.keystore_password {
             env.push(("KEYSTORE_PASSWORD", p.clone()));
+        }
+        if let SourceSpec::Postgres(url) = &self.jobs.source {
+            env.push(("JOB_SOURCE", url.clone()));
         }
         env
     }
@@ -517,6 +550,33 @@ mod tests {
         let parsed = Cli::try_parse_from(&args).unwrap().cfg;
         assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
         assert_eq!(parsed.chain.private_key, cfg.chain.private_key);
+    }
+
+    #[test]
+    fn a_postgres_source_travels_in_the_environment_not_on_the_command_line() {
+        let mut cfg = RelayerConfig::local(
+            "http://127.0.0.1:8545".into(),
+            PrivateKeySigner::random(),
+            Address::repeat_byte(7),
+            Path::new("/tmp/relayer-x"),
+        );
+        let url = "postgres://operator:s3cret@db.internal:5432/prover";
+        cfg.jobs.source = url.parse().unwrap();
+        cfg.jobs.queue_circuit_id = 3;
+        assert_eq!(cfg.jobs.source, SourceSpec::Postgres(url.into()));
+        let args = cfg.to_args();
+        assert!(
+            !args.iter().any(|a| a.contains("s3cret")),
+            "the password stays out of the command line: {args:?}"
+        );
+        assert!(cfg.secret_env().contains(&("JOB_SOURCE", url.to_string())));
+        let mut full = vec!["relayer".to_string()];
+        full.extend(args);
+        full.extend(["--source".to_string(), url.to_string()]);
+        let parsed = Cli::try_parse_from(&full).unwrap().cfg;
+        assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
+        let e = "mysql://x".parse::<SourceSpec>().unwrap_err();
+        assert!(e.contains("postgres://"), "{e}");
     }
 
     #[test]

@@ -133,7 +133,22 @@ pub async fn start(mut cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
         .await
         .with_context(|| format!("listening on {admin_listen} (--admin-listen)"))?;
     let admin_addr = admin.local_addr()?;
-    let shared = Arc::new(Shared::new(cfg, db, blobs, chain, circuits));
+    let pg = match &cfg.jobs.source {
+        config::SourceSpec::Postgres(url) => {
+            let q =
+                pg_queue::PgQueue::connect(url, pg_queue::RELAYER, cfg.jobs.queue_max_attempts)?;
+            q.migrate()
+                .await
+                .context("the PostgreSQL job source (--source)")?;
+            Some(Arc::new(q))
+        }
+        _ => None,
+    };
+    let shared = Shared::new(cfg, db, blobs, chain, circuits);
+    let shared = Arc::new(match pg {
+        Some(pg) => shared.with_queue(pg),
+        None => shared,
+    });
     let cancel = CancellationToken::new();
     let http = &shared.cfg.http;
     let limits = api::ConnLimits {

@@ -1,18 +1,31 @@
-//! The operator's PostgreSQL job queue (issue 19, first part): a table shaped like zkSync Era's
-//! `prover_jobs_fri` (migrations/postgres/001_prover_jobs.sql), claimed with
-//! `FOR UPDATE SKIP LOCKED` so that the operator's own provers and the relayer, which hands its
-//! claims to the crowd, share one queue without taking a job twice. Results go back as one of
-//! the operator's provers would write them; a job the crowd fails goes back to the queue with its
-//! attempts, and is marked failed only when they run out: never lost. Not yet wired to the
-//! relayer's posting (see the stop notes).
+//! The operator's PostgreSQL job queue: a table shaped like zkSync Era's `prover_jobs_fri`
+//! (migrations/postgres/001_prover_jobs.sql), claimed with `FOR UPDATE SKIP LOCKED` so that the
+//! operator's own provers and the relayer, which hands its claims to the crowd, share one queue
+//! without taking a job twice. Results go back as one of the operator's provers would write
+//! them; a job the crowd fails goes back to the queue with its attempts, and is marked failed
+//! only when they run out: never lost.
+//!
+//! The relayer claims a rollup batch's round-0 jobs whole ([`PgQueue::claim_batch`]): its
+//! chunks chain state roots, and the crowd proves them as one tree, so a batch the operator's
+//! provers have started stays theirs. What it claimed, and which on-chain batch each job went
+//! into, it records beside the table (002_crowdprove_claims.sql), so that a restarted relayer
+//! still writes results back and a batch the crowd once failed goes back to the operator's own
+//! provers rather than to the crowd again.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
-/// The migration the queue expects, run by [`PgQueue::migrate`].
-pub const MIGRATION: &str = include_str!("../migrations/postgres/001_prover_jobs.sql");
+/// The migrations the queue expects, in order, run by [`PgQueue::migrate`]: the operator's
+/// table (skipped where it exists) and the relayer's record of its claims.
+pub const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/postgres/001_prover_jobs.sql"),
+    include_str!("../migrations/postgres/002_crowdprove_claims.sql"),
+];
+
+/// What the relayer's claims are marked `picked_by` with.
+pub const RELAYER: &str = "crowdprove-relayer";
 
 /// A claimed job.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +40,17 @@ pub struct QueuedJob {
     pub witness_blob_url: String,
     /// Claims before this one.
     pub attempts: i16,
+}
+
+/// A job the relayer handed to the crowd: its row and where it went on chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The row.
+    pub id: i64,
+    /// The on-chain batch's witness root.
+    pub root: [u8; 32],
+    /// Its leaf in that batch.
+    pub leaf: i32,
 }
 
 /// Where a failed job went.
@@ -51,7 +75,8 @@ impl PgQueue {
     pub fn connect(url: &str, picked_by: &str, max_attempts: i16) -> anyhow::Result<PgQueue> {
         let config: tokio_postgres::Config = url
             .parse()
-            .with_context(|| format!("the job queue's URL `{url}`"))?;
+            // Not echoed: it may hold a password.
+            .context("the job queue's URL (postgres://user:password@host:port/db)")?;
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -77,13 +102,16 @@ impl PgQueue {
             .context("connecting to the job queue's database")
     }
 
-    /// Creates the table and its index if missing.
+    /// Creates the tables and the index if missing.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.client()
-            .await?
-            .batch_execute(MIGRATION)
-            .await
-            .context("running the job queue's migration")
+        let client = self.client().await?;
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            client
+                .batch_execute(m)
+                .await
+                .with_context(|| format!("running the job queue's migration {:03}", i + 1))?;
+        }
+        Ok(())
     }
 
     /// Claims up to `limit` queued jobs, oldest batch first, in one transaction that skips the
@@ -104,18 +132,177 @@ impl PgQueue {
             )
             .await
             .context("claiming queued jobs")?;
-        let mut jobs: Vec<QueuedJob> = rows
+        Ok(queued_jobs(&rows))
+    }
+
+    /// Claims the round-0 jobs of circuit `circuit_id` of the oldest rollup batch that is
+    /// wholly queued and that the crowd never had, all of them or none: a batch one of the
+    /// operator's provers has started (or is claiming now: its rows are locked and skipped)
+    /// is left to them. Jobs in sequence order; `None` when no batch qualifies.
+    pub async fn claim_batch(&self, circuit_id: i16) -> anyhow::Result<Option<Vec<QueuedJob>>> {
+        let mut client = self.client().await?;
+        // A few candidates: the oldest may be taken between this read and the lock.
+        let candidates: Vec<i64> = client
+            .query(
+                "SELECT p.l1_batch_number FROM prover_jobs p
+                 LEFT JOIN crowdprove_claims c ON c.prover_job_id = p.id
+                 WHERE p.aggregation_round = 0 AND p.circuit_id = $1
+                 GROUP BY p.l1_batch_number
+                 HAVING bool_and(p.status = 'queued') AND count(c.prover_job_id) = 0
+                 ORDER BY p.l1_batch_number LIMIT 8",
+                &[&circuit_id],
+            )
+            .await
+            .context("looking for a queued batch")?
             .iter()
-            .map(|r| QueuedJob {
-                id: r.get(0),
-                l1_batch_number: r.get(1),
-                sequence_number: r.get(2),
-                witness_blob_url: r.get(3),
-                attempts: r.get(4),
-            })
+            .map(|r| r.get(0))
             .collect();
-        jobs.sort_by_key(|j| (j.l1_batch_number, j.sequence_number));
-        Ok(jobs)
+        for batch in candidates {
+            let tx = client.transaction().await.context("starting a claim")?;
+            let rows = tx
+                .query(
+                    "SELECT id, l1_batch_number, sequence_number, witness_blob_url, attempts
+                     FROM prover_jobs
+                     WHERE l1_batch_number = $1 AND aggregation_round = 0 AND circuit_id = $2
+                       AND status = 'queued'
+                     FOR UPDATE SKIP LOCKED",
+                    &[&batch, &circuit_id],
+                )
+                .await
+                .context("locking a batch's jobs")?;
+            let total: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM prover_jobs
+                     WHERE l1_batch_number = $1 AND aggregation_round = 0 AND circuit_id = $2",
+                    &[&batch, &circuit_id],
+                )
+                .await
+                .context("counting a batch's jobs")?
+                .get(0);
+            if rows.len() as i64 != total {
+                // Someone else holds part of it: theirs. Dropping `tx` rolls back.
+                continue;
+            }
+            let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            tx.execute(
+                "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1,
+                        picked_by = $2, processing_started_at = now(), updated_at = now()
+                 WHERE id = ANY($1)",
+                &[&ids, &self.picked_by],
+            )
+            .await
+            .context("claiming a batch's jobs")?;
+            tx.commit().await.context("committing a claim")?;
+            return Ok(Some(queued_jobs(&rows)));
+        }
+        Ok(None)
+    }
+
+    /// The round-0 jobs of circuit `circuit_id` this claimer holds, by rollup batch (a
+    /// restarted relayer takes them up again before claiming more).
+    pub async fn held_batches(&self, circuit_id: i16) -> anyhow::Result<Vec<Vec<QueuedJob>>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint
+                 FROM prover_jobs
+                 WHERE status = 'in_progress' AND picked_by = $1 AND aggregation_round = 0
+                   AND circuit_id = $2",
+                &[&self.picked_by, &circuit_id],
+            )
+            .await
+            .context("reading the jobs this relayer holds")?;
+        let mut batches: Vec<Vec<QueuedJob>> = Vec::new();
+        for j in queued_jobs(&rows) {
+            match batches.last_mut() {
+                Some(b) if b[0].l1_batch_number == j.l1_batch_number => b.push(j),
+                _ => batches.push(vec![j]),
+            }
+        }
+        Ok(batches)
+    }
+
+    /// Records that the claimed jobs `ids` became the leaves, in order, of the on-chain batch
+    /// with witness root `root`. Recording again is harmless.
+    pub async fn record_claims(&self, root: &[u8; 32], ids: &[i64]) -> anyhow::Result<()> {
+        let leaves: Vec<i32> = (0..ids.len() as i32).collect();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO crowdprove_claims (prover_job_id, batch_root, leaf)
+                 SELECT * FROM unnest($1::bigint[], array_fill($2::bytea, ARRAY[cardinality($1)]), $3::int[])
+                 ON CONFLICT (prover_job_id) DO UPDATE
+                   SET batch_root = EXCLUDED.batch_root, leaf = EXCLUDED.leaf",
+                &[&ids, &root.as_slice(), &leaves],
+            )
+            .await
+            .context("recording which batch the claimed jobs went into")?;
+        Ok(())
+    }
+
+    /// Hands claimed jobs back that the relayer cannot post (an unreadable witness, chunks
+    /// that do not chain): each fails with `error` (queued again while attempts remain) and is
+    /// recorded as refused, so that it goes to the operator's own provers, not to the crowd.
+    pub async fn refuse(&self, ids: &[i64], error: &str) -> anyhow::Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO crowdprove_claims (prover_job_id, batch_root, leaf)
+                 SELECT id, NULL, 0 FROM unnest($1::bigint[]) AS id
+                 ON CONFLICT (prover_job_id) DO UPDATE SET batch_root = NULL",
+                &[&ids],
+            )
+            .await
+            .context("recording refused jobs")?;
+        for id in ids {
+            self.fail(*id, error).await?;
+        }
+        Ok(())
+    }
+
+    /// The jobs this claimer holds that went into on-chain batches: their rows, batch roots
+    /// and leaves.
+    pub async fn open_claims(&self) -> anyhow::Result<Vec<Claim>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT c.prover_job_id, c.batch_root, c.leaf FROM crowdprove_claims c
+                 JOIN prover_jobs p ON p.id = c.prover_job_id
+                 WHERE p.status = 'in_progress' AND p.picked_by = $1 AND c.batch_root IS NOT NULL
+                 ORDER BY c.prover_job_id",
+                &[&self.picked_by],
+            )
+            .await
+            .context("reading the open claims")?;
+        rows.iter()
+            .map(|r| {
+                let root: Vec<u8> = r.get(1);
+                Ok(Claim {
+                    id: r.get(0),
+                    root: root
+                        .try_into()
+                        .map_err(|_| anyhow::anyhow!("a claim's batch root is not 32 bytes"))?,
+                    leaf: r.get(2),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks this claimer's jobs alive: their `processing_started_at`, which zkSync's
+    /// housekeeper compares with its timeout, moves to now (the time taken is counted from
+    /// the claim's record instead, see [`PgQueue::succeed_claimed`]).
+    pub async fn heartbeat(&self) -> anyhow::Result<u64> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE prover_jobs SET processing_started_at = now(), updated_at = now()
+                 WHERE status = 'in_progress' AND picked_by = $1",
+                &[&self.picked_by],
+            )
+            .await
+            .context("marking the relayer's jobs alive")
     }
 
     /// Records a job proven: its proof's location and how long it took. False if the job is no
@@ -134,6 +321,25 @@ impl PgQueue {
                         time_taken = make_interval(secs => $3), error = NULL, updated_at = now()
                  WHERE id = $1 AND status = 'in_progress' AND picked_by = $4",
                 &[&id, &proof_blob_url, &took.as_secs_f64(), &self.picked_by],
+            )
+            .await
+            .context("recording a proven job")?;
+        Ok(n == 1)
+    }
+
+    /// [`PgQueue::succeed`] for a job the relayer handed to the crowd: the time taken runs
+    /// from its recorded claim.
+    pub async fn succeed_claimed(&self, id: i64, proof_blob_url: &str) -> anyhow::Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE prover_jobs p SET status = 'successful', proof_blob_url = $2,
+                        time_taken = now() - c.claimed_at, error = NULL, updated_at = now()
+                 FROM crowdprove_claims c
+                 WHERE p.id = $1 AND c.prover_job_id = p.id AND p.status = 'in_progress'
+                   AND p.picked_by = $3",
+                &[&id, &proof_blob_url, &self.picked_by],
             )
             .await
             .context("recording a proven job")?;
@@ -182,4 +388,21 @@ impl PgQueue {
             .await
             .context("requeueing stale jobs")
     }
+}
+
+// Rows of (id, l1_batch_number, sequence_number, witness_blob_url, attempts before the
+// claim), in batch and sequence order.
+fn queued_jobs(rows: &[tokio_postgres::Row]) -> Vec<QueuedJob> {
+    let mut jobs: Vec<QueuedJob> = rows
+        .iter()
+        .map(|r| QueuedJob {
+            id: r.get(0),
+            l1_batch_number: r.get(1),
+            sequence_number: r.get(2),
+            witness_blob_url: r.get(3),
+            attempts: r.get(4),
+        })
+        .collect();
+    jobs.sort_by_key(|j| (j.l1_batch_number, j.sequence_number));
+    jobs
 }

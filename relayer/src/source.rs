@@ -1,13 +1,19 @@
-//! Where round-0 jobs come from: a trait, the demo rollup's seeded sequencer, and a directory
-//! into which an external rollup drops its chunk witnesses (format in docs/operator.md), so a
-//! real rollup plugs in without code.
+//! Where round-0 jobs come from: a trait, the demo rollup's seeded sequencer, a directory
+//! into which an external rollup drops its chunk witnesses, and an operator's PostgreSQL job
+//! queue (formats in docs/operator.md), so a real rollup plugs in without code.
 
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 
 use anyhow::{Context, bail, ensure};
 
 use crowdprove_circuits::{ChunkWitness, Sequencer};
 use crowdprove_protocol::{ParamSet, Statement};
+
+use crate::pg_queue::{PgQueue, QueuedJob};
 
 /// A batch of chunks from a source, each chunk one round-0 job.
 #[derive(Clone, Debug)]
@@ -16,6 +22,9 @@ pub struct SourceBatch {
     pub label: String,
     /// The chunks, in order: chunk i's post-state root is chunk i+1's pre-state root.
     pub chunks: Vec<ChunkWitness>,
+    /// The operator's job rows the chunks came from, in the same order (a PostgreSQL
+    /// source's; empty for the others): results are written back to them.
+    pub rows: Vec<i64>,
 }
 
 impl SourceBatch {
@@ -52,10 +61,14 @@ impl SourceBatch {
     }
 }
 
+/// What [`JobSource::next_batch`] returns: the next batch, when it is read.
+pub type NextBatch<'a> =
+    Pin<Box<dyn Future<Output = anyhow::Result<Option<SourceBatch>>> + Send + 'a>>;
+
 /// A source of round-0 batches.
 pub trait JobSource: Send {
     /// The next batch, or `None` when there is none (yet).
-    fn next_batch(&mut self) -> anyhow::Result<Option<SourceBatch>>;
+    fn next_batch(&mut self) -> NextBatch<'_>;
 }
 
 /// The demo rollup: a seeded sequencer producing `chunks` chunks per batch, `limit` batches in
@@ -80,17 +93,24 @@ impl DemoSource {
     }
 }
 
-impl JobSource for DemoSource {
-    fn next_batch(&mut self) -> anyhow::Result<Option<SourceBatch>> {
+impl DemoSource {
+    fn next(&mut self) -> Option<SourceBatch> {
         if self.limit != 0 && self.made >= self.limit {
-            return Ok(None);
+            return None;
         }
         self.made += 1;
         let batch = self.sequencer.next_batch(self.chunks);
-        Ok(Some(SourceBatch {
+        Some(SourceBatch {
             label: format!("demo-{}", self.made),
             chunks: batch.chunks,
-        }))
+            rows: Vec::new(),
+        })
+    }
+}
+
+impl JobSource for DemoSource {
+    fn next_batch(&mut self) -> NextBatch<'_> {
+        Box::pin(std::future::ready(Ok(self.next())))
     }
 }
 
@@ -142,12 +162,11 @@ impl DirectorySource {
         Ok(SourceBatch {
             label: label.to_string(),
             chunks,
+            rows: Vec::new(),
         })
     }
-}
 
-impl JobSource for DirectorySource {
-    fn next_batch(&mut self) -> anyhow::Result<Option<SourceBatch>> {
+    fn next(&mut self) -> anyhow::Result<Option<SourceBatch>> {
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)
             .with_context(|| format!("reading the job directory {}", self.dir.display()))?
             .filter_map(|e| e.ok())
@@ -162,6 +181,150 @@ impl JobSource for DirectorySource {
         self.done.insert(name.clone());
         Self::read_batch(&self.dir.join(&name), &name).map(Some)
     }
+}
+
+impl JobSource for DirectorySource {
+    fn next_batch(&mut self) -> NextBatch<'_> {
+        Box::pin(std::future::ready(self.next()))
+    }
+}
+
+/// The largest witness a PostgreSQL source reads.
+const MAX_WITNESS_BYTES: u64 = 64 << 20;
+
+/// An operator's PostgreSQL job queue (see [`crate::pg_queue`]): each source batch is one
+/// rollup batch's round-0 jobs, claimed whole, their witnesses read from the rows'
+/// `witness_blob_url` (`file://` paths or `http(s)://` URLs). A batch whose witnesses cannot
+/// be read, or do not chain, is handed back to the operator's queue with the reason.
+pub struct PgSource {
+    queue: Arc<PgQueue>,
+    circuit_id: i16,
+    /// Batches held from an earlier life of this relayer, taken up before new claims.
+    held: Option<VecDeque<Vec<QueuedJob>>>,
+    /// Rows handed out by this process (so a held batch is not handed out twice).
+    handed: HashSet<i64>,
+    http: reqwest::Client,
+}
+
+impl PgSource {
+    /// A source claiming round-0 jobs of `circuit_id` from `queue`.
+    pub fn new(queue: Arc<PgQueue>, circuit_id: i16) -> PgSource {
+        PgSource {
+            queue,
+            circuit_id,
+            held: None,
+            handed: HashSet::new(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn next(&mut self) -> anyhow::Result<Option<SourceBatch>> {
+        if self.held.is_none() {
+            self.held = Some(self.queue.held_batches(self.circuit_id).await?.into());
+        }
+        loop {
+            let held = self.held.as_mut().and_then(|h| h.pop_front());
+            let jobs = match held {
+                Some(jobs) if jobs.iter().any(|j| self.handed.contains(&j.id)) => continue,
+                Some(jobs) => jobs,
+                None => match self.queue.claim_batch(self.circuit_id).await? {
+                    Some(jobs) => jobs,
+                    None => return Ok(None),
+                },
+            };
+            let rows: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+            self.handed.extend(&rows);
+            let label = format!("l1-batch-{}", jobs[0].l1_batch_number);
+            match self.read(&jobs).await {
+                Ok(chunks) => {
+                    return Ok(Some(SourceBatch {
+                        label,
+                        chunks,
+                        rows,
+                    }));
+                }
+                Err(e) => {
+                    let error = format!("{e:#}");
+                    tracing::error!(
+                        batch = label,
+                        error,
+                        "handing a batch back to the operator's queue"
+                    );
+                    self.queue.refuse(&rows, &error).await?;
+                }
+            }
+        }
+    }
+
+    async fn read(&self, jobs: &[QueuedJob]) -> anyhow::Result<Vec<ChunkWitness>> {
+        let mut chunks = Vec::with_capacity(jobs.len());
+        for (i, j) in jobs.iter().enumerate() {
+            ensure!(
+                j.sequence_number as usize == i,
+                "batch {}: its jobs are numbered {} where {i} was expected",
+                j.l1_batch_number,
+                j.sequence_number
+            );
+            let bytes = fetch_witness(&self.http, &j.witness_blob_url)
+                .await
+                .with_context(|| format!("job {}: its witness", j.id))?;
+            chunks.push(
+                ChunkWitness::decode(&bytes)
+                    .with_context(|| format!("job {}: {}", j.id, j.witness_blob_url))?,
+            );
+        }
+        Ok(chunks)
+    }
+}
+
+impl JobSource for PgSource {
+    fn next_batch(&mut self) -> NextBatch<'_> {
+        Box::pin(self.next())
+    }
+}
+
+// Reads a witness from a `file://` path or an `http(s)://` URL, at most MAX_WITNESS_BYTES.
+async fn fetch_witness(http: &reqwest::Client, url: &str) -> anyhow::Result<Vec<u8>> {
+    if let Some(path) = url.strip_prefix("file://") {
+        let len = tokio::fs::metadata(path)
+            .await
+            .with_context(|| format!("reading {url}"))?
+            .len();
+        ensure!(
+            len <= MAX_WITNESS_BYTES,
+            "{url} holds {len} bytes, over the {MAX_WITNESS_BYTES} a witness may have"
+        );
+        return tokio::fs::read(path)
+            .await
+            .with_context(|| format!("reading {url}"));
+    }
+    ensure!(
+        url.starts_with("http://") || url.starts_with("https://"),
+        "`{url}`: a witness location is a file:// path or an http(s):// URL"
+    );
+    let mut resp = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("fetching {url}"))?
+        .error_for_status()
+        .with_context(|| format!("fetching {url}"))?;
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .with_context(|| format!("fetching {url}"))?
+    {
+        out.extend_from_slice(&chunk);
+        ensure!(
+            out.len() as u64 <= MAX_WITNESS_BYTES,
+            "{url} is over the {MAX_WITNESS_BYTES} bytes a witness may have"
+        );
+    }
+    Ok(out)
 }
 
 /// Writes a batch in the directory source's format (for rollups and tests).
@@ -191,11 +354,11 @@ mod tests {
         write_batch_dir(dir.path(), "0001-a", &a.chunks).unwrap();
         std::fs::create_dir_all(dir.path().join("0003-not-ready")).unwrap();
         let mut src = DirectorySource::new(dir.path());
-        let first = src.next_batch().unwrap().unwrap();
+        let first = src.next().unwrap().unwrap();
         assert_eq!(first.label, "0001-a");
         assert_eq!(first.statements(ParamSet::Small).unwrap().len(), 2);
-        assert_eq!(src.next_batch().unwrap().unwrap().label, "0002-b");
-        assert!(src.next_batch().unwrap().is_none());
+        assert_eq!(src.next().unwrap().unwrap().label, "0002-b");
+        assert!(src.next().unwrap().is_none());
     }
 
     #[test]
@@ -208,11 +371,13 @@ mod tests {
         let ok = SourceBatch {
             label: "ok".into(),
             chunks: vec![a.clone(), b.clone()],
+            rows: Vec::new(),
         };
         assert!(ok.statements(ParamSet::Small).is_ok());
         let swapped = SourceBatch {
             label: "x".into(),
             chunks: vec![b, a],
+            rows: Vec::new(),
         };
         assert!(swapped.statements(ParamSet::Small).is_err());
     }

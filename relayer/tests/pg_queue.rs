@@ -143,3 +143,131 @@ async fn a_job_the_crowd_fails_goes_back_to_the_queue_until_its_attempts_run_out
     let rows = statuses(&pg.url).await;
     assert_eq!(rows.iter().find(|r| r.0 == other).unwrap().1, "queued");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relayer_claims_batches_whole_and_leaves_started_and_refused_ones_to_the_operator() {
+    let pg = PgCluster::start();
+    let relayer = filled(&pg.url, 3, 3).await;
+    let in_house = PgQueue::connect(&pg.url, "operator-prover-1", 2).unwrap();
+    let started = in_house.claim(1).await.unwrap();
+    assert_eq!(started[0].l1_batch_number, 1);
+
+    let second = relayer.claim_batch(0).await.unwrap().expect("batch 2");
+    assert_eq!(
+        second
+            .iter()
+            .map(|j| (j.l1_batch_number, j.sequence_number))
+            .collect::<Vec<_>>(),
+        [(2, 0), (2, 1), (2, 2)],
+        "a batch the operator started is skipped; the next is taken whole, in order"
+    );
+    let third = relayer.claim_batch(0).await.unwrap().expect("batch 3");
+    assert_eq!(third.len(), 3);
+    assert!(
+        relayer.claim_batch(0).await.unwrap().is_none(),
+        "batch 1 stays the operator's"
+    );
+    assert!(
+        relayer.claim_batch(7).await.unwrap().is_none(),
+        "another circuit's jobs are not this source's"
+    );
+
+    // Batch 2 goes on chain; batch 3 cannot be read and goes back to the operator.
+    let ids: Vec<i64> = second.iter().map(|j| j.id).collect();
+    relayer.record_claims(&[9; 32], &ids).await.unwrap();
+    relayer.record_claims(&[9; 32], &ids).await.unwrap(); // harmless twice
+    let claims = relayer.open_claims().await.unwrap();
+    assert_eq!(
+        claims.iter().map(|c| (c.id, c.leaf)).collect::<Vec<_>>(),
+        ids.iter().copied().zip(0..).collect::<Vec<_>>()
+    );
+    assert!(claims.iter().all(|c| c.root == [9; 32]));
+    let refused: Vec<i64> = third.iter().map(|j| j.id).collect();
+    relayer
+        .refuse(&refused, "job 7: its witness: reading file:///gone")
+        .await
+        .unwrap();
+    assert!(
+        relayer.claim_batch(0).await.unwrap().is_none(),
+        "a refused batch is not taken by the crowd again"
+    );
+    let rest = in_house.claim(10).await.unwrap();
+    let rest: HashSet<i64> = rest.iter().map(|j| j.id).collect();
+    assert!(
+        refused.iter().all(|id| rest.contains(id)),
+        "the operator's prover takes the refused jobs"
+    );
+    assert_eq!(rest.len(), 5, "and batch 1's other two");
+
+    // A restarted relayer finds what it holds; results go back with the time since the claim.
+    let held = relayer.held_batches(0).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].iter().map(|j| j.id).collect::<Vec<_>>(), ids);
+    assert_eq!(relayer.heartbeat().await.unwrap(), 3);
+    assert!(
+        relayer
+            .succeed_claimed(ids[0], "file:///blobs/proof/ab")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !in_house
+            .succeed_claimed(ids[1], "file:///stolen")
+            .await
+            .unwrap(),
+        "only the claimer writes a result"
+    );
+    assert_eq!(relayer.open_claims().await.unwrap().len(), 2);
+    let rows = statuses(&pg.url).await;
+    let done = rows.iter().find(|r| r.0 == ids[0]).unwrap();
+    assert_eq!((done.1.as_str(), done.2), ("successful", 1));
+    let refused_row = rows.iter().find(|r| r.0 == refused[0]).unwrap();
+    assert_eq!(
+        refused_row.3.as_deref(),
+        Some("operator-prover-1"),
+        "claimed again by the operator, after the relayer's attempt"
+    );
+    assert_eq!(refused_row.2, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_an_in_house_prover_the_relayer_never_takes_part_of_a_batch() {
+    let pg = PgCluster::start();
+    let relayer = filled(&pg.url, 30, 4).await;
+    let in_house = PgQueue::connect(&pg.url, "operator-prover-1", 2).unwrap();
+    let whole = tokio::spawn(async move {
+        let mut got = Vec::new();
+        while let Some(jobs) = relayer.claim_batch(0).await.unwrap() {
+            got.push(jobs);
+        }
+        got
+    });
+    let single = tokio::spawn(async move {
+        let mut got = Vec::new();
+        loop {
+            let jobs = in_house.claim(1).await.unwrap();
+            if jobs.is_empty() {
+                return got;
+            }
+            got.extend(jobs.into_iter().map(|j| j.id));
+        }
+    });
+    let (whole, single) = (whole.await.unwrap(), single.await.unwrap());
+    let rows = statuses(&pg.url).await;
+    assert!(
+        rows.iter().all(|r| r.1 == "in_progress" && r.2 == 1),
+        "each claimed once"
+    );
+    for batch in &whole {
+        assert_eq!(batch.len(), 4, "whole batches only");
+        assert!(
+            batch
+                .iter()
+                .all(|j| j.l1_batch_number == batch[0].l1_batch_number)
+        );
+    }
+    let by_relayer: HashSet<i64> = whole.iter().flatten().map(|j| j.id).collect();
+    assert_eq!(by_relayer.len() + single.len(), 120);
+    assert!(single.iter().all(|id| !by_relayer.contains(id)));
+    assert!(!single.is_empty());
+}

@@ -17,6 +17,7 @@ mod post;
 mod prune;
 mod verdicts;
 mod verify;
+mod writeback;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) chain: Chain,
     /// The circuits of the configured parameter set.
     pub(crate) circuits: Arc<Circuits>,
+    /// The operator's PostgreSQL job queue, when that is the job source.
+    pub(crate) pg: Option<Arc<crate::pg_queue::PgQueue>>,
     /// Counters and gauges.
     pub(crate) metrics: Metrics,
     /// Wakes the work loop early (an upload arrived, a verification finished).
@@ -70,7 +73,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// State over an opened database, blob store and chain.
+    /// State over an opened database, blob store and chain (and the operator's job queue,
+    /// when that is the job source: see [`Shared::with_queue`]).
     pub(crate) fn new(
         cfg: RelayerConfig,
         db: Arc<Db>,
@@ -79,6 +83,7 @@ impl Shared {
         circuits: Arc<Circuits>,
     ) -> Shared {
         Shared {
+            pg: None,
             cfg,
             db,
             blobs,
@@ -92,6 +97,12 @@ impl Shared {
             snapshot_at: Every::default(),
             activity: Mutex::default(),
         }
+    }
+
+    /// This state with the operator's job queue as its job source.
+    pub(crate) fn with_queue(mut self, pg: Arc<crate::pg_queue::PgQueue>) -> Shared {
+        self.pg = Some(pg);
+        self
     }
 
     /// The latest status snapshot, if one was built.
@@ -181,15 +192,18 @@ pub(crate) enum Duty {
     Snapshot,
     /// Check unsubmitted leases against the chain for submissions following missed.
     Reconcile,
+    /// Write results back to the operator's job queue.
+    Writeback,
 }
 
 impl Duty {
     /// Every duty, in step order.
-    pub(crate) const ALL: [Duty; 8] = [
+    pub(crate) const ALL: [Duty; 9] = [
         Duty::Follow,
         Duty::Verify,
         Duty::Verdicts,
         Duty::Deliver,
+        Duty::Writeback,
         Duty::Post,
         Duty::Prune,
         Duty::Reconcile,
@@ -207,6 +221,7 @@ impl Duty {
             Duty::Prune => "prune",
             Duty::Reconcile => "reconcile",
             Duty::Snapshot => "snapshot",
+            Duty::Writeback => "writeback",
         }
     }
 }
@@ -271,6 +286,7 @@ pub(crate) struct Service {
     post: post::Poster,
     prune: prune::Pruner,
     reconcile: follow::Reconciler,
+    writeback: writeback::Writeback,
     schedule: Mutex<Schedule>,
 }
 
@@ -293,11 +309,12 @@ impl Service {
             });
         }
         Ok(Arc::new(Service {
-            post: post::Poster::new(cfg),
+            post: post::Poster::new(&shared)?,
             verdicts: verdicts::Verdicts::default(),
             deliver: deliver::Deliverer::new(&cfg.store.sink),
             prune: prune::Pruner::default(),
             reconcile: follow::Reconciler::default(),
+            writeback: writeback::Writeback::default(),
             verifier,
             shared,
             schedule: Mutex::default(),
@@ -361,6 +378,7 @@ impl Service {
             Duty::Prune => self.prune.run(&self.shared).await,
             Duty::Reconcile => self.reconcile.run(&self.shared).await,
             Duty::Snapshot => self.shared.refresh_snapshot().await,
+            Duty::Writeback => self.writeback.run(&self.shared).await,
         }
     }
 

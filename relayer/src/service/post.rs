@@ -10,6 +10,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Mutex as AsyncMutex;
+
 use alloy::primitives::B256;
 use alloy::primitives::aliases::{U24, U96};
 use alloy::primitives::ruint::UintTryFrom;
@@ -23,8 +25,8 @@ use crowdprove_protocol::{
 use super::Shared;
 use crate::blobs::BlobKind;
 use crate::chain::retry;
-use crate::config::{RelayerConfig, SourceSpec};
-use crate::source::{DemoSource, DirectorySource, JobSource, SourceBatch};
+use crate::config::SourceSpec;
+use crate::source::{DemoSource, DirectorySource, JobSource, PgSource, SourceBatch};
 
 /// A round-0 batch posted by this process counts as open until the follower has it, or for
 /// this long at most (a reorg may have dropped it).
@@ -34,7 +36,7 @@ const PER_STEP: usize = 64;
 
 /// The post duty: the job source and what it handed over but is not posted yet.
 pub(super) struct Poster {
-    source: Mutex<Box<dyn JobSource>>,
+    source: AsyncMutex<Box<dyn JobSource>>,
     unposted: Mutex<Option<SourceBatch>>,
     /// Our round-0 batches the follower had when we last posted, and when: until it has more,
     /// the posted batch is in flight and counts as open.
@@ -43,8 +45,8 @@ pub(super) struct Poster {
 
 impl Poster {
     /// The duty over the configured source.
-    pub(super) fn new(cfg: &RelayerConfig) -> Poster {
-        let jobs = &cfg.jobs;
+    pub(super) fn new(s: &Shared) -> anyhow::Result<Poster> {
+        let jobs = &s.cfg.jobs;
         let source: Box<dyn JobSource> = match &jobs.source {
             SourceSpec::Demo => Box::new(DemoSource::new(
                 jobs.params,
@@ -53,12 +55,18 @@ impl Poster {
                 jobs.batches,
             )),
             SourceSpec::Directory(dir) => Box::new(DirectorySource::new(dir.clone())),
+            SourceSpec::Postgres(_) => {
+                let pg =
+                    s.pg.clone()
+                        .ok_or_else(|| anyhow!("the PostgreSQL job source is not connected"))?;
+                Box::new(PgSource::new(pg, jobs.queue_circuit_id))
+            }
         };
-        Poster {
-            source: Mutex::new(source),
+        Ok(Poster {
+            source: AsyncMutex::new(source),
             unposted: Mutex::new(None),
             in_flight: Mutex::new(None),
-        }
+        })
     }
 
     /// Posts the next source batch if there is room for one.
@@ -106,22 +114,24 @@ impl Poster {
                 .take();
             let batch = match held {
                 Some(b) => b,
-                None => {
-                    let next = self
-                        .source
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .next_batch();
-                    match next? {
-                        Some(b) => b,
-                        None => return Ok(()),
-                    }
-                }
+                None => match self.source.lock().await.next_batch().await? {
+                    Some(b) => b,
+                    None => return Ok(()),
+                },
             };
             let statements = match batch.statements(set) {
                 Ok(st) => st,
                 Err(e) => {
-                    tracing::error!(batch = batch.label, error = %format!("{e:#}"), "refusing a batch from the source");
+                    let error = format!("{e:#}");
+                    tracing::error!(
+                        batch = batch.label,
+                        error,
+                        "refusing a batch from the source"
+                    );
+                    if let (Some(pg), false) = (&s.pg, batch.rows.is_empty()) {
+                        // Back to the operator's queue, with the reason, never dropped.
+                        pg.refuse(&batch.rows, &error).await?;
+                    }
                     continue;
                 }
             };
@@ -170,6 +180,11 @@ async fn post_source_batch(
     };
     let root = manifest.job_tree().root();
     let leaves = manifest.witnesses.len();
+    if let (Some(pg), false) = (&s.pg, batch.rows.is_empty()) {
+        // Before the batch can exist on chain: a crash after posting still finds where the
+        // operator's jobs went, and writes their results back.
+        pg.record_claims(&root, &batch.rows).await?;
+    }
     let jobs = shape.job_count();
     if retry("check a root", || async {
         s.chain.coordinator.rootUsed(B256::from(root)).call().await
