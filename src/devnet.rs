@@ -89,6 +89,8 @@ pub struct DevnetOptions {
     /// makes rare; one client keeps its spare, as a prover at home does (`crowdprove devnet`
     /// sets it so).
     pub spare_workers: bool,
+    /// A circuit registry the relayer and the provers both use (`--circuits`).
+    pub circuits: Option<PathBuf>,
 }
 
 impl DevnetOptions {
@@ -126,6 +128,7 @@ impl DevnetOptions {
             tick_secs: Some(1),
             relayer_outage: None,
             spare_workers: false,
+            circuits: None,
         }
     }
 }
@@ -281,6 +284,7 @@ impl Devnet {
         relayer_cfg.verdicts.verdict_sibling_wait_ms = opts.verdict_sibling_wait_ms;
         relayer_cfg.verdicts.urgent_verdicts = opts.urgent_verdicts;
         relayer_cfg.verdicts.verify_workers = Some(1);
+        relayer_cfg.verdicts.circuits = opts.circuits.clone();
         relayer_cfg.http.rate_burst = 2000;
         // A fixed port, so that clients started before the relayer know where it will be.
         relayer_cfg.http.listen = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?;
@@ -498,7 +502,11 @@ impl Devnet {
                 (!self.opts.spare_workers).to_string(),
             )
             .env_remove("PROVER_KEYSTORE")
+            .env_remove("CROWDPROVE_CIRCUITS")
             .kill_on_drop(true);
+        if let Some(c) = &self.opts.circuits {
+            cmd.env("CROWDPROVE_CIRCUITS", c);
+        }
         (cmd, log, data)
     }
 

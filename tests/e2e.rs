@@ -1168,3 +1168,62 @@ async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the
     }
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_15_a_circuit_registry_routes_round_0_through_an_external_prover_and_verifier() {
+    let dir = keep(tempfile::tempdir().unwrap());
+    // The chunk prover as an external command, behind a wrapper that logs each call: the
+    // relayer and the provers must both go through it for every leaf.
+    let exe = env!("CARGO_BIN_EXE_crowdprove");
+    let calls = dir.path().join("external-calls.log");
+    let wrapper = dir.path().join("chunk-external.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{exe}' prover \"$@\"\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let id = tokio::task::spawn_blocking(|| {
+        crowdprove_circuits::Circuits::shared(ParamSet::Small)
+            .circuit_id(0)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let registry = dir.path().join("circuits.toml");
+    std::fs::write(
+        &registry,
+        format!(
+            r#"[[circuit]]
+name = "chunks-as-a-command"
+id = "0x{}"
+prove = ["./chunk-external.sh", "prove-chunk", "--params", "small", "{{witness}}", "{{inputs}}", "{{proof}}"]
+verify = ["./chunk-external.sh", "verify-chunk", "--params", "small", "{{proof}}", "{{inputs}}"]
+timeout_secs = 120
+"#,
+            hex::encode(id.0)
+        ),
+    )
+    .unwrap();
+    let mut o = options(&dir, 2, 4);
+    o.circuits = Some(registry);
+    let (mut d, _) = running(o).await;
+    let m = run_to_final(&mut d).await;
+    let (s, d) = settle(d, m).await;
+    assert_eq!(s.jobs_completed, 7);
+    assert_eq!(s.rejected_proofs, 0);
+    let log = std::fs::read_to_string(&calls).unwrap();
+    let count = |what: &str| log.lines().filter(|l| *l == what).count();
+    // Every leaf proven by the command (a job dropped mid-proof adds a call), and each of the
+    // four winning proofs checked by the command twice: by its prover, then by the relayer.
+    assert!(count("prove-chunk") >= 4, "{log}");
+    assert!(count("verify-chunk") >= 8, "{log}");
+    d.shutdown().await;
+}

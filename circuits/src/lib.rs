@@ -13,6 +13,7 @@ mod circuit;
 mod hash;
 mod jobs;
 mod proof;
+pub mod registry;
 mod rollup;
 mod statement;
 mod witness;

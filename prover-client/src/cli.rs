@@ -80,6 +80,32 @@ enum Command {
         params: ParamSet,
         #[arg(long, default_value = "cpu")]
         backend: Backend,
+        #[arg(long)]
+        circuits: Option<std::path::PathBuf>,
+    },
+    /// The built-in chunk prover as an external command (a circuit registry's `prove`):
+    /// proves WITNESS for the job INPUTS names and writes PROOF.
+    ProveChunk {
+        /// Parameter set: small, default or paper.
+        #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
+        params: ParamSet,
+        /// The chunk witness file.
+        witness: std::path::PathBuf,
+        /// The inputs JSON (circuit id, job id, prover, statement).
+        inputs: std::path::PathBuf,
+        /// Where to write the proof.
+        proof: std::path::PathBuf,
+    },
+    /// The built-in chunk verifier as an external command (a circuit registry's `verify`):
+    /// exits 0 if PROOF is valid for INPUTS, 1 if not, 2 if it cannot tell.
+    VerifyChunk {
+        /// Parameter set: small, default or paper.
+        #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
+        params: ParamSet,
+        /// The proof file.
+        proof: std::path::PathBuf,
+        /// The inputs JSON.
+        inputs: std::path::PathBuf,
     },
 }
 
@@ -112,6 +138,10 @@ struct RunArgs {
     /// Parameter set of the circuits to build: small, default or paper (must match the relayer's).
     #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
     params: ParamSet,
+    /// A circuit registry (TOML): round-0 jobs of the circuits it gives an external prover
+    /// are leased too, and proven by that prover's command (docs/operator.md).
+    #[arg(long, env = "CROWDPROVE_CIRCUITS", value_name = "FILE")]
+    circuits: Option<PathBuf>,
     /// Where proofs' commitments (LDEs and Merkle trees) are made: cpu, gpu (any adapter, or
     /// fail) or auto (a hardware GPU that passes its self-test and beats the CPU, else the CPU).
     #[arg(long, env = "CROWDPROVE_BACKEND", default_value = "cpu")]
@@ -165,12 +195,46 @@ where
 {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse_from(args);
-    if let Command::Worker { params, backend } = cli.command {
-        if let Err(e) = crate::worker::serve(params, backend) {
-            eprintln!("crowdprove-prover worker: {e:#}");
-            std::process::exit(1);
+    match &cli.command {
+        Command::Worker {
+            params,
+            backend,
+            circuits,
+        } => {
+            if let Err(e) = crate::worker::serve(*params, *backend, circuits.as_deref()) {
+                eprintln!("crowdprove-prover worker: {e:#}");
+                std::process::exit(1);
+            }
+            std::process::exit(0);
         }
-        std::process::exit(0);
+        Command::ProveChunk {
+            params,
+            witness,
+            inputs,
+            proof,
+        } => match crate::external::prove_chunk(*params, witness, inputs, proof) {
+            Ok(()) => std::process::exit(0),
+            Err(e) => {
+                eprintln!("crowdprove-prover prove-chunk: {e:#}");
+                std::process::exit(2);
+            }
+        },
+        Command::VerifyChunk {
+            params,
+            proof,
+            inputs,
+        } => match crate::external::verify_chunk(*params, proof, inputs) {
+            Ok(Ok(())) => std::process::exit(0),
+            Ok(Err(why)) => {
+                println!("{why}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("crowdprove-prover verify-chunk: {e:#}");
+                std::process::exit(2);
+            }
+        },
+        _ => {}
     }
     let mut filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
@@ -224,7 +288,9 @@ async fn run(command: Command) -> anyhow::Result<i32> {
         }
         Command::Run(args) => return run_loop(args).await,
         Command::Audit(args) => return audit(&args).await,
-        Command::Worker { .. } => unreachable!("handled before the runtime starts"),
+        Command::Worker { .. } | Command::ProveChunk { .. } | Command::VerifyChunk { .. } => {
+            unreachable!("handled before the runtime starts")
+        }
     }
     Ok(0)
 }
@@ -271,7 +337,20 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<i32> {
         }
         chosen.backend()
     };
+    // Read now, so that a malformed registry is one clear error before anything is leased.
+    let external = match &args.circuits {
+        Some(path) => crowdprove_circuits::registry::Registry::load(path)?
+            .entries()
+            .filter_map(|(_, e)| match e {
+                crowdprove_circuits::registry::Entry::External(x) => Some(x.id.0),
+                crowdprove_circuits::registry::Entry::Builtin(_) => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let cfg = RunConfig {
+        circuits: args.circuits,
+        external,
         params: args.params,
         backend,
         threads,

@@ -36,6 +36,8 @@ pub struct Ready {
     pub level: u8,
     /// The top level of its tree.
     pub top: u8,
+    /// Its batch's circuit id.
+    pub circuit: [u8; 32],
     /// What its proof must state.
     pub statement: Statement,
     /// The witness bytes.
@@ -65,6 +67,8 @@ pub struct LeaseSettings {
     pub poll: Duration,
     /// The round-0 circuit this client builds.
     pub round0_circuit: [u8; 32],
+    /// Round-0 circuits it proves with external commands (its circuit registry).
+    pub external: Vec<[u8; 32]>,
     /// The parameter set's name, for the mismatch message.
     pub params: String,
     /// Value of one token base unit in wei.
@@ -376,7 +380,9 @@ impl Leaser {
             .level;
         // The batch names its round-0 circuit; the aggregation circuits above it follow from
         // the same parameter set and version, so that one check catches a mismatched client.
-        if batch.circuitId.0 != self.cfg.round0_circuit {
+        if batch.circuitId.0 != self.cfg.round0_circuit
+            && !self.cfg.external.contains(&batch.circuitId.0)
+        {
             return Err(Prep::Mismatch(format!(
                 "job {job_id} refused: its batch {} needs round-0 circuit {}, this client builds {} with --params {}: update the client or pick the right parameter set",
                 job.batchId,
@@ -437,6 +443,7 @@ impl Leaser {
             job_id,
             level,
             top: shape.height(),
+            circuit: batch.circuitId.0,
             statement: info.statement.into(),
             witness,
         })

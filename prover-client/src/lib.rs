@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deliver;
+pub mod external;
 mod faults;
 pub mod give_back;
 pub mod leaser;

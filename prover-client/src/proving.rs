@@ -35,7 +35,7 @@ pub struct Proven {
 const WORKER_TRIES: u32 = 2;
 
 /// How the worker processes are started.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct WorkerSpec {
     /// The circuits.
     pub set: ParamSet,
@@ -47,19 +47,26 @@ pub struct WorkerSpec {
     pub warm_levels: u8,
     /// Keep a warm spare.
     pub spare: bool,
+    /// The circuit registry the worker proves external circuits' jobs with.
+    pub circuits: Option<std::path::PathBuf>,
 }
 
 impl WorkerSpec {
     /// Starts a worker and builds its circuits up to `warm_levels`.
     pub async fn warm(self) -> anyhow::Result<Worker> {
-        let mut w = Worker::spawn(self.set, self.backend, self.threads)?;
+        let mut w = Worker::spawn(
+            self.set,
+            self.backend,
+            self.threads,
+            self.circuits.as_deref(),
+        )?;
         w.circuit_id(self.warm_levels).await?;
         Ok(w)
     }
 
     /// A spare warming in the background, if spares are kept.
-    pub fn spare(self) -> Option<JoinHandle<anyhow::Result<Worker>>> {
-        self.spare.then(|| tokio::spawn(self.warm()))
+    pub fn spare(&self) -> Option<JoinHandle<anyhow::Result<Worker>>> {
+        self.spare.then(|| tokio::spawn(self.clone().warm()))
     }
 }
 
@@ -131,6 +138,7 @@ impl Prover {
                 prover: self.conn.address.0.0,
                 level: job.level,
                 top: job.top,
+                circuit: job.circuit,
                 statement: job.statement.into(),
                 witness: job.witness.clone(),
             };
@@ -243,9 +251,9 @@ impl Prover {
         let fresh = match spare.take() {
             Some(h) => match h.await {
                 Ok(Ok(w)) => w,
-                _ => self.spec.warm().await?,
+                _ => self.spec.clone().warm().await?,
             },
-            None => self.spec.warm().await?,
+            None => self.spec.clone().warm().await?,
         };
         // Dropping the old one kills it (kill_on_drop).
         self.worker = fresh;

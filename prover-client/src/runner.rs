@@ -58,6 +58,11 @@ pub struct RunConfig {
     pub min_eth: U256,
     /// Progress as log lines (for a supervisor) instead of a status line on a terminal.
     pub plain_progress: bool,
+    /// The circuit registry file, if one was given.
+    pub circuits: Option<PathBuf>,
+    /// The circuit ids the registry proves with external commands (their round-0 jobs are
+    /// leased too).
+    pub external: Vec<[u8; 32]>,
 }
 
 /// How the run is asked to stop: 1 = finish the jobs in hand and lease nothing new, 2 = stop
@@ -169,6 +174,7 @@ impl Runner {
             threads: cfg.threads,
             warm_levels: cfg.warm_levels,
             spare: cfg.spare_worker,
+            circuits: cfg.circuits.clone(),
         };
 
         // What an earlier run spooled is finished while the circuits are built.
@@ -193,12 +199,12 @@ impl Runner {
         // Nothing is in hand while the circuits are built: any Ctrl-C stops at once.
         let mut asked = stop.clone();
         let warm = async {
-            let mut worker = spec.warm().await?;
+            let mut worker = spec.clone().warm().await?;
             let round0_circuit = worker.circuit_id(0).await?;
             // The spare builds its circuits now, not while the first jobs prove beside it.
             let spare = match spec.spare {
                 true => {
-                    let w = spec.warm().await?;
+                    let w = spec.clone().warm().await?;
                     Some(tokio::spawn(async move { Ok(w) }))
                 }
                 false => None,
@@ -249,6 +255,7 @@ impl Runner {
                 cfg: LeaseSettings {
                     poll: cfg.poll,
                     round0_circuit,
+                    external: cfg.external.clone(),
                     params: cfg.params.to_string(),
                     eth_per_token: cfg.eth_per_token,
                 },

@@ -12,7 +12,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crowdprove_circuits::backend::{Backend, choose};
-use crowdprove_circuits::{Circuits, JobWitness, ProverAddress, PublicInputs};
+use std::path::Path;
+
+use crowdprove_circuits::registry::{Checked, External, ExternalInputs, Registry};
+use crowdprove_circuits::{CircuitId, Circuits, JobWitness, ProverAddress, PublicInputs};
 use crowdprove_protocol::{ParamSet, Statement, StatementJson};
 
 /// A request to the worker.
@@ -34,6 +37,9 @@ pub enum Request {
         /// The top level of the job's tree: the worker builds the circuits up to it in the
         /// background, so that its first job of each level does not wait seconds for them.
         top: u8,
+        /// The batch's circuit id: a round-0 job of a circuit the registry gives an external
+        /// prover is proven by its command.
+        circuit: [u8; 32],
         /// What the leaf says the proof must state.
         statement: StatementJson,
         /// The witness bytes.
@@ -76,7 +82,11 @@ fn read_frame<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> anyhow::Re
 
 /// The worker's main loop (in the child process): opens `backend`, builds the circuits of
 /// `set` and answers requests until stdin closes.
-pub fn serve(set: ParamSet, backend: Backend) -> anyhow::Result<()> {
+pub fn serve(set: ParamSet, backend: Backend, registry: Option<&Path>) -> anyhow::Result<()> {
+    let registry = registry
+        .map(Registry::load)
+        .transpose()?
+        .unwrap_or_default();
     let chosen = choose(backend)?;
     if let Some(why) = &chosen.fallback {
         eprintln!("crowdprove-prover worker: backend cpu (auto: {why})");
@@ -101,6 +111,18 @@ pub fn serve(set: ParamSet, backend: Backend) -> anyhow::Result<()> {
                 Ok(id) => Response::CircuitId(id.0),
                 Err(e) => Response::Failed(e.to_string()),
             },
+            Request::Prove {
+                job_id,
+                prover,
+                level: 0,
+                circuit,
+                statement,
+                witness,
+                ..
+            } if registry.external(&CircuitId(circuit)).is_some() => {
+                let x = registry.external(&CircuitId(circuit)).expect("matched");
+                prove_external(x, circuit, job_id, prover, statement.into(), &witness)
+            }
             Request::Prove {
                 job_id,
                 prover,
@@ -171,6 +193,30 @@ fn prove(
     }
 }
 
+// Proves a round-0 job with its circuit's external prover, and checks the proof with the
+// external verifier as the relayer will.
+fn prove_external(
+    x: &External,
+    circuit: [u8; 32],
+    job_id: u64,
+    prover: [u8; 20],
+    statement: Statement,
+    witness: &[u8],
+) -> Response {
+    let inputs = ExternalInputs::new(CircuitId(circuit), job_id, prover, statement);
+    let proof = match x.prove(witness, &inputs) {
+        Ok(p) => p,
+        Err(e) => return Response::Failed(e.to_string()),
+    };
+    match x.verify(&proof, &inputs) {
+        Ok(Checked::Valid) => Response::Proof(proof),
+        Ok(Checked::Invalid(why)) => Response::Failed(format!(
+            "the external prover's proof does not verify: {why}"
+        )),
+        Err(e) => Response::Failed(e.to_string()),
+    }
+}
+
 /// The client's side of a worker: spawns `crowdprove-prover worker` and sends requests;
 /// dropping it kills the process (how a job is dropped mid-proof).
 pub struct Worker {
@@ -182,16 +228,25 @@ pub struct Worker {
 
 impl Worker {
     /// Starts a worker of `set` on `backend` using `threads` threads.
-    pub fn spawn(set: ParamSet, backend: Backend, threads: usize) -> anyhow::Result<Worker> {
+    pub fn spawn(
+        set: ParamSet,
+        backend: Backend,
+        threads: usize,
+        circuits: Option<&Path>,
+    ) -> anyhow::Result<Worker> {
         let exe = std::env::current_exe().context("locating this program to start its worker")?;
-        let mut child = Command::new(exe)
-            .args([
-                "worker",
-                "--params",
-                set.name(),
-                "--backend",
-                &backend.to_string(),
-            ])
+        let mut cmd = Command::new(exe);
+        cmd.args([
+            "worker",
+            "--params",
+            set.name(),
+            "--backend",
+            &backend.to_string(),
+        ]);
+        if let Some(c) = circuits {
+            cmd.arg("--circuits").arg(c);
+        }
+        let mut child = cmd
             .env("RAYON_NUM_THREADS", threads.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

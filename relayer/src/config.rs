@@ -269,6 +269,10 @@ pub struct VerdictOpts {
     /// Proof verification workers (default: the number of cores).
     #[arg(long, env = "VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
+    /// A circuit registry (TOML): round-0 proofs of the circuits it gives an external verifier
+    /// are judged by that verifier's command (docs/operator.md).
+    #[arg(long, env = "CIRCUITS", value_name = "FILE")]
+    pub circuits: Option<PathBuf>,
     /// Test-only: the request id whose verification panics once (0: none).
     #[cfg(feature = "fault-injection")]
     #[arg(skip)]
@@ -298,6 +302,7 @@ impl Default for VerdictOpts {
             verdict_sibling_wait_ms: defaults::VERDICT_SIBLING_WAIT_MS,
             urgent_verdicts: true,
             verify_workers: None,
+            circuits: None,
             #[cfg(feature = "fault-injection")]
             panic_verifying: Default::default(),
             #[cfg(feature = "fault-injection")]
@@ -487,6 +492,9 @@ impl RelayerConfig {
         }
         if let Some(w) = self.verdicts.verify_workers {
             args.push(("--verify-workers", w.to_string()));
+        }
+        if let Some(c) = &self.verdicts.circuits {
+            args.push(("--circuits", c.display().to_string()));
         }
         if let Some(s) = source {
             args.push(("--source", s));

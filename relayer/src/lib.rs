@@ -144,7 +144,11 @@ pub async fn start(mut cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
         }
         _ => None,
     };
-    let shared = Shared::new(cfg, db, blobs, chain, circuits);
+    let registry = match &cfg.verdicts.circuits {
+        Some(path) => crowdprove_circuits::registry::Registry::load(path)?,
+        None => Default::default(),
+    };
+    let shared = Shared::new(cfg, db, blobs, chain, circuits).with_registry(registry);
     let shared = Arc::new(match pg {
         Some(pg) => shared.with_queue(pg),
         None => shared,

@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) chain: Chain,
     /// The circuits of the configured parameter set.
     pub(crate) circuits: Arc<Circuits>,
+    /// The circuit registry: external verifiers by circuit id (empty without `--circuits`).
+    pub(crate) registry: crowdprove_circuits::registry::Registry,
     /// The operator's PostgreSQL job queue, when that is the job source.
     pub(crate) pg: Option<Arc<crate::pg_queue::PgQueue>>,
     /// Counters and gauges.
@@ -84,6 +86,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             pg: None,
+            registry: Default::default(),
             cfg,
             db,
             blobs,
@@ -97,6 +100,15 @@ impl Shared {
             snapshot_at: Every::default(),
             activity: Mutex::default(),
         }
+    }
+
+    /// This state with a circuit registry.
+    pub(crate) fn with_registry(
+        mut self,
+        registry: crowdprove_circuits::registry::Registry,
+    ) -> Shared {
+        self.registry = registry;
+        self
     }
 
     /// This state with the operator's job queue as its job source.

@@ -10,16 +10,19 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crowdprove_circuits::{ProverAddress, PublicInputs};
+use crowdprove_circuits::registry::{Checked, ExternalInputs};
+use crowdprove_circuits::{CircuitId, ProverAddress, PublicInputs};
 use crowdprove_protocol::{Statement, Verdict};
 
 use super::{Shared, now_ms};
 use crate::blobs::{BlobError, BlobKind};
 
-/// A verifier thread's verdict on one submission; none if verifying it panicked.
+/// A verifier thread's verdict on one submission; none if verifying it panicked or an
+/// external verifier failed (`why`), which is never the prover's fault.
 struct Judged {
     request_id: u64,
     verdict: Option<Verdict>,
+    why: String,
     secs: f64,
 }
 
@@ -130,6 +133,16 @@ impl Verifier {
             };
             self.in_flight().insert(row.request_id);
             sent += 1;
+            // A round-0 job of a circuit the registry gives an external verifier is judged by it.
+            let external = match job.level {
+                0 => s.db.batch(job.batch_id)?.and_then(|b| {
+                    s.registry
+                        .external(&CircuitId(b.circuit))
+                        .cloned()
+                        .map(|x| (x, b.circuit))
+                }),
+                _ => None,
+            };
             let (circuits, results, request_id, level) = (
                 s.circuits.clone(),
                 self.results.clone(),
@@ -143,23 +156,45 @@ impl Verifier {
                 // A panic here is the relayer's bug, not the proof's fault: it must neither
                 // abort the relayer (rayon's default for a panicking job) nor leave the
                 // submission in flight for good. It comes back as no verdict, tried again later.
+                let mut why = "panicked (a relayer bug)".to_string();
                 let verdict = catch_unwind(AssertUnwindSafe(|| {
                     #[cfg(feature = "fault-injection")]
                     crate::faults::panic_if_armed(&armed, request_id);
+                    if let Some((x, circuit)) = &external {
+                        let inputs = ExternalInputs::new(
+                            CircuitId(*circuit),
+                            expected.job_id,
+                            expected.prover.0,
+                            expected.statement,
+                        );
+                        return match x.verify(&bytes, &inputs) {
+                            Ok(Checked::Valid) => Some(Verdict::Valid),
+                            Ok(Checked::Invalid(reason)) => {
+                                tracing::info!(request = request_id, job = expected.job_id, reason, "proof is invalid (external verifier)");
+                                Some(Verdict::Invalid)
+                            }
+                            Err(e) => {
+                                why = format!("failed: {e}");
+                                None
+                            }
+                        };
+                    }
                     match circuits.verify(&bytes, level, &expected) {
-                        Ok(()) => Verdict::Valid,
+                        Ok(()) => Some(Verdict::Valid),
                         Err(e) => {
                             tracing::info!(request = request_id, job = expected.job_id, error = %e, "proof is invalid");
-                            Verdict::Invalid
+                            Some(Verdict::Invalid)
                         }
                     }
                 }))
-                .ok();
+                .ok()
+                .flatten();
                 let secs = started.elapsed().as_secs_f64();
                 // The receiver lives as long as the runtime; if it is gone, so is the relayer.
                 let _ = results.send(Judged {
                     request_id,
                     verdict,
+                    why,
                     secs,
                 });
             });
@@ -195,7 +230,8 @@ async fn record(
                 None => {
                     tracing::error!(
                         request = r.request_id,
-                        "verifying this proof panicked (a relayer bug): no verdict; trying again in {}s",
+                        "verifying this proof {}: no verdict; trying again in {}s",
+                        r.why,
                         RETRY_PANICKED_AFTER.as_secs()
                     );
                     retry_at
