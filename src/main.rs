@@ -126,6 +126,14 @@ fn main() {
         Some("worker") => crowdprove_prover::cli::main_from(
             std::iter::once("crowdprove-prover".into()).chain(rest),
         ),
+        Some("groth16") => {
+            let args: Vec<String> = rest
+                .iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            crowdprove_groth16::cli::main_from(&args)
+        }
         Some("relayer") => crowdprove_relayer::cli::main_from(
             std::iter::once("crowdprove-relayer".into()).chain(rest.into_iter().skip(1)),
         ),

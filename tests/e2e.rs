@@ -978,6 +978,24 @@ async fn in_house_prover(
     proved
 }
 
+// The proofs that won their jobs on chain.
+async fn winning_proofs(d: &Devnet) -> std::collections::HashSet<B256> {
+    let mut submitted: HashMap<u64, B256> = HashMap::new();
+    let mut winners = std::collections::HashSet::new();
+    for e in events(d).await {
+        match e {
+            Coordinator::CoordinatorEvents::ProofSubmitted(p) => {
+                submitted.insert(p.requestId, p.proofHash);
+            }
+            Coordinator::CoordinatorEvents::VerdictRecorded(v) if v.completed => {
+                winners.insert(submitted[&v.requestId]);
+            }
+            _ => {}
+        }
+    }
+    winners
+}
+
 /// (id, l1 batch, status, attempts, picked_by, proof url) of every job in the operator's table.
 type JobTableRow = (i64, i64, String, i16, Option<String>, Option<String>);
 
@@ -1128,20 +1146,7 @@ async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the
             .all(|r| r.4.as_deref() == Some("operator-prover-1"))
     );
     // The crowd's results are its winning proofs on chain, each batch posted once.
-    let evs = events(&d).await;
-    let mut submitted: HashMap<u64, B256> = HashMap::new();
-    let mut winners = std::collections::HashSet::new();
-    for e in &evs {
-        match e {
-            Coordinator::CoordinatorEvents::ProofSubmitted(p) => {
-                submitted.insert(p.requestId, p.proofHash);
-            }
-            Coordinator::CoordinatorEvents::VerdictRecorded(v) if v.completed => {
-                winners.insert(submitted[&v.requestId]);
-            }
-            _ => {}
-        }
-    }
+    let winners = winning_proofs(&d).await;
     for r in &crowd {
         let hash = r.5.as_deref().unwrap().rsplit('/').next().unwrap();
         assert!(
@@ -1225,5 +1230,132 @@ timeout_secs = 120
     // four winning proofs checked by the command twice: by its prover, then by the relayer.
     assert!(count("prove-chunk") >= 4, "{log}");
     assert!(count("verify-chunk") >= 8, "{log}");
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_16_groth16_jobs_from_the_operators_queue_are_proven_through_the_chain() {
+    use crowdprove_relayer::config::SourceSpec;
+    use crowdprove_relayer::pg_queue::{PgQueue, RELAYER};
+    let dir = keep(tempfile::tempdir().unwrap());
+    let pg = crowdprove_relayer::test_utils::PgCluster::start();
+    let operator = PgQueue::connect(&pg.url, "operator-prover-1", 3).unwrap();
+    operator.migrate().await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    // The operator's queue holds a rollup batch of 2 chunks (circuit 0) and, as circuit 5, two
+    // jobs of a Groth16 circuit: a second proof system the Coordinator knows nothing about.
+    let store = dir.path().join("operator-store");
+    std::fs::create_dir_all(&store).unwrap();
+    let insert = async |l1: i64, circuit: i16, seq: i32, bytes: Vec<u8>| {
+        let file = store.join(format!("witness-{circuit}-{l1}-{seq}"));
+        std::fs::write(&file, bytes).unwrap();
+        client
+            .execute(
+                "INSERT INTO prover_jobs (l1_batch_number, circuit_id, sequence_number, witness_blob_url)
+                 VALUES ($1, $2, $3, $4)",
+                &[&l1, &circuit, &seq, &format!("file://{}", file.display())],
+            )
+            .await
+            .unwrap();
+    };
+    for chunk in crowdprove_circuits::Sequencer::new(ParamSet::Small, 5)
+        .next_batch(2)
+        .chunks
+    {
+        insert(1, 0, chunk.chunk_index as i32, chunk.encode()).await;
+    }
+    for seed in [11, 12] {
+        insert(1, 5, seed as i32, crowdprove_groth16::sample(seed).0).await;
+    }
+    let id = crowdprove_groth16::Keys::setup().unwrap().id();
+    let exe = env!("CARGO_BIN_EXE_crowdprove");
+    let registry = dir.path().join("circuits.toml");
+    std::fs::write(
+        &registry,
+        format!(
+            r#"[[circuit]]
+name = "cubic-groth16"
+id = "0x{}"
+prove = ["{exe}", "groth16", "prove", "{{witness}}", "{{inputs}}", "{{proof}}"]
+verify = ["{exe}", "groth16", "verify", "{{proof}}", "{{inputs}}"]
+statement = ["{exe}", "groth16", "statement", "{{witness}}"]
+queue_circuit_id = 5
+timeout_secs = 60
+"#,
+            hex::encode(id)
+        ),
+    )
+    .unwrap();
+    let mut o = options(&dir, 2, 2);
+    o.circuits = Some(registry);
+    let mut d = Devnet::start(o).await.unwrap();
+    d.relayer_cfg.jobs.source = SourceSpec::Postgres(pg.url.clone());
+    d.relayer_cfg.jobs.max_open_batches = 3;
+    d.start_relayer().await.unwrap();
+    d.spawn_provers().unwrap();
+    wait_for(
+        "every job of the operator's table proven",
+        300,
+        async || job_table(&pg.url).await.iter().all(|r| r.2 == "successful"),
+    )
+    .await;
+    let rows = job_table(&pg.url).await;
+    assert!(
+        rows.iter()
+            .all(|r| r.4.as_deref() == Some(RELAYER) && r.3 == 1),
+        "{rows:#?}"
+    );
+    // On chain: the chunk batch's tree and one single-leaf batch per Groth16 job, each won by
+    // the proof written back.
+    let batches: Vec<_> = events(&d)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            Coordinator::CoordinatorEvents::BatchPosted(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(batches.len(), 3);
+    let groth16: Vec<_> = batches.iter().filter(|b| b.circuitId.0 == id).collect();
+    assert_eq!(
+        groth16.len(),
+        2,
+        "one batch per Groth16 job, of its circuit"
+    );
+    assert!(
+        groth16
+            .iter()
+            .all(|b| b.leafCount.to::<u32>() == 1 && b.jobCount.to::<u32>() == 1)
+    );
+    let winners = winning_proofs(&d).await;
+    for r in &rows {
+        let url = r.5.as_deref().unwrap();
+        let bytes = std::fs::read(url.strip_prefix("file://").unwrap()).unwrap();
+        assert!(
+            winners.contains(&keccak256(&bytes)),
+            "job {}'s proof won on chain",
+            r.0
+        );
+    }
+    let groth16_rows: Vec<&JobTableRow> = rows.iter().filter(|r| r.0 > 2).collect();
+    for r in groth16_rows {
+        let bytes =
+            std::fs::read(r.5.as_deref().unwrap().strip_prefix("file://").unwrap()).unwrap();
+        assert!(
+            bytes.len() < 200,
+            "job {}: a Groth16 proof, {} bytes",
+            r.0,
+            bytes.len()
+        );
+    }
+    for b in &batches {
+        wait_for("every batch to finalize", 120, async || {
+            d.finalized(b.batchId).await.unwrap()
+        })
+        .await;
+    }
     d.shutdown().await;
 }

@@ -14,9 +14,16 @@
 //! id = "0x5c1e…"                    # the circuit id batches carry on chain (32 bytes)
 //! prove = ["crowdprove-groth16", "prove", "{witness}", "{inputs}", "{proof}"]
 //! verify = ["crowdprove-groth16", "verify", "{proof}", "{inputs}"]
+//! statement = ["crowdprove-groth16", "statement", "{witness}"]   # optional, see below
+//! queue_circuit_id = 5              # optional: its jobs' `circuit_id` in an operator's queue
 //! timeout_secs = 600                # default 600
 //! max_proof_bytes = 1048576         # default MAX_PROOF_BYTES
 //! ```
+//!
+//! A relayer that posts jobs of an external circuit (from an operator's queue) needs what each
+//! witness proves, to commit to it in the batch's leaf: the optional `statement` command prints
+//! it on stdout, as a statement JSON (`pre_root`, `post_root`, `commitment`, `range_start`,
+//! `range_end`).
 //!
 //! The commands' contract: `{witness}` is a file holding the job's witness bytes as the relayer
 //! serves them; `{inputs}` a JSON file `{"circuit_id", "job_id", "prover", "statement"}` (the
@@ -157,6 +164,9 @@ pub struct External {
     pub id: CircuitId,
     prove: Vec<String>,
     verify: Vec<String>,
+    statement: Option<Vec<String>>,
+    /// Its jobs' `circuit_id` in an operator's PostgreSQL queue, if the relayer posts them.
+    pub queue_circuit_id: Option<i16>,
     timeout: Duration,
     max_proof_bytes: u64,
 }
@@ -191,6 +201,8 @@ struct RawEntry {
     id: Option<String>,
     prove: Option<Vec<String>>,
     verify: Option<Vec<String>>,
+    statement: Option<Vec<String>>,
+    queue_circuit_id: Option<i16>,
     timeout_secs: Option<u64>,
     max_proof_bytes: Option<u64>,
 }
@@ -222,6 +234,12 @@ impl Registry {
                 return Err(bad(format!("two circuits are named `{}`", r.name)));
             }
             let entry = match (&r.builtin, &r.id, &r.prove, &r.verify) {
+                (Some(_), ..) if r.statement.is_some() || r.queue_circuit_id.is_some() => {
+                    return Err(bad(format!(
+                        "circuit `{}`: `statement` and `queue_circuit_id` are for external circuits",
+                        r.name
+                    )));
+                }
                 (Some(set), None, None, None) => {
                     Entry::Builtin(set.parse().map_err(|e| {
                         bad(format!("circuit `{}`: builtin = \"{set}\": {e}", r.name))
@@ -260,6 +278,12 @@ impl Registry {
                         id,
                         prove: command("prove", prove, &["{witness}", "{inputs}", "{proof}"])?,
                         verify: command("verify", verify, &["{proof}", "{inputs}"])?,
+                        statement: r
+                            .statement
+                            .as_deref()
+                            .map(|s| command("statement", s, &["{witness}"]))
+                            .transpose()?,
+                        queue_circuit_id: r.queue_circuit_id,
                         timeout: Duration::from_secs(
                             r.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS).max(1),
                         ),
@@ -360,6 +384,32 @@ impl External {
         }
     }
 
+    /// What `witness` proves, from the `statement` command: the statement JSON it printed.
+    pub fn statement(&self, witness: &[u8]) -> Result<serde_json::Value, ExternalError> {
+        let argv = self
+            .statement
+            .as_ref()
+            .ok_or_else(|| ExternalError::Proof {
+                name: self.name.clone(),
+                reason: "it has no `statement` command, which posting its jobs needs".into(),
+            })?;
+        let dir = Scratch::new(&self.name)?;
+        let (w, i, p) = (
+            dir.file("witness"),
+            dir.file("inputs.json"),
+            dir.file("proof"),
+        );
+        self.write(&w, witness)?;
+        let out = self.run(argv, &w, &i, &p)?;
+        if !out.success {
+            return Err(self.failed(argv, out));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| ExternalError::Proof {
+            name: self.name.clone(),
+            reason: format!("`{}` printed no statement JSON: {e}", argv[0]),
+        })
+    }
+
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), ExternalError> {
         std::fs::write(path, bytes).map_err(|source| ExternalError::Io {
             name: self.name.clone(),
@@ -457,12 +507,14 @@ impl External {
                 }
             }
         };
-        let mut output = stdout.join().unwrap_or_default();
+        let stdout = stdout.join().unwrap_or_default();
+        let mut output = stdout.clone();
         output.extend(stderr.join().unwrap_or_default());
         Ok(Output {
             success: status.success(),
             code: status.code(),
             status: status.to_string(),
+            stdout,
             output,
         })
     }
@@ -485,6 +537,9 @@ struct Output {
     success: bool,
     code: Option<i32>,
     status: String,
+    /// What it printed on stdout (its end, if long).
+    stdout: Vec<u8>,
+    /// Its stdout then its stderr, for error messages.
     output: Vec<u8>,
 }
 

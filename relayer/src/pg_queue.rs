@@ -198,6 +198,28 @@ impl PgQueue {
         Ok(None)
     }
 
+    /// Claims one queued round-0 job of circuit `circuit_id` that the crowd never had (an
+    /// external circuit's job: each is a batch of its own on chain), oldest first.
+    pub async fn claim_one(&self, circuit_id: i16) -> anyhow::Result<Option<QueuedJob>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1,
+                        picked_by = $2, processing_started_at = now(), updated_at = now()
+                 WHERE id = (
+                     SELECT p.id FROM prover_jobs p
+                     WHERE p.status = 'queued' AND p.aggregation_round = 0 AND p.circuit_id = $1
+                       AND NOT EXISTS (SELECT 1 FROM crowdprove_claims c WHERE c.prover_job_id = p.id)
+                     ORDER BY p.l1_batch_number, p.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint",
+                &[&circuit_id, &self.picked_by],
+            )
+            .await
+            .context("claiming a queued job")?;
+        Ok(queued_jobs(&rows).pop())
+    }
+
     /// The round-0 jobs of circuit `circuit_id` this claimer holds, by rollup batch (a
     /// restarted relayer takes them up again before claiming more).
     pub async fn held_batches(&self, circuit_id: i16) -> anyhow::Result<Vec<Vec<QueuedJob>>> {

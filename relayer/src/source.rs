@@ -13,6 +13,8 @@ use anyhow::{Context, bail, ensure};
 use crowdprove_circuits::{ChunkWitness, Sequencer};
 use crowdprove_protocol::{ParamSet, Statement};
 
+use crowdprove_circuits::registry::{Entry, External, Registry};
+
 use crate::pg_queue::{PgQueue, QueuedJob};
 
 /// A batch of chunks from a source, each chunk one round-0 job.
@@ -25,12 +27,34 @@ pub struct SourceBatch {
     /// The operator's job rows the chunks came from, in the same order (a PostgreSQL
     /// source's; empty for the others): results are written back to them.
     pub rows: Vec<i64>,
+    /// Instead of chunks, one job of an external circuit (see
+    /// `crowdprove_circuits::registry`): a batch of a single leaf.
+    pub foreign: Option<ForeignLeaf>,
+}
+
+/// A job of an external circuit: opaque witness bytes and what they prove.
+#[derive(Clone, Debug)]
+pub struct ForeignLeaf {
+    /// The circuit id its batch carries.
+    pub circuit: [u8; 32],
+    /// The witness, as its prover reads it.
+    pub witness: Vec<u8>,
+    /// What it proves (from the registry's `statement` command).
+    pub statement: Statement,
 }
 
 impl SourceBatch {
     /// Checks that the chunks are of `set`, numbered 0.., and chain their roots; returns their
     /// statements.
     pub fn statements(&self, set: ParamSet) -> anyhow::Result<Vec<Statement>> {
+        if let Some(f) = &self.foreign {
+            ensure!(
+                self.chunks.is_empty(),
+                "batch {}: one external job, no chunks",
+                self.label
+            );
+            return Ok(vec![f.statement]);
+        }
         ensure!(
             !self.chunks.is_empty(),
             "batch {} has no chunks",
@@ -104,6 +128,7 @@ impl DemoSource {
             label: format!("demo-{}", self.made),
             chunks: batch.chunks,
             rows: Vec::new(),
+            foreign: None,
         })
     }
 }
@@ -163,6 +188,7 @@ impl DirectorySource {
             label: label.to_string(),
             chunks,
             rows: Vec::new(),
+            foreign: None,
         })
     }
 
@@ -189,6 +215,10 @@ impl JobSource for DirectorySource {
     }
 }
 
+/// Jobs claimed together: a chunk batch (no external circuit), or one job of the external
+/// circuit at that index of [`PgSource`]'s list.
+type Claimed = (Option<usize>, Vec<QueuedJob>);
+
 /// The largest witness a PostgreSQL source reads.
 const MAX_WITNESS_BYTES: u64 = 64 << 20;
 
@@ -199,19 +229,34 @@ const MAX_WITNESS_BYTES: u64 = 64 << 20;
 pub struct PgSource {
     queue: Arc<PgQueue>,
     circuit_id: i16,
-    /// Batches held from an earlier life of this relayer, taken up before new claims.
-    held: Option<VecDeque<Vec<QueuedJob>>>,
+    /// External circuits whose jobs the operator's queue holds, by their `circuit_id` there.
+    external: Vec<(i16, External)>,
+    /// Whether an external job goes next (the chunk batches and the external jobs take turns).
+    external_turn: bool,
+    /// Batches held from an earlier life of this relayer, taken up before new claims (with
+    /// the external circuit of each, if any).
+    held: Option<VecDeque<Claimed>>,
     /// Rows handed out by this process (so a held batch is not handed out twice).
     handed: HashSet<i64>,
     http: reqwest::Client,
 }
 
 impl PgSource {
-    /// A source claiming round-0 jobs of `circuit_id` from `queue`.
-    pub fn new(queue: Arc<PgQueue>, circuit_id: i16) -> PgSource {
+    /// A source claiming round-0 jobs of `circuit_id` from `queue`, and jobs of the external
+    /// circuits of `registry` that name their `queue_circuit_id`.
+    pub fn new(queue: Arc<PgQueue>, circuit_id: i16, registry: &Registry) -> PgSource {
+        let external = registry
+            .entries()
+            .filter_map(|(_, e)| match e {
+                Entry::External(x) => x.queue_circuit_id.map(|c| (c, x.clone())),
+                Entry::Builtin(_) => None,
+            })
+            .collect();
         PgSource {
             queue,
             circuit_id,
+            external,
+            external_turn: false,
             held: None,
             handed: HashSet::new(),
             http: reqwest::Client::builder()
@@ -223,27 +268,50 @@ impl PgSource {
 
     async fn next(&mut self) -> anyhow::Result<Option<SourceBatch>> {
         if self.held.is_none() {
-            self.held = Some(self.queue.held_batches(self.circuit_id).await?.into());
+            let mut held: VecDeque<Claimed> = self
+                .queue
+                .held_batches(self.circuit_id)
+                .await?
+                .into_iter()
+                .map(|b| (None, b))
+                .collect();
+            for (i, (c, _)) in self.external.iter().enumerate() {
+                for b in self.queue.held_batches(*c).await? {
+                    held.extend(b.into_iter().map(|j| (Some(i), vec![j])));
+                }
+            }
+            self.held = Some(held);
         }
         loop {
             let held = self.held.as_mut().and_then(|h| h.pop_front());
-            let jobs = match held {
-                Some(jobs) if jobs.iter().any(|j| self.handed.contains(&j.id)) => continue,
-                Some(jobs) => jobs,
-                None => match self.queue.claim_batch(self.circuit_id).await? {
-                    Some(jobs) => jobs,
+            let (external, jobs) = match held {
+                Some((_, jobs)) if jobs.iter().any(|j| self.handed.contains(&j.id)) => continue,
+                Some(held) => held,
+                None => match self.claim().await? {
+                    Some(claimed) => claimed,
                     None => return Ok(None),
                 },
             };
             let rows: Vec<i64> = jobs.iter().map(|j| j.id).collect();
             self.handed.extend(&rows);
-            let label = format!("l1-batch-{}", jobs[0].l1_batch_number);
-            match self.read(&jobs).await {
-                Ok(chunks) => {
+            let label = match external {
+                None => format!("l1-batch-{}", jobs[0].l1_batch_number),
+                Some(_) => format!("job-{}", jobs[0].id),
+            };
+            let read = match external {
+                None => self.read(&jobs).await.map(|chunks| (chunks, None)),
+                Some(i) => self
+                    .read_external(&self.external[i].1, &jobs[0])
+                    .await
+                    .map(|leaf| (Vec::new(), Some(leaf))),
+            };
+            match read {
+                Ok((chunks, foreign)) => {
                     return Ok(Some(SourceBatch {
                         label,
                         chunks,
                         rows,
+                        foreign,
                     }));
                 }
                 Err(e) => {
@@ -257,6 +325,40 @@ impl PgSource {
                 }
             }
         }
+    }
+
+    // The next claim: a whole chunk batch or one external job, taking turns.
+    async fn claim(&mut self) -> anyhow::Result<Option<Claimed>> {
+        for _ in 0..2 {
+            self.external_turn = !self.external_turn;
+            if self.external_turn {
+                for (i, (c, _)) in self.external.iter().enumerate() {
+                    if let Some(j) = self.queue.claim_one(*c).await? {
+                        return Ok(Some((Some(i), vec![j])));
+                    }
+                }
+            } else if let Some(jobs) = self.queue.claim_batch(self.circuit_id).await? {
+                return Ok(Some((None, jobs)));
+            }
+        }
+        Ok(None)
+    }
+
+    // Reads an external job's witness and asks its circuit's `statement` command what it
+    // proves.
+    async fn read_external(&self, x: &External, job: &QueuedJob) -> anyhow::Result<ForeignLeaf> {
+        let witness = fetch_witness(&self.http, &job.witness_blob_url)
+            .await
+            .with_context(|| format!("job {}: its witness", job.id))?;
+        let (command, w) = (x.clone(), witness.clone());
+        let json = tokio::task::spawn_blocking(move || command.statement(&w)).await??;
+        let statement: crowdprove_protocol::StatementJson = serde_json::from_value(json)
+            .with_context(|| format!("job {}: the statement command's output", job.id))?;
+        Ok(ForeignLeaf {
+            circuit: x.id.0,
+            witness,
+            statement: statement.into(),
+        })
     }
 
     async fn read(&self, jobs: &[QueuedJob]) -> anyhow::Result<Vec<ChunkWitness>> {
@@ -372,12 +474,14 @@ mod tests {
             label: "ok".into(),
             chunks: vec![a.clone(), b.clone()],
             rows: Vec::new(),
+            foreign: None,
         };
         assert!(ok.statements(ParamSet::Small).is_ok());
         let swapped = SourceBatch {
             label: "x".into(),
             chunks: vec![b, a],
             rows: Vec::new(),
+            foreign: None,
         };
         assert!(swapped.statements(ParamSet::Small).is_err());
     }

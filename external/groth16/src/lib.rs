@@ -11,6 +11,8 @@
 //! same keys offline, and the circuit id is the verifying key's hash), and wrong for money: a
 //! real deployment runs a ceremony and ships the keys.
 
+pub mod cli;
+
 use ark_bn254::{Bn254, Fr};
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey};
@@ -177,21 +179,51 @@ fn parse_hex(s: &str, len: usize) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The statement a witness proves, as the registry's `statement` command prints it: y in the
+/// `commitment`, the roots zero, a range of one. `Err` if y does not fit a statement digest
+/// (four Goldilocks limbs; [`sample`] picks witnesses whose y does).
+pub fn statement_json(witness: &[u8]) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        witness.len() == 32,
+        "the witness is 32 bytes (x, big-endian)"
+    );
+    let x = Fr::from_be_bytes_mod_order(witness);
+    let c = y_bytes(x);
+    anyhow::ensure!(
+        canonical(&c),
+        "this witness's y does not fit a statement digest (a limb over the Goldilocks order)"
+    );
+    let zero = format!("0x{}", "00".repeat(32));
+    Ok(format!(
+        "{{\"pre_root\":\"{zero}\",\"post_root\":\"{zero}\",\"commitment\":\"0x{}\",\"range_start\":0,\"range_end\":1}}",
+        hex::encode(c)
+    ))
+}
+
+fn y_bytes(x: Fr) -> [u8; 32] {
+    let y = x * x * x + x + Fr::from(5u64);
+    // A BN254 scalar is four 64-bit limbs: 32 bytes exactly.
+    let mut c = [0u8; 32];
+    c.copy_from_slice(&y.into_bigint().to_bytes_be());
+    c
+}
+
+// Whether each 8-byte limb is below the Goldilocks order, as a statement's digests must be.
+fn canonical(c: &[u8; 32]) -> bool {
+    const GOLDILOCKS: u64 = 0xffff_ffff_0000_0001;
+    c.chunks(8)
+        .all(|l| u64::from_be_bytes(l.try_into().expect("8 bytes")) < GOLDILOCKS)
+}
+
 /// A job for this circuit from a seed: its witness (x) and its statement's commitment
 /// (y = x³ + x + 5, big-endian), for a source that posts them and for tests.
 pub fn sample(seed: u64) -> (Vec<u8>, [u8; 32]) {
     // A statement's digests are four limbs of the Goldilocks field (the built-in circuits'):
     // y is taken only when each 8-byte limb of its 32 bytes is one.
-    const GOLDILOCKS: u64 = 0xffff_ffff_0000_0001;
     let mut x = Fr::from(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     loop {
-        let y = x * x * x + x + Fr::from(5u64);
-        // A BN254 scalar is four 64-bit limbs: 32 bytes exactly.
-        let mut c = [0u8; 32];
-        c.copy_from_slice(&y.into_bigint().to_bytes_be());
-        if c.chunks(8)
-            .all(|l| u64::from_be_bytes(l.try_into().expect("8 bytes")) < GOLDILOCKS)
-        {
+        let c = y_bytes(x);
+        if canonical(&c) {
             return (x.into_bigint().to_bytes_be(), c);
         }
         x += Fr::from(1u64);

@@ -59,7 +59,7 @@ impl Poster {
                 let pg =
                     s.pg.clone()
                         .ok_or_else(|| anyhow!("the PostgreSQL job source is not connected"))?;
-                Box::new(PgSource::new(pg, jobs.queue_circuit_id))
+                Box::new(PgSource::new(pg, jobs.queue_circuit_id, &s.registry))
             }
         };
         Ok(Poster {
@@ -139,7 +139,7 @@ impl Poster {
                 Ok(true) => {
                     tracing::info!(
                         batch = batch.label,
-                        chunks = batch.chunks.len(),
+                        leaves = statements.len(),
                         "posted a batch's proving tree"
                     );
                     *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -168,7 +168,10 @@ async fn post_source_batch(
     let tree = tree_statements(&shape, statements).ok_or_else(|| anyhow!("chunks do not join"))?;
     // The root first, from the witnesses' hashes: a batch an earlier life of this relayer
     // posted is recognised before anything is stored, so blobs it pruned since stay pruned.
-    let encoded: Vec<Vec<u8>> = batch.chunks.iter().map(|c| c.encode()).collect();
+    let encoded: Vec<Vec<u8>> = match &batch.foreign {
+        Some(f) => vec![f.witness.clone()],
+        None => batch.chunks.iter().map(|c| c.encode()).collect(),
+    };
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         params: s.cfg.jobs.params,
@@ -199,7 +202,10 @@ async fn post_source_batch(
         tracing::info!(root = %hex0x(&root), "batch already posted");
         return Ok(false);
     }
-    let circuit = s.circuits.circuit_id(0)?;
+    let circuit = match &batch.foreign {
+        Some(f) => crowdprove_circuits::CircuitId(f.circuit),
+        None => s.circuits.circuit_id(0)?,
+    };
     store(s, encoded, root, manifest).await?;
     let reward = s.cfg.jobs.reward;
     let reward =
