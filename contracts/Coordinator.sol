@@ -97,7 +97,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         token = token_;
         paramDelay = paramDelay_;
         _views = address(new CoordinatorViews());
-        _registry = Registry({round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0});
+        _registry =
+            Registry({round0Tail: 0, nextBatchId: 1, nextJobId: 1, proverCount: 0, laneCount: 0});
         Settings memory s = Settings({
             stake: stakeParams_,
             minReassignAge: minReassignAge_,
@@ -145,7 +146,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         if (circuitId == 0) revert ZeroCircuitId();
 
         uint40 firstJobId;
-        (batchId, firstJobId) = _createBatch(leafCount, jobCount);
+        (batchId, firstJobId) = _createBatch(leafCount, jobCount, circuitId);
         Batch storage b = _batches[batchId];
         b.witnessRoot = witnessRoot;
         b.circuitId = circuitId;
@@ -169,7 +170,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         if (b.cancelled) revert BatchIsCancelled(batchId);
         if (b.finalProofHash != 0) revert BatchIsFinalized(batchId);
 
-        Queue memory q = _loadQueue();
+        Queue memory q = _loadQueue(b.lane);
         // Its fresh leaves leave the leaves' queue. Its fresh aggregation nodes stay linked
         // until a lease meets them at the head of the fresh-node list and drops them; they stop
         // counting as fresh now (the views count only those of live batches).
@@ -193,7 +194,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     function recordVerdicts(Verdict[] calldata verdicts) external onlyRelayer {
         uint256 n = verdicts.length;
         if (n == 0 || n > MAX_VERDICTS_PER_CALL) revert BadArrayLength();
-        Queue memory q = _loadQueue();
+        // Lane 0's queue to start with; a verdict on another circuit's job switches (`_complete`).
+        Queue memory q = _loadQueue(0);
         uint256 paid;
         uint256 slashed;
         for (uint256 i; i < n; ++i) {
@@ -211,7 +213,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
 
     /// @inheritdoc ICoordinator
     function lease() external returns (uint64 requestId, uint40 jobId) {
-        (, requestId, jobId) = _lease(1, false, new uint64[](0), new uint40[](0));
+        (, requestId, jobId) = _lease(1, false, new uint64[](0), new uint40[](0), _loadQueue(0));
     }
 
     /// @inheritdoc ICoordinator
@@ -219,10 +221,18 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         external
         returns (uint64[] memory requestIds, uint40[] memory jobIds)
     {
+        return leaseFrom(0, n);
+    }
+
+    /// @inheritdoc ICoordinator
+    function leaseFrom(uint8 lane, uint256 n)
+        public
+        returns (uint64[] memory requestIds, uint40[] memory jobIds)
+    {
         if (n == 0 || n > MAX_LEASES_PER_CALL) revert BadLeaseCount(n);
         requestIds = new uint64[](n);
         jobIds = new uint40[](n);
-        (uint256 got,,) = _lease(n, false, requestIds, jobIds);
+        (uint256 got,,) = _lease(n, false, requestIds, jobIds, _loadQueue(lane));
         assembly ("memory-safe") {
             mstore(requestIds, got)
             mstore(jobIds, got)
@@ -241,12 +251,13 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     {
         // A lease handed on since (not the job's latest) chains none: the stale job it would
         // take could be the very job just submitted.
-        bool latest = _submit(requestId, proofHash);
+        (bool latest, uint8 lane) = _submit(requestId, proofHash);
+        // The next job comes from the same circuit's lane: the caller proves that circuit.
         // Nothing fresh (a tree's tail, most often): no lease is tried, 7k gas less. (A node of
         // a cancelled batch may still be listed: then a lease is tried and finds nothing.)
-        Queue memory q = _loadQueue();
+        Queue memory q = _loadQueue(lane);
         if (latest && (q.round0Head != 0 || q.aggHead != 0)) {
-            (, nextRequestId, jobId) = _lease(1, true, new uint64[](0), new uint40[](0));
+            (, nextRequestId, jobId) = _lease(1, true, new uint64[](0), new uint40[](0), q);
             if (jobId != 0) return (nextRequestId, jobId);
         }
         // Nothing to lease now: the node this proof readies, if it does, comes with its verdict.
@@ -261,8 +272,9 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         // An earlier lease was handed on: it no longer counts, and the job is someone else's.
         if (attempt != j.attempt) revert NotLeaseHolder(requestId);
         if (j.status != JobStatus.Pending) revert JobNotPending(jobId);
-        Queue memory q = _loadQueue();
-        if (_batches[j.batchId].cancelled) {
+        Batch storage b = _batches[j.batchId];
+        Queue memory q = _loadQueue(b.lane);
+        if (b.cancelled) {
             _clear(q, jobId);
         } else {
             if (j.attempt == MAX_ATTEMPTS) revert LastAttempt(requestId);
@@ -343,14 +355,19 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     function clearCancelled(uint40[] calldata jobIds) external {
         uint256 n = jobIds.length;
         if (n == 0 || n > MAX_CLEAR_PER_CALL) revert BadArrayLength();
-        Queue memory q = _loadQueue();
+        Queue memory q = _loadQueue(_batches[_loadJob(jobIds[0]).batchId].lane);
         for (uint256 i; i < n; ++i) {
             uint40 jobId = jobIds[i];
             Job memory j = _loadJob(jobId);
-            if (j.status == JobStatus.Pending && _batches[j.batchId].cancelled) _clear(q, jobId);
+            Batch storage b = _batches[j.batchId];
+            if (j.status == JobStatus.Pending && b.cancelled) {
+                _useLane(q, b.lane);
+                _clear(q, jobId);
+            }
         }
         // A lease drops a bounded number of them and reverts when it finds nothing else, so
-        // a live node behind more cancelled ones than that needs this way out.
+        // a live node behind more cancelled ones than that needs this way out (in the lane of
+        // the jobs named last).
         _freshNode(q, MAX_CLEAR_PER_CALL);
         _storeQueue(q);
     }
@@ -436,7 +453,8 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
 
     // ================================================================== leasing internals
 
-    // Leases up to `n` jobs for msg.sender. The queue slot is read once and written once; other
+    // Leases up to `n` jobs for msg.sender from `q`, the queue of a lane as the caller read it.
+    // The queue slot is read once and written once; other
     // provers' counts are updated in storage, the caller's at the end (it is never the previous
     // holder of a job it takes, but clearing may lower its count, hence no cached copy). A
     // `chained` lease comes right after the caller's submission (`submitAndLease`): it leases a
@@ -444,17 +462,19 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // pending job (that is `lease`'s, for a prover with nothing else to do). Each lease goes
     // into `requestIds` and `jobIds` while they have room; a single lease passes empty arrays
     // and gets it returned (no arrays of results to fill and return, about 250 gas).
-    function _lease(uint256 n, bool chained, uint64[] memory requestIds, uint40[] memory jobIds)
-        internal
-        returns (uint256 got, uint64 requestId, uint40 jobId)
-    {
+    function _lease(
+        uint256 n,
+        bool chained,
+        uint64[] memory requestIds,
+        uint40[] memory jobIds,
+        Queue memory q
+    ) internal returns (uint256 got, uint64 requestId, uint40 jobId) {
         Config memory cfg = _loadConfig();
         Prover storage p = _provers[msg.sender];
         n = _room(n, p.activeLeases, p.bond, cfg, !chained);
         // Busy: holding a lease not yet submitted. One whose leases all await verdicts is idle.
         uint256 unsubmitted = p.unsubmitted;
 
-        Queue memory q = _loadQueue();
         while (got < n) {
             address previousHolder;
             (jobId, requestId, previousHolder) =
@@ -467,7 +487,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         // Nothing leased: if it cleared cancelled jobs on its way (the heads moved from those in
         // storage, written only below), keep that, so any number of them goes a bounded number
         // per call instead of blocking for good.
-        if (!chained && got == 0 && _heads(q) == _heads(_loadQueue())) {
+        if (!chained && got == 0 && _heads(q) == _heads(_loadQueue(q.lane))) {
             revert NoJobAvailable();
         }
         _storeQueue(q);
@@ -773,7 +793,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         uint40 firstJobId,
         uint24 leafCount
     ) internal {
-        uint32 tail = r.round0Tail;
+        uint32 tail = _round0Tail(q, r);
         if (tail == 0) {
             q.round0Head = batchId;
             // forge-lint: disable-next-line(unsafe-typecast) job ids are below 2^32 (postBatch)
@@ -783,7 +803,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
             _batches[tail].queueNext = batchId;
             _batches[batchId].queuePrev = tail;
         }
-        r.round0Tail = batchId;
+        _setRound0Tail(q, r, batchId);
     }
 
     // Removes a batch from the leaves' queue; a new head brings its fresh leaves.
@@ -804,7 +824,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         } else {
             _batches[prev].queueNext = next;
         }
-        if (next == 0) r.round0Tail = prev;
+        if (next == 0) _setRound0Tail(q, r, prev);
         else _batches[next].queuePrev = prev;
         b.queuePrev = 0;
         b.queueNext = 0;
@@ -841,16 +861,19 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         }
     }
 
-    function _submit(uint64 requestId, bytes32 proofHash) internal returns (bool latest) {
+    function _submit(uint64 requestId, bytes32 proofHash)
+        internal
+        returns (bool latest, uint8 lane)
+    {
         if (proofHash == 0) revert ZeroProofHash();
         (uint40 jobId, uint24 attempt) = _split(requestId);
         Job memory j = _loadJob(jobId);
         Prover storage p = _provers[msg.sender];
         Lease memory l = _heldLease(requestId, attempt, j, p);
         latest = attempt == j.attempt;
-        if (j.status != JobStatus.Pending || _batches[j.batchId].cancelled) {
-            revert JobNotPending(jobId);
-        }
+        Batch storage b = _batches[j.batchId];
+        if (j.status != JobStatus.Pending || b.cancelled) revert JobNotPending(jobId);
+        lane = b.lane;
         // The first 4 bytes are enough for a verdict to tell a replaced submission; the hash
         // itself is in the event, where it costs 256 gas instead of a fresh slot's 22,100.
         // forge-lint: disable-next-line(unsafe-typecast) the truncation is the point
@@ -992,6 +1015,10 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         uint32 batchId = j.batchId;
         Batch storage b = _batches[batchId];
         if (j.status != JobStatus.Pending || b.cancelled) return (false, 0);
+        if (batchId != q.laneBatch) {
+            _useLane(q, b.lane);
+            q.laneBatch = batchId;
+        }
 
         _unlinkPending(q, t.jobId, j);
         if (!t.latest) _releaseUnsubmitted(j);
@@ -1077,12 +1104,20 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
     // ================================================================== helpers
 
     // Allocates a batch id and its job ids and appends the batch to the leaves' queue.
-    function _createBatch(uint24 leafCount, uint256 jobCount)
+    function _createBatch(uint24 leafCount, uint256 jobCount, bytes32 circuitId)
         internal
         returns (uint32 batchId, uint40 firstJobId)
     {
         Registry memory r = _loadRegistry();
-        Queue memory q = _loadQueue();
+        // A circuit seen for the first time gets the next lane.
+        uint256 lane = _laneOf[circuitId];
+        if (lane == 0) {
+            if (r.laneCount == MAX_LANES) revert TooManyCircuits();
+            lane = ++r.laneCount;
+            _laneOf[circuitId] = lane;
+        }
+        --lane;
+        Queue memory q = _loadQueue(lane);
         batchId = r.nextBatchId;
         firstJobId = r.nextJobId;
         if (firstJobId + jobCount > MAX_JOB_ID + 1) revert BadJobCount(leafCount);
@@ -1092,6 +1127,7 @@ contract Coordinator is CoordinatorState, ICoordinator, ReentrancyGuardTransient
         // forge-lint: disable-start(unsafe-typecast) jobCount <= MAX_JOBS_PER_BATCH < 2^24
         b.jobCount = uint24(jobCount);
         b.jobsLeft = uint24(jobCount);
+        b.lane = uint8(lane);
         r.nextBatchId = batchId + 1;
         r.nextJobId += uint40(jobCount);
         // forge-lint: disable-end(unsafe-typecast)

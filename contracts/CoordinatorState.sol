@@ -20,6 +20,8 @@ abstract contract CoordinatorState is Ownable2Step {
     /// @notice Most leases one prover may hold at once, whatever its bond (fits the uint16 count
     ///         that shares the prover's one hot slot).
     uint256 internal constant MAX_ACTIVE_LEASES = 65_535;
+    /// @notice Most circuits (each its own queue, a lane) one Coordinator serves.
+    uint256 internal constant MAX_LANES = 255;
 
     // Packed to fit into 1 slot (248 bits): read and written once per lease/verdict call.
     // Fresh aggregation nodes form a singly linked list of job ids (through the jobs' `next`)
@@ -27,7 +29,15 @@ abstract contract CoordinatorState is Ownable2Step {
     // batch's next fresh leaf and how many are left are kept here, so that leasing a leaf reads
     // and writes no batch slot (2,100 gas a job where it was cold, 2,900 written). No count of
     // fresh jobs is kept (the views count them): nothing decides by it.
+    //
+    // Each circuit id has a queue of its own (a lane, numbered in the order circuits first
+    // appear; see `laneOf`), so a prover leases only jobs of circuits it proves: lane 0 in
+    // `_queueWord`, the others in `_laneWords`. `lane` is which one this copy is, and
+    // `laneBatch` a batch known to be of that lane (neither is stored: a run of verdicts on one
+    // batch reads its lane once).
     struct Queue {
+        uint8 lane;
+        uint32 laneBatch;
         uint32 pendingHead;
         uint32 pendingTail;
         uint32 pendingCount;
@@ -45,6 +55,7 @@ abstract contract CoordinatorState is Ownable2Step {
         uint32 nextBatchId;
         uint40 nextJobId;
         uint32 proverCount;
+        uint8 laneCount;
     }
 
     // Packed to fit into 1 slot (256 bits): everything `lease` needs to know, the stale age and
@@ -71,6 +82,7 @@ abstract contract CoordinatorState is Ownable2Step {
         uint24 jobsLeft;
         uint96 rewardPerJob;
         bool cancelled;
+        uint8 lane;
         uint24 jobCount;
         uint32 queuePrev;
         uint32 queueNext;
@@ -180,6 +192,12 @@ abstract contract CoordinatorState is Ownable2Step {
     // a cold job word's 2,100), and a job won by its only lease needs its word no more: the
     // verdict deletes it (a 4,800 gas refund), the views derive it from the bit.
     mapping(uint256 => uint256) internal _done;
+    // Lanes: a circuit's lane plus one (0: not seen yet); the queue words and the leaves'
+    // queue tails of lanes past 0 (lane 0's are `_queueWord` and `Registry.round0Tail`, as
+    // before lanes, so a one-circuit deployment pays nothing for them).
+    mapping(bytes32 circuitId => uint256 lanePlusOne) internal _laneOf;
+    mapping(uint256 lane => uint256) internal _laneWords;
+    mapping(uint256 lane => uint32) internal _laneTails;
 
     // How many of batch `batchId`'s leaves are fresh: all while it waits in the leaves' queue
     // behind another batch (then it has a predecessor there), none once out of it.
@@ -272,8 +290,21 @@ abstract contract CoordinatorState is Ownable2Step {
             | (c.leasingPaused ? uint256(1) << 248 : 0);
     }
 
-    function _loadQueue() internal view returns (Queue memory q) {
-        uint256 w = _queueWord;
+    function _loadQueue(uint256 lane) internal view returns (Queue memory q) {
+        _unpackQueue(q, lane);
+    }
+
+    // Makes `q` lane `lane`'s queue (storing the lane it was, if another): a call that meets
+    // jobs of several circuits (verdicts, clearing) follows them from lane to lane.
+    function _useLane(Queue memory q, uint256 lane) internal {
+        if (q.lane == lane) return;
+        _storeQueue(q);
+        _unpackQueue(q, lane);
+    }
+
+    function _unpackQueue(Queue memory q, uint256 lane) internal view {
+        uint256 w = lane == 0 ? _queueWord : _laneWords[lane];
+        q.lane = uint8(lane);
         q.pendingHead = uint32(w);
         q.pendingTail = uint32(w >> 32);
         q.pendingCount = uint32(w >> 64);
@@ -285,9 +316,21 @@ abstract contract CoordinatorState is Ownable2Step {
     }
 
     function _storeQueue(Queue memory q) internal {
-        _queueWord = uint256(q.pendingHead) | uint256(q.pendingTail) << 32 | uint256(q.pendingCount)
+        uint256 w = uint256(q.pendingHead) | uint256(q.pendingTail) << 32 | uint256(q.pendingCount)
             << 64 | uint256(q.nextLeaf) << 96 | uint256(q.aggHead) << 128 | uint256(q.aggTail)
             << 160 | uint256(q.round0Head) << 192 | uint256(q.leavesLeft) << 224;
+        if (q.lane == 0) _queueWord = w;
+        else _laneWords[q.lane] = w;
+    }
+
+    // The last batch in lane `q.lane`'s leaves' queue (0 if it is empty).
+    function _round0Tail(Queue memory q, Registry memory r) internal view returns (uint32) {
+        return q.lane == 0 ? r.round0Tail : _laneTails[q.lane];
+    }
+
+    function _setRound0Tail(Queue memory q, Registry memory r, uint32 batchId) internal {
+        if (q.lane == 0) r.round0Tail = batchId;
+        else _laneTails[q.lane] = batchId;
     }
     // forge-lint: disable-end(unsafe-typecast)
 

@@ -20,7 +20,7 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
     function batch(uint32 batchId) external view returns (ICoordinator.BatchInfo memory info) {
         Batch storage b = _batches[batchId];
         // forge-lint: disable-next-line(unsafe-typecast) at most leafCount, a uint24
-        uint24 leased = b.leafCount - uint24(_freshLeaves(_loadQueue(), b, batchId));
+        uint24 leased = b.leafCount - uint24(_freshLeaves(_loadQueue(b.lane), b, batchId));
         info = ICoordinator.BatchInfo({
             witnessRoot: b.witnessRoot,
             circuitId: b.circuitId,
@@ -30,7 +30,7 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
             jobsLeft: b.jobsLeft,
             leasedFresh: leased,
             // forge-lint: disable-next-line(unsafe-typecast) at most the batch's jobs, below 2^24
-            freshNodes: uint24(_freshNodes(batchId)),
+            freshNodes: uint24(_freshNodes(b.lane, batchId)),
             rewardPerJob: b.rewardPerJob,
             cancelled: b.cancelled,
             finalProofHash: b.finalProofHash,
@@ -147,8 +147,17 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
         view
         returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
     {
-        Queue memory q = _loadQueue();
-        freshJobs = q.leavesLeft + _freshNodes(0);
+        return laneQueue(0);
+    }
+
+    /// @inheritdoc ICoordinatorViews
+    function laneQueue(uint8 lane)
+        public
+        view
+        returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail)
+    {
+        Queue memory q = _loadQueue(lane);
+        freshJobs = q.leavesLeft + _freshNodes(lane, 0);
         if (q.round0Head != 0) {
             for (
                 uint32 id = _batches[q.round0Head].queueNext; id != 0; id = _batches[id].queueNext) {
@@ -161,11 +170,18 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
     // The listed nodes of live batches, of batch `batchId` alone unless it is 0, counted: the
     // Coordinator keeps no count (a batch slot written less per node lease), and nodes of a
     // cancelled batch stay listed until a lease drops them.
-    function _freshNodes(uint32 batchId) internal view returns (uint256 n) {
-        for (uint40 id = _loadQueue().aggHead; id != 0; id = _loadJob(id).next) {
+    function _freshNodes(uint256 lane, uint32 batchId) internal view returns (uint256 n) {
+        for (uint40 id = _loadQueue(lane).aggHead; id != 0; id = _loadJob(id).next) {
             uint32 b = _loadJob(id).batchId;
             if ((batchId == 0 || b == batchId) && !_batches[b].cancelled) ++n;
         }
+    }
+
+    /// @inheritdoc ICoordinatorViews
+    function laneOf(bytes32 circuitId) external view returns (bool known, uint8 lane) {
+        uint256 l = _laneOf[circuitId];
+        // forge-lint: disable-next-line(unsafe-typecast) at most MAX_LANES
+        return l == 0 ? (false, 0) : (true, uint8(l - 1));
     }
 
     /// @inheritdoc ICoordinatorViews
@@ -181,7 +197,7 @@ contract CoordinatorViews is CoordinatorState, ICoordinatorViews {
     /// @inheritdoc ICoordinatorViews
     function pendingLinks(uint40 jobId) external view returns (uint40 prev, uint40 next) {
         Job memory j = _loadJob(jobId);
-        Queue memory q = _loadQueue();
+        Queue memory q = _loadQueue(_batches[j.batchId].lane);
         if (j.status != ICoordinator.JobStatus.Pending || (j.prev == 0 && q.pendingHead != jobId)) {
             return (0, 0);
         }

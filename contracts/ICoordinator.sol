@@ -196,6 +196,8 @@ interface ICoordinator {
     error BadJobCount(uint256 jobCount);
     /// @notice The circuit id is zero.
     error ZeroCircuitId();
+    /// @notice A new circuit would be one more than the lanes the Coordinator keeps.
+    error TooManyCircuits();
     /// @notice No batch with this id.
     error UnknownBatch(uint32 batchId);
     /// @notice The batch was cancelled.
@@ -302,6 +304,17 @@ interface ICoordinator {
     /// @return requestIds The leases' ids.
     /// @return jobIds The leased jobs, in the same order.
     function leaseMany(uint256 n)
+        external
+        returns (uint64[] memory requestIds, uint40[] memory jobIds);
+
+    /// @notice `leaseMany` from the queue of one circuit (its lane, see `laneOf`): a prover
+    ///         leases only jobs of circuits it proves. `leaseMany` is lane 0, the first circuit
+    ///         posted. `submitAndLease` leases from the lane of the job submitted.
+    /// @param lane The circuit's lane.
+    /// @param n How many to lease, 1..MAX_LEASES_PER_CALL.
+    /// @return requestIds The leases' ids.
+    /// @return jobIds The leased jobs, in the same order.
+    function leaseFrom(uint8 lane, uint256 n)
         external
         returns (uint64[] memory requestIds, uint40[] memory jobIds);
 
@@ -505,6 +518,23 @@ interface ICoordinatorViews {
         external
         view
         returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail);
+
+    /// @notice `queue` of one circuit's lane (`queue` is lane 0's).
+    /// @param lane The lane.
+    /// @return freshJobs Jobs never leased, of uncancelled batches.
+    /// @return pendingJobs Jobs in the lane's pending list.
+    /// @return pendingHead The least recently leased pending job.
+    /// @return pendingTail The most recently leased pending job.
+    function laneQueue(uint8 lane)
+        external
+        view
+        returns (uint256 freshJobs, uint256 pendingJobs, uint40 pendingHead, uint40 pendingTail);
+
+    /// @notice The lane (queue) of a circuit's batches.
+    /// @param circuitId The circuit id batches carry.
+    /// @return known Whether a batch of it was ever posted.
+    /// @return lane Its lane (0 if unknown).
+    function laneOf(bytes32 circuitId) external view returns (bool known, uint8 lane);
 
     /// @notice The neighbours of a job in the pending list (0 at the ends or when not listed).
     /// @param jobId The job.

@@ -139,6 +139,7 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             handler.leasedFinishedJob(), "a complete, cancelled or waiting job was leased"
         );
         vm.assertFalse(handler.hostileCallSucceeded(), "a hostile call went through");
+        vm.assertFalse(handler.leasedFromAnotherLane(), "a lease took another circuit's job");
         vm.assertFalse(handler.badRefund(), "a cancel refunded other than the jobs left");
         vm.assertFalse(handler.badExpiry(), "an expiry moved funds or was refused when due");
         vm.assertFalse(handler.badSpare(), "a young job went other than as a spare");
@@ -214,14 +215,64 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
         if (!info.cancelled) vm.assertEq(info.freshNodes, freshNodes, "freshNodes");
     }
 
-    /// @notice The pending list holds exactly the Pending jobs, linked both ways: released jobs
-    ///         first, then the others in LRP order (latest lease time never decreasing from
-    ///         head to tail).
+    /// @notice Each lane's pending list holds exactly the Pending jobs of its circuit's batches,
+    ///         linked both ways: released jobs first, then the others in LRP order (latest
+    ///         lease time never decreasing from head to tail); the lanes' fresh counts add up.
     function _checkPendingListExactAndInLrpOrder() internal view {
-        (uint256 fresh, uint256 pendingCount, uint40 head, uint40 tail) = views(coord).queue();
         (, uint40 nextJob) = views(coord).nextIds();
         uint256 walked;
-        uint40 prev;
+        uint256 fresh;
+        for (uint8 lane; lane < handler.LANES(); ++lane) {
+            (uint256 w, uint256 f) = _checkLane(lane, nextJob);
+            walked += w;
+            fresh += f;
+        }
+        uint256 pendingJobs;
+        uint256 freshJobs;
+        for (uint40 j = 1; j < nextJob; ++j) {
+            (ICoordinator.JobStatus s, uint32 b,,,) = views(coord).job(j);
+            if (s == ICoordinator.JobStatus.Pending) pendingJobs += 1;
+            if (s == ICoordinator.JobStatus.Fresh && !views(coord).batch(b).cancelled) {
+                freshJobs += 1;
+            }
+        }
+        vm.assertEq(pendingJobs, walked, "every pending job is listed");
+        vm.assertEq(freshJobs, fresh, "fresh count");
+    }
+
+    // The lane of a job's batch's circuit.
+    function _laneOfJob(uint40 jobId) internal view returns (uint8 lane) {
+        (, uint32 b,,,) = views(coord).job(jobId);
+        (, lane) = views(coord).laneOf(views(coord).batch(b).circuitId);
+    }
+
+    // Walks lane `lane`'s pending list; returns its length and the lane's fresh count.
+    function _checkLane(uint8 lane, uint40 nextJob)
+        internal
+        view
+        returns (uint256 walked, uint256 fresh)
+    {
+        uint256 pendingCount;
+        uint40 head;
+        uint40 tail;
+        (fresh, pendingCount, head, tail) = views(coord).laneQueue(lane);
+        uint40 last;
+        (walked, last) = _walkPending(head, nextJob);
+        vm.assertEq(last, tail, "tail");
+        vm.assertEq(walked, pendingCount, "count");
+        for (uint40 j = head; j != 0;) {
+            vm.assertEq(_laneOfJob(j), lane, "listed in its circuit's lane");
+            (, j) = views(coord).pendingLinks(j);
+        }
+    }
+
+    // Walks a pending list from `head`: every job pending, linked both ways, released ones
+    // first, then in LRP order. Returns its length and its last job.
+    function _walkPending(uint40 head, uint40 nextJob)
+        internal
+        view
+        returns (uint256 walked, uint40 prev)
+    {
         uint32 lastLeasedAt;
         bool pastReleased;
         for (uint40 j = head; j != 0;) {
@@ -241,19 +292,6 @@ contract CoordinatorInvariantTest is CoordinatorFixture {
             j = n;
             vm.assertLe(++walked, nextJob, "list has no cycle");
         }
-        vm.assertEq(prev, tail, "tail");
-        vm.assertEq(walked, pendingCount, "count");
-        uint256 pendingJobs;
-        uint256 freshJobs;
-        for (uint40 j = 1; j < nextJob; ++j) {
-            (ICoordinator.JobStatus s, uint32 b,,,) = views(coord).job(j);
-            if (s == ICoordinator.JobStatus.Pending) pendingJobs += 1;
-            if (s == ICoordinator.JobStatus.Fresh && !views(coord).batch(b).cancelled) {
-                freshJobs += 1;
-            }
-        }
-        vm.assertEq(pendingJobs, walked, "every pending job is listed");
-        vm.assertEq(freshJobs, fresh, "fresh count");
     }
 
     /// @notice Each prover's active-lease count equals its definition, recomputed from scratch:

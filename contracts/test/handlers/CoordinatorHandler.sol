@@ -27,6 +27,10 @@ contract CoordinatorHandler is TestBase {
     uint256 internal constant MAX_JOBS = 64;
     uint256 internal constant MAX_LEAVES = 13;
     bytes32 internal constant CIRCUIT = keccak256("circuit");
+    /// @notice A second circuit: its batches go to a lane of their own (lane 1).
+    bytes32 internal constant CIRCUIT_B = keccak256("another circuit");
+    /// @notice Lanes the campaign posts to.
+    uint8 public constant LANES = 2;
     bytes32 internal constant JOB_LEASED = keccak256("JobLeased(uint64,address,address)");
     bytes32 internal constant VERDICT_RECORDED =
         keccak256("VerdictRecorded(uint64,address,uint8,bool,uint256)");
@@ -56,6 +60,8 @@ contract CoordinatorHandler is TestBase {
     uint256 public ghostWithdrawnEarnings;
     /// @notice Set if a finished or cancelled job was leased.
     bool public leasedFinishedJob;
+    /// @notice Set if a lease from one lane got a job of another circuit's.
+    bool public leasedFromAnotherLane;
     /// @notice Set if a hostile call (foreign request, double submission, non-relayer verdict)
     ///         went through.
     bool public hostileCallSucceeded;
@@ -153,8 +159,10 @@ contract CoordinatorHandler is TestBase {
         calls[keccak256("withdrawEarnings")]++;
     }
 
-    /// @notice The relayer posts a source batch's whole proving tree of 1..MAX_LEAVES leaves.
+    /// @notice The relayer posts a source batch's whole proving tree of 1..MAX_LEAVES leaves, of
+    ///         one of two circuits (so in one of two lanes).
     function postBatch(uint256 leaves, uint256 reward) external {
+        bytes32 circuit = (leaves >> 200) % 2 == 0 ? CIRCUIT : CIRCUIT_B;
         (, uint40 nextJob) = views(coord).nextIds();
         if (nextJob > MAX_JOBS) return;
         reward = bound(reward, 0, 3 ether);
@@ -164,24 +172,29 @@ contract CoordinatorHandler is TestBase {
         vm.startPrank(relayer);
         token.approve(address(coord), jobs * reward);
         uint32 id = coord.postBatch(
-            keccak256(abi.encode("root", batchCount, block.timestamp)), n, uint96(reward), CIRCUIT
+            keccak256(abi.encode("root", batchCount, block.timestamp)), n, uint96(reward), circuit
         );
         vm.stopPrank();
         batchCount = id;
         calls[keccak256("postBatch")]++;
     }
 
-    /// @notice A prover leases up to `n` jobs. The hoarder always asks for its whole cap.
+    /// @notice A prover leases up to `n` jobs from one lane; every job it gets must be of that
+    ///         lane's circuit. The hoarder always asks for its whole cap.
     function lease(uint256 actorSeed, uint256 n) external {
         uint256 idx = actorSeed % ACTORS;
         address a = actors[idx];
+        uint8 lane = uint8((n >> 200) % LANES);
         n = idx == HOARDER ? 16 : bound(n, 1, 4);
         bool[ACTORS] memory lapsedBefore;
         for (uint256 k; k < ACTORS; ++k) {
             lapsedBefore[k] = views(coord).lapsed(actors[k]);
         }
         vm.prank(a);
-        try coord.leaseMany(n) returns (uint64[] memory got, uint40[] memory jobs) {
+        try coord.leaseFrom(lane, n) returns (uint64[] memory got, uint40[] memory jobs) {
+            for (uint256 i; i < jobs.length; ++i) {
+                if (_laneOf(jobs[i]) != lane) leasedFromAnotherLane = true;
+            }
             _checkSpares(idx, got, lapsedBefore);
             _noteLeased(got, jobs);
             calls[keccak256("lease")]++;
@@ -219,7 +232,7 @@ contract CoordinatorHandler is TestBase {
     /// @notice A prover gives back a lease it holds and will not finish (it stops, or its
     ///         breaker trips): the bond it locked is free at once, the prover does not lapse,
     ///         no funds move, and the job heads the pending list (or is cleared if its batch was
-    ///         cancelled). The hoarder never releases.
+    ///         cancelled), to the head of its lane's pending list. The hoarder never releases.
     function release(uint256 actorSeed, uint256 pick) external {
         uint256 idx = actorSeed % ACTORS;
         if (idx == HOARDER) return;
@@ -243,7 +256,7 @@ contract CoordinatorHandler is TestBase {
             }
             if (now_.balance != before.balance) badRelease = true;
             (ICoordinator.JobStatus after_,,,,) = views(coord).job(jobId);
-            (,, uint40 head,) = views(coord).queue();
+            (,, uint40 head,) = views(coord).laneQueue(_laneOf(jobId));
             if (cancelled ? after_ != ICoordinator.JobStatus.Cleared : head != jobId) {
                 badRelease = true;
             }
@@ -447,18 +460,30 @@ contract CoordinatorHandler is TestBase {
             bool progress;
             for (uint256 idx; idx < HONEST; ++idx) {
                 progress = _submitAll(actors[idx]) || progress;
-                vm.prank(actors[idx]);
-                try coord.leaseMany(1) returns (uint64[] memory got, uint40[] memory jobs) {
-                    _noteLeased(got, jobs);
-                    progress = true;
-                    _submitAll(actors[idx]);
-                } catch {}
+                // Each lane in turn, the other if it has nothing.
+                for (uint256 k; k < LANES; ++k) {
+                    vm.prank(actors[idx]);
+                    try coord.leaseFrom(uint8((idx + r + k) % LANES), 1) returns (
+                        uint64[] memory got, uint40[] memory jobs
+                    ) {
+                        _noteLeased(got, jobs);
+                        progress = true;
+                        _submitAll(actors[idx]);
+                        break;
+                    } catch {}
+                }
             }
             progress = _judgeAll() || progress;
             if (!progress) break;
             vm.warp(block.timestamp + UPLOAD_DEADLINE_PASSED);
         }
         calls[keccak256("drive")]++;
+    }
+
+    // The lane of a job's batch's circuit.
+    function _laneOf(uint40 jobId) internal view returns (uint8 lane) {
+        (, uint32 batchId,,,) = views(coord).job(jobId);
+        (, lane) = views(coord).laneOf(views(coord).batch(batchId).circuitId);
     }
 
     /// @notice Time passes.
