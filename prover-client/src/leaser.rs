@@ -101,6 +101,8 @@ pub struct Leaser {
     pub cfg: LeaseSettings,
     /// Where ready jobs go.
     pub ready: mpsc::Sender<Ready>,
+    /// The lanes (the Coordinator's queue per circuit) of the circuits this client proves.
+    pub lanes: Lanes,
     /// Leases taken by submissions (`submitAndLease`) the prover booked them on.
     pub rides: mpsc::UnboundedReceiver<Vec<Leased>>,
     /// How the run is asked to stop.
@@ -155,10 +157,10 @@ impl Leaser {
                 }
             }
             let idle = self.shared.counts().in_hand == 0;
-            match self.conn.coordinator.queue().call().await {
-                Ok(q) if q.freshJobs > U256::ZERO => self.shared.set_chain_work(true),
-                Ok(q) if idle && q.pendingJobs > U256::ZERO => {}
-                Ok(_) => {
+            // Only the lanes of circuits this client proves: no bond on a job it cannot prove.
+            let lane = match self.pick_lane(idle).await {
+                Ok(Some(lane)) => lane,
+                Ok(None) => {
                     self.shared.set_chain_work(false);
                     self.wait().await;
                     continue;
@@ -167,7 +169,7 @@ impl Leaser {
                     self.rpc_outage(e.to_string()).await;
                     continue;
                 }
-            }
+            };
             // Past the fresh jobs a lease takes a job another prover holds (LRP): worth it only
             // for an idle prover, and one at a time.
             let n = want.min(limits::MAX_LEASES_PER_CALL as usize);
@@ -175,7 +177,7 @@ impl Leaser {
             // back.
             let leased = {
                 let conn = self.conn.clone();
-                let leasing = lease(&conn, n);
+                let leasing = lease(&conn, n, lane);
                 tokio::pin!(leasing);
                 let mut now = self.stop.clone();
                 tokio::select! {
@@ -221,6 +223,37 @@ impl Leaser {
                 .lease(l.request_id, l.job_id, "leased while stopping");
         }
         tracing::debug!("leasing stage done");
+    }
+
+    // The lane to lease from: the first of ours with fresh jobs (the chain has work for us),
+    // else, for an idle prover, the first with pending jobs (LRP); none if neither.
+    async fn pick_lane(&mut self, idle: bool) -> anyhow::Result<Option<u8>> {
+        if self.lanes.stale(self.cfg.poll) {
+            let mut ours = vec![self.cfg.round0_circuit];
+            ours.extend(self.cfg.external.iter().copied());
+            let mut known = Vec::new();
+            let mut all_known = true;
+            for circuit in ours {
+                let r = self.conn.coordinator.laneOf(circuit.into()).call().await?;
+                all_known &= r.known;
+                if r.known && !known.contains(&r.lane) {
+                    known.push(r.lane);
+                }
+            }
+            self.lanes.set(known, all_known);
+        }
+        let mut pending = None;
+        for lane in self.lanes.known.clone() {
+            let q = self.conn.coordinator.laneQueue(lane).call().await?;
+            if q.freshJobs > U256::ZERO {
+                self.shared.set_chain_work(true);
+                return Ok(Some(lane));
+            }
+            if idle && q.pendingJobs > U256::ZERO {
+                pending.get_or_insert(lane);
+            }
+        }
+        Ok(pending)
     }
 
     // Takes new leases in hand one by one; stopping now gives back the one being fetched and
@@ -490,9 +523,36 @@ enum Lease {
     Capped,
 }
 
-// Leases up to `n` jobs.
-async fn lease(conn: &Connected, n: usize) -> Result<Lease, TxError> {
-    let sent = if n > 1 {
+/// The lanes of the circuits a client proves, looked up again now and then (a circuit gets
+/// its lane when its first batch is posted).
+#[derive(Debug, Default)]
+pub struct Lanes {
+    known: Vec<u8>,
+    all_known: bool,
+    checked: Option<std::time::Instant>,
+}
+
+impl Lanes {
+    // Whether to look the lanes up again: never looked, or some circuit had none and
+    // twenty polls passed.
+    fn stale(&self, poll: Duration) -> bool {
+        self.checked
+            .is_none_or(|t| !self.all_known && t.elapsed() >= poll * 20)
+    }
+
+    fn set(&mut self, known: Vec<u8>, all_known: bool) {
+        self.known = known;
+        self.all_known = all_known;
+        self.checked = Some(std::time::Instant::now());
+    }
+}
+
+// Leases up to `n` jobs from `lane` (lane 0's calls are the cheaper ones without a lane).
+async fn lease(conn: &Connected, n: usize, lane: u8) -> Result<Lease, TxError> {
+    let sent = if lane != 0 {
+        let call = conn.coordinator.leaseFrom(lane, U256::from(n));
+        conn.tx.send("leaseFrom", call).await
+    } else if n > 1 {
         let call = conn.coordinator.leaseMany(U256::from(n));
         conn.tx.send("leaseMany", call).await
     } else {

@@ -260,6 +260,7 @@ impl Runner {
                     eth_per_token: cfg.eth_per_token,
                 },
                 ready: ready_tx,
+                lanes: Default::default(),
                 rides: rides_rx,
                 stop: stop.clone(),
                 give_back: give_back.clone(),

@@ -298,9 +298,10 @@ async fn a_witness_that_does_not_match_the_root_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_proving() {
+async fn a_batch_of_a_circuit_this_client_does_not_prove_is_never_leased() {
     let net = Net::new(SMALL, 1).await;
-    // No relayer: the batch is posted by hand with a circuit id no client builds.
+    // No relayer: batches are posted by hand. First one of a circuit no client builds: it
+    // becomes lane 0, the lane `lease()` serves.
     let token = crowdprove_bindings::TestToken::new(net.chain.token, net.chain.provider.clone());
     token
         .approve(net.chain.coordinator, U256::MAX)
@@ -310,41 +311,70 @@ async fn a_batch_of_a_circuit_this_client_does_not_build_is_refused_before_provi
         .get_receipt()
         .await
         .unwrap();
-    net.coord()
-        .postBatch(
-            keccak256("root"),
-            1u32.try_into().unwrap(),
-            U256::from(REWARD).to(),
-            keccak256("another circuit"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let relayer = "http://127.0.0.1:9"; // never reached: the check comes first
+    let post = async |root: &str, circuit: B256| {
+        net.coord()
+            .postBatch(
+                keccak256(root),
+                1u32.try_into().unwrap(),
+                U256::from(REWARD).to(),
+                circuit,
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+    };
+    post("theirs", keccak256("another circuit")).await;
+    let relayer = "http://127.0.0.1:9"; // never reached before the lease this test looks for
     let data = net.staked(1, 10, relayer, "p1").await;
-    let run = net
-        .run_client(1, relayer, &data, SMALL, &["run", "--max-failures", "1"])
-        .await;
-    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(
-        text(&run).contains("needs round-0 circuit"),
-        "{}",
-        text(&run)
-    );
-    assert!(
-        text(&run).contains("(0.0 s proving"),
-        "refused before proving: {}",
-        text(&run)
-    );
+    let log = net.dir.path().join("p1.log");
+    let mut c = net.client(1, relayer, &data, SMALL);
+    c.args(["run", "--poll-ms", "100", "--warm-levels", "1"]);
+    let client = spawn(c, &log);
+    eventually_or_show(
+        "the client ready to lease",
+        120,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("ready to lease"),
+    )
+    .await;
+    // Then a batch of its own circuit, in a lane of its own: that job it leases, never the
+    // other one, which waited fresh the whole time.
+    let ours =
+        tokio::task::spawn_blocking(|| Circuits::shared(ParamSet::Small).circuit_id(0).unwrap())
+            .await
+            .unwrap();
+    post("ours", B256::from(ours.0)).await;
+    eventually_or_show(
+        "its circuit's job leased",
+        60,
+        std::slice::from_ref(&log),
+        async || net.chain.lease_state(RequestId::new(2, 1).0).await.unwrap() != LeaseState::None,
+    )
+    .await;
     assert_eq!(
         net.chain.lease_state(RequestId::new(1, 1).0).await.unwrap(),
-        LeaseState::Released,
-        "given back for a prover that builds the circuit: {}",
-        text(&run)
+        LeaseState::None,
+        "the other circuit's job was never leased: {}",
+        read(&log)
     );
+    assert!(
+        !read(&log).contains("needs round-0 circuit"),
+        "{}",
+        read(&log)
+    );
+    interrupt(&client);
+    eventually_or_show(
+        "the first Ctrl-C",
+        30,
+        std::slice::from_ref(&log),
+        async || read(&log).contains("finishing the jobs in hand"),
+    )
+    .await;
+    interrupt(&client);
+    wait(client, 60).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
