@@ -1020,7 +1020,7 @@ async fn job_table(url: &str) -> Vec<JobTableRow> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the_crowd() {
     use crowdprove_relayer::config::SourceSpec;
-    use crowdprove_relayer::pg_queue::{PgQueue, RELAYER};
+    use crowdprove_relayer::pg_queue::{PgQueue, relayer_name};
     let dir = keep(tempfile::tempdir().unwrap());
     let pg = crowdprove_relayer::test_utils::PgCluster::start();
     // The operator's table: 4 rollup batches of 2 chunks, witnesses in its object store.
@@ -1125,7 +1125,7 @@ async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the
     }
     let crowd: Vec<&JobTableRow> = rows
         .iter()
-        .filter(|r| r.4.as_deref() == Some(RELAYER))
+        .filter(|r| r.4 == Some(relayer_name(&format!("{:#x}", d.coordinator))))
         .collect();
     assert!(
         !crowd.is_empty(),
@@ -1185,7 +1185,7 @@ async fn case_15_a_circuit_registry_routes_round_0_through_an_external_prover_an
     std::fs::write(
         &wrapper,
         format!(
-            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{exe}' prover \"$@\"\n",
+            "#!/bin/sh\necho \"$1 $(cat /proc/$PPID/comm)\" >> '{}'\nexec '{exe}' prover \"$@\"\n",
             calls.display()
         ),
     )
@@ -1224,19 +1224,31 @@ timeout_secs = 120
     let (s, d) = settle(d, m).await;
     assert_eq!(s.jobs_completed, 7);
     assert_eq!(s.rejected_proofs, 0);
+    // Each line: the command, and who ran it (the clients' workers are `crowdprove`; the
+    // relayer runs in this test's process).
     let log = std::fs::read_to_string(&calls).unwrap();
-    let count = |what: &str| log.lines().filter(|l| *l == what).count();
-    // Every leaf proven by the command (a job dropped mid-proof adds a call), and each of the
-    // four winning proofs checked by the command twice: by its prover, then by the relayer.
-    assert!(count("prove-chunk") >= 4, "{log}");
-    assert!(count("verify-chunk") >= 8, "{log}");
+    let count = |what: &str, by_client: bool| {
+        log.lines()
+            .filter(|l| l.split(' ').next() == Some(what))
+            .filter(|l| l.ends_with(" crowdprove") == by_client)
+            .count()
+    };
+    // Every leaf proven by the clients through the command (a job dropped mid-proof adds a
+    // call), checked by them before submitting, and judged by the relayer through it.
+    assert!(count("prove-chunk", true) >= 4, "{log}");
+    assert_eq!(count("prove-chunk", false), 0, "{log}");
+    assert!(count("verify-chunk", true) >= 4, "{log}");
+    assert!(
+        count("verify-chunk", false) >= 4,
+        "the relayer judged through the command: {log}"
+    );
     d.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_16_groth16_jobs_from_the_operators_queue_are_proven_through_the_chain() {
     use crowdprove_relayer::config::SourceSpec;
-    use crowdprove_relayer::pg_queue::{PgQueue, RELAYER};
+    use crowdprove_relayer::pg_queue::{PgQueue, relayer_name};
     let dir = keep(tempfile::tempdir().unwrap());
     let pg = crowdprove_relayer::test_utils::PgCluster::start();
     let operator = PgQueue::connect(&pg.url, "operator-prover-1", 3).unwrap();
@@ -1291,10 +1303,33 @@ timeout_secs = 60
     .unwrap();
     let mut o = options(&dir, 2, 2);
     o.circuits = Some(registry);
+    o.spare_accounts = 1;
     let mut d = Devnet::start(o).await.unwrap();
     d.relayer_cfg.jobs.source = SourceSpec::Postgres(pg.url.clone());
     d.relayer_cfg.jobs.max_open_batches = 3;
     d.start_relayer().await.unwrap();
+    // First alone: a prover of the chunk circuit only (no registry). The Groth16 jobs wait
+    // fresh in their own lane; it must take the chunk jobs and never one of them.
+    let plonky2_only = d.account(Role::Spare, 0);
+    let registry = d.opts.circuits.take();
+    d.spawn_client(&plonky2_only).unwrap();
+    d.opts.circuits = registry;
+    let leased_by = async |d: &Devnet, who: Address| {
+        events(d)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                Coordinator::CoordinatorEvents::JobLeased(l) if l.prover == who => {
+                    Some(l.requestId >> 24)
+                }
+                _ => None,
+            })
+            .collect::<Vec<u64>>()
+    };
+    wait_for("the chunk prover's first lease", 120, async || {
+        !leased_by(&d, plonky2_only.address()).await.is_empty()
+    })
+    .await;
     d.spawn_provers().unwrap();
     wait_for(
         "every job of the operator's table proven",
@@ -1305,7 +1340,7 @@ timeout_secs = 60
     let rows = job_table(&pg.url).await;
     assert!(
         rows.iter()
-            .all(|r| r.4.as_deref() == Some(RELAYER) && r.3 == 1),
+            .all(|r| r.4 == Some(relayer_name(&format!("{:#x}", d.coordinator))) && r.3 == 1),
         "{rows:#?}"
     );
     // On chain: the chunk batch's tree and one single-leaf batch per Groth16 job, each won by
@@ -1329,6 +1364,13 @@ timeout_secs = 60
         groth16
             .iter()
             .all(|b| b.leafCount.to::<u32>() == 1 && b.jobCount.to::<u32>() == 1)
+    );
+    // The chunk-only prover never leased a Groth16 job (so never locked its bond on one).
+    let groth16_jobs: Vec<u64> = groth16.iter().map(|b| b.firstJobId.to::<u64>()).collect();
+    let its = leased_by(&d, plonky2_only.address()).await;
+    assert!(
+        its.iter().all(|j| !groth16_jobs.contains(j)),
+        "it leased {its:?}; the Groth16 jobs are {groth16_jobs:?}"
     );
     let winners = winning_proofs(&d).await;
     for r in &rows {

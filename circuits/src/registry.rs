@@ -29,15 +29,18 @@
 //! serves them; `{inputs}` a JSON file `{"circuit_id", "job_id", "prover", "statement"}` (the
 //! statement as the job's leaf commits to it, the job id and the lease holder: a proof must bind
 //! the last two, or a copier could claim it); `{proof}` where the prover writes the proof. The
-//! verifier exits 0 for a valid proof and 1 for an invalid one (its output says why); anything
-//! else (another code, a signal, the timeout) is the tool failing, which is never a verdict on
-//! the prover.
+//! verifier exits 0 for a valid proof and [`EXIT_INVALID`] (10) for an invalid one (its output
+//! says why); anything else (1 included: what a crashing Python or Node program, or a shell's
+//! failing command, exits with; a signal; the timeout) is the tool failing, which is never a
+//! verdict on the prover: an Invalid verdict slashes. A proof over `max_proof_bytes` gets no
+//! verdict either (the cap is the party's own configuration, not the prover's fault). The
+//! command runs in a process group of its own, killed whole when it ends or overruns, and dies
+//! with the process that started it (Linux).
 
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crowdprove_protocol::ParamSet;
@@ -45,6 +48,9 @@ use serde::Deserialize;
 
 use crate::api::CircuitId;
 use crate::proof::MAX_PROOF_BYTES;
+
+/// The exit code with which a verifier says a proof is invalid.
+pub const EXIT_INVALID: i32 = 10;
 
 /// An external command's default time limit.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 600;
@@ -362,11 +368,14 @@ impl External {
     /// an error when it failed (which is no verdict on the proof).
     pub fn verify(&self, proof: &[u8], inputs: &ExternalInputs) -> Result<Checked, ExternalError> {
         if proof.len() as u64 > self.max_proof_bytes {
-            return Ok(Checked::Invalid(format!(
-                "the proof is {} bytes, over the {} allowed",
-                proof.len(),
-                self.max_proof_bytes
-            )));
+            return Err(ExternalError::Proof {
+                name: self.name.clone(),
+                reason: format!(
+                    "the proof is {} bytes, over the {} this registry allows (max_proof_bytes): not judged",
+                    proof.len(),
+                    self.max_proof_bytes
+                ),
+            });
         }
         let dir = Scratch::new(&self.name)?;
         let (w, i, p) = (
@@ -379,7 +388,7 @@ impl External {
         let out = self.run(&self.verify, &w, &i, &p)?;
         match out.code {
             Some(0) => Ok(Checked::Valid),
-            Some(1) => Ok(Checked::Invalid(out.tail())),
+            Some(EXIT_INVALID) => Ok(Checked::Invalid(out.tail())),
             _ => Err(self.failed(&self.verify, out)),
         }
     }
@@ -448,6 +457,16 @@ impl External {
             .stderr(Stdio::piped());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        // A prover killed mid-job (the client drops a job by killing its worker) must not leave
+        // its command running unsupervised.
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let mut child = cmd.spawn().map_err(|source| ExternalError::Spawn {
             name: self.name.clone(),
             program: program.clone(),
@@ -507,6 +526,9 @@ impl External {
                 }
             }
         };
+        // Whatever it left running in its group (a wrapper's helpers) goes too, so that the
+        // pipes close and nothing outlives the command.
+        kill_group(&mut child);
         let stdout = stdout.join().unwrap_or_default();
         let mut output = stdout.clone();
         output.extend(stderr.join().unwrap_or_default());
@@ -555,36 +577,24 @@ impl Output {
     }
 }
 
-// A directory of its own for one command's files, removed when dropped.
-struct Scratch(PathBuf);
+// A directory of its own for one command's files (created fresh, readable by this user only),
+// removed when dropped.
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Result<Scratch, ExternalError> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "crowdprove-{}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            name.chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .take(32)
-                .collect::<String>()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|source| ExternalError::Io {
-            name: name.to_string(),
-            source,
-        })?;
-        Ok(Scratch(dir))
+        tempfile::Builder::new()
+            .prefix("crowdprove-external-")
+            .tempdir()
+            .map(Scratch)
+            .map_err(|source| ExternalError::Io {
+                name: name.to_string(),
+                source,
+            })
     }
 
     fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 
@@ -616,7 +626,7 @@ mod tests {
         // The "proof" is the witness followed by the inputs; the verifier checks the job id.
         let x = one(
             "cat \"$1\" \"$2\" > \"$3\"",
-            "grep -q \"\\\"job_id\\\":7\" \"$1\" || { echo wrong job; exit 1; }",
+            "grep -q \"\\\"job_id\\\":7\" \"$1\" || { echo wrong job; exit 10; }",
             "",
         );
         let proof = x.prove(b"secret", &inputs()).unwrap();
@@ -644,6 +654,10 @@ mod tests {
         assert!(e.contains("failed (exit status: 3): out of memory"), "{e}");
         let e = x.verify(b"p", &inputs()).unwrap_err().to_string();
         assert!(e.contains("exit status: 2") && e.contains("broken"), "{e}");
+        // Exit 1 is what a crashing interpreter exits with: a failure, not an Invalid.
+        let x = one("true", "echo Traceback >&2; exit 1", "");
+        let e = x.verify(b"p", &inputs()).unwrap_err().to_string();
+        assert!(e.contains("exit status: 1"), "{e}");
         let x = one("true", "true", "");
         let e = x.prove(b"w", &inputs()).unwrap_err().to_string();
         assert!(e.contains("exited 0 but wrote no proof"), "{e}");
@@ -678,10 +692,8 @@ mod tests {
         );
         let e = x.prove(b"w", &inputs()).unwrap_err().to_string();
         assert!(e.contains("2000 bytes, over the 1000 allowed"), "{e}");
-        assert!(matches!(
-            x.verify(&[0; 2000], &inputs()).unwrap(),
-            Checked::Invalid(_)
-        ));
+        let e = x.verify(&[0; 2000], &inputs()).unwrap_err().to_string();
+        assert!(e.contains("not judged"), "over the cap: no verdict, {e}");
     }
 
     #[test]

@@ -97,7 +97,7 @@ enum Command {
         proof: std::path::PathBuf,
     },
     /// The built-in chunk verifier as an external command (a circuit registry's `verify`):
-    /// exits 0 if PROOF is valid for INPUTS, 1 if not, 2 if it cannot tell.
+    /// exits 0 if PROOF is valid for INPUTS, 10 if not, 2 if it cannot tell.
     VerifyChunk {
         /// Parameter set: small, default or paper.
         #[arg(long, env = "CROWDPROVE_PARAMS", default_value = "default")]
@@ -227,7 +227,7 @@ where
             Ok(Ok(())) => std::process::exit(0),
             Ok(Err(why)) => {
                 println!("{why}");
-                std::process::exit(1);
+                std::process::exit(crowdprove_circuits::registry::EXIT_INVALID);
             }
             Err(e) => {
                 eprintln!("crowdprove-prover verify-chunk: {e:#}");

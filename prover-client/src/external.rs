@@ -2,7 +2,7 @@
 //! (`--circuits`, [`crowdprove_circuits::registry`]) gives an external prover are proven by its
 //! command, and the built-in chunk prover is itself offered as such a command pair, so that an
 //! operator can run it like any other: `crowdprove-prover prove-chunk --params P WITNESS INPUTS
-//! PROOF` and `crowdprove-prover verify-chunk --params P PROOF INPUTS` (exit 0: valid, 1:
+//! PROOF` and `crowdprove-prover verify-chunk --params P PROOF INPUTS` (exit 0: valid, 10:
 //! invalid, anything else: the tool failed).
 
 use std::path::Path;

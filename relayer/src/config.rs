@@ -13,7 +13,7 @@ use crowdprove_bindings::opts::{ChainOpts, Relayer};
 use crowdprove_protocol::ParamSet;
 
 /// Where round-0 batches come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum SourceSpec {
     /// The demo rollup's seeded sequencer.
     Demo,
@@ -22,6 +22,31 @@ pub enum SourceSpec {
     /// An operator's PostgreSQL job queue (`postgres://user:password@host:port/db`); the URL
     /// may hold a password, so it travels in the environment, never on a command line.
     Postgres(String),
+}
+
+impl std::fmt::Debug for SourceSpec {
+    // The PostgreSQL URL's password never shows (configurations are logged and compared).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceSpec::Demo => f.write_str("Demo"),
+            SourceSpec::Directory(p) => f.debug_tuple("Directory").field(p).finish(),
+            SourceSpec::Postgres(url) => f.debug_tuple("Postgres").field(&redacted(url)).finish(),
+        }
+    }
+}
+
+/// `url` with the password of its `user:password@` part replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
 }
 
 impl FromStr for SourceSpec {
@@ -202,7 +227,8 @@ pub struct JobOpts {
     pub params: ParamSet,
     /// Job source: `demo` (the seeded demo rollup), `dir:<path>`, or an operator's PostgreSQL
     /// job queue `postgres://user:password@host:port/db` (docs/operator.md).
-    #[arg(long, env = "JOB_SOURCE", value_name = "SOURCE", default_value = defaults::SOURCE)]
+    #[arg(long, env = "JOB_SOURCE", value_name = "SOURCE", default_value = defaults::SOURCE,
+          hide_env_values = true)]
     pub source: SourceSpec,
     /// Seed of the demo rollup.
     #[arg(long, env = "DEMO_SEED", default_value_t = defaults::SEED)]
@@ -578,11 +604,20 @@ mod tests {
             "the password stays out of the command line: {args:?}"
         );
         assert!(cfg.secret_env().contains(&("JOB_SOURCE", url.to_string())));
+        assert!(
+            !format!("{cfg:?}").contains("s3cret"),
+            "nor in the configuration's Debug"
+        );
+        assert_eq!(
+            redacted(url),
+            "postgres://operator:***@db.internal:5432/prover"
+        );
         let mut full = vec!["relayer".to_string()];
         full.extend(args);
         full.extend(["--source".to_string(), url.to_string()]);
         let parsed = Cli::try_parse_from(&full).unwrap().cfg;
-        assert_eq!(format!("{parsed:?}"), format!("{cfg:?}"));
+        assert_eq!(parsed.jobs.source, cfg.jobs.source, "the URL itself, password included");
+        assert_eq!(format!("{:?}", parsed.jobs), format!("{:?}", cfg.jobs));
         let e = "mysql://x".parse::<SourceSpec>().unwrap_err();
         assert!(e.contains("postgres://"), "{e}");
     }

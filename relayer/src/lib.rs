@@ -135,8 +135,8 @@ pub async fn start(mut cfg: RelayerConfig) -> anyhow::Result<RelayerHandle> {
     let admin_addr = admin.local_addr()?;
     let pg = match &cfg.jobs.source {
         config::SourceSpec::Postgres(url) => {
-            let q =
-                pg_queue::PgQueue::connect(url, pg_queue::RELAYER, cfg.jobs.queue_max_attempts)?;
+            let name = pg_queue::relayer_name(&format!("{:#x}", cfg.chain.coordinator_address()?));
+            let q = pg_queue::PgQueue::connect(url, &name, cfg.jobs.queue_max_attempts)?;
             q.migrate()
                 .await
                 .context("the PostgreSQL job source (--source)")?;

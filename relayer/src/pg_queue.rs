@@ -12,6 +12,7 @@
 //! still writes results back and a batch the crowd once failed goes back to the operator's own
 //! provers rather than to the crowd again.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,8 +25,15 @@ pub const MIGRATIONS: [&str; 2] = [
     include_str!("../migrations/postgres/002_crowdprove_claims.sql"),
 ];
 
-/// What the relayer's claims are marked `picked_by` with.
+/// What the relayer's claims are marked `picked_by` with, before its Coordinator's address
+/// (see [`relayer_name`]).
 pub const RELAYER: &str = "crowdprove-relayer";
+
+/// What the relayer of the Coordinator at `coordinator` marks its claims with: two relayers
+/// sharing one database (two chains, a blue/green deployment) never take up each other's.
+pub fn relayer_name(coordinator: &str) -> String {
+    format!("{RELAYER}@{}", coordinator.to_ascii_lowercase())
+}
 
 /// A claimed job.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +155,9 @@ impl PgQueue {
                 "SELECT p.l1_batch_number FROM prover_jobs p
                  LEFT JOIN crowdprove_claims c ON c.prover_job_id = p.id
                  WHERE p.aggregation_round = 0 AND p.circuit_id = $1
+                   AND p.l1_batch_number IN (
+                       SELECT l1_batch_number FROM prover_jobs
+                       WHERE status = 'queued' AND aggregation_round = 0 AND circuit_id = $1)
                  GROUP BY p.l1_batch_number
                  HAVING bool_and(p.status = 'queued') AND count(c.prover_job_id) = 0
                  ORDER BY p.l1_batch_number LIMIT 8",
@@ -161,10 +172,11 @@ impl PgQueue {
             let tx = client.transaction().await.context("starting a claim")?;
             let rows = tx
                 .query(
-                    "SELECT id, l1_batch_number, sequence_number, witness_blob_url, attempts
-                     FROM prover_jobs
-                     WHERE l1_batch_number = $1 AND aggregation_round = 0 AND circuit_id = $2
-                       AND status = 'queued'
+                    "SELECT p.id, p.l1_batch_number, p.sequence_number, p.witness_blob_url, p.attempts
+                     FROM prover_jobs p
+                     WHERE p.l1_batch_number = $1 AND p.aggregation_round = 0 AND p.circuit_id = $2
+                       AND p.status = 'queued'
+                       AND NOT EXISTS (SELECT 1 FROM crowdprove_claims c WHERE c.prover_job_id = p.id)
                      FOR UPDATE SKIP LOCKED",
                     &[&batch, &circuit_id],
                 )
@@ -179,7 +191,7 @@ impl PgQueue {
                 .await
                 .context("counting a batch's jobs")?
                 .get(0);
-            if rows.len() as i64 != total {
+            if total == 0 || rows.len() as i64 != total {
                 // Someone else holds part of it: theirs. Dropping `tx` rolls back.
                 continue;
             }
@@ -220,29 +232,78 @@ impl PgQueue {
         Ok(queued_jobs(&rows).pop())
     }
 
-    /// The round-0 jobs of circuit `circuit_id` this claimer holds, by rollup batch (a
-    /// restarted relayer takes them up again before claiming more).
+    /// The round-0 jobs of circuit `circuit_id` this claimer holds and must post (again) after a
+    /// restart: a rollup batch claimed but never recorded (a crash between the claim and the
+    /// record), whole, in sequence order; or the jobs recorded under one root, all still held
+    /// (the batch may not be on chain: posting it again is recognised by its root), in leaf
+    /// order. Jobs under a root of which some were already written back are on chain for sure:
+    /// the write-back finishes them, they are not handed out again.
     pub async fn held_batches(&self, circuit_id: i16) -> anyhow::Result<Vec<Vec<QueuedJob>>> {
         let rows = self
             .client()
             .await?
             .query(
-                "SELECT id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint
-                 FROM prover_jobs
-                 WHERE status = 'in_progress' AND picked_by = $1 AND aggregation_round = 0
-                   AND circuit_id = $2",
+                "SELECT p.id, p.l1_batch_number, p.sequence_number, p.witness_blob_url,
+                        (p.attempts - 1)::smallint, c.batch_root, c.leaf,
+                        (SELECT count(*) FROM crowdprove_claims r WHERE r.batch_root = c.batch_root)
+                 FROM prover_jobs p LEFT JOIN crowdprove_claims c ON c.prover_job_id = p.id
+                 WHERE p.status = 'in_progress' AND p.picked_by = $1 AND p.aggregation_round = 0
+                   AND p.circuit_id = $2",
                 &[&self.picked_by, &circuit_id],
             )
             .await
             .context("reading the jobs this relayer holds")?;
-        let mut batches: Vec<Vec<QueuedJob>> = Vec::new();
-        for j in queued_jobs(&rows) {
-            match batches.last_mut() {
-                Some(b) if b[0].l1_batch_number == j.l1_batch_number => b.push(j),
-                _ => batches.push(vec![j]),
-            }
+        // Keyed by the recorded root, or by the rollup batch where none was recorded; each job
+        // with its place (leaf or sequence number).
+        type Key = (Option<Vec<u8>>, i64);
+        let mut groups: std::collections::BTreeMap<Key, Vec<(i32, QueuedJob)>> = Default::default();
+        let mut recorded: HashMap<Vec<u8>, i64> = HashMap::new();
+        for (r, job) in rows.iter().zip(queued_jobs_unsorted(&rows)) {
+            let root: Option<Vec<u8>> = r.get(5);
+            let order = match &root {
+                Some(root) => {
+                    recorded.insert(root.clone(), r.get(7));
+                    r.get::<_, i32>(6)
+                }
+                None => job.sequence_number,
+            };
+            let key = match root {
+                Some(root) => (Some(root), 0),
+                None => (None, job.l1_batch_number),
+            };
+            groups.entry(key).or_default().push((order, job));
         }
-        Ok(batches)
+        let mut held: Vec<Vec<QueuedJob>> = groups
+            .into_iter()
+            .filter(|((root, _), jobs)| {
+                root.as_ref()
+                    .is_none_or(|r| recorded.get(r) == Some(&(jobs.len() as i64)))
+            })
+            .map(|(_, mut jobs)| {
+                jobs.sort_by_key(|(order, _)| *order);
+                jobs.into_iter().map(|(_, j)| j).collect()
+            })
+            .collect();
+        // Oldest claims first.
+        held.sort_by_key(|jobs| jobs.iter().map(|j| j.id).min());
+        Ok(held)
+    }
+
+    /// Hands claimed jobs back untouched after a failure that is not theirs (their witness
+    /// store did not answer, a tool timed out): queued again, the attempt not counted, nothing
+    /// recorded, so that the crowd may take them later.
+    pub async fn release(&self, ids: &[i64]) -> anyhow::Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE prover_jobs SET status = 'queued', attempts = GREATEST(attempts - 1, 0),
+                        picked_by = NULL, processing_started_at = NULL, updated_at = now()
+                 WHERE id = ANY($1) AND status = 'in_progress' AND picked_by = $2",
+                &[&ids, &self.picked_by],
+            )
+            .await
+            .context("handing claimed jobs back")?;
+        Ok(())
     }
 
     /// Records that the claimed jobs `ids` became the leaves, in order, of the on-chain batch
@@ -272,7 +333,7 @@ impl PgQueue {
             .execute(
                 "INSERT INTO crowdprove_claims (prover_job_id, batch_root, leaf)
                  SELECT id, NULL, 0 FROM unnest($1::bigint[]) AS id
-                 ON CONFLICT (prover_job_id) DO UPDATE SET batch_root = NULL",
+                 ON CONFLICT (prover_job_id) DO NOTHING",
                 &[&ids],
             )
             .await
@@ -312,15 +373,18 @@ impl PgQueue {
             .collect()
     }
 
-    /// Marks this claimer's jobs alive: their `processing_started_at`, which zkSync's
-    /// housekeeper compares with its timeout, moves to now (the time taken is counted from
-    /// the claim's record instead, see [`PgQueue::succeed_claimed`]).
+    /// Marks this claimer's jobs that went into on-chain batches alive: their
+    /// `processing_started_at`, which zkSync's housekeeper compares with its timeout, moves to
+    /// now (the time taken is counted from the claim's record instead, see
+    /// [`PgQueue::succeed_claimed`]). A claim never recorded is left to the housekeeper.
     pub async fn heartbeat(&self) -> anyhow::Result<u64> {
         self.client()
             .await?
             .execute(
-                "UPDATE prover_jobs SET processing_started_at = now(), updated_at = now()
-                 WHERE status = 'in_progress' AND picked_by = $1",
+                "UPDATE prover_jobs p SET processing_started_at = now(), updated_at = now()
+                 FROM crowdprove_claims c
+                 WHERE c.prover_job_id = p.id AND c.batch_root IS NOT NULL
+                   AND p.status = 'in_progress' AND p.picked_by = $1",
                 &[&self.picked_by],
             )
             .await
@@ -413,10 +477,16 @@ impl PgQueue {
 }
 
 // Rows of (id, l1_batch_number, sequence_number, witness_blob_url, attempts before the
-// claim), in batch and sequence order.
+// claim, ...), in batch and sequence order.
 fn queued_jobs(rows: &[tokio_postgres::Row]) -> Vec<QueuedJob> {
-    let mut jobs: Vec<QueuedJob> = rows
-        .iter()
+    let mut jobs = queued_jobs_unsorted(rows);
+    jobs.sort_by_key(|j| (j.l1_batch_number, j.sequence_number));
+    jobs
+}
+
+// The same, in the rows' order.
+fn queued_jobs_unsorted(rows: &[tokio_postgres::Row]) -> Vec<QueuedJob> {
+    rows.iter()
         .map(|r| QueuedJob {
             id: r.get(0),
             l1_batch_number: r.get(1),
@@ -424,7 +494,5 @@ fn queued_jobs(rows: &[tokio_postgres::Row]) -> Vec<QueuedJob> {
             witness_blob_url: r.get(3),
             attempts: r.get(4),
         })
-        .collect();
-    jobs.sort_by_key(|j| (j.l1_batch_number, j.sequence_number));
-    jobs
+        .collect()
 }

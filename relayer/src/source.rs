@@ -13,7 +13,7 @@ use anyhow::{Context, bail, ensure};
 use crowdprove_circuits::{ChunkWitness, Sequencer};
 use crowdprove_protocol::{ParamSet, Statement};
 
-use crowdprove_circuits::registry::{Entry, External, Registry};
+use crowdprove_circuits::registry::{Entry, External, ExternalError, Registry};
 
 use crate::pg_queue::{PgQueue, QueuedJob};
 
@@ -215,6 +215,18 @@ impl JobSource for DirectorySource {
     }
 }
 
+/// Times in a row a batch's witnesses may fail to be read (their store down, a tool timing
+/// out) before it is handed back to the operator's own provers for good.
+const MAX_STRIKES: u32 = 5;
+
+/// Why a claimed batch was not read.
+enum Failure {
+    /// Maybe not the jobs' fault (a store or a tool that did not answer): try again later.
+    Transient(anyhow::Error),
+    /// The jobs' own (a witness that does not decode, chunks out of order).
+    Permanent(anyhow::Error),
+}
+
 /// Jobs claimed together: a chunk batch (no external circuit), or one job of the external
 /// circuit at that index of [`PgSource`]'s list.
 type Claimed = (Option<usize>, Vec<QueuedJob>);
@@ -238,6 +250,8 @@ pub struct PgSource {
     held: Option<VecDeque<Claimed>>,
     /// Rows handed out by this process (so a held batch is not handed out twice).
     handed: HashSet<i64>,
+    /// Failures to read a batch in a row, by its first row.
+    strikes: std::collections::HashMap<i64, u32>,
     http: reqwest::Client,
 }
 
@@ -259,8 +273,9 @@ impl PgSource {
             external_turn: false,
             held: None,
             handed: HashSet::new(),
+            strikes: Default::default(),
             http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
+                .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
         }
@@ -284,6 +299,7 @@ impl PgSource {
         }
         loop {
             let held = self.held.as_mut().and_then(|h| h.pop_front());
+            let from_held = held.is_some();
             let (external, jobs) = match held {
                 Some((_, jobs)) if jobs.iter().any(|j| self.handed.contains(&j.id)) => continue,
                 Some(held) => held,
@@ -305,8 +321,9 @@ impl PgSource {
                     .await
                     .map(|leaf| (Vec::new(), Some(leaf))),
             };
-            match read {
+            let e = match read {
                 Ok((chunks, foreign)) => {
+                    self.strikes.remove(&rows[0]);
                     return Ok(Some(SourceBatch {
                         label,
                         chunks,
@@ -314,16 +331,37 @@ impl PgSource {
                         foreign,
                     }));
                 }
-                Err(e) => {
-                    let error = format!("{e:#}");
-                    tracing::error!(
-                        batch = label,
-                        error,
-                        "handing a batch back to the operator's queue"
-                    );
-                    self.queue.refuse(&rows, &error).await?;
+                Err(Failure::Transient(e)) => {
+                    let strikes = self.strikes.entry(rows[0]).or_default();
+                    *strikes += 1;
+                    if *strikes < MAX_STRIKES {
+                        // Not the jobs' fault, maybe: back as they were (a batch that may be on
+                        // chain stays held), and this duty backs off.
+                        for id in &rows {
+                            self.handed.remove(id);
+                        }
+                        if from_held {
+                            if let Some(h) = self.held.as_mut() {
+                                h.push_front((external, jobs));
+                            }
+                        } else {
+                            self.queue.release(&rows).await?;
+                        }
+                        return Err(e.context(format!(
+                            "{label}: handed back to the queue, tried again later"
+                        )));
+                    }
+                    e.context(format!("{label}: failed {MAX_STRIKES} times"))
                 }
-            }
+                Err(Failure::Permanent(e)) => e,
+            };
+            let error = format!("{e:#}");
+            tracing::error!(
+                batch = label,
+                error,
+                "handing a batch back to the operator's queue"
+            );
+            self.queue.refuse(&rows, &error).await?;
         }
     }
 
@@ -346,14 +384,23 @@ impl PgSource {
 
     // Reads an external job's witness and asks its circuit's `statement` command what it
     // proves.
-    async fn read_external(&self, x: &External, job: &QueuedJob) -> anyhow::Result<ForeignLeaf> {
+    async fn read_external(&self, x: &External, job: &QueuedJob) -> Result<ForeignLeaf, Failure> {
         let witness = fetch_witness(&self.http, &job.witness_blob_url)
             .await
-            .with_context(|| format!("job {}: its witness", job.id))?;
+            .with_context(|| format!("job {}: its witness", job.id))
+            .map_err(Failure::Transient)?;
         let (command, w) = (x.clone(), witness.clone());
-        let json = tokio::task::spawn_blocking(move || command.statement(&w)).await??;
+        let json = tokio::task::spawn_blocking(move || command.statement(&w))
+            .await
+            .map_err(|e| Failure::Transient(e.into()))?
+            .map_err(|e| match e {
+                // Its output is not a statement: the job's; the tool failing: maybe not.
+                ExternalError::Proof { .. } => Failure::Permanent(e.into()),
+                e => Failure::Transient(e.into()),
+            })?;
         let statement: crowdprove_protocol::StatementJson = serde_json::from_value(json)
-            .with_context(|| format!("job {}: the statement command's output", job.id))?;
+            .with_context(|| format!("job {}: the statement command's output", job.id))
+            .map_err(Failure::Permanent)?;
         Ok(ForeignLeaf {
             circuit: x.id.0,
             witness,
@@ -361,21 +408,24 @@ impl PgSource {
         })
     }
 
-    async fn read(&self, jobs: &[QueuedJob]) -> anyhow::Result<Vec<ChunkWitness>> {
+    async fn read(&self, jobs: &[QueuedJob]) -> Result<Vec<ChunkWitness>, Failure> {
         let mut chunks = Vec::with_capacity(jobs.len());
         for (i, j) in jobs.iter().enumerate() {
-            ensure!(
-                j.sequence_number as usize == i,
-                "batch {}: its jobs are numbered {} where {i} was expected",
-                j.l1_batch_number,
-                j.sequence_number
-            );
+            if j.sequence_number as usize != i {
+                return Err(Failure::Permanent(anyhow::anyhow!(
+                    "batch {}: its jobs are numbered {} where {i} was expected",
+                    j.l1_batch_number,
+                    j.sequence_number
+                )));
+            }
             let bytes = fetch_witness(&self.http, &j.witness_blob_url)
                 .await
-                .with_context(|| format!("job {}: its witness", j.id))?;
+                .with_context(|| format!("job {}: its witness", j.id))
+                .map_err(Failure::Transient)?;
             chunks.push(
                 ChunkWitness::decode(&bytes)
-                    .with_context(|| format!("job {}: {}", j.id, j.witness_blob_url))?,
+                    .with_context(|| format!("job {}: {}", j.id, j.witness_blob_url))
+                    .map_err(Failure::Permanent)?,
             );
         }
         Ok(chunks)

@@ -271,3 +271,83 @@ async fn racing_an_in_house_prover_the_relayer_never_takes_part_of_a_batch() {
     assert!(single.iter().all(|id| !by_relayer.contains(id)));
     assert!(!single.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_relayer_takes_up_only_batches_that_may_not_be_on_chain() {
+    let pg = PgCluster::start();
+    let relayer = filled(&pg.url, 3, 3).await;
+    let a = relayer.claim_batch(0).await.unwrap().unwrap();
+    let b = relayer.claim_batch(0).await.unwrap().unwrap();
+    let c = relayer.claim_batch(0).await.unwrap().unwrap();
+    let ids = |jobs: &[crowdprove_relayer::pg_queue::QueuedJob]| -> Vec<i64> {
+        jobs.iter().map(|j| j.id).collect()
+    };
+    // a: recorded, nothing written back yet (maybe never posted: a crash right after the
+    // record); b: recorded, its first leaf written back (so on chain); c: never recorded.
+    relayer.record_claims(&[1; 32], &ids(&a)).await.unwrap();
+    relayer.record_claims(&[2; 32], &ids(&b)).await.unwrap();
+    assert!(relayer.succeed_claimed(b[0].id, "file:///p").await.unwrap());
+    let held = relayer.held_batches(0).await.unwrap();
+    let held: Vec<Vec<i64>> = held.iter().map(|h| ids(h)).collect();
+    assert_eq!(
+        held,
+        vec![ids(&a), ids(&c)],
+        "a batch partly written back is on chain: the write-back finishes it, it is not posted again"
+    );
+    assert_eq!(
+        relayer.heartbeat().await.unwrap(),
+        3 + 2,
+        "only recorded claims are kept alive"
+    );
+    // A refusal never erases where a job went.
+    relayer.refuse(&ids(&b)[1..], "late").await.unwrap();
+    let claims = relayer.open_claims().await.unwrap();
+    assert!(claims.iter().all(|c| c.root == [1; 32]), "{claims:?}");
+    // A batch handed back untouched (its store did not answer) is queued as it was.
+    relayer.release(&ids(&c)).await.unwrap();
+    let rows = statuses(&pg.url).await;
+    for id in ids(&c) {
+        let r = rows.iter().find(|r| r.0 == id).unwrap();
+        assert_eq!((r.1.as_str(), r.2, r.3.as_deref()), ("queued", 0, None));
+    }
+    let again = relayer.claim_batch(0).await.unwrap().unwrap();
+    assert_eq!(ids(&again), ids(&c), "and the crowd may take it again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_witness_store_hands_batches_back_untouched_then_for_good() {
+    use crowdprove_relayer::source::{JobSource, PgSource};
+    let pg = PgCluster::start();
+    let queue = std::sync::Arc::new(filled(&pg.url, 2, 2).await);
+    // `filled` points the witnesses at s3:// URLs, which this source does not read: as if the
+    // store did not answer.
+    let mut source = PgSource::new(queue.clone(), 0, &Default::default());
+    for strike in 1..5 {
+        let e = source.next_batch().await.unwrap_err();
+        assert!(
+            format!("{e:#}").contains("handed back to the queue, tried again later"),
+            "{e:#}"
+        );
+        let rows = statuses(&pg.url).await;
+        assert!(
+            rows.iter().all(|r| r.1 == "queued" && r.2 == 0),
+            "strike {strike}: queued again, no attempt spent: {rows:?}"
+        );
+    }
+    // The fifth time it goes to the operator's provers, with the reason.
+    source.next_batch().await.unwrap_err();
+    let rows = statuses(&pg.url).await;
+    let first: Vec<_> = rows.iter().filter(|r| r.0 <= 2).collect();
+    assert!(
+        first.iter().all(|r| r.1 == "queued" && r.2 == 1),
+        "{first:?}"
+    );
+    assert!(
+        queue
+            .claim_batch(0)
+            .await
+            .unwrap()
+            .is_some_and(|b| b[0].l1_batch_number == 2),
+        "the crowd no longer takes batch 1, it takes batch 2"
+    );
+}

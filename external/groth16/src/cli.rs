@@ -1,9 +1,13 @@
 //! The command line (`crowdprove-groth16 ...`, or `crowdprove groth16 ...`): exit 0 on success
-//! (for `verify`: a valid proof), 1 for an invalid proof, 2 for any error.
+//! (for `verify`: a valid proof), 10 for an invalid proof (the registry's `EXIT_INVALID`), 2 for
+//! any error.
 
 use std::process::exit;
 
 use crate::{Inputs, Keys, sample, statement_json};
+
+/// The exit code of `verify` for an invalid proof (the circuit registry's contract).
+pub const EXIT_INVALID: i32 = 10;
 
 /// Runs the command in `args` (without the program name) and exits.
 pub fn main_from(args: &[String]) -> ! {
@@ -37,7 +41,7 @@ fn run(args: &[String]) -> anyhow::Result<i32> {
             let p = std::fs::read(proof).map_err(|e| anyhow::anyhow!("reading {proof}: {e}"))?;
             if !keys.verify(&p, &inputs(inputs_path)?)? {
                 println!("the Groth16 proof does not verify for these public inputs");
-                return Ok(1);
+                return Ok(EXIT_INVALID);
             }
         }
         ["statement", witness] => {

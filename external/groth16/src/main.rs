@@ -3,7 +3,7 @@
 //! ```text
 //! crowdprove-groth16 id                        # the circuit id, for the registry's `id`
 //! crowdprove-groth16 prove WITNESS INPUTS PROOF
-//! crowdprove-groth16 verify PROOF INPUTS       # exit 0 valid, 1 invalid, 2 error
+//! crowdprove-groth16 verify PROOF INPUTS       # exit 0 valid, 10 invalid, 2 error
 //! crowdprove-groth16 statement WITNESS         # the statement JSON the witness proves
 //! crowdprove-groth16 sample SEED               # a job: witness hex and the statement's commitment
 //! ```

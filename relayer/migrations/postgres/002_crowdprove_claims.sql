@@ -11,3 +11,5 @@ CREATE TABLE IF NOT EXISTS crowdprove_claims (
     leaf          INTEGER     NOT NULL,
     claimed_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- A batch's claims, found by its root (resuming after a restart).
+CREATE INDEX IF NOT EXISTS crowdprove_claims_root ON crowdprove_claims (batch_root);

@@ -31,13 +31,15 @@ use crate::source::{DemoSource, DirectorySource, JobSource, PgSource, SourceBatc
 /// A round-0 batch posted by this process counts as open until the follower has it, or for
 /// this long at most (a reorg may have dropped it).
 const IN_FLIGHT_FOR: Duration = Duration::from_secs(60);
+/// Times in a row an operator's batch may fail to post before it goes back to its queue.
+const MAX_POST_FAILURES: u32 = 5;
 /// Source batches looked at per step, at most (posted ones are skipped quickly).
 const PER_STEP: usize = 64;
 
 /// The post duty: the job source and what it handed over but is not posted yet.
 pub(super) struct Poster {
     source: AsyncMutex<Box<dyn JobSource>>,
-    unposted: Mutex<Option<SourceBatch>>,
+    unposted: Mutex<Option<(SourceBatch, u32)>>,
     /// Our round-0 batches the follower had when we last posted, and when: until it has more,
     /// the posted batch is in flight and counts as open.
     in_flight: Mutex<Option<(usize, Instant)>>,
@@ -112,10 +114,10 @@ impl Poster {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take();
-            let batch = match held {
+            let (batch, failures) = match held {
                 Some(b) => b,
                 None => match self.source.lock().await.next_batch().await? {
-                    Some(b) => b,
+                    Some(b) => (b, 0),
                     None => return Ok(()),
                 },
             };
@@ -148,7 +150,20 @@ impl Poster {
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    *self.unposted.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch);
+                    let failures = failures + 1;
+                    // An operator's jobs do not wait behind a batch that keeps failing (one
+                    // the chain refuses, say): back to its queue, with the reason. A built-in
+                    // source's batch is tried again, however long it takes.
+                    if let (Some(pg), false, true) =
+                        (&s.pg, batch.rows.is_empty(), failures >= MAX_POST_FAILURES)
+                    {
+                        let error = format!("posting failed {failures} times: {e:#}");
+                        tracing::error!(batch = batch.label, error, "handing a batch back");
+                        pg.refuse(&batch.rows, &error).await?;
+                        return Err(e);
+                    }
+                    *self.unposted.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((batch, failures));
                     return Err(e);
                 }
             }

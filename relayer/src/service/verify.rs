@@ -131,18 +131,36 @@ impl Verifier {
                 job_id: job.job_id,
                 prover: ProverAddress(row.prover),
             };
-            self.in_flight().insert(row.request_id);
-            sent += 1;
-            // A round-0 job of a circuit the registry gives an external verifier is judged by it.
+            // A round-0 job of a circuit the registry gives an external verifier is judged by
+            // it; the built-in circuits judge their own batches' jobs; any other proof is not
+            // judged at all: taking an unknown circuit's proof for an invalid one would slash
+            // an honest prover (a relayer restarted without its registry, say).
+            let Some(circuit) = s.db.batch(job.batch_id)?.map(|b| b.circuit) else {
+                continue;
+            };
             let external = match job.level {
-                0 => s.db.batch(job.batch_id)?.and_then(|b| {
-                    s.registry
-                        .external(&CircuitId(b.circuit))
-                        .cloned()
-                        .map(|x| (x, b.circuit))
-                }),
+                0 => s
+                    .registry
+                    .external(&CircuitId(circuit))
+                    .cloned()
+                    .map(|x| (x, circuit)),
                 _ => None,
             };
+            if external.is_none() && circuit != s.circuits.circuit_id(0)?.0 {
+                tracing::error!(
+                    request = row.request_id,
+                    circuit = %crowdprove_protocol::hex0x(&circuit),
+                    level = job.level,
+                    "no verifier for this batch's circuit (add it to --circuits): not judged; trying again later"
+                );
+                self.retry_at
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(row.request_id, Instant::now() + RETRY_PANICKED_AFTER * 6);
+                continue;
+            }
+            self.in_flight().insert(row.request_id);
+            sent += 1;
             let (circuits, results, request_id, level) = (
                 s.circuits.clone(),
                 self.results.clone(),

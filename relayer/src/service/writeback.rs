@@ -51,26 +51,24 @@ impl Writeback {
             let Some(b) = batches.iter().find(|b| b.root == root) else {
                 continue;
             };
-            if b.cancelled {
-                let error = format!("the crowd's batch {} was cancelled", b.batch_id);
-                for c in &claims {
-                    let back = pg.fail(c.id, &error).await?;
-                    tracing::warn!(
-                        job = c.id,
-                        batch = b.batch_id,
-                        ?back,
-                        "handed an operator's job back: its batch was cancelled"
-                    );
-                }
-                continue;
-            }
             let jobs = s.db.tree_jobs(b.batch_id)?;
             for c in &claims {
                 let proof = jobs
                     .iter()
                     .find(|j| j.level == 0 && j.node == c.leaf as u64)
                     .and_then(|j| j.winning_proof);
+                // A leaf proven before its batch was cancelled is as proven as any.
                 let Some(proof) = proof else {
+                    if b.cancelled {
+                        let error = format!("the crowd's batch {} was cancelled", b.batch_id);
+                        let back = pg.fail(c.id, &error).await?;
+                        tracing::warn!(
+                            job = c.id,
+                            batch = b.batch_id,
+                            ?back,
+                            "handed an operator's job back: its batch was cancelled"
+                        );
+                    }
                     continue;
                 };
                 let url = s.blobs.url(BlobKind::Proof, &proof);
