@@ -616,7 +616,10 @@ mod tests {
         full.extend(args);
         full.extend(["--source".to_string(), url.to_string()]);
         let parsed = Cli::try_parse_from(&full).unwrap().cfg;
-        assert_eq!(parsed.jobs.source, cfg.jobs.source, "the URL itself, password included");
+        assert_eq!(
+            parsed.jobs.source, cfg.jobs.source,
+            "the URL itself, password included"
+        );
         assert_eq!(format!("{:?}", parsed.jobs), format!("{:?}", cfg.jobs));
         let e = "mysql://x".parse::<SourceSpec>().unwrap_err();
         assert!(e.contains("postgres://"), "{e}");
