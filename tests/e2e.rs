@@ -978,6 +978,51 @@ async fn in_house_prover(
     proved
 }
 
+// An operator's PostgreSQL queue (a throwaway cluster, migrated) and its object store (a
+// directory), for the cases that share a queue with an operator.
+struct OperatorQueue {
+    pg: crowdprove_relayer::test_utils::PgCluster,
+    operator: crowdprove_relayer::pg_queue::PgQueue,
+    client: tokio_postgres::Client,
+    store: std::path::PathBuf,
+}
+
+impl OperatorQueue {
+    async fn new(dir: &tempfile::TempDir) -> OperatorQueue {
+        let pg = crowdprove_relayer::test_utils::PgCluster::start();
+        let operator =
+            crowdprove_relayer::pg_queue::PgQueue::connect(&pg.url, "operator-prover-1", 3)
+                .unwrap();
+        operator.migrate().await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let store = dir.path().join("operator-store");
+        std::fs::create_dir_all(&store).unwrap();
+        OperatorQueue {
+            pg,
+            operator,
+            client,
+            store,
+        }
+    }
+
+    // A queued job: its witness in the store, its row in the table.
+    async fn insert(&self, l1: i64, circuit: i16, seq: i32, witness: Vec<u8>) {
+        let file = self.store.join(format!("witness-{circuit}-{l1}-{seq}"));
+        std::fs::write(&file, witness).unwrap();
+        self.client
+            .execute(
+                "INSERT INTO prover_jobs (l1_batch_number, circuit_id, sequence_number, witness_blob_url)
+                 VALUES ($1, $2, $3, $4)",
+                &[&l1, &circuit, &seq, &format!("file://{}", file.display())],
+            )
+            .await
+            .unwrap();
+    }
+}
+
 // The proofs that won their jobs on chain.
 async fn winning_proofs(d: &Devnet) -> std::collections::HashSet<B256> {
     let mut submitted: HashMap<u64, B256> = HashMap::new();
@@ -1020,35 +1065,17 @@ async fn job_table(url: &str) -> Vec<JobTableRow> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_14_an_operators_postgres_queue_is_shared_by_its_own_prover_and_the_crowd() {
     use crowdprove_relayer::config::SourceSpec;
-    use crowdprove_relayer::pg_queue::{PgQueue, relayer_name};
+    use crowdprove_relayer::pg_queue::relayer_name;
     let dir = keep(tempfile::tempdir().unwrap());
-    let pg = crowdprove_relayer::test_utils::PgCluster::start();
     // The operator's table: 4 rollup batches of 2 chunks, witnesses in its object store.
-    let operator = PgQueue::connect(&pg.url, "operator-prover-1", 3).unwrap();
-    operator.migrate().await.unwrap();
-    let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let store = dir.path().join("operator-store");
+    let q = OperatorQueue::new(&dir).await;
+    let (pg, operator, store) = (&q.pg, &q.operator, &q.store);
     std::fs::create_dir_all(store.join("proofs")).unwrap();
     let mut sequencer = crowdprove_circuits::Sequencer::new(ParamSet::Small, 77);
     for l1 in 1..=4i64 {
         for chunk in sequencer.next_batch(2).chunks {
-            let file = store.join(format!("witness-{l1}-{}", chunk.chunk_index));
-            std::fs::write(&file, chunk.encode()).unwrap();
-            client
-                .execute(
-                    "INSERT INTO prover_jobs (l1_batch_number, sequence_number, witness_blob_url)
-                     VALUES ($1, $2, $3)",
-                    &[
-                        &l1,
-                        &(chunk.chunk_index as i32),
-                        &format!("file://{}", file.display()),
-                    ],
-                )
-                .await
-                .unwrap();
+            q.insert(l1, 0, chunk.chunk_index as i32, chunk.encode())
+                .await;
         }
     }
     // The operator's prover starts on batch 1 before the relayer is up.
@@ -1248,30 +1275,14 @@ timeout_secs = 120
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_16_groth16_jobs_from_the_operators_queue_are_proven_through_the_chain() {
     use crowdprove_relayer::config::SourceSpec;
-    use crowdprove_relayer::pg_queue::{PgQueue, relayer_name};
+    use crowdprove_relayer::pg_queue::relayer_name;
     let dir = keep(tempfile::tempdir().unwrap());
-    let pg = crowdprove_relayer::test_utils::PgCluster::start();
-    let operator = PgQueue::connect(&pg.url, "operator-prover-1", 3).unwrap();
-    operator.migrate().await.unwrap();
-    let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
     // The operator's queue holds a rollup batch of 2 chunks (circuit 0) and, as circuit 5, two
     // jobs of a Groth16 circuit: a second proof system the Coordinator knows nothing about.
-    let store = dir.path().join("operator-store");
-    std::fs::create_dir_all(&store).unwrap();
+    let q = OperatorQueue::new(&dir).await;
+    let pg = &q.pg;
     let insert = async |l1: i64, circuit: i16, seq: i32, bytes: Vec<u8>| {
-        let file = store.join(format!("witness-{circuit}-{l1}-{seq}"));
-        std::fs::write(&file, bytes).unwrap();
-        client
-            .execute(
-                "INSERT INTO prover_jobs (l1_batch_number, circuit_id, sequence_number, witness_blob_url)
-                 VALUES ($1, $2, $3, $4)",
-                &[&l1, &circuit, &seq, &format!("file://{}", file.display())],
-            )
-            .await
-            .unwrap();
+        q.insert(l1, circuit, seq, bytes).await
     };
     for chunk in crowdprove_circuits::Sequencer::new(ParamSet::Small, 5)
         .next_batch(2)

@@ -56,6 +56,10 @@ pub const EXIT_INVALID: i32 = 10;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 600;
 /// The most of a command's output kept for its error message.
 const OUTPUT_TAIL: usize = 4096;
+/// The files' names in a command's directory.
+const WITNESS: &str = "witness";
+const INPUTS: &str = "inputs.json";
+const PROOF: &str = "proof";
 /// How often a running command is checked on.
 const POLL: Duration = Duration::from_millis(5);
 
@@ -331,15 +335,8 @@ impl External {
     /// Proves a job: runs the prove command on `witness` and `inputs`, returns the proof it
     /// wrote (at most `max_proof_bytes`).
     pub fn prove(&self, witness: &[u8], inputs: &ExternalInputs) -> Result<Vec<u8>, ExternalError> {
-        let dir = Scratch::new(&self.name)?;
-        let (w, i, p) = (
-            dir.file("witness"),
-            dir.file("inputs.json"),
-            dir.file("proof"),
-        );
-        self.write(&w, witness)?;
-        self.write(&i, &serde_json::to_vec(inputs).unwrap_or_default())?;
-        let out = self.run(&self.prove, &w, &i, &p)?;
+        let (out, dir) = self.run_in(&self.prove, Some(witness), Some(inputs), None)?;
+        let p = dir.file(PROOF);
         if !out.success {
             return Err(self.failed(&self.prove, out));
         }
@@ -377,15 +374,7 @@ impl External {
                 ),
             });
         }
-        let dir = Scratch::new(&self.name)?;
-        let (w, i, p) = (
-            dir.file("witness"),
-            dir.file("inputs.json"),
-            dir.file("proof"),
-        );
-        self.write(&p, proof)?;
-        self.write(&i, &serde_json::to_vec(inputs).unwrap_or_default())?;
-        let out = self.run(&self.verify, &w, &i, &p)?;
+        let (out, _dir) = self.run_in(&self.verify, None, Some(inputs), Some(proof))?;
         match out.code {
             Some(0) => Ok(Checked::Valid),
             Some(EXIT_INVALID) => Ok(Checked::Invalid(out.tail())),
@@ -402,14 +391,7 @@ impl External {
                 name: self.name.clone(),
                 reason: "it has no `statement` command, which posting its jobs needs".into(),
             })?;
-        let dir = Scratch::new(&self.name)?;
-        let (w, i, p) = (
-            dir.file("witness"),
-            dir.file("inputs.json"),
-            dir.file("proof"),
-        );
-        self.write(&w, witness)?;
-        let out = self.run(argv, &w, &i, &p)?;
+        let (out, _dir) = self.run_in(argv, Some(witness), None, None)?;
         if !out.success {
             return Err(self.failed(argv, out));
         }
@@ -419,11 +401,36 @@ impl External {
         })
     }
 
-    fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), ExternalError> {
-        std::fs::write(path, bytes).map_err(|source| ExternalError::Io {
-            name: self.name.clone(),
-            source,
-        })
+    // Runs `argv` in a fresh directory holding the files given (the others not created);
+    // returns what it said and the directory, with the proof it may have written.
+    fn run_in(
+        &self,
+        argv: &[String],
+        witness: Option<&[u8]>,
+        inputs: Option<&ExternalInputs>,
+        proof: Option<&[u8]>,
+    ) -> Result<(Output, Scratch), ExternalError> {
+        let dir = Scratch::new(&self.name)?;
+        let inputs = inputs.map(|i| serde_json::to_vec(i).unwrap_or_default());
+        for (name, bytes) in [
+            (WITNESS, witness),
+            (INPUTS, inputs.as_deref()),
+            (PROOF, proof),
+        ] {
+            if let Some(bytes) = bytes {
+                std::fs::write(dir.file(name), bytes).map_err(|source| ExternalError::Io {
+                    name: self.name.clone(),
+                    source,
+                })?;
+            }
+        }
+        let out = self.run(
+            argv,
+            &dir.file(WITNESS),
+            &dir.file(INPUTS),
+            &dir.file(PROOF),
+        )?;
+        Ok((out, dir))
     }
 
     fn failed(&self, argv: &[String], out: Output) -> ExternalError {

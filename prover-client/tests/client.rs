@@ -365,16 +365,7 @@ async fn a_batch_of_a_circuit_this_client_does_not_prove_is_never_leased() {
         "{}",
         read(&log)
     );
-    interrupt(&client);
-    eventually_or_show(
-        "the first Ctrl-C",
-        30,
-        std::slice::from_ref(&log),
-        async || read(&log).contains("finishing the jobs in hand"),
-    )
-    .await;
-    interrupt(&client);
-    wait(client, 60).await;
+    stop_twice(client, &log).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1162,18 +1153,7 @@ async fn ctrl_c_twice_gives_back_the_jobs_in_hand_and_another_prover_takes_them_
         async || read(&log).contains("proving") && active().await == U256::from(2),
     )
     .await;
-    // Two signals sent back to back may reach the process as one: the second goes once the
-    // first is seen.
-    interrupt(&client);
-    eventually_or_show(
-        "the first Ctrl-C",
-        30,
-        std::slice::from_ref(&log),
-        async || read(&log).contains("finishing the jobs in hand"),
-    )
-    .await;
-    interrupt(&client);
-    let status = wait(client, 60).await;
+    let status = stop_twice(client, &log).await;
     assert!(status.success(), "{}", read(&log));
     for job in [1, 2] {
         assert_eq!(

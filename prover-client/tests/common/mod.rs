@@ -210,6 +210,21 @@ pub async fn wait(mut child: Child, secs: u64) -> std::process::ExitStatus {
     }
 }
 
+/// Stops a client as a person does with Ctrl-C twice: the second once the first is seen (two
+/// signals back to back may reach the process as one). Its exit status.
+pub async fn stop_twice(client: Child, log: &PathBuf) -> std::process::ExitStatus {
+    interrupt(&client);
+    eventually_or_show(
+        "the first Ctrl-C",
+        30,
+        std::slice::from_ref(log),
+        async || read(log).contains("finishing the jobs in hand"),
+    )
+    .await;
+    interrupt(&client);
+    wait(client, 60).await
+}
+
 /// Waits until `f` is true, polling.
 pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, secs: u64, mut f: F) {
     let deadline = Instant::now() + Duration::from_secs(secs);
