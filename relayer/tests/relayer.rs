@@ -868,12 +868,15 @@ async fn slow_clients_are_cut_off_and_the_service_stays_responsive() {
 /// An RPC endpoint in front of anvil whose `eth_getLogs` answers as a node `lag` blocks behind
 /// the head would (while `lag` is not zero), as one node behind a load balancer can: a range
 /// past its head has no logs, a block hash it does not know is an error. While `lose` is set,
-/// it leaves `ProofSubmitted` logs out, as a faulty node would. Everything else is anvil's.
+/// it leaves `ProofSubmitted` logs out, as a faulty node would. While `serves_up_to` is not
+/// zero, it answers no block past it by number (as a node naming a head it does not serve yet
+/// does). Everything else is anvil's.
 #[derive(Clone)]
 struct LaggingRpc {
     upstream: String,
     lag: Arc<std::sync::atomic::AtomicU64>,
     lose: Arc<std::sync::atomic::AtomicBool>,
+    serves_up_to: Arc<std::sync::atomic::AtomicU64>,
     http: reqwest::Client,
 }
 
@@ -920,13 +923,23 @@ impl LaggingRpc {
                 }
                 return axum::Json(r);
             }
-            if req["method"] != "eth_getLogs" || lag == 0 {
-                return axum::Json(forward(&req).await);
-            }
             let num = |v: &serde_json::Value| {
                 u64::from_str_radix(v.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
                     .unwrap_or(0)
             };
+            let served = p.serves_up_to.load(std::sync::atomic::Ordering::Relaxed);
+            if req["method"] == "eth_getBlockByNumber"
+                && served != 0
+                && req["params"][0]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("0x"))
+                && num(&req["params"][0]) > served
+            {
+                return axum::Json(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": null}));
+            }
+            if req["method"] != "eth_getLogs" || lag == 0 {
+                return axum::Json(forward(&req).await);
+            }
             let head = num(&p.call("eth_blockNumber", serde_json::json!([])).await);
             let its_head = head.saturating_sub(lag);
             let filter = &req["params"][0];
@@ -968,6 +981,7 @@ async fn a_lagging_rpc_node_loses_no_event() {
         upstream: net.cfg.chain.rpc_url.clone(),
         lag: lag.clone(),
         lose: Default::default(),
+        serves_up_to: Default::default(),
         http: reqwest::Client::new(),
     };
     net.cfg.chain.rpc_url = rpc.serve().await;
@@ -992,6 +1006,38 @@ async fn a_lagging_rpc_node_loses_no_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_naming_a_head_it_does_not_serve_is_followed_up_to_what_it_serves() {
+    let mut net = Net::new(1, 1).await;
+    let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let rpc = LaggingRpc {
+        upstream: net.cfg.chain.rpc_url.clone(),
+        lag: Default::default(),
+        lose: Default::default(),
+        serves_up_to: served.clone(),
+        http: reqwest::Client::new(),
+    };
+    net.cfg.chain.rpc_url = rpc.serve().await;
+    let relayer = net.start_relayer().await;
+    let base = format!("http://{}", relayer.addr);
+    let p = net.prover(1, 1, &base).await;
+    let (rid, proof) = p.lease_and_prove().await;
+    // The submission's block is not served until it is set to be; then the blocks after it
+    // never are (as anvil in the middle of a reorg, or a node behind a balancer, answers).
+    let head = net.chain.provider.get_block_number().await.unwrap();
+    served.store(head, std::sync::atomic::Ordering::Relaxed);
+    p.submit(rid, proof.hash()).await;
+    let submitted_in = net.chain.provider.get_block_number().await.unwrap();
+    served.store(submitted_in, std::sync::atomic::Ordering::Relaxed);
+    net.chain.provider.anvil_mine(Some(3), None).await.unwrap();
+    assert!(p.upload(rid, proof.as_bytes()).await.is_success());
+    eventually("the verdict", 60, async || {
+        net.chain.lease_state(rid).await.unwrap() == LeaseState::Valid
+    })
+    .await;
+    relayer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
     let mut net = Net::new(2, 1).await;
     let lose = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -999,6 +1045,7 @@ async fn a_submission_an_rpc_node_lost_is_found_by_reconciliation_and_judged() {
         upstream: net.cfg.chain.rpc_url.clone(),
         lag: Default::default(),
         lose: lose.clone(),
+        serves_up_to: Default::default(),
         http: reqwest::Client::new(),
     };
     net.cfg.chain.rpc_url = rpc.serve().await;

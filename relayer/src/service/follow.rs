@@ -63,7 +63,9 @@ pub(super) async fn run(s: &Shared) -> anyhow::Result<()> {
         return Ok(());
     }
     let end = safe.min(start + LOG_RANGE - 1);
-    let (logs, end_hash) = read_logs(s, start, end, head).await?;
+    let Some((logs, end, end_hash)) = read_logs(s, start, end, head).await? else {
+        return Ok(());
+    };
     let events = decode(s, logs).await?;
     s.db.transaction(|tx| {
         for e in &events {
@@ -166,15 +168,17 @@ impl Reconciler {
     }
 }
 
-// The Coordinator's logs of blocks `start..=end` and the hash of block `end`: by range up to
-// `DEEP` blocks under `head`, then block by block by hash, so that a lagging node cannot make
-// recent blocks look empty.
+// The Coordinator's logs of blocks `start..=end`, the last block read and its hash: by range
+// up to `DEEP` blocks under `head`, then block by block by hash, so that a lagging node cannot
+// make recent blocks look empty. A node that names a head whose last blocks it does not serve
+// (one behind a balancer; anvil in the middle of a reorg) is read up to the last block it
+// serves, none if it serves no new one: the next read goes on from there.
 async fn read_logs(
     s: &Shared,
     start: u64,
     end: u64,
     head: u64,
-) -> anyhow::Result<(Vec<Log>, alloy::primitives::B256)> {
+) -> anyhow::Result<Option<(Vec<Log>, u64, alloy::primitives::B256)>> {
     let provider = &s.chain.provider;
     let coordinator = *s.chain.coordinator.address();
     let deep_end = end.min(head.saturating_sub(DEEP));
@@ -187,29 +191,44 @@ async fn read_logs(
         logs = retry("read events", || provider.get_logs(&filter)).await?;
     }
     let mut end_hash = None;
+    let mut served = end;
     for number in start.max(deep_end + 1)..=end {
-        let hash = block_hash(s, number).await?;
+        let Some(hash) = served_block_hash(s, number).await? else {
+            if number == start {
+                return Ok(None);
+            }
+            served = number - 1;
+            break;
+        };
         let filter = Filter::new().address(coordinator).at_block_hash(hash);
         logs.extend(retry("read a block's events", || provider.get_logs(&filter)).await?);
         end_hash = Some(hash);
     }
     let end_hash = match end_hash {
         Some(h) => h,
-        None => block_hash(s, end).await?,
+        None => block_hash(s, served).await?,
     };
-    Ok((logs, end_hash))
+    Ok(Some((logs, served, end_hash)))
 }
 
 async fn block_hash(s: &Shared, number: u64) -> anyhow::Result<alloy::primitives::B256> {
+    served_block_hash(s, number)
+        .await?
+        .ok_or_else(|| anyhow!("block {number} not found"))
+}
+
+// The hash of block `number`, if the node serves it.
+async fn served_block_hash(
+    s: &Shared,
+    number: u64,
+) -> anyhow::Result<Option<alloy::primitives::B256>> {
     Ok(retry("read a block", || {
         s.chain
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(number))
     })
     .await?
-    .ok_or_else(|| anyhow!("block {number} not found"))?
-    .header
-    .hash)
+    .map(|b| b.header.hash))
 }
 
 async fn block_matches(s: &Shared, number: u64) -> anyhow::Result<bool> {
