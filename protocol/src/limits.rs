@@ -41,6 +41,9 @@ pub const MAX_SPARE_ATTEMPTS: u32 = 8;
 /// that has not lapsed (two spare leases at most).
 pub const DEFAULT_SPARE_ATTEMPTS: u32 = 2;
 
+/// Most circuits (each its own queue on chain, a lane) one Coordinator serves.
+pub const MAX_LANES: u64 = 255;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +118,7 @@ mod tests {
     fn constants_match_the_contract() {
         // The Coordinator's own constants and those its storage helpers share with the views.
         let src = contract("Coordinator.sol") + &contract("CoordinatorState.sol");
-        let ours: [(&str, u64); 18] = [
+        let ours: [(&str, u64); 19] = [
             ("MAX_JOBS_PER_BATCH", MAX_JOBS_PER_BATCH),
             ("MAX_LEASES_PER_CALL", MAX_LEASES_PER_CALL.into()),
             ("MAX_VERDICTS_PER_CALL", MAX_VERDICTS_PER_CALL as u64),
@@ -134,6 +137,7 @@ mod tests {
             ("MAX_ATTEMPTS", MAX_ATTEMPTS),
             ("MAX_SPARE_ATTEMPTS", MAX_SPARE_ATTEMPTS.into()),
             ("DEFAULT_SPARE_ATTEMPTS", DEFAULT_SPARE_ATTEMPTS.into()),
+            ("MAX_LANES", MAX_LANES),
         ];
         for (name, value) in ours {
             assert_eq!(solidity_constant(&src, name), value, "{name}");
