@@ -25,6 +25,13 @@ pub const MIGRATIONS: [&str; 2] = [
     include_str!("../migrations/postgres/002_crowdprove_claims.sql"),
 ];
 
+/// A claim's update of its rows (the claimer is `$2`), one place for every way of claiming.
+const CLAIMED: &str = "status = 'in_progress', attempts = attempts + 1, picked_by = $2,
+     processing_started_at = now(), updated_at = now()";
+/// What a claim returns of each row (see `queued_jobs`): attempts before the claim.
+const RETURNED: &str =
+    "id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint";
+
 /// What the relayer's claims are marked `picked_by` with, before its Coordinator's address
 /// (see [`relayer_name`]).
 pub const RELAYER: &str = "crowdprove-relayer";
@@ -129,13 +136,14 @@ impl PgQueue {
             .client()
             .await?
             .query(
-                "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1,
-                        picked_by = $2, processing_started_at = now(), updated_at = now()
+                &format!(
+                    "UPDATE prover_jobs SET {CLAIMED}
                  WHERE id IN (
                      SELECT id FROM prover_jobs WHERE status = 'queued'
                      ORDER BY aggregation_round DESC, l1_batch_number, id
                      LIMIT $1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint",
+                 RETURNING {RETURNED}"
+                ),
                 &[&limit, &self.picked_by],
             )
             .await
@@ -197,9 +205,10 @@ impl PgQueue {
             }
             let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
             tx.execute(
-                "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1,
-                        picked_by = $2, processing_started_at = now(), updated_at = now()
-                 WHERE id = ANY($1)",
+                &format!(
+                    "UPDATE prover_jobs SET {CLAIMED}
+                 WHERE id = ANY($1)"
+                ),
                 &[&ids, &self.picked_by],
             )
             .await
@@ -217,14 +226,13 @@ impl PgQueue {
             .client()
             .await?
             .query(
-                "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1,
-                        picked_by = $2, processing_started_at = now(), updated_at = now()
+                &format!("UPDATE prover_jobs SET {CLAIMED}
                  WHERE id = (
                      SELECT p.id FROM prover_jobs p
                      WHERE p.status = 'queued' AND p.aggregation_round = 0 AND p.circuit_id = $1
                        AND NOT EXISTS (SELECT 1 FROM crowdprove_claims c WHERE c.prover_job_id = p.id)
                      ORDER BY p.l1_batch_number, p.id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, l1_batch_number, sequence_number, witness_blob_url, (attempts - 1)::smallint",
+                 RETURNING {RETURNED}"),
                 &[&circuit_id, &self.picked_by],
             )
             .await
